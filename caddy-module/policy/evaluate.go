@@ -82,7 +82,10 @@ func (c *Compiled) evaluate(addr netip.Addr, now time.Time, consume bool) Decisi
 			if f.whitelist {
 				rule = "not in whitelist"
 				if f.countries.len() > 0 {
-					rule = "country " + orUnknown(country) + " not in whitelist"
+					rule = "country unknown not in whitelist"
+					if country != "" {
+						rule = "country " + country + " not in whitelist"
+					}
 				}
 			}
 			return Decision{Check: CheckIPFilter, Rule: rule, Country: country}
@@ -129,13 +132,6 @@ func (f *ipFilter) match(addr netip.Addr) (matched bool, rule, country string) {
 		return true, label, country
 	}
 	return false, "", country
-}
-
-func orUnknown(country string) string {
-	if country == "" {
-		return "unknown"
-	}
-	return country
 }
 
 // ParseClientAddr parses a client address as the explain API receives it:
