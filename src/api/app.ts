@@ -1,0 +1,48 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { authApi } from './auth.ts';
+import { errorResponse } from './errors.ts';
+import { authenticate, requestContext, requireScope } from './middleware.ts';
+import { renderReference } from './reference.ts';
+import { tokensApi } from './tokens.ts';
+import type { AppDeps, AppEnv } from './types.ts';
+
+export const API_INFO = { title: 'Gatehouse API', version: '1' };
+
+/**
+ * The whole HTTP surface of the control plane: `/healthz`, the REST API under `/api/v1` and (later) the
+ * dashboard. Building it starts nothing; the server decides where it listens.
+ */
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use('*', requestContext(deps));
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}`, request_id: c.get('requestId') } }, 404));
+
+  app.get('/healthz', async (c) => {
+    const report = await deps.health();
+    return c.json(report, report.status === 'ok' ? 200 : 503);
+  });
+
+  const api = new OpenAPIHono<AppEnv>();
+  api.route('/auth', authApi(deps));
+
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API token (`gth_…`) from POST /api/v1/tokens',
+  });
+  // Registered before the secured sub-app: its auth middleware would otherwise claim these paths.
+  const document = () => api.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: '/api/v1' }] });
+  api.get('/openapi.json', (c) => c.json(document()));
+  api.get('/docs', (c) => c.html(renderReference(document())));
+
+  // Everything below needs a bearer token or a dashboard session.
+  const secured = new OpenAPIHono<AppEnv>();
+  secured.use('*', authenticate(deps));
+  secured.route('/tokens', tokensApi());
+  secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
+  api.route('/', secured);
+
+  app.route('/api/v1', api);
+  return app;
+}

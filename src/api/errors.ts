@@ -1,0 +1,55 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ZodError } from 'zod';
+import { AppError, type ErrorCode, RateLimitedError, ValidationError } from '../errors.ts';
+
+export function statusOf(code: ErrorCode): ContentfulStatusCode {
+  switch (code) {
+    case 'bad_request':
+      return 400;
+    case 'validation_failed':
+      return 422;
+    case 'unauthorized':
+      return 401;
+    case 'forbidden':
+      return 403;
+    case 'not_found':
+      return 404;
+    case 'conflict':
+      return 409;
+    case 'rate_limited':
+      return 429;
+    case 'upstream_rejected':
+      return 422;
+    case 'unavailable':
+      return 503;
+    case 'internal':
+      return 500;
+    default: {
+      const unreachable: never = code;
+      throw new Error(`unmapped error code ${String(unreachable)}`);
+    }
+  }
+}
+
+/** Turns zod issues into our field issues (`a.b.0.c` paths, as API clients name the fields). */
+export function fromZodError(error: ZodError): ValidationError {
+  return new ValidationError(
+    error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(body)', message: issue.message })),
+  );
+}
+
+/** The body of every error response: `{ error: { code, message, request_id, ...details } }`. */
+export function errorResponse(c: Context, err: unknown): Response {
+  const requestId = c.get('requestId') as string | undefined;
+  const appError =
+    err instanceof AppError ? err : err instanceof ZodError ? fromZodError(err) : new AppError('internal', 'internal error');
+  if (!(err instanceof AppError) && !(err instanceof ZodError)) {
+    c.get('logger')?.error({ err, requestId }, 'unhandled error');
+  }
+  if (err instanceof RateLimitedError) c.header('Retry-After', String(err.retryAfterSeconds));
+  return c.json(
+    { error: { code: appError.code, message: appError.message, request_id: requestId, ...appError.details } },
+    statusOf(appError.code),
+  );
+}

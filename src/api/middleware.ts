@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { safeEqual } from '../auth/secrets.ts';
+import type { Actor } from '../context.ts';
+import { ForbiddenError, UnauthorizedError } from '../errors.ts';
+import { authenticateSession } from '../services/sessions/index.ts';
+import { authenticateToken } from '../services/tokens/authenticate.ts';
+import type { AppDeps, AppEnv } from './types.ts';
+
+export const SESSION_COOKIE = 'gatehouse_session';
+
+function clientIp(c: Parameters<MiddlewareHandler>[0]): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // app.request() in tests has no socket
+  }
+}
+
+/** Request id, request-scoped logger and the service context every handler builds on. */
+export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    const logger = deps.logger.child({ requestId });
+    c.set('requestId', requestId);
+    c.set('logger', logger);
+    c.set('actor', { kind: 'system' });
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    logger.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  };
+}
+
+/** Bearer API token or dashboard session → actor; anything else is a 401. */
+export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const now = deps.now();
+    const header = c.req.header('authorization');
+    let actor: Actor | undefined;
+    if (header) {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match) throw new UnauthorizedError('Authorization must be "Bearer <token>"');
+      const token = await authenticateToken({ db: deps.db, token: match[1]!, now });
+      actor = { kind: 'token', id: token.id, scope: token.scope };
+    } else {
+      const cookie = getCookie(c, SESSION_COOKIE);
+      const session = cookie ? await authenticateSession({ db: deps.db, token: cookie, now }) : null;
+      if (!session || !session.session.fullyAuthenticated) throw new UnauthorizedError();
+      actor = { kind: 'admin', id: session.user.id, username: session.user.username };
+      c.set('csrfToken', session.session.csrfToken);
+      // Cookies ride along on cross-site requests; a header only our own pages can set proves intent.
+      if (!['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
+        const sent = c.req.header('x-csrf-token') ?? '';
+        if (!safeEqual(sent, session.session.csrfToken)) throw new ForbiddenError('missing or invalid CSRF token');
+      }
+    }
+    c.set('actor', actor);
+    c.set('ctx', {
+      db: deps.db,
+      config: deps.config,
+      logger: c.get('logger'),
+      now: deps.now,
+      actor,
+      requestId: c.get('requestId'),
+      ip: clientIp(c),
+    });
+    await next();
+  };
+}
+
+const SCOPE_RANK = { read: 0, write: 1, admin: 2 } as const;
+
+/** GET needs read, changes need write, and token/settings management needs admin. Sessions are admin. */
+export function requireScope(scope: keyof typeof SCOPE_RANK | 'auto'): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const actor = c.get('actor');
+    const needed = scope === 'auto' ? (['GET', 'HEAD'].includes(c.req.method) ? 'read' : 'write') : scope;
+    if (actor.kind === 'token' && SCOPE_RANK[actor.scope] < SCOPE_RANK[needed]) {
+      throw new ForbiddenError(`this call needs a token with the ${needed} scope (this one has ${actor.scope})`);
+    }
+    if (actor.kind !== 'token' && actor.kind !== 'admin') throw new ForbiddenError();
+    await next();
+  };
+}
+
+/** The service context for unauthenticated endpoints (login): system actor, request's id and IP. */
+export function anonymousContext(deps: AppDeps, c: Parameters<MiddlewareHandler<AppEnv>>[0]) {
+  return {
+    db: deps.db,
+    config: deps.config,
+    logger: c.get('logger'),
+    now: deps.now,
+    actor: { kind: 'system' } as Actor,
+    requestId: c.get('requestId'),
+    ip: clientIp(c),
+  };
+}

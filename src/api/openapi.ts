@@ -1,0 +1,15 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { fromZodError } from './errors.ts';
+import type { AppEnv } from './types.ts';
+
+/**
+ * Every sub-app is built with this, so request validation failures become our one error model
+ * (422 with `fields`) instead of the library's default shape.
+ */
+export function newApiRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw fromZodError(result.error);
+    },
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Slows down guessing: after `freeAttempts` failures for a key, each further attempt must wait an
+ * exponentially growing delay (capped). Success clears the key. In memory on purpose: it protects this
+ * process's endpoints, and a restart that forgets it costs an attacker a restart of ours.
+ */
+export class FailureThrottle {
+  private readonly entries = new Map<string, { failures: number; blockedUntil: number; lastFailure: number }>();
+
+  constructor(
+    private readonly opts: { freeAttempts: number; baseDelayMs: number; maxDelayMs: number; forgetAfterMs: number },
+  ) {}
+
+  /** Milliseconds the caller must still wait before the next attempt for `key` (0 = go ahead). */
+  retryAfterMs(key: string, now: number): number {
+    const entry = this.entries.get(key);
+    if (!entry) return 0;
+    if (now - entry.lastFailure > this.opts.forgetAfterMs) {
+      this.entries.delete(key);
+      return 0;
+    }
+    return Math.max(0, entry.blockedUntil - now);
+  }
+
+  fail(key: string, now: number): void {
+    const entry = this.entries.get(key) ?? { failures: 0, blockedUntil: 0, lastFailure: now };
+    entry.failures += 1;
+    entry.lastFailure = now;
+    const over = entry.failures - this.opts.freeAttempts;
+    if (over > 0) entry.blockedUntil = now + Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** (over - 1));
+    this.entries.set(key, entry);
+    if (this.entries.size > 100_000) this.sweep(now);
+  }
+
+  succeed(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private sweep(now: number): void {
+    for (const [key, entry] of this.entries) {
+      if (now - entry.lastFailure > this.opts.forgetAfterMs) this.entries.delete(key);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config/index.ts';
+import { createDb, migrateDb } from './db/index.ts';
+import { createLogger } from './logger.ts';
+import { resetAdminPassword } from './services/admin/bootstrap.ts';
+
+const USAGE = `gatehouse — publish LAN services through one public server, and decide who may reach them
+
+Usage:
+  gatehouse server                       start the control plane and the supervised Caddy
+  gatehouse migrate                      apply database migrations and exit
+  gatehouse admin reset-password [USER]  set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD)
+
+Configuration comes from GATEHOUSE_* environment variables; see the README.`;
+
+function fail(message: string): never {
+  process.stderr.write(`gatehouse: ${message}\n`);
+  process.exit(1);
+}
+
+function configOrExit() {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+async function serverCommand() {
+  const config = configOrExit();
+  // Logs (JSON) go to stderr; stdout carries what people read.
+  const logger = createLogger(config.logLevel, pino.destination(2));
+  const { startServer } = await import('./server.ts');
+  const server = await startServer({ config, logger });
+  const publicUrl = config.publicDomain ? `https://${config.publicDomain}` : server.url;
+  const lines = [
+    '',
+    '  Gatehouse is running',
+    `  Dashboard and API:  ${publicUrl}`,
+    `  API reference:      ${publicUrl}/api/v1/docs`,
+    `  Health:             ${server.url}/healthz`,
+    server.initialAdmin
+      ? `  Admin login:        ${server.initialAdmin.username} / ${server.initialAdmin.password}   (shown once; store it now)`
+      : `  Admin login:        ${config.admin.user} (password set at first start; reset with: gatehouse admin reset-password)`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // A stuck dependency must not keep the process alive for ever.
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await server.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function migrateCommand() {
+  const config = configOrExit();
+  const handle = createDb(config.db);
+  await migrateDb(handle);
+  handle.close();
+  process.stdout.write('database is up to date\n');
+}
+
+async function resetPasswordCommand(username: string | undefined) {
+  const config = configOrExit();
+  const logger = createLogger(config.logLevel);
+  const handle = createDb(config.db);
+  await migrateDb(handle);
+  const user = username ?? config.admin.user;
+  const ctx = { db: handle.db, config, logger, now: () => new Date(), actor: { kind: 'system' as const } };
+  const result = await resetAdminPassword({ ctx, input: { username: user, password: config.admin.password } });
+  handle.close();
+  if (!result.updated) fail(`no admin user named "${user}"`);
+  process.stdout.write(
+    result.password ? `new password for ${user}: ${result.password}\n` : 'password set from GATEHOUSE_ADMIN_PASSWORD\n',
+  );
+}
+
+async function main(argv: string[]) {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, sub, arg] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  switch (command) {
+    case 'server':
+      return serverCommand();
+    case 'migrate':
+      return migrateCommand();
+    case 'admin':
+      if (sub === 'reset-password') return resetPasswordCommand(arg);
+      return fail(`unknown admin command "${sub ?? ''}"\n\n${USAGE}`);
+    default:
+      return fail(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`gatehouse: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

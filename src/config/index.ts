@@ -1,0 +1,33 @@
+import { type Config, envSchema, toConfig } from './schema.ts';
+
+export type { Config } from './schema.ts';
+export { DEFAULT_BLOCKED_PORTS, envSchema } from './schema.ts';
+
+/** Thrown when the environment is invalid; `problems` names each variable and why. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the GATEHOUSE_* environment once. The only reader of process.env in the code base:
+ * everything else receives the returned Config.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, so `GATEHOUSE_X=` in a compose file falls back to the default.
+  const relevant = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key.startsWith('GATEHOUSE_') && value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(environment)'),
+        message: issue.message,
+      })),
+    );
+  }
+  return toConfig(parsed.data);
+}

@@ -1,0 +1,179 @@
+import { isIPv4 } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Default listen ports that an L4 route may never take (DESIGN §1). Our own ports are added at load. */
+export const DEFAULT_BLOCKED_PORTS = [22, 53, 80, 443, 2019, 3000, 51820] as const;
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be between 1 and 65535')
+  .max(65535, 'must be between 1 and 65535');
+
+const portList = z
+  .string()
+  .transform((value, ctx) => {
+    const ports: number[] = [];
+    for (const part of value.split(',').map((p) => p.trim())) {
+      if (part === '') continue;
+      const n = Number(part);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not a port between 1 and 65535` });
+        return z.NEVER;
+      }
+      ports.push(n);
+    }
+    return ports;
+  });
+
+/** host:port, with the host an IPv4 address, "localhost" or a bracketed IPv6 address. */
+const listenAddress = z.string().transform((value, ctx) => {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(value);
+  const portNumber = match ? Number(match[2]) : Number.NaN;
+  if (!match || portNumber < 0 || portNumber > 65535) {
+    ctx.addIssue({ code: 'custom', message: `must be host:port, e.g. 127.0.0.1:3000 (got "${value}")` });
+    return z.NEVER;
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port: portNumber };
+});
+
+/** An interface address in CIDR notation, e.g. 10.8.0.1/24 (IPv4 only for the tunnel). */
+const interfaceCidr = z.string().transform((value, ctx) => {
+  const [ip, bits] = value.split('/');
+  const prefix = Number(bits);
+  if (!ip || !isIPv4(ip) || !Number.isInteger(prefix) || prefix < 8 || prefix > 30) {
+    ctx.addIssue({ code: 'custom', message: `must be an IPv4 address with a prefix /8–/30, e.g. 10.8.0.1/24` });
+    return z.NEVER;
+  }
+  return { address: ip, prefix };
+});
+
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((v) => v.replace(/\.$/, ''))
+  .refine((v) => /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(v), {
+    message: 'must be a fully qualified domain name such as gate.example.com',
+  });
+
+const boolish = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/**
+ * The environment Gatehouse reads, one variable per field. This object is the configuration reference:
+ * the README's table mirrors it (keep both true).
+ */
+export const envSchema = z.object({
+  GATEHOUSE_DATA_DIR: z.string().min(1).default('./.data'),
+  GATEHOUSE_LISTEN: listenAddress.default({ host: '127.0.0.1', port: 3000 }),
+  GATEHOUSE_PUBLIC_DOMAIN: domain.optional(),
+  GATEHOUSE_DB_URL: z
+    .string()
+    .regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, 'must start with file:, libsql://, http(s):// or ws(s)://')
+    .optional(),
+  GATEHOUSE_DB_AUTH_TOKEN: z.string().optional(),
+  GATEHOUSE_CADDY_BIN: z.string().min(1).default('./bin/caddy'),
+  GATEHOUSE_CADDY_ENABLED: boolish.default(true),
+  GATEHOUSE_HTTP_PORT: port.default(80),
+  GATEHOUSE_HTTPS_PORT: port.default(443),
+  GATEHOUSE_TLS_ISSUER: z.enum(['acme', 'internal']).default('acme'),
+  GATEHOUSE_ACME_EMAIL: z.email('must be an email address').optional(),
+  GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
+  GATEHOUSE_WG_ENABLED: z.enum(['auto', 'true', 'false']).default('auto'),
+  GATEHOUSE_WG_INTERFACE: z
+    .string()
+    .regex(/^[a-zA-Z0-9_=+.-]{1,15}$/, 'must be 1–15 letters, digits or _=+.-')
+    .default('gh0'),
+  GATEHOUSE_WG_ADDRESS: interfaceCidr.default({ address: '10.8.0.1', prefix: 24 }),
+  GATEHOUSE_WG_PORT: port.default(51820),
+  GATEHOUSE_WG_ENDPOINT: z.string().optional(),
+  GATEHOUSE_WG_DNS: z.string().default('1.1.1.1'),
+  GATEHOUSE_L4_BLOCKED_PORTS: portList.default([...DEFAULT_BLOCKED_PORTS]),
+  GATEHOUSE_L4_MAX_PORT_RANGE: z.coerce.number().int().min(1).max(1000).default(100),
+  GATEHOUSE_L4_LISTEN_HOST: z.string().default(''),
+  GATEHOUSE_GEOIP_DB: z.string().optional(),
+  GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  GATEHOUSE_ADMIN_USER: z.string().regex(/^[a-zA-Z0-9._@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-').default('admin'),
+  GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** The validated configuration every part of Gatehouse receives (never process.env). */
+export interface Config {
+  dataDir: string;
+  listen: { host: string; port: number };
+  publicDomain: string | undefined;
+  db: { url: string; authToken: string | undefined };
+  caddy: {
+    enabled: boolean;
+    bin: string;
+    adminSocket: string;
+    dataDir: string;
+    httpPort: number;
+    httpsPort: number;
+    tlsIssuer: 'acme' | 'internal';
+    acmeEmail: string | undefined;
+    trustedProxies: string[];
+  };
+  wireguard: {
+    mode: 'auto' | 'true' | 'false';
+    interface: string;
+    address: string;
+    prefix: number;
+    port: number;
+    endpoint: string | undefined;
+    dns: string;
+  };
+  l4: { blockedPorts: number[]; maxPortRange: number; listenHost: string };
+  geoipDb: string | undefined;
+  logLevel: Env['GATEHOUSE_LOG_LEVEL'];
+  admin: { user: string; password: string | undefined };
+}
+
+export function toConfig(env: Env): Config {
+  const dataDir = path.resolve(env.GATEHOUSE_DATA_DIR);
+  // Our own ports are never available to L4 routes, whatever the list says.
+  const ownPorts = [env.GATEHOUSE_LISTEN.port, env.GATEHOUSE_HTTP_PORT, env.GATEHOUSE_HTTPS_PORT, env.GATEHOUSE_WG_PORT];
+  const blocked = [...new Set([...env.GATEHOUSE_L4_BLOCKED_PORTS, ...ownPorts])].sort((a, b) => a - b);
+  return {
+    dataDir,
+    listen: env.GATEHOUSE_LISTEN,
+    publicDomain: env.GATEHOUSE_PUBLIC_DOMAIN,
+    db: {
+      url: env.GATEHOUSE_DB_URL ?? `file:${path.join(dataDir, 'gatehouse.db')}`,
+      authToken: env.GATEHOUSE_DB_AUTH_TOKEN,
+    },
+    caddy: {
+      enabled: env.GATEHOUSE_CADDY_ENABLED,
+      bin: path.resolve(env.GATEHOUSE_CADDY_BIN),
+      adminSocket: path.join(dataDir, 'caddy-admin.sock'),
+      dataDir: path.join(dataDir, 'caddy'),
+      httpPort: env.GATEHOUSE_HTTP_PORT,
+      httpsPort: env.GATEHOUSE_HTTPS_PORT,
+      tlsIssuer: env.GATEHOUSE_TLS_ISSUER,
+      acmeEmail: env.GATEHOUSE_ACME_EMAIL,
+      trustedProxies: env.GATEHOUSE_TRUSTED_PROXIES.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    },
+    wireguard: {
+      mode: env.GATEHOUSE_WG_ENABLED,
+      interface: env.GATEHOUSE_WG_INTERFACE,
+      address: env.GATEHOUSE_WG_ADDRESS.address,
+      prefix: env.GATEHOUSE_WG_ADDRESS.prefix,
+      port: env.GATEHOUSE_WG_PORT,
+      endpoint: env.GATEHOUSE_WG_ENDPOINT ?? env.GATEHOUSE_PUBLIC_DOMAIN,
+      dns: env.GATEHOUSE_WG_DNS,
+    },
+    l4: {
+      blockedPorts: blocked,
+      maxPortRange: env.GATEHOUSE_L4_MAX_PORT_RANGE,
+      listenHost: env.GATEHOUSE_L4_LISTEN_HOST,
+    },
+    geoipDb: env.GATEHOUSE_GEOIP_DB ? path.resolve(env.GATEHOUSE_GEOIP_DB) : undefined,
+    logLevel: env.GATEHOUSE_LOG_LEVEL,
+    admin: { user: env.GATEHOUSE_ADMIN_USER, password: env.GATEHOUSE_ADMIN_PASSWORD },
+  };
+}

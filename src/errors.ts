@@ -1,0 +1,87 @@
+/**
+ * The one error model. Services throw these; `src/api/errors.ts` maps them to HTTP in one exhaustive
+ * switch. `code` is stable and machine-readable; `message` is for people.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'upstream_rejected'
+  | 'internal';
+
+export interface FieldIssue {
+  /** Dotted path of the field, e.g. `ip_filter_rules.2.value`. */
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(
+    readonly issues: FieldIssue[],
+    message = issues.map((i) => `${i.field}: ${i.message}`).join('; '),
+  ) {
+    super('validation_failed', message, { fields: issues });
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(resource: string, id: string | number) {
+    super('not_found', `${resource} ${id} does not exist`, { resource, id });
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('conflict', message, details);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'authentication required') {
+    super('unauthorized', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'not allowed') {
+    super('forbidden', message);
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('rate_limited', message, { retry_after: retryAfterSeconds });
+  }
+}
+
+/** The data plane (Caddy) refused what we compiled; carries its field errors. */
+export class UpstreamRejectedError extends AppError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('upstream_rejected', message, details);
+  }
+}
+
+export class UnavailableError extends AppError {
+  constructor(message: string) {
+    super('unavailable', message);
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from '@hono/zod-openapi';
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'validation_failed' }),
+      message: z.string(),
+      request_id: z.string().optional(),
+      fields: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .openapi('Error');
+
+export const IdParamSchema = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+});
+
+/** ISO-8601 timestamps on the wire. */
+export const Timestamp = z.string().datetime().openapi({ example: '2026-11-21T12:00:00.000Z' });
+
+export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 422 | 429 | 503)[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: errorDescriptions[status], content: { 'application/json': { schema: ErrorSchema } } },
+    ]),
+  );
+}
+
+const errorDescriptions: Record<number, string> = {
+  400: 'Malformed request',
+  401: 'Missing, invalid, expired or revoked credentials',
+  403: 'The credentials lack the scope for this call',
+  404: 'No such resource',
+  409: 'Conflicts with the current state',
+  422: 'Validation failed; `fields` names each field and why',
+  429: 'Too many requests; see Retry-After',
+  503: 'A dependency is unavailable',
+};

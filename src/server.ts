@@ -1,0 +1,108 @@
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { createApp } from './api/app.ts';
+import type { HealthReport } from './api/types.ts';
+import { staticCaddyConfig } from './caddy/static-config.ts';
+import { CaddySupervisor } from './caddy/supervisor.ts';
+import type { Config } from './config/index.ts';
+import type { ServiceContext } from './context.ts';
+import { createDb, migrateDb } from './db/index.ts';
+import type { Logger } from './logger.ts';
+import { bootstrapAdmin } from './services/admin/bootstrap.ts';
+import { detectWireGuard, type WireGuardAvailability } from './wireguard/availability.ts';
+
+export interface RunningServer {
+  url: string;
+  /** Set on the first start only, when the admin password was generated. */
+  initialAdmin: { username: string; password: string } | undefined;
+  caddy: CaddySupervisor | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * `gatehouse server`: database (migrated), admin bootstrap, the HTTP app on the configured loopback
+ * address, and the supervised Caddy process. Everything started here is stopped by `stop()`.
+ */
+export async function startServer({ config, logger }: { config: Config; logger: Logger }): Promise<RunningServer> {
+  const dbHandle = createDb(config.db);
+  await migrateDb(dbHandle);
+  const now = () => new Date();
+  const systemCtx: ServiceContext = { db: dbHandle.db, config, logger, now, actor: { kind: 'system' } };
+  const admin = await bootstrapAdmin({ ctx: systemCtx });
+
+  let wireguard: WireGuardAvailability = { available: false, detail: 'not checked yet' };
+  if (config.wireguard.mode === 'false') wireguard = { available: false, detail: 'disabled by GATEHOUSE_WG_ENABLED=false' };
+  else {
+    wireguard = await detectWireGuard();
+    if (!wireguard.available) logger.warn({ detail: wireguard.detail }, 'WireGuard unavailable; the server runs without it');
+  }
+
+  const caddy = config.caddy.enabled
+    ? new CaddySupervisor({
+        bin: config.caddy.bin,
+        dataDir: config.caddy.dataDir,
+        adminSocket: config.caddy.adminSocket,
+        staticConfig: staticCaddyConfig({
+          caddy: config.caddy,
+          listen: config.listen,
+          publicDomain: config.publicDomain,
+          l4ListenHost: config.l4.listenHost,
+          geoipDb: config.geoipDb,
+        }),
+        logger: logger.child({ component: 'caddy-supervisor' }),
+      })
+    : undefined;
+
+  const health = async (): Promise<HealthReport> => {
+    let db: HealthReport['db'] = { state: 'ok' };
+    try {
+      await dbHandle.client.execute('SELECT 1');
+    } catch (err) {
+      db = { state: 'error', error: (err as Error).message };
+    }
+    const caddyStatus = caddy ? caddy.status() : { state: 'disabled', pid: undefined, restarts: 0, detail: 'GATEHOUSE_CADDY_ENABLED=false' };
+    const wg: HealthReport['wireguard'] = wireguard.available
+      ? { state: 'available', interface: config.wireguard.interface, detail: wireguard.detail }
+      : { state: 'unavailable', detail: wireguard.detail };
+    const ok = db.state === 'ok' && (caddyStatus.state === 'running' || caddyStatus.state === 'disabled');
+    return {
+      status: ok ? 'ok' : 'degraded',
+      db,
+      caddy: { state: caddyStatus.state, pid: caddyStatus.pid, restarts: caddyStatus.restarts, detail: caddyStatus.detail },
+      wireguard: wg,
+    };
+  };
+
+  const app = createApp({ db: dbHandle.db, config, logger, now, health });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolve(s));
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url }, 'control plane listening');
+
+  if (caddy) {
+    try {
+      await caddy.start();
+    } catch (err) {
+      logger.error({ err }, 'caddy could not be started; the control plane keeps running');
+    }
+  }
+
+  return {
+    url,
+    initialAdmin: admin.created && admin.password ? { username: admin.username, password: admin.password } : undefined,
+    caddy,
+    async stop() {
+      await caddy?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections would hold close() open; they are ours to end.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      dbHandle.close();
+      logger.info('stopped');
+    },
+  };
+}

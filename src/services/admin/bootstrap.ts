@@ -1,0 +1,51 @@
+import { eq } from 'drizzle-orm';
+import { generatePassword, hashPassword } from '../../auth/passwords.ts';
+import type { ServiceContext } from '../../context.ts';
+import { adminSessions, adminUsers } from '../../db/schema/index.ts';
+import { recordAudit } from '../audit/record.ts';
+
+/**
+ * On first start there is no admin: create one. The password comes from the configuration or is
+ * generated; a generated password is returned so the caller can show it once. Later starts change nothing.
+ */
+export async function bootstrapAdmin({ ctx }: { ctx: ServiceContext }) {
+  return ctx.db.transaction(async (tx) => {
+    const existing = await tx.select({ id: adminUsers.id }).from(adminUsers).limit(1);
+    if (existing.length > 0) return { created: false as const };
+    const generated = ctx.config.admin.password === undefined;
+    const password = ctx.config.admin.password ?? generatePassword();
+    const [user] = await tx
+      .insert(adminUsers)
+      .values({ username: ctx.config.admin.user, passwordHash: await hashPassword(password) })
+      .returning({ id: adminUsers.id, username: adminUsers.username });
+    await recordAudit({
+      ctx,
+      tx,
+      input: { action: 'admin.bootstrap', resourceType: 'admin_user', resourceId: user!.id, after: user },
+    });
+    return { created: true as const, username: user!.username, password: generated ? password : undefined };
+  });
+}
+
+/** `gatehouse admin reset-password`: sets a new password (given or generated) and ends all sessions. */
+export async function resetAdminPassword({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { username: string; password?: string | undefined };
+}) {
+  const password = input.password ?? generatePassword();
+  const passwordHash = await hashPassword(password);
+  return ctx.db.transaction(async (tx) => {
+    const [user] = await tx
+      .update(adminUsers)
+      .set({ passwordHash, passwordChangedAt: ctx.now() })
+      .where(eq(adminUsers.username, input.username))
+      .returning({ id: adminUsers.id });
+    if (!user) return { updated: false as const };
+    await tx.delete(adminSessions).where(eq(adminSessions.userId, user.id));
+    await recordAudit({ ctx, tx, input: { action: 'admin.reset_password', resourceType: 'admin_user', resourceId: user.id } });
+    return { updated: true as const, password: input.password ? undefined : password };
+  });
+}

@@ -1,0 +1,26 @@
+import { type ServiceContext, actorLabel } from '../../context.ts';
+import type { DbOrTx } from '../../db/index.ts';
+import { auditLog } from '../../db/schema/index.ts';
+
+export interface AuditInput {
+  action: string;
+  resourceType?: string;
+  resourceId?: string | number;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Writes one audit entry with the caller's handle, so it commits or rolls back with the change. */
+export async function recordAudit({ ctx, tx, input }: { ctx: ServiceContext; tx: DbOrTx; input: AuditInput }) {
+  await tx.insert(auditLog).values({
+    at: ctx.now(),
+    actor: actorLabel(ctx.actor),
+    action: input.action,
+    resourceType: input.resourceType ?? null,
+    resourceId: input.resourceId === undefined ? null : String(input.resourceId),
+    before: input.before ?? null,
+    after: input.after ?? null,
+    ip: ctx.ip ?? null,
+    requestId: ctx.requestId ?? null,
+  });
+}

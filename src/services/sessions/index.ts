@@ -1,0 +1,79 @@
+import { and, eq, gt, lt } from 'drizzle-orm';
+import * as OTPAuth from 'otpauth';
+import { verifyPassword } from '../../auth/passwords.ts';
+import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
+import type { ServiceContext } from '../../context.ts';
+import type { Db } from '../../db/index.ts';
+import { adminSessions, adminUsers } from '../../db/schema/index.ts';
+import { AppError, UnauthorizedError } from '../../errors.ts';
+import { recordAudit } from '../audit/record.ts';
+
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export function verifyTotp(secret: string, code: string, now: Date): boolean {
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });
+  return totp.validate({ token: code.replace(/\s/g, ''), window: 1, timestamp: now.getTime() }) !== null;
+}
+
+/**
+ * Password (+ TOTP when enabled) → a new session. Every failure is audit-logged and answered with the
+ * same message, so the response never tells which part was wrong.
+ */
+export async function login({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { username: string; password: string; totp_code?: string | undefined; userAgent?: string | undefined };
+}) {
+  const [user] = await ctx.db.select().from(adminUsers).where(eq(adminUsers.username, input.username));
+  const passwordOk = user ? await verifyPassword(user.passwordHash, input.password) : false;
+  const fail = async (reason: string) => {
+    await ctx.db.transaction((tx) =>
+      recordAudit({ ctx, tx, input: { action: 'auth.login_failed', resourceType: 'admin_user', after: { username: input.username, reason } } }),
+    );
+  };
+  if (!user || !passwordOk) {
+    await fail('bad_credentials');
+    throw new UnauthorizedError('invalid username or password');
+  }
+  if (user.totpEnabled && user.totpSecret) {
+    if (!input.totp_code) throw new AppError('unauthorized', 'a TOTP code is required', { totp_required: true });
+    if (!verifyTotp(user.totpSecret, input.totp_code, ctx.now())) {
+      await fail('bad_totp');
+      throw new UnauthorizedError('invalid TOTP code');
+    }
+  }
+  const token = randomSecret(32);
+  const now = ctx.now();
+  const csrfToken = randomSecret(24);
+  await ctx.db.transaction(async (tx) => {
+    await tx.delete(adminSessions).where(lt(adminSessions.expiresAt, now));
+    await tx.insert(adminSessions).values({
+      id: sha256Hex(token),
+      userId: user.id,
+      csrfToken,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + SESSION_TTL_MS),
+      lastSeenAt: now,
+      ip: ctx.ip ?? null,
+      userAgent: input.userAgent ?? null,
+    });
+    await recordAudit({ ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username } }, tx, input: { action: 'auth.login', resourceType: 'admin_user', resourceId: user.id } });
+  });
+  return { token, csrfToken, user: { id: user.id, username: user.username }, expiresAt: new Date(now.getTime() + SESSION_TTL_MS) };
+}
+
+/** Session cookie → user, or null when unknown or expired. */
+export async function authenticateSession({ db, token, now }: { db: Db; token: string; now: Date }) {
+  const [row] = await db
+    .select({ session: adminSessions, user: { id: adminUsers.id, username: adminUsers.username } })
+    .from(adminSessions)
+    .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
+    .where(and(eq(adminSessions.id, sha256Hex(token)), gt(adminSessions.expiresAt, now)));
+  return row ?? null;
+}
+
+export async function logout({ db, token }: { db: Db; token: string }) {
+  await db.delete(adminSessions).where(eq(adminSessions.id, sha256Hex(token)));
+}

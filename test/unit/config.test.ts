@@ -1,0 +1,66 @@
+// Real: the zod env schema and loadConfig. Simulated: the environment (plain objects, not process.env).
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_BLOCKED_PORTS, loadConfig } from '../../src/config/index.ts';
+
+function problems(env: Record<string, string>) {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives working defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.db.url).toMatch(/^file:.*\.data\/gatehouse\.db$/);
+    expect(config.wireguard).toMatchObject({ address: '10.8.0.1', prefix: 24, port: 51820, interface: 'gh0' });
+    expect(config.caddy.adminSocket).toMatch(/\.data\/caddy-admin\.sock$/);
+    for (const port of DEFAULT_BLOCKED_PORTS) expect(config.l4.blockedPorts).toContain(port);
+  });
+
+  it('adds our own ports to the blocked list', () => {
+    const config = loadConfig({ GATEHOUSE_L4_BLOCKED_PORTS: '25', GATEHOUSE_LISTEN: '127.0.0.1:4100', GATEHOUSE_HTTPS_PORT: '8443' });
+    expect(config.l4.blockedPorts).toEqual(expect.arrayContaining([25, 4100, 8443, 51820]));
+    expect(config.l4.blockedPorts).not.toContain(22);
+  });
+
+  it('normalises the public domain and uses it as the WireGuard endpoint', () => {
+    const config = loadConfig({ GATEHOUSE_PUBLIC_DOMAIN: 'Gate.Example.COM.' });
+    expect(config.publicDomain).toBe('gate.example.com');
+    expect(config.wireguard.endpoint).toBe('gate.example.com');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ GATEHOUSE_WG_PORT: '' }).wireguard.port).toBe(51820);
+  });
+
+  it.each([
+    ['GATEHOUSE_WG_PORT', 'abc', 'must be a number'],
+    ['GATEHOUSE_WG_PORT', '70000', 'between 1 and 65535'],
+    ['GATEHOUSE_LISTEN', 'localhost', 'host:port'],
+    ['GATEHOUSE_WG_ADDRESS', '10.8.0.1', 'prefix'],
+    ['GATEHOUSE_WG_ADDRESS', '300.1.1.1/24', 'IPv4'],
+    ['GATEHOUSE_L4_BLOCKED_PORTS', '22,x,80', '"x" is not a port'],
+    ['GATEHOUSE_DB_URL', 'postgres://x', 'must start with file:'],
+    ['GATEHOUSE_PUBLIC_DOMAIN', 'not a domain', 'fully qualified domain'],
+    ['GATEHOUSE_LOG_LEVEL', 'loud', 'Invalid option'],
+    ['GATEHOUSE_ADMIN_PASSWORD', 'short', 'at least 12'],
+    ['GATEHOUSE_TLS_ISSUER', 'letsencrypt', 'Invalid option'],
+    ['GATEHOUSE_WG_INTERFACE', 'this-name-is-far-too-long', '1–15'],
+  ])('rejects %s=%s naming the variable and the reason', (variable, value, reason) => {
+    const found = problems({ [variable]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]!.variable).toBe(variable);
+    expect(found[0]!.message).toContain(reason);
+  });
+
+  it('reports every bad variable at once', () => {
+    const found = problems({ GATEHOUSE_WG_PORT: '0', GATEHOUSE_HTTP_PORT: 'x' });
+    expect(found.map((p) => p.variable).sort()).toEqual(['GATEHOUSE_HTTP_PORT', 'GATEHOUSE_WG_PORT']);
+    expect(() => loadConfig({ GATEHOUSE_WG_PORT: '0' })).toThrow(/GATEHOUSE_WG_PORT: must be between 1 and 65535/);
+  });
+});
