@@ -1,0 +1,350 @@
+package gatehouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/mholt/caddy-l4/layer4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse/gatehouse/caddy-module/policy"
+)
+
+// A generation is one applied snapshot, compiled for lookups: host and
+// port/SNI tables that point at provisioned handler chains and compiled
+// policies. It is immutable once stored; requests and connections keep the
+// generation they resolved against until they end.
+type generation struct {
+	version   uint64
+	hash      string
+	raw       []byte // canonical snapshot JSON
+	appliedAt time.Time
+
+	routes    map[string]*routeInfo
+	hosts     map[string]*httpEntry // exact host → route
+	wildHosts map[string]*httpEntry // "example.com" for "*.example.com"
+	l4        map[l4Key]*l4Table
+	// tlsNames are the names on-demand TLS may get certificates for: HTTP
+	// hosts and terminate-mode server names ("*.x" entries included).
+	tlsNames map[string]bool
+	// portPaths name, for each socket, the first snapshot path that wants
+	// it, so that a port that cannot be opened is reported where it is.
+	portPaths map[l4Key]string
+	units     []*unit
+
+	httpRoutes, l4Routes int
+}
+
+// routeInfo is what every entry of a route shares.
+type routeInfo struct {
+	id      string
+	kind    string // "http" or "l4"
+	policy  *policy.Compiled
+	allowed prometheus.Counter // cached: the hot path skips the label lookup
+}
+
+type httpEntry struct {
+	route *routeInfo
+	unit  *unit
+}
+
+type l4Key struct {
+	network string
+	port    int
+}
+
+func (k l4Key) String() string { return k.network + "/" + strconv.Itoa(k.port) }
+
+type l4Entry struct {
+	route *routeInfo
+	unit  *unit
+}
+
+// l4Table is one (network, port): either one route without TLS or TLS
+// routes chosen by SNI.
+type l4Table struct {
+	none  *l4Entry
+	exact map[string]*l4Entry
+	wild  map[string]*l4Entry
+}
+
+// unit is one provisioned handler chain in its own child context. Units are
+// shared by every generation whose route has the same id and the same
+// handler JSON, so an unrelated swap does not re-provision a route (and
+// reverse_proxy does not close its WebSockets on the old copy's Cleanup).
+type unit struct {
+	key    string
+	ctx    caddy.Context
+	cancel context.CancelFunc
+	refs   int // generations holding it; guarded by App.mu
+	http   *caddyhttp.Route
+	l4     layer4.Handler
+}
+
+// l4HandlerList lets ctx.LoadModule decode a caddy-l4 handler chain with
+// caddy-l4's own namespace and inline key.
+type l4HandlerList struct {
+	HandlersRaw []json.RawMessage `json:"handle,omitempty" caddy:"namespace=layer4.handlers inline_key=handler"`
+}
+
+// lookupHost finds the HTTP route of a (lower-case, port-less) host: the
+// exact name first, then the wildcard one label up.
+func (g *generation) lookupHost(host string) *httpEntry {
+	if e, ok := g.hosts[host]; ok {
+		return e
+	}
+	if i := strings.IndexByte(host, '.'); i > 0 {
+		return g.wildHosts[host[i+1:]]
+	}
+	return nil
+}
+
+// lookupL4 finds the route of a connection by port, then by SNI.
+func (g *generation) lookupL4(key l4Key, sni string) *l4Entry {
+	t := g.l4[key]
+	if t == nil {
+		return nil
+	}
+	if t.none != nil {
+		return t.none
+	}
+	if e, ok := t.exact[sni]; ok {
+		return e
+	}
+	if i := strings.IndexByte(sni, '.'); i > 0 {
+		return t.wild[sni[i+1:]]
+	}
+	return nil
+}
+
+// needsSNI reports whether the port routes by SNI.
+func (g *generation) needsSNI(key l4Key) (known, sni bool) {
+	t := g.l4[key]
+	if t == nil {
+		return false, false
+	}
+	return true, t.none == nil
+}
+
+// tlsNameAllowed reports whether on-demand TLS may serve name.
+func (g *generation) tlsNameAllowed(name string) bool {
+	if g.tlsNames[name] {
+		return true
+	}
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		return g.tlsNames["*."+name[i+1:]]
+	}
+	return false
+}
+
+// build compiles a validated-shape snapshot into a generation. Units whose
+// key the app already holds are reused; new ones are provisioned and
+// returned separately so that the caller can cancel them if the apply does
+// not go through. It must be called with a.mu held.
+func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fieldErrors) {
+	s := d.snap
+	errs := validateSnapshot(s, a.SharedHTTPSPort)
+	g := &generation{
+		version:   s.Version,
+		hash:      d.hash,
+		raw:       d.raw,
+		routes:    make(map[string]*routeInfo, len(s.Routes)),
+		hosts:     make(map[string]*httpEntry),
+		wildHosts: make(map[string]*httpEntry),
+		l4:        make(map[l4Key]*l4Table),
+		tlsNames:  make(map[string]bool),
+		portPaths: make(map[l4Key]string),
+	}
+	// Policies first: they are cheap, and a snapshot with bad policies
+	// should not cost provisioning hundreds of handlers.
+	limiters := a.limiters
+	if dryRun {
+		limiters = nil // a dry run must not create or share limiter state
+	}
+	for i, r := range s.Routes {
+		deps := policy.Deps{RouteID: r.ID, Limiters: limiters}
+		if a.countries != nil {
+			deps.Countries = a.countries
+		}
+		compiled, perrs := policy.Compile(r.Policy, deps)
+		for _, pe := range perrs {
+			fe := pe.WithPrefix(fmt.Sprintf("routes[%d].policy", i))
+			errs = append(errs, FieldError{Path: fe.Path, Message: fe.Message})
+		}
+		kind := "http"
+		if r.L4 != nil {
+			kind = "l4"
+		}
+		g.routes[r.ID] = &routeInfo{id: r.ID, kind: kind, policy: compiled}
+	}
+	if len(errs) > 0 {
+		return nil, nil, errs
+	}
+
+	var fresh []*unit
+	seen := make(map[string]bool)
+	use := func(path, key string, provision func(u *unit) error) *unit {
+		if u, ok := a.units[key]; ok {
+			if !seen[key] {
+				seen[key] = true
+				g.units = append(g.units, u)
+			}
+			return u
+		}
+		uctx, cancel := caddy.NewContext(a.base)
+		u := &unit{key: key, ctx: uctx, cancel: cancel}
+		if err := provision(u); err != nil {
+			cancel()
+			errs.add(path, "%v", err)
+			return nil
+		}
+		fresh = append(fresh, u)
+		g.units = append(g.units, u)
+		seen[key] = true
+		return u
+	}
+
+	for i, r := range s.Routes {
+		info := g.routes[r.ID]
+		if a.metrics != nil && !dryRun {
+			info.allowed = a.metrics.decisions.WithLabelValues(r.ID, info.kind, "allowed")
+		}
+		p := fmt.Sprintf("routes[%d]", i)
+		if h := r.HTTP; h != nil {
+			g.httpRoutes++
+			key := "http\x00" + r.ID + "\x00" + handleHash(h.Handle)
+			u := use(p+".http.handle", key, func(u *unit) error {
+				route := &caddyhttp.Route{HandlersRaw: h.Handle}
+				if err := route.ProvisionHandlers(u.ctx, nil); err != nil {
+					return err
+				}
+				u.http = route
+				return nil
+			})
+			if u == nil {
+				continue
+			}
+			e := &httpEntry{route: info, unit: u}
+			for _, host := range h.Hosts {
+				g.tlsNames[host] = true
+				if strings.HasPrefix(host, "*.") {
+					g.wildHosts[host[2:]] = e
+				} else {
+					g.hosts[host] = e
+				}
+			}
+			continue
+		}
+		l := r.L4
+		g.l4Routes++
+		for j, port := range l.Ports {
+			pp := fmt.Sprintf("%s.l4.ports[%d]", p, j)
+			key := l4Key{l.Network, port.Port}
+			ukey := "l4\x00" + r.ID + "\x00" + key.String() + "\x00" + handleHash(port.Handle)
+			u := use(pp+".handle", ukey, func(u *unit) error {
+				list := &l4HandlerList{HandlersRaw: port.Handle}
+				mods, err := u.ctx.LoadModule(list, "HandlersRaw")
+				if err != nil {
+					return err
+				}
+				var hs layer4.Handlers
+				for _, m := range mods.([]any) {
+					hs = append(hs, m.(layer4.NextHandler))
+				}
+				u.l4 = hs.Compile()
+				return nil
+			})
+			if u == nil {
+				continue
+			}
+			if _, ok := g.portPaths[key]; !ok {
+				g.portPaths[key] = pp + ".port"
+			}
+			t := g.l4[key]
+			if t == nil {
+				t = &l4Table{exact: make(map[string]*l4Entry), wild: make(map[string]*l4Entry)}
+				g.l4[key] = t
+			}
+			e := &l4Entry{route: info, unit: u}
+			if l.TLSMode == tlsModeNone {
+				t.none = e
+				continue
+			}
+			for _, name := range l.ServerNames {
+				if l.TLSMode == tlsModeTerminate {
+					g.tlsNames[name] = true
+				}
+				if strings.HasPrefix(name, "*.") {
+					t.wild[name[2:]] = e
+				} else {
+					t.exact[name] = e
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		for _, u := range fresh {
+			u.cancel()
+		}
+		return nil, nil, errs
+	}
+	return g, fresh, nil
+}
+
+// handleHash identifies a handler chain by content. The raw messages come
+// out of the canonical re-encoding in decodeStrict, so equal content gives
+// equal bytes.
+func handleHash(handle []json.RawMessage) string {
+	h := sha256.New()
+	for _, m := range handle {
+		h.Write(m)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// socketKeys are the sockets the generation needs the module to own: every
+// (network, port) except the shared HTTPS port, which Caddy's HTTP server
+// listens on.
+func (g *generation) socketKeys(sharedPort int) map[l4Key]bool {
+	out := make(map[l4Key]bool, len(g.l4))
+	for k := range g.l4 {
+		if k.network == "tcp" && k.port == sharedPort {
+			continue
+		}
+		out[k] = true
+	}
+	return out
+}
+
+// routeIDsOn lists the routes on a socket, for health.
+func (g *generation) routeIDsOn(key l4Key) []string {
+	t := g.l4[key]
+	if t == nil {
+		return nil
+	}
+	seen := make(map[string]bool)
+	var ids []string
+	add := func(e *l4Entry) {
+		if e != nil && !seen[e.route.id] {
+			seen[e.route.id] = true
+			ids = append(ids, e.route.id)
+		}
+	}
+	add(t.none)
+	for _, e := range t.exact {
+		add(e)
+	}
+	for _, e := range t.wild {
+		add(e)
+	}
+	return ids
+}

@@ -1,0 +1,175 @@
+package gatehouse
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(HTTPGuard{})
+}
+
+// HTTPGuard (http.handlers.gatehouse_guard) enforces the policy of the
+// route a request's host resolves to, before anything else of the route
+// runs (forward auth, gatehouse_routes): denied is 403, over the rate
+// limit is 429 with Retry-After. The client is Caddy's client_ip, which
+// honours the server's trusted_proxies; a header the client sent is never
+// believed. The resolved route and generation are left in the request's
+// vars for gatehouse_routes. Requests for unknown hosts pass untouched
+// (gatehouse_routes answers them).
+type HTTPGuard struct {
+	app *App
+}
+
+// CaddyModule returns the Caddy module information.
+func (HTTPGuard) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.gatehouse_guard",
+		New: func() caddy.Module { return new(HTTPGuard) },
+	}
+}
+
+// Provision finds the gatehouse app.
+func (h *HTTPGuard) Provision(ctx caddy.Context) error {
+	app, err := appFromContext(ctx)
+	if err != nil {
+		return err
+	}
+	h.app = app
+	return nil
+}
+
+// ServeHTTP implements caddyhttp.MiddlewareHandler.
+func (h *HTTPGuard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	res := h.app.resolveHTTP(r)
+	if res == nil {
+		return next.ServeHTTP(w, r)
+	}
+	if !h.app.allowHTTP(w, r, res.entry) {
+		return nil
+	}
+	caddyhttp.SetVar(r.Context(), httpResolvedVar, res)
+	caddyhttp.SetVar(r.Context(), httpRouteIDVar, res.entry.route.id)
+	return next.ServeHTTP(w, r)
+}
+
+// httpResolved is the guard's note to gatehouse_routes.
+type httpResolved struct {
+	gen   *generation
+	entry *httpEntry
+}
+
+const (
+	httpResolvedVar = "gatehouse_resolved"
+	// httpRouteIDVar is usable in access logs as {http.vars.gatehouse_route_id}.
+	httpRouteIDVar = "gatehouse_route_id"
+)
+
+// resolveHTTP finds the request's route in the current generation.
+func (a *App) resolveHTTP(r *http.Request) *httpResolved {
+	g := a.generation()
+	if g == nil {
+		return nil
+	}
+	e := g.lookupHost(normalizeHost(hostOnly(r.Host)))
+	if e == nil {
+		return nil
+	}
+	return &httpResolved{gen: g, entry: e}
+}
+
+// allowHTTP decides a request and writes the refusal if it is denied.
+func (a *App) allowHTTP(w http.ResponseWriter, r *http.Request, e *httpEntry) bool {
+	if !e.route.policy.Enabled() {
+		a.metrics.decidedAllowed(e.route)
+		return true
+	}
+	addr, ok := clientAddr(r)
+	if !ok {
+		// Without client_ip (a handler used outside Caddy's server) there
+		// is nothing to decide on: fail closed.
+		a.logger.Warn("request without client_ip; denied", zap.String("route", e.route.id))
+		w.WriteHeader(http.StatusForbidden)
+		return false
+	}
+	d := e.route.policy.Decide(addr, time.Now())
+	a.metrics.decided(e.route, d)
+	if d.Allowed {
+		return true
+	}
+	a.logger.Debug("request denied", zap.String("route", e.route.id), zap.String("client_ip", addr.String()),
+		zap.String("check", d.Check), zap.String("rule", d.Rule))
+	if d.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
+		http.Error(w, "429 too many requests", http.StatusTooManyRequests)
+		return false
+	}
+	http.Error(w, "403 forbidden", http.StatusForbidden)
+	return false
+}
+
+// clientAddr is Caddy's client_ip var, IPv4-mapped IPv6 reduced to IPv4.
+func clientAddr(r *http.Request) (netip.Addr, bool) {
+	s, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
+	if s == "" {
+		return netip.Addr{}, false
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return addr.Unmap().WithZone(""), true
+}
+
+// addrOf is a connection's remote IP, IPv4-mapped IPv6 reduced.
+func addrOf(a net.Addr) (netip.Addr, bool) {
+	var ip net.IP
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		ip = v.IP
+	case *net.UDPAddr:
+		ip = v.IP
+	default:
+		ap, err := netip.ParseAddrPort(a.String())
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		return ap.Addr().Unmap().WithZone(""), true
+	}
+	addr, ok := netip.AddrFromSlice(ip)
+	return addr.Unmap(), ok
+}
+
+// hostOnly strips a port from a Host header value.
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
+}
+
+// normalizeHost lower-cases and drops a trailing dot, the forms clients
+// may legitimately send for the same name.
+func normalizeHost(h string) string {
+	h = strings.TrimSuffix(h, ".")
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(h)
+		}
+	}
+	return h
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*HTTPGuard)(nil)
+	_ caddyhttp.MiddlewareHandler = (*HTTPGuard)(nil)
+)

@@ -1,0 +1,59 @@
+package gatehouse
+
+import (
+	"github.com/caddyserver/caddy/v2"
+	"github.com/mholt/caddy-l4/layer4"
+)
+
+func init() {
+	caddy.RegisterModule(L4Guard{})
+}
+
+// L4Guard (layer4.handlers.gatehouse_guard) enforces the policy of the
+// route a connection resolves to, before gatehouse_routes runs it: a
+// denied connection is closed before any byte reaches the target. The
+// resolved route and its generation are left in the connection's
+// variables, so gatehouse_routes does not resolve again (and cannot see a
+// newer generation than the guard decided on). Connections no route
+// claims pass untouched.
+type L4Guard struct {
+	app *App
+}
+
+// CaddyModule returns the Caddy module information.
+func (L4Guard) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "layer4.handlers.gatehouse_guard",
+		New: func() caddy.Module { return new(L4Guard) },
+	}
+}
+
+// Provision finds the gatehouse app.
+func (h *L4Guard) Provision(ctx caddy.Context) error {
+	app, err := appFromContext(ctx)
+	if err != nil {
+		return err
+	}
+	h.app = app
+	return nil
+}
+
+// Handle implements layer4.NextHandler.
+func (h *L4Guard) Handle(cx *layer4.Connection, next layer4.Handler) error {
+	return h.app.resolveL4(cx, func(g *generation, e *l4Entry) error {
+		if !h.app.allowL4(cx, e) {
+			return nil // the server closes the connection
+		}
+		cx.SetVar(l4ResolvedVar, &l4Resolved{gen: g, entry: e})
+		cx.SetVar(l4RouteIDVar, e.route.id)
+		return next.Handle(cx)
+	}, func() error {
+		return next.Handle(cx)
+	})
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner  = (*L4Guard)(nil)
+	_ layer4.NextHandler = (*L4Guard)(nil)
+)

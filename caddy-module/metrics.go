@@ -1,0 +1,127 @@
+package gatehouse
+
+import (
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gatehouse/gatehouse/caddy-module/policy"
+)
+
+// metrics are the app's collectors on Caddy's metrics registry (served by
+// Caddy's own metrics endpoint / admin.api.metrics).
+type metrics struct {
+	reg        prometheus.Registerer
+	decisions  *prometheus.CounterVec
+	version    prometheus.Gauge
+	routes     *prometheus.GaugeVec
+	swap       prometheus.Histogram
+	collectors []prometheus.Collector
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		reg: reg,
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gatehouse", Name: "decisions_total",
+			Help: "Access decisions by route, route kind and result (allowed, acl, ip_filter, rate_limit).",
+		}, []string{"route", "kind", "result"}),
+		version: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "gatehouse", Name: "snapshot_version",
+			Help: "Version of the applied snapshot.",
+		}),
+		routes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "gatehouse", Name: "routes",
+			Help: "Routes in the applied snapshot by kind.",
+		}, []string{"kind"}),
+		swap: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "gatehouse", Name: "swap_duration_seconds",
+			Help:    "Time to validate, provision and swap in a snapshot.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+	}
+	m.collectors = []prometheus.Collector{m.decisions, m.version, m.routes, m.swap}
+	if reg == nil {
+		return m, nil
+	}
+	for i, c := range m.collectors {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				for _, done := range m.collectors[:i] {
+					reg.Unregister(done)
+				}
+				return nil, err
+			}
+			m.collectors[i] = are.ExistingCollector
+			switch existing := are.ExistingCollector.(type) {
+			case *prometheus.CounterVec:
+				m.decisions = existing
+			case prometheus.Gauge:
+				m.version = existing
+			case *prometheus.GaugeVec:
+				m.routes = existing
+			case prometheus.Histogram:
+				m.swap = existing
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) unregister() {
+	if m.reg == nil {
+		return
+	}
+	for _, c := range m.collectors {
+		m.reg.Unregister(c)
+	}
+}
+
+// decided counts a decision.
+func (m *metrics) decided(r *routeInfo, d policy.Decision) {
+	if d.Allowed {
+		m.decidedAllowed(r)
+		return
+	}
+	m.decisions.WithLabelValues(r.id, r.kind, d.Check).Inc()
+}
+
+// decidedAllowed is the hot path: one cached counter, no label lookup.
+func (m *metrics) decidedAllowed(r *routeInfo) {
+	if r.allowed != nil {
+		r.allowed.Inc()
+		return
+	}
+	m.decisions.WithLabelValues(r.id, r.kind, "allowed").Inc()
+}
+
+// swapped records an applied generation and drops the series of routes it
+// no longer has, so that label cardinality follows the snapshot.
+func (m *metrics) swapped(g *generation, took time.Duration, old *generation) {
+	m.version.Set(float64(g.version))
+	m.routes.WithLabelValues("http").Set(float64(g.httpRoutes))
+	m.routes.WithLabelValues("l4").Set(float64(g.l4Routes))
+	if took > 0 {
+		m.swap.Observe(took.Seconds())
+	}
+	if old == nil {
+		return
+	}
+	for id := range old.routes {
+		if _, ok := g.routes[id]; !ok {
+			m.decisions.DeletePartialMatch(prometheus.Labels{"route": id})
+		}
+	}
+}
+
+// retainLimiters lets the rate limiters of routes that are gone be
+// collected; routes whose parameters did not change keep their counters.
+func (a *App) retainLimiters(live []*routeInfo) {
+	ps := make([]*policy.Compiled, 0, len(live))
+	for _, r := range live {
+		ps = append(ps, r.policy)
+	}
+	a.limiters.Retain(ps...)
+}
