@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -30,8 +31,23 @@ type Decision struct {
 	// not looked up or unknown).
 	Country string `json:"country,omitempty"`
 	// RetryAfter is, for a rate-limit denial, how long until the next request
-	// would be allowed.
-	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	// would be allowed. JSON carries it as retry_after_seconds (see
+	// MarshalJSON), since a bare Duration would be nanoseconds.
+	RetryAfter time.Duration `json:"-"`
+}
+
+// MarshalJSON adds retry_after_seconds (the Retry-After header value) to a
+// rate-limit denial.
+func (d Decision) MarshalJSON() ([]byte, error) {
+	type fields Decision // the same fields without this method
+	out := struct {
+		fields
+		RetryAfterSeconds int `json:"retry_after_seconds,omitempty"`
+	}{fields: fields(d)}
+	if d.Check == CheckRateLimit {
+		out.RetryAfterSeconds = d.RetryAfterSeconds()
+	}
+	return json.Marshal(out)
 }
 
 // RetryAfterSeconds is the value of an HTTP Retry-After header: whole
@@ -43,7 +59,9 @@ func (d Decision) RetryAfterSeconds() int {
 
 // Decide evaluates the policy for a client and, if every other check passed,
 // takes a rate-limit token. Guards call it once per HTTP request or L4
-// connection.
+// connection, with the connection's own address (or Caddy's client_ip behind
+// trusted proxies), never a header. An invalid addr matches no rule: an ACL
+// or whitelist denies it, a blacklist lets it through.
 func (c *Compiled) Decide(addr netip.Addr, now time.Time) Decision {
 	return c.evaluate(addr, now, true)
 }

@@ -3,6 +3,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -166,6 +167,22 @@ func TestRetryAfterSeconds(t *testing.T) {
 	}{{0, 1}, {time.Nanosecond, 1}, {time.Second, 1}, {time.Second + 1, 2}, {59*time.Second + 500*time.Millisecond, 60}, {time.Hour, 3600}} {
 		if got := (Decision{RetryAfter: tt.d}).RetryAfterSeconds(); got != tt.want {
 			t.Errorf("RetryAfterSeconds(%v) = %d, want %d", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestDecisionJSON(t *testing.T) {
+	for _, tt := range []struct {
+		d    Decision
+		want string
+	}{
+		{Decision{Allowed: true, Rule: "cidr 10.0.0.0/8 (whitelist)"}, `{"allowed":true,"check":"","rule":"cidr 10.0.0.0/8 (whitelist)"}`},
+		{Decision{Check: CheckIPFilter, Rule: "country FR (blacklist)", Country: "FR"}, `{"allowed":false,"check":"ip_filter","rule":"country FR (blacklist)","country":"FR"}`},
+		{Decision{Check: CheckRateLimit, Rule: "rate limit 2/1m exceeded", RetryAfter: 1500 * time.Millisecond}, `{"allowed":false,"check":"rate_limit","rule":"rate limit 2/1m exceeded","retry_after_seconds":2}`},
+	} {
+		js, err := json.Marshal(tt.d)
+		if err != nil || string(js) != tt.want {
+			t.Errorf("json.Marshal(%+v) = %s, %v; want %s", tt.d, js, err, tt.want)
 		}
 	}
 }
