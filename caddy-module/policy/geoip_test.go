@@ -228,3 +228,22 @@ func TestPolicyWithGeoIPDatabase(t *testing.T) {
 func prefixToIPNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
+
+// BenchmarkGeoIPCountry measures a lookup in a real mmdb after warm-up
+// (tree walk plus the per-record country cache).
+func BenchmarkGeoIPCountry(b *testing.B) {
+	for _, format := range []mmdbtest.Format{mmdbtest.FormatGeoLite, mmdbtest.FormatIPLocationDB} {
+		b.Run(string(format), func(b *testing.B) {
+			db, err := OpenGeoIPBytes("bench.mmdb", writeDB(b, format, testNetworks))
+			if err != nil {
+				b.Fatal(err)
+			}
+			addrs := []netip.Addr{netip.MustParseAddr("10.2.3.4"), netip.MustParseAddr("2001:db8:1::1"), netip.MustParseAddr("192.0.2.1")}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				db.Country(addrs[i%len(addrs)])
+			}
+		})
+	}
+}
