@@ -38,7 +38,9 @@ if (go.status !== 0) {
   process.exit(1);
 }
 mkdirSync(path.dirname(out), { recursive: true });
-console.log(`caddy: building ${path.relative(root, out)} with ${go.stdout.trim()} (the first build downloads modules and takes a few minutes)…`);
+console.log(
+  `caddy: building ${path.relative(root, out)} with ${go.stdout.trim()} (the first build downloads modules and takes a few minutes)…`,
+);
 const started = Date.now();
 const build = spawnSync('go', ['build', '-trimpath', '-o', out, './cmd/caddy'], {
   cwd: moduleDir,
@@ -50,4 +52,6 @@ if (build.status !== 0) {
   process.exit(build.status ?? 1);
 }
 writeFileSync(hashFile, `${digest}\n`);
-console.log(`caddy: built in ${((Date.now() - started) / 1000).toFixed(1)} s (${(statSync(out).size / 1e6).toFixed(1)} MB)`);
+console.log(
+  `caddy: built in ${((Date.now() - started) / 1000).toFixed(1)} s (${(statSync(out).size / 1e6).toFixed(1)} MB)`,
+);

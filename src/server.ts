@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import { createApp } from './api/app.ts';
 import type { HealthReport } from './api/types.ts';
 import { staticCaddyConfig } from './caddy/static-config.ts';
@@ -31,10 +31,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   const admin = await bootstrapAdmin({ ctx: systemCtx });
 
   let wireguard: WireGuardAvailability = { available: false, detail: 'not checked yet' };
-  if (config.wireguard.mode === 'false') wireguard = { available: false, detail: 'disabled by GATEHOUSE_WG_ENABLED=false' };
+  if (config.wireguard.mode === 'false')
+    wireguard = { available: false, detail: 'disabled by GATEHOUSE_WG_ENABLED=false' };
   else {
     wireguard = await detectWireGuard();
-    if (!wireguard.available) logger.warn({ detail: wireguard.detail }, 'WireGuard unavailable; the server runs without it');
+    if (!wireguard.available)
+      logger.warn({ detail: wireguard.detail }, 'WireGuard unavailable; the server runs without it');
   }
 
   const caddy = config.caddy.enabled
@@ -60,7 +62,9 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     } catch (err) {
       db = { state: 'error', error: (err as Error).message };
     }
-    const caddyStatus = caddy ? caddy.status() : { state: 'disabled', pid: undefined, restarts: 0, detail: 'GATEHOUSE_CADDY_ENABLED=false' };
+    const caddyStatus = caddy
+      ? caddy.status()
+      : { state: 'disabled', pid: undefined, restarts: 0, detail: 'GATEHOUSE_CADDY_ENABLED=false' };
     const wg: HealthReport['wireguard'] = wireguard.available
       ? { state: 'available', interface: config.wireguard.interface, detail: wireguard.detail }
       : { state: 'unavailable', detail: wireguard.detail };
@@ -68,7 +72,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     return {
       status: ok ? 'ok' : 'degraded',
       db,
-      caddy: { state: caddyStatus.state, pid: caddyStatus.pid, restarts: caddyStatus.restarts, detail: caddyStatus.detail },
+      caddy: {
+        state: caddyStatus.state,
+        pid: caddyStatus.pid,
+        restarts: caddyStatus.restarts,
+        detail: caddyStatus.detail,
+      },
       wireguard: wg,
     };
   };

@@ -16,7 +16,18 @@ export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
   app.use('*', requestContext(deps));
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}`, request_id: c.get('requestId') } }, 404));
+  app.notFound((c) =>
+    c.json(
+      {
+        error: {
+          code: 'not_found',
+          message: `no route for ${c.req.method} ${c.req.path}`,
+          request_id: c.get('requestId'),
+        },
+      },
+      404,
+    ),
+  );
 
   app.get('/healthz', async (c) => {
     const report = await deps.health();

@@ -23,7 +23,12 @@ const LoginSchema = z
 export function authApi(deps: AppDeps) {
   const app = newApiRouter();
   // Per client IP: 5 free attempts, then 1 s doubling up to 5 min.
-  const throttle = new FailureThrottle({ freeAttempts: 5, baseDelayMs: 1000, maxDelayMs: 300_000, forgetAfterMs: 3_600_000 });
+  const throttle = new FailureThrottle({
+    freeAttempts: 5,
+    baseDelayMs: 1000,
+    maxDelayMs: 300_000,
+    forgetAfterMs: 3_600_000,
+  });
 
   app.openapi(
     createRoute({
@@ -35,7 +40,11 @@ export function authApi(deps: AppDeps) {
       responses: {
         200: {
           description: 'Logged in; the session cookie is set',
-          content: { 'application/json': { schema: z.object({ username: z.string(), csrf_token: z.string(), expires_at: z.string() }) } },
+          content: {
+            'application/json': {
+              schema: z.object({ username: z.string(), csrf_token: z.string(), expires_at: z.string() }),
+            },
+          },
         },
         ...errorResponses(401, 422, 429),
       },
@@ -44,7 +53,8 @@ export function authApi(deps: AppDeps) {
       const ctx = anonymousContext(deps, c);
       const key = ctx.ip ?? 'unknown';
       const wait = throttle.retryAfterMs(key, Date.now());
-      if (wait > 0) throw new RateLimitedError('too many failed logins; wait before trying again', Math.ceil(wait / 1000));
+      if (wait > 0)
+        throw new RateLimitedError('too many failed logins; wait before trying again', Math.ceil(wait / 1000));
       const input = c.req.valid('json');
       try {
         const session = await login({ ctx, input: { ...input, userAgent: c.req.header('user-agent') } });
@@ -57,7 +67,11 @@ export function authApi(deps: AppDeps) {
           maxAge: SESSION_TTL_MS / 1000,
         });
         return c.json(
-          { username: session.user.username, csrf_token: session.csrfToken, expires_at: session.expiresAt.toISOString() },
+          {
+            username: session.user.username,
+            csrf_token: session.csrfToken,
+            expires_at: session.expiresAt.toISOString(),
+          },
           200,
         );
       } catch (err) {

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
 import { AppError, type ErrorCode, RateLimitedError, ValidationError } from '../errors.ts';
@@ -42,9 +43,8 @@ export function fromZodError(error: ZodError): ValidationError {
 /** The body of every error response: `{ error: { code, message, request_id, ...details } }`. */
 export function errorResponse(c: Context, err: unknown): Response {
   const requestId = c.get('requestId') as string | undefined;
-  const appError =
-    err instanceof AppError ? err : err instanceof ZodError ? fromZodError(err) : new AppError('internal', 'internal error');
-  if (!(err instanceof AppError) && !(err instanceof ZodError)) {
+  const appError = toAppError(err);
+  if (appError.code === 'internal') {
     c.get('logger')?.error({ err, requestId }, 'unhandled error');
   }
   if (err instanceof RateLimitedError) c.header('Retry-After', String(err.retryAfterSeconds));
@@ -52,4 +52,14 @@ export function errorResponse(c: Context, err: unknown): Response {
     { error: { code: appError.code, message: appError.message, request_id: requestId, ...appError.details } },
     statusOf(appError.code),
   );
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) return fromZodError(err);
+  // Hono raises these itself, e.g. for a body that is not valid JSON.
+  if (err instanceof HTTPException && err.status < 500) {
+    return new AppError(err.status === 401 ? 'unauthorized' : 'bad_request', err.message || 'malformed request');
+  }
+  return new AppError('internal', 'internal error');
 }

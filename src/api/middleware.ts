@@ -52,7 +52,7 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
     } else {
       const cookie = getCookie(c, SESSION_COOKIE);
       const session = cookie ? await authenticateSession({ db: deps.db, token: cookie, now }) : null;
-      if (!session || !session.session.fullyAuthenticated) throw new UnauthorizedError();
+      if (!session?.session.fullyAuthenticated) throw new UnauthorizedError();
       actor = { kind: 'admin', id: session.user.id, username: session.user.username };
       c.set('csrfToken', session.session.csrfToken);
       // Cookies ride along on cross-site requests; a header only our own pages can set proves intent.

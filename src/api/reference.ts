@@ -13,7 +13,10 @@ interface Operation {
  * from a CDN, so it works on an offline server too.
  */
 export function renderReference(openapi: object) {
-  const doc = openapi as { info: { title: string; version: string }; paths?: Record<string, Record<string, Operation>> };
+  const doc = openapi as {
+    info: { title: string; version: string };
+    paths?: Record<string, Record<string, Operation>>;
+  };
   const rows = Object.entries(doc.paths ?? {}).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
   );
@@ -29,7 +32,9 @@ details{border-bottom:1px solid #e3e6ea;padding:.4rem 0}summary{cursor:pointer}<
 <p>REST API under <code>/api/v1</code>. Authenticate with <code>Authorization: Bearer gth_…</code>. The machine-readable
 document is <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1).</p>
 ${rows.map(
-  (r) => html`<details><summary><span class="m ${r.method}">${r.method}</span> <code>/api/v1${r.path}</code> — ${r.op.summary ?? ''}</summary>
+  (
+    r,
+  ) => html`<details><summary><span class="m ${r.method}">${r.method}</span> <code>/api/v1${r.path}</code> — ${r.op.summary ?? ''}</summary>
 <pre>${raw(escapeHtml(escapeJson({ parameters: r.op.parameters, requestBody: r.op.requestBody, responses: r.op.responses })))}</pre></details>`,
 )}
 </body></html>`;

@@ -21,7 +21,10 @@ export function tokensApi() {
       summary: 'List API tokens (secrets are never returned)',
       security,
       responses: {
-        200: { description: 'Tokens', content: { 'application/json': { schema: z.object({ data: z.array(TokenSchema) }) } } },
+        200: {
+          description: 'Tokens',
+          content: { 'application/json': { schema: z.object({ data: z.array(TokenSchema) }) } },
+        },
         ...errorResponses(401, 403),
       },
     }),

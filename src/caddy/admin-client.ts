@@ -27,7 +27,12 @@ export class CaddyAdminClient {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AdminResponse<T>> {
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<AdminResponse<T>> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -61,8 +66,14 @@ export class CaddyAdminClient {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new CaddyAdminError(`caddy admin ${method} ${path} timed out after ${this.timeoutMs} ms`)));
-      req.on('error', (err) => reject(err instanceof CaddyAdminError ? err : new CaddyAdminError(`caddy admin ${method} ${path}: ${err.message}`)));
+      req.on('timeout', () =>
+        req.destroy(new CaddyAdminError(`caddy admin ${method} ${path} timed out after ${this.timeoutMs} ms`)),
+      );
+      req.on('error', (err) =>
+        reject(
+          err instanceof CaddyAdminError ? err : new CaddyAdminError(`caddy admin ${method} ${path}: ${err.message}`),
+        ),
+      );
       req.end(payload);
     });
   }

@@ -78,7 +78,11 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
                   {
                     handler: 'static_response',
                     status_code: 308,
-                    headers: { Location: [`https://{http.request.host}${caddy.httpsPort === 443 ? '' : `:${caddy.httpsPort}`}{http.request.uri}`] },
+                    headers: {
+                      Location: [
+                        `https://{http.request.host}${caddy.httpsPort === 443 ? '' : `:${caddy.httpsPort}`}{http.request.uri}`,
+                      ],
+                    },
                   },
                 ],
               },

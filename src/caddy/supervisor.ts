@@ -1,6 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
@@ -57,7 +67,13 @@ export class CaddySupervisor extends EventEmitter {
   }
 
   status() {
-    return { state: this.stateValue, pid: this.child?.pid, restarts: this.restarts, detail: this.lastError, log: this.logPath };
+    return {
+      state: this.stateValue,
+      pid: this.child?.pid,
+      restarts: this.restarts,
+      detail: this.lastError,
+      log: this.logPath,
+    };
   }
 
   async start(): Promise<void> {
@@ -190,7 +206,10 @@ export class CaddySupervisor extends EventEmitter {
     this.restarts += 1;
     this.stateValue = 'restarting';
     this.lastError = `caddy exited (code ${code}, signal ${signal}) after ${uptime} ms; restarting in ${delay} ms`;
-    this.opts.logger.warn({ code, signal, uptimeMs: uptime, delayMs: delay, log: this.logPath }, 'caddy exited; restarting');
+    this.opts.logger.warn(
+      { code, signal, uptimeMs: uptime, delayMs: delay, log: this.logPath },
+      'caddy exited; restarting',
+    );
     this.emit('exit');
     setTimeout(() => {
       if (this.stopping) return;

@@ -11,21 +11,19 @@ const port = z.coerce
   .min(1, 'must be between 1 and 65535')
   .max(65535, 'must be between 1 and 65535');
 
-const portList = z
-  .string()
-  .transform((value, ctx) => {
-    const ports: number[] = [];
-    for (const part of value.split(',').map((p) => p.trim())) {
-      if (part === '') continue;
-      const n = Number(part);
-      if (!Number.isInteger(n) || n < 1 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: `"${part}" is not a port between 1 and 65535` });
-        return z.NEVER;
-      }
-      ports.push(n);
+const portList = z.string().transform((value, ctx) => {
+  const ports: number[] = [];
+  for (const part of value.split(',').map((p) => p.trim())) {
+    if (part === '') continue;
+    const n = Number(part);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not a port between 1 and 65535` });
+      return z.NEVER;
     }
-    return ports;
-  });
+    ports.push(n);
+  }
+  return ports;
+});
 
 /** host:port, with the host an IPv4 address, "localhost" or a bracketed IPv6 address. */
 const listenAddress = z.string().transform((value, ctx) => {
@@ -94,7 +92,10 @@ export const envSchema = z.object({
   GATEHOUSE_L4_LISTEN_HOST: z.string().default(''),
   GATEHOUSE_GEOIP_DB: z.string().optional(),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  GATEHOUSE_ADMIN_USER: z.string().regex(/^[a-zA-Z0-9._@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-').default('admin'),
+  GATEHOUSE_ADMIN_USER: z
+    .string()
+    .regex(/^[a-zA-Z0-9._@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-')
+    .default('admin'),
   GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
 });
 
@@ -135,7 +136,12 @@ export interface Config {
 export function toConfig(env: Env): Config {
   const dataDir = path.resolve(env.GATEHOUSE_DATA_DIR);
   // Our own ports are never available to L4 routes, whatever the list says.
-  const ownPorts = [env.GATEHOUSE_LISTEN.port, env.GATEHOUSE_HTTP_PORT, env.GATEHOUSE_HTTPS_PORT, env.GATEHOUSE_WG_PORT];
+  const ownPorts = [
+    env.GATEHOUSE_LISTEN.port,
+    env.GATEHOUSE_HTTP_PORT,
+    env.GATEHOUSE_HTTPS_PORT,
+    env.GATEHOUSE_WG_PORT,
+  ];
   const blocked = [...new Set([...env.GATEHOUSE_L4_BLOCKED_PORTS, ...ownPorts])].sort((a, b) => a - b);
   return {
     dataDir,

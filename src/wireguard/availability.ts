@@ -26,12 +26,23 @@ async function onPath(bin: string): Promise<boolean> {
  */
 export async function detectWireGuard(): Promise<WireGuardAvailability> {
   const install = 'apt-get install -y --no-install-recommends wireguard-tools wireguard-go';
-  if (process.getuid?.() !== 0) return { available: false, detail: 'WireGuard needs root (CAP_NET_ADMIN); peers can still be managed' };
-  if (!(await onPath('wg'))) return { available: false, detail: `the wg command is missing; install it with: ${install}` };
-  if (!(await onPath('ip'))) return { available: false, detail: 'the ip command (iproute2) is missing: apt-get install -y iproute2' };
-  if (existsSync('/sys/module/wireguard')) return { available: true, implementation: 'kernel', detail: 'kernel WireGuard' };
+  if (process.getuid?.() !== 0)
+    return { available: false, detail: 'WireGuard needs root (CAP_NET_ADMIN); peers can still be managed' };
+  if (!(await onPath('wg')))
+    return { available: false, detail: `the wg command is missing; install it with: ${install}` };
+  if (!(await onPath('ip')))
+    return { available: false, detail: 'the ip command (iproute2) is missing: apt-get install -y iproute2' };
+  if (existsSync('/sys/module/wireguard'))
+    return { available: true, implementation: 'kernel', detail: 'kernel WireGuard' };
   if ((await onPath('wireguard-go')) && existsSync('/dev/net/tun')) {
-    return { available: true, implementation: 'wireguard-go', detail: 'no kernel WireGuard; using wireguard-go over /dev/net/tun' };
+    return {
+      available: true,
+      implementation: 'wireguard-go',
+      detail: 'no kernel WireGuard; using wireguard-go over /dev/net/tun',
+    };
   }
-  return { available: false, detail: `neither kernel WireGuard nor wireguard-go (with /dev/net/tun) is available; install: ${install}` };
+  return {
+    available: false,
+    detail: `neither kernel WireGuard nor wireguard-go (with /dev/net/tun) is available; install: ${install}`,
+  };
 }

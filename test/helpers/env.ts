@@ -51,7 +51,11 @@ export async function testApp(opts: { now?: () => Date } = {}) {
   const app = createApp({ db: handle.db, config: handle.config, logger: silentLogger, now, health: okHealth });
   const tokenFor = async (scope: 'read' | 'write' | 'admin', extra: { expires_at?: string } = {}) =>
     (await createToken({ ctx: systemContext(handle, now), input: { name: `test ${scope}`, scope, ...extra } })).token;
-  const call = (method: string, url: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+  const call = (
+    method: string,
+    url: string,
+    opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) =>
     app.request(url, {
       method,
       headers: {

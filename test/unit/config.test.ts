@@ -23,7 +23,11 @@ describe('loadConfig', () => {
   });
 
   it('adds our own ports to the blocked list', () => {
-    const config = loadConfig({ GATEHOUSE_L4_BLOCKED_PORTS: '25', GATEHOUSE_LISTEN: '127.0.0.1:4100', GATEHOUSE_HTTPS_PORT: '8443' });
+    const config = loadConfig({
+      GATEHOUSE_L4_BLOCKED_PORTS: '25',
+      GATEHOUSE_LISTEN: '127.0.0.1:4100',
+      GATEHOUSE_HTTPS_PORT: '8443',
+    });
     expect(config.l4.blockedPorts).toEqual(expect.arrayContaining([25, 4100, 8443, 51820]));
     expect(config.l4.blockedPorts).not.toContain(22);
   });

@@ -15,9 +15,7 @@ export const adminSessions = sqliteTable(
     csrfToken: text().notNull(),
     createdAt: integer({ mode: 'timestamp_ms' }).notNull(),
     expiresAt: integer({ mode: 'timestamp_ms' }).notNull(),
-    lastSeenAt: integer({ mode: 'timestamp_ms' })
-      .notNull()
-      .default(sql`(unixepoch() * 1000)`),
+    lastSeenAt: integer({ mode: 'timestamp_ms' }).notNull().default(sql`(unixepoch() * 1000)`),
     ip: text(),
     userAgent: text(),
   },

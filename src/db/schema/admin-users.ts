@@ -10,12 +10,8 @@ export const adminUsers = sqliteTable('admin_users', {
   /** Base32 TOTP secret; set while enrolling, used once `totpEnabled`. */
   totpSecret: text(),
   totpEnabled: integer({ mode: 'boolean' }).notNull().default(false),
-  createdAt: integer({ mode: 'timestamp_ms' })
-    .notNull()
-    .default(sql`(unixepoch() * 1000)`),
-  passwordChangedAt: integer({ mode: 'timestamp_ms' })
-    .notNull()
-    .default(sql`(unixepoch() * 1000)`),
+  createdAt: integer({ mode: 'timestamp_ms' }).notNull().default(sql`(unixepoch() * 1000)`),
+  passwordChangedAt: integer({ mode: 'timestamp_ms' }).notNull().default(sql`(unixepoch() * 1000)`),
 });
 
 export type AdminUser = typeof adminUsers.$inferSelect;

@@ -45,7 +45,11 @@ export async function resetAdminPassword({
       .returning({ id: adminUsers.id });
     if (!user) return { updated: false as const };
     await tx.delete(adminSessions).where(eq(adminSessions.userId, user.id));
-    await recordAudit({ ctx, tx, input: { action: 'admin.reset_password', resourceType: 'admin_user', resourceId: user.id } });
+    await recordAudit({
+      ctx,
+      tx,
+      input: { action: 'admin.reset_password', resourceType: 'admin_user', resourceId: user.id },
+    });
     return { updated: true as const, password: input.password ? undefined : password };
   });
 }

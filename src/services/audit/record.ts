@@ -1,4 +1,4 @@
-import { type ServiceContext, actorLabel } from '../../context.ts';
+import { actorLabel, type ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { auditLog } from '../../db/schema/index.ts';
 

@@ -30,7 +30,11 @@ export async function login({
   const passwordOk = user ? await verifyPassword(user.passwordHash, input.password) : false;
   const fail = async (reason: string) => {
     await ctx.db.transaction((tx) =>
-      recordAudit({ ctx, tx, input: { action: 'auth.login_failed', resourceType: 'admin_user', after: { username: input.username, reason } } }),
+      recordAudit({
+        ctx,
+        tx,
+        input: { action: 'auth.login_failed', resourceType: 'admin_user', after: { username: input.username, reason } },
+      }),
     );
   };
   if (!user || !passwordOk) {
@@ -59,9 +63,18 @@ export async function login({
       ip: ctx.ip ?? null,
       userAgent: input.userAgent ?? null,
     });
-    await recordAudit({ ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username } }, tx, input: { action: 'auth.login', resourceType: 'admin_user', resourceId: user.id } });
+    await recordAudit({
+      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username } },
+      tx,
+      input: { action: 'auth.login', resourceType: 'admin_user', resourceId: user.id },
+    });
   });
-  return { token, csrfToken, user: { id: user.id, username: user.username }, expiresAt: new Date(now.getTime() + SESSION_TTL_MS) };
+  return {
+    token,
+    csrfToken,
+    user: { id: user.id, username: user.username },
+    expiresAt: new Date(now.getTime() + SESSION_TTL_MS),
+  };
 }
 
 /** Session cookie → user, or null when unknown or expired. */

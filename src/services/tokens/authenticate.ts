@@ -11,7 +11,10 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 /** Resolves a bearer token to its row, or throws 401 for unknown, revoked and expired tokens alike. */
 export async function authenticateToken({ db, token, now }: { db: Db; token: string; now: Date }) {
   if (!token.startsWith(API_TOKEN_PREFIX)) throw new UnauthorizedError('invalid API token');
-  const [row] = await db.select().from(apiTokens).where(eq(apiTokens.tokenHash, sha256Hex(token)));
+  const [row] = await db
+    .select()
+    .from(apiTokens)
+    .where(eq(apiTokens.tokenHash, sha256Hex(token)));
   if (!row || row.revokedAt) throw new UnauthorizedError('invalid API token');
   if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) throw new UnauthorizedError('API token expired');
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {

@@ -21,7 +21,11 @@ export async function createToken({ ctx, input }: { ctx: ServiceContext; input: 
       })
       .returning();
     const token = toPublicToken(row!);
-    await recordAudit({ ctx, tx, input: { action: 'token.create', resourceType: 'token', resourceId: token.id, after: token } });
+    await recordAudit({
+      ctx,
+      tx,
+      input: { action: 'token.create', resourceType: 'token', resourceId: token.id, after: token },
+    });
     return { ...token, token: secret.token };
   });
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what Gatehouse needs on a Debian machine, idempotently: only what is missing is installed.
+#   scripts/install.sh            runtime needs (npm packages, Caddy build, WireGuard tools when root)
+#   scripts/install.sh --test     also what the test suites use (namespaces, sshd, socat, Chromium, …)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=false
+[ "${1:-}" = "--test" ] && want_test=true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- Debian packages -------------------------------------------------------------------------------
+packages=()
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  packages+=(wireguard-tools wireguard-go iproute2 ca-certificates)
+  if $want_test; then
+    packages+=(socat openssh-server openssh-client iperf3 chromium procps psmisc curl openssl)
+  fi
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+elif [ "$(id -u)" != 0 ]; then
+  say "not root: skipping Debian packages (WireGuard will be reported unavailable unless wg and wireguard-go are installed)"
+fi
+
+# --- npm packages ----------------------------------------------------------------------------------
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.gatehouse-lock-hash ] || [ "$(cat node_modules/.gatehouse-lock-hash)" != "$lock_hash" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.gatehouse-lock-hash
+fi
+
+# --- Caddy with caddy-l4 and the gatehouse module ------------------------------------------------
+if ! command -v go >/dev/null 2>&1; then
+  echo "Go 1.25+ is needed to build Caddy with the gatehouse module: https://go.dev/dl" >&2
+  exit 1
+fi
+node scripts/build-caddy.mjs
