@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
@@ -128,6 +129,7 @@ export interface Config {
     dns: string;
   };
   l4: { blockedPorts: number[]; maxPortRange: number; listenHost: string };
+  /** A MaxMind-format country database: the configured file, else the bundled CC0 one. */
   geoipDb: string | undefined;
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
   admin: { user: string; password: string | undefined };
@@ -178,8 +180,19 @@ export function toConfig(env: Env): Config {
       maxPortRange: env.GATEHOUSE_L4_MAX_PORT_RANGE,
       listenHost: env.GATEHOUSE_L4_LISTEN_HOST,
     },
-    geoipDb: env.GATEHOUSE_GEOIP_DB ? path.resolve(env.GATEHOUSE_GEOIP_DB) : undefined,
+    geoipDb: env.GATEHOUSE_GEOIP_DB ? path.resolve(env.GATEHOUSE_GEOIP_DB) : bundledGeoipDb(),
     logLevel: env.GATEHOUSE_LOG_LEVEL,
     admin: { user: env.GATEHOUSE_ADMIN_USER, password: env.GATEHOUSE_ADMIN_PASSWORD },
   };
+}
+
+/** The CC0 country database shipped as an npm package (no network lookups, ever). */
+function bundledGeoipDb(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/package.json');
+    return path.join(path.dirname(pkg), 'geo-whois-asn-country.mmdb');
+  } catch {
+    return undefined;
+  }
 }

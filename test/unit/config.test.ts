@@ -68,3 +68,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GATEHOUSE_WG_PORT: '0' })).toThrow(/GATEHOUSE_WG_PORT: must be between 1 and 65535/);
   });
 });
+
+describe('GeoIP database', () => {
+  it('defaults to the bundled CC0 country database, and a configured path replaces it', () => {
+    expect(loadConfig({}).geoipDb).toMatch(/geo-whois-asn-country-mmdb\/geo-whois-asn-country\.mmdb$/);
+    expect(loadConfig({ GATEHOUSE_GEOIP_DB: '/srv/GeoLite2-Country.mmdb' }).geoipDb).toBe('/srv/GeoLite2-Country.mmdb');
+  });
+});

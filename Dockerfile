@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# Gatehouse: Caddy (with caddy-l4 and the gatehouse module) built from source, then the Node control plane.
+
+# --- 1. Caddy -----------------------------------------------------------------------------------------------
+FROM golang:1.26-bookworm AS caddy
+WORKDIR /src/caddy-module
+COPY caddy-module/go.mod caddy-module/go.sum ./
+RUN go mod download
+COPY caddy-module/ ./
+RUN CGO_ENABLED=0 go build -trimpath -o /out/caddy ./cmd/caddy && /out/caddy list-modules | grep -q '^gatehouse$'
+
+# --- 2. npm packages (production only) ------------------------------------------------------------------
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+# --- 3. runtime ---------------------------------------------------------------------------------------------
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends wireguard-tools wireguard-go iproute2 ca-certificates tini \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY bin/gatehouse ./bin/gatehouse
+COPY src ./src
+COPY migrations ./migrations
+COPY --from=caddy /out/caddy ./bin/caddy
+
+# WireGuard needs CAP_NET_ADMIN (and /dev/net/tun for wireguard-go), so the process runs as root inside the
+# container; without those capabilities Gatehouse runs with WireGuard marked unavailable. Ports: 80/443 for
+# Caddy, 51820/udp for WireGuard, plus whatever L4 routes listen on (use host networking for those).
+ENV GATEHOUSE_DATA_DIR=/data \
+    GATEHOUSE_CADDY_BIN=/app/bin/caddy \
+    NODE_ENV=production
+VOLUME ["/data"]
+EXPOSE 80 443 51820/udp
+HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["/app/bin/gatehouse", "server"]
