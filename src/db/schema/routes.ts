@@ -1,0 +1,91 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const ROUTE_TYPES = ['http', 'l4'] as const;
+export const TARGET_KINDS = ['direct', 'peer', 'gateway'] as const;
+export const L4_PROTOCOLS = ['tcp', 'udp'] as const;
+export const L4_TLS_MODES = ['none', 'passthrough', 'terminate'] as const;
+export const PROXY_PROTOCOLS = ['none', 'v1', 'v2'] as const;
+export const LB_POLICIES = ['round_robin', 'least_conn', 'random', 'first', 'ip_hash'] as const;
+export const IP_FILTER_MODES = ['whitelist', 'blacklist'] as const;
+export const RATE_LIMIT_WINDOWS = ['1s', '1m', '5m', '1h'] as const;
+
+export interface IpFilterRule {
+  type: 'ip' | 'cidr' | 'country';
+  value: string;
+}
+export interface CustomHeader {
+  name: string;
+  value: string;
+  /** `request` headers go to the upstream, `response` headers to the client. */
+  direction: 'request' | 'response';
+}
+export interface Upstream {
+  host: string;
+  port: number;
+}
+export interface HealthCheck {
+  path: string;
+  interval_seconds: number;
+  timeout_seconds: number;
+  expect_status?: number | undefined;
+}
+
+/**
+ * Published services. Field names on the wire follow GateControl's API (DESIGN §1); the columns are the
+ * same names in snake_case.
+ */
+export const routes = sqliteTable(
+  'routes',
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    type: text({ enum: ROUTE_TYPES }).notNull(),
+    name: text().notNull(),
+    enabled: integer({ mode: 'boolean' }).notNull().default(true),
+    /** HTTP: the host name (unique among HTTP routes). L4 with TLS: the SNI name. Normalised lower-case IDNA. */
+    domain: text(),
+    targetKind: text({ enum: TARGET_KINDS }).notNull(),
+    /** direct: host (IP or name) reachable from the server. */
+    targetHost: text(),
+    /** direct and peer: the target port (for an L4 range, the first port of the target range). */
+    targetPort: integer(),
+    peerId: integer(),
+    gatewayId: integer(),
+    targetLanHost: text(),
+    targetLanPort: integer(),
+    /** HTTP gateway routes: the port on the gateway's tunnel IP that Caddy proxies to (allocated). */
+    gatewayPort: integer(),
+    backendHttps: integer({ mode: 'boolean' }).notNull().default(false),
+    customHeaders: text({ mode: 'json' }).$type<CustomHeader[]>().notNull(),
+    upstreams: text({ mode: 'json' }).$type<Upstream[]>().notNull(),
+    lbPolicy: text({ enum: LB_POLICIES }).notNull().default('round_robin'),
+    healthCheck: text({ mode: 'json' }).$type<HealthCheck | null>(),
+    wolEnabled: integer({ mode: 'boolean' }).notNull().default(false),
+    wolMac: text(),
+    l4Protocol: text({ enum: L4_PROTOCOLS }),
+    /** First and last listen port; equal for a single port. */
+    l4ListenPortStart: integer(),
+    l4ListenPortEnd: integer(),
+    l4TlsMode: text({ enum: L4_TLS_MODES }),
+    proxyProtocol: text({ enum: PROXY_PROTOCOLS }).notNull().default('none'),
+    aclEnabled: integer({ mode: 'boolean' }).notNull().default(false),
+    /** Peer ids and `tag:<name>` groups. */
+    aclPeers: text({ mode: 'json' }).$type<(number | string)[]>().notNull(),
+    ipFilterEnabled: integer({ mode: 'boolean' }).notNull().default(false),
+    ipFilterMode: text({ enum: IP_FILTER_MODES }).notNull().default('whitelist'),
+    ipFilterRules: text({ mode: 'json' }).$type<IpFilterRule[]>().notNull(),
+    rateLimitEnabled: integer({ mode: 'boolean' }).notNull().default(false),
+    rateLimitRequests: integer().notNull().default(100),
+    rateLimitWindow: text({ enum: RATE_LIMIT_WINDOWS }).notNull().default('1m'),
+    createdAt: integer({ mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer({ mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    index('routes_type_idx').on(t.type),
+    index('routes_domain_idx').on(t.domain),
+    index('routes_listen_idx').on(t.l4ListenPortStart, t.l4ListenPortEnd),
+    index('routes_gateway_idx').on(t.gatewayId),
+  ],
+);
+
+export type Route = typeof routes.$inferSelect;
+export type NewRoute = typeof routes.$inferInsert;
