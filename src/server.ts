@@ -9,7 +9,11 @@ import type { ServiceContext } from './context.ts';
 import { createDb, migrateDb } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
-import { detectWireGuard, type WireGuardAvailability } from './wireguard/availability.ts';
+import { activePeerSpecs } from './services/peers/apply.ts';
+import type { PeerDeps } from './services/peers/deps.ts';
+import { PeerExpiryJob } from './services/peers/expire.ts';
+import { PeerHooks } from './services/peers/hooks.ts';
+import { WireGuardRuntime } from './wireguard/runtime.ts';
 
 export interface RunningServer {
   url: string;
@@ -30,14 +34,16 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   const systemCtx: ServiceContext = { db: dbHandle.db, config, logger, now, actor: { kind: 'system' } };
   const admin = await bootstrapAdmin({ ctx: systemCtx });
 
-  let wireguard: WireGuardAvailability = { available: false, detail: 'not checked yet' };
-  if (config.wireguard.mode === 'false')
-    wireguard = { available: false, detail: 'disabled by GATEHOUSE_WG_ENABLED=false' };
-  else {
-    wireguard = await detectWireGuard();
-    if (!wireguard.available)
-      logger.warn({ detail: wireguard.detail }, 'WireGuard unavailable; the server runs without it');
-  }
+  // WireGuard: where it cannot run, the runtime logs what to install and peers are managed in the DB only.
+  const wireguard = new WireGuardRuntime({ config, logger: logger.child({ component: 'wireguard' }), now });
+  await wireguard.start(await activePeerSpecs({ tx: dbHandle.db, now: now() }));
+  const peers: PeerDeps = { network: wireguard, hooks: new PeerHooks() };
+  const expiryJob = new PeerExpiryJob({
+    ctx: systemCtx,
+    deps: peers,
+    logger: logger.child({ component: 'peer-expiry' }),
+  });
+  expiryJob.start();
 
   const caddy = config.caddy.enabled
     ? new CaddySupervisor({
@@ -65,9 +71,13 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     const caddyStatus = caddy
       ? caddy.status()
       : { state: 'disabled', pid: undefined, restarts: 0, detail: 'GATEHOUSE_CADDY_ENABLED=false' };
-    const wg: HealthReport['wireguard'] = wireguard.available
-      ? { state: 'available', interface: config.wireguard.interface, detail: wireguard.detail }
-      : { state: 'unavailable', detail: wireguard.detail };
+    const wgStatus = wireguard.status();
+    const wg: HealthReport['wireguard'] = {
+      state: wgStatus.state,
+      interface: wgStatus.interface,
+      implementation: wgStatus.implementation,
+      detail: wgStatus.detail,
+    };
     const ok = db.state === 'ok' && (caddyStatus.state === 'running' || caddyStatus.state === 'disabled');
     return {
       status: ok ? 'ok' : 'degraded',
@@ -82,7 +92,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     };
   };
 
-  const app = createApp({ db: dbHandle.db, config, logger, now, health });
+  const app = createApp({ db: dbHandle.db, config, logger, now, health, peers });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolve(s));
   });
@@ -104,6 +114,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     initialAdmin: admin.created && admin.password ? { username: admin.username, password: admin.password } : undefined,
     caddy,
     async stop() {
+      await expiryJob.stop();
+      await wireguard.stop();
       await caddy?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

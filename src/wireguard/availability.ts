@@ -1,23 +1,33 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { constants, existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
 
 export interface WireGuardAvailability {
   available: boolean;
-  /** `kernel` when `ip link add … type wireguard` works, else `wireguard-go` when that binary is there. */
+  /**
+   * `kernel` when the wireguard module is loaded, else `wireguard-go` when that binary and /dev/net/tun are
+   * there. A hint only: the interface manager still tries `ip link add … type wireguard` first.
+   */
   implementation?: 'kernel' | 'wireguard-go' | undefined;
+  /** What is missing and how to install it, for /healthz, the dashboard and the log. */
   detail: string;
 }
 
-async function onPath(bin: string): Promise<boolean> {
-  try {
-    await run('sh', ['-c', 'command -v "$1"', 'sh', bin], { timeout: 5000 });
-    return true;
-  } catch {
-    return false;
+export const WIREGUARD_INSTALL_HINT =
+  'apt-get install -y --no-install-recommends wireguard-tools wireguard-go iproute2';
+
+/** PATH lookup without a shell. */
+export async function findOnPath(bin: string, envPath = process.env.PATH ?? ''): Promise<string | undefined> {
+  for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, bin);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
   }
+  return undefined;
 }
 
 /**
@@ -25,16 +35,18 @@ async function onPath(bin: string): Promise<boolean> {
  * it, so the server can keep running with WireGuard marked unavailable instead of failing.
  */
 export async function detectWireGuard(): Promise<WireGuardAvailability> {
-  const install = 'apt-get install -y --no-install-recommends wireguard-tools wireguard-go';
-  if (process.getuid?.() !== 0)
+  if (process.getuid?.() !== 0) {
     return { available: false, detail: 'WireGuard needs root (CAP_NET_ADMIN); peers can still be managed' };
-  if (!(await onPath('wg')))
-    return { available: false, detail: `the wg command is missing; install it with: ${install}` };
-  if (!(await onPath('ip')))
+  }
+  if (!(await findOnPath('wg'))) {
+    return { available: false, detail: `the wg command is missing; install it with: ${WIREGUARD_INSTALL_HINT}` };
+  }
+  if (!(await findOnPath('ip'))) {
     return { available: false, detail: 'the ip command (iproute2) is missing: apt-get install -y iproute2' };
+  }
   if (existsSync('/sys/module/wireguard'))
     return { available: true, implementation: 'kernel', detail: 'kernel WireGuard' };
-  if ((await onPath('wireguard-go')) && existsSync('/dev/net/tun')) {
+  if ((await findOnPath('wireguard-go')) && existsSync('/dev/net/tun')) {
     return {
       available: true,
       implementation: 'wireguard-go',
@@ -43,6 +55,6 @@ export async function detectWireGuard(): Promise<WireGuardAvailability> {
   }
   return {
     available: false,
-    detail: `neither kernel WireGuard nor wireguard-go (with /dev/net/tun) is available; install: ${install}`,
+    detail: `neither kernel WireGuard nor wireguard-go (with /dev/net/tun) is available; install: ${WIREGUARD_INSTALL_HINT}`,
   };
 }

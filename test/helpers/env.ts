@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/api/app.ts';
-import type { HealthReport } from '../../src/api/types.ts';
+import type { AppDeps, HealthReport } from '../../src/api/types.ts';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import type { ServiceContext } from '../../src/context.ts';
 import { createDb, type DbHandle, migrateDb } from '../../src/db/index.ts';
@@ -45,10 +45,17 @@ const okHealth = async (): Promise<HealthReport> => ({
 });
 
 /** The Hono app over a temp database, with a clock the test can move. */
-export async function testApp(opts: { now?: () => Date } = {}) {
+export async function testApp(opts: { now?: () => Date; peers?: AppDeps['peers'] } = {}) {
   const handle = await testDb();
   const now = opts.now ?? (() => new Date());
-  const app = createApp({ db: handle.db, config: handle.config, logger: silentLogger, now, health: okHealth });
+  const app = createApp({
+    db: handle.db,
+    config: handle.config,
+    logger: silentLogger,
+    now,
+    health: okHealth,
+    peers: opts.peers,
+  });
   const tokenFor = async (scope: 'read' | 'write' | 'admin', extra: { expires_at?: string } = {}) =>
     (await createToken({ ctx: systemContext(handle, now), input: { name: `test ${scope}`, scope, ...extra } })).token;
   const call = (

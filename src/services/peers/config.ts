@@ -1,0 +1,54 @@
+import type { ServiceContext } from '../../context.ts';
+import { ConflictError } from '../../errors.ts';
+import { formatEndpoint, renderClientConf } from '../../wireguard/conf.ts';
+import { type QrFormat, renderQr } from '../../wireguard/qr.ts';
+import type { PeerDeps } from './deps.ts';
+import { findPeerRow } from './get.ts';
+
+/** A name safe for Content-Disposition and for wg-quick (which takes the interface name from the file). */
+export function configFilename(name: string): string {
+  const base = name
+    .replace(/[^A-Za-z0-9_=+.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 15);
+  return `${base || 'wg0'}.conf`;
+}
+
+/**
+ * The peer's wg-quick file. It carries the private key (when the server generated it) and the preshared key:
+ * this verb and the QR code are the only ways out for them.
+ */
+export async function peerConfig({ ctx, deps, input }: { ctx: ServiceContext; deps: PeerDeps; input: { id: number } }) {
+  const row = await findPeerRow({ ctx, id: input.id });
+  const wg = ctx.config.wireguard;
+  if (!wg.endpoint) {
+    throw new ConflictError(
+      'the server endpoint is unknown: set GATEHOUSE_WG_ENDPOINT (or GATEHOUSE_PUBLIC_DOMAIN) so clients know where to connect',
+    );
+  }
+  const text = renderClientConf({
+    name: row.name,
+    privateKey: row.privateKey,
+    address: row.address,
+    dns: row.dns,
+    presharedKey: row.presharedKey,
+    allowedIps: row.allowedIps,
+    persistentKeepalive: row.persistentKeepalive,
+    serverPublicKey: deps.network.serverPublicKey(),
+    endpoint: formatEndpoint(wg.endpoint, wg.port),
+  });
+  return { filename: configFilename(row.name), text };
+}
+
+export async function peerQr({
+  ctx,
+  deps,
+  input,
+}: {
+  ctx: ServiceContext;
+  deps: PeerDeps;
+  input: { id: number; format: QrFormat };
+}) {
+  const { text } = await peerConfig({ ctx, deps, input });
+  return renderQr(text, input.format);
+}

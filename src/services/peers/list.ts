@@ -1,0 +1,27 @@
+import { and, asc, count, eq, like, type SQL, sql } from 'drizzle-orm';
+import type { ServiceContext } from '../../context.ts';
+import { peers } from '../../db/schema/index.ts';
+import type { PeerListQuery } from '../../schemas/peers.ts';
+import type { PeerDeps } from './deps.ts';
+import { toPublicPeer, toPublicStats } from './public.ts';
+
+/** Filtered, paginated list; stats come from the last poll (no `wg` call per list). */
+export async function listPeers({ ctx, deps, input }: { ctx: ServiceContext; deps: PeerDeps; input: PeerListQuery }) {
+  const filters: SQL[] = [];
+  if (input.enabled !== undefined) filters.push(eq(peers.enabled, input.enabled));
+  if (input.tag)
+    filters.push(sql`exists (select 1 from json_each(${peers.tags}) where json_each.value = ${input.tag})`);
+  if (input.q) filters.push(like(peers.name, `%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+  const where = filters.length > 0 ? and(...filters) : undefined;
+  // `like … escape` is not in drizzle's helper; the backslash escapes above need it.
+  const whereSql = input.q && where ? sql`${where} escape '\\'` : where;
+  const [rows, totals] = await Promise.all([
+    ctx.db.select().from(peers).where(whereSql).orderBy(asc(peers.id)).limit(input.limit).offset(input.offset),
+    ctx.db.select({ total: count() }).from(peers).where(whereSql),
+  ]);
+  const now = ctx.now();
+  return {
+    data: rows.map((row) => toPublicPeer(row, toPublicStats(deps.network.latest(row.publicKey), now))),
+    pagination: { total: totals[0]?.total ?? 0, limit: input.limit, offset: input.offset },
+  };
+}
