@@ -185,9 +185,9 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 		}
 		g.routes[r.ID] = &routeInfo{id: r.ID, kind: kind, policy: compiled}
 	}
-	if len(errs) > 0 {
-		return nil, nil, errs
-	}
+	// Handlers are provisioned even when validation already failed, so
+	// that one 422 lists every error; nothing provisioned here outlives a
+	// failed build.
 
 	var fresh []*unit
 	seen := make(map[string]bool)
@@ -244,6 +244,9 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 			continue
 		}
 		l := r.L4
+		if l == nil {
+			continue // reported by validateSnapshot
+		}
 		g.l4Routes++
 		for j, port := range l.Ports {
 			pp := fmt.Sprintf("%s.l4.ports[%d]", p, j)
