@@ -1,4 +1,6 @@
+import type { DataPlane } from './caddy/data-plane.ts';
 import type { Config } from './config/index.ts';
+import type { GatewayLoader } from './services/config/compile-input.ts';
 import type { Db } from './db/index.ts';
 import type { Logger } from './logger.ts';
 
@@ -22,4 +24,15 @@ export interface ServiceContext {
   actor: Actor;
   requestId?: string | undefined;
   ip?: string | undefined;
+  /** Wiring for config changes; absent in tests that only touch the database. */
+  hooks?: ConfigHooks | undefined;
+}
+
+export interface ConfigHooks {
+  /** Where compiled snapshots go (the gatehouse module in Caddy). */
+  dataPlane?: DataPlane | undefined;
+  /** Resolves gateways to tunnel addresses for the compiler. */
+  loadGateways?: GatewayLoader | undefined;
+  /** Called after a config change committed, with its version (the gateway sync publishes). */
+  published?: ((version: number) => void) | undefined;
 }

@@ -91,6 +91,12 @@ export const envSchema = z.object({
   GATEHOUSE_L4_BLOCKED_PORTS: portList.default([...DEFAULT_BLOCKED_PORTS]),
   GATEHOUSE_L4_MAX_PORT_RANGE: z.coerce.number().int().min(1).max(1000).default(100),
   GATEHOUSE_L4_LISTEN_HOST: z.string().default(''),
+  GATEHOUSE_GATEWAY_FORWARD_PORTS: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'must be a port range like 40000-40999')
+    .transform((v) => v.split('-').map(Number) as [number, number])
+    .refine(([a, b]) => a >= 1024 && b <= 65535 && a <= b, 'must be a range inside 1024–65535')
+    .default([40000, 40999]),
   GATEHOUSE_GEOIP_DB: z.string().optional(),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   GATEHOUSE_ADMIN_USER: z
@@ -129,6 +135,8 @@ export interface Config {
     dns: string;
   };
   l4: { blockedPorts: number[]; maxPortRange: number; listenHost: string };
+  /** Ports on a gateway's tunnel IP that HTTP routes to that gateway are forwarded through. */
+  gatewayForwardPorts: [number, number];
   /** A MaxMind-format country database: the configured file, else the bundled CC0 one. */
   geoipDb: string | undefined;
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
@@ -180,6 +188,7 @@ export function toConfig(env: Env): Config {
       maxPortRange: env.GATEHOUSE_L4_MAX_PORT_RANGE,
       listenHost: env.GATEHOUSE_L4_LISTEN_HOST,
     },
+    gatewayForwardPorts: env.GATEHOUSE_GATEWAY_FORWARD_PORTS,
     geoipDb: env.GATEHOUSE_GEOIP_DB ? path.resolve(env.GATEHOUSE_GEOIP_DB) : bundledGeoipDb(),
     logLevel: env.GATEHOUSE_LOG_LEVEL,
     admin: { user: env.GATEHOUSE_ADMIN_USER, password: env.GATEHOUSE_ADMIN_PASSWORD },

@@ -1,0 +1,117 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { errorResponses, IdParamSchema } from '../schemas/common.ts';
+import { CreateRouteSchema, RouteListQuerySchema, RouteSchema, UpdateRouteSchema } from '../schemas/routes.ts';
+import { createRoute as createRouteVerb } from '../services/routes/create.ts';
+import { explainRoute } from '../services/routes/explain.ts';
+import { getRoute, listRoutes } from '../services/routes/read.ts';
+import { removeRoute } from '../services/routes/remove.ts';
+import { updateRoute } from '../services/routes/update.ts';
+import { requireScope } from './middleware.ts';
+import { newApiRouter } from './openapi.ts';
+
+const security = [{ bearer: [] }];
+const json = <T,>(schema: T) => ({ 'application/json': { schema } });
+const ChangeMeta = z.object({
+  config_version: z.number().int(),
+  data_plane: z.enum(['applied', 'pending']).openapi({ description: 'pending: Caddy is down; applied when it is back' }),
+});
+const WrittenRoute = RouteSchema.extend(ChangeMeta.shape).openapi('WrittenRoute');
+
+export function routesApi() {
+  const app = newApiRouter();
+  app.use('*', requireScope('auto'));
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags: ['routes'],
+      summary: 'List routes (filters: type, target_kind, gateway_id, enabled, q; paginated)',
+      security,
+      request: { query: RouteListQuerySchema },
+      responses: {
+        200: {
+          description: 'A page of routes',
+          content: json(z.object({ data: z.array(RouteSchema), page: z.number(), per_page: z.number(), total: z.number() })),
+        },
+        ...errorResponses(401, 403, 422),
+      },
+    }),
+    async (c) => c.json(await listRoutes({ ctx: c.get('ctx'), input: c.req.valid('query') }), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags: ['routes'],
+      summary: 'Get one route',
+      security,
+      request: { params: IdParamSchema },
+      responses: { 200: { description: 'The route', content: json(RouteSchema) }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => c.json(await getRoute({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags: ['routes'],
+      summary: 'Create an HTTP or L4 route; live in Caddy when this returns (data_plane: applied)',
+      security,
+      request: { body: { content: json(CreateRouteSchema), required: true } },
+      responses: {
+        201: { description: 'Created', content: json(WrittenRoute) },
+        ...errorResponses(401, 403, 409, 422),
+      },
+    }),
+    async (c) => c.json(await createRouteVerb({ ctx: c.get('ctx'), input: c.req.valid('json') }), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/{id}',
+      tags: ['routes'],
+      summary: 'Update a route (partial: only the fields sent change)',
+      security,
+      request: { params: IdParamSchema, body: { content: json(UpdateRouteSchema), required: true } },
+      responses: { 200: { description: 'Updated', content: json(WrittenRoute) }, ...errorResponses(401, 403, 404, 409, 422) },
+    }),
+    async (c) =>
+      c.json(await updateRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, fields: c.req.valid('json') } }), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}',
+      tags: ['routes'],
+      summary: 'Delete a route',
+      security,
+      request: { params: IdParamSchema },
+      responses: { 200: { description: 'Deleted', content: json(ChangeMeta) }, ...errorResponses(401, 403, 404, 422) },
+    }),
+    async (c) => c.json(await removeRoute({ ctx: c.get('ctx'), input: c.req.valid('param') }), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/explain',
+      tags: ['routes'],
+      summary: "Would this IP be allowed on this route, and which rule decides? (answered by the data plane's own check)",
+      security,
+      request: { params: IdParamSchema, query: z.object({ ip: z.string().min(1, 'is required').max(64) }) },
+      responses: {
+        200: { description: 'The decision', content: json(z.object({}).passthrough()) },
+        ...errorResponses(401, 403, 404, 422, 503),
+      },
+    }),
+    async (c) =>
+      c.json(await explainRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ip: c.req.valid('query').ip } }), 200),
+  );
+
+  return app;
+}

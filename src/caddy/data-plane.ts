@@ -1,0 +1,79 @@
+import { UpstreamRejectedError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { type CaddyAdminClient, CaddyAdminError } from './admin-client.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export interface ModuleState {
+  version: number;
+  hash: string;
+  applied_at: string | null;
+}
+
+export type ApplyResult = { status: 'applied' } | { status: 'pending'; reason: string } | { status: 'stale'; current: number };
+
+/**
+ * The control plane's handle on the gatehouse module's admin API (`/gatehouse/v1/` on the unix socket).
+ * `apply` distinguishes a rejection (422: our bug or bad data — the caller rolls back) from Caddy being down
+ * (the change is accepted as pending; the reconciler applies it when Caddy is back).
+ */
+export class DataPlane {
+  /** The highest version ever pushed or seen applied: new versions must exceed it (the module refuses older). */
+  highestVersion = 0;
+  appliedVersion: number | null = null;
+
+  constructor(
+    private readonly admin: CaddyAdminClient | undefined,
+    private readonly isRunning: () => boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  get available(): boolean {
+    return this.admin !== undefined && this.isRunning();
+  }
+
+  async apply(snapshot: Snapshot): Promise<ApplyResult> {
+    if (!this.admin || !this.isRunning()) return { status: 'pending', reason: 'caddy is not running' };
+    this.highestVersion = Math.max(this.highestVersion, snapshot.version);
+    let res: Awaited<ReturnType<CaddyAdminClient['request']>>;
+    try {
+      res = await this.admin.request('PUT', '/gatehouse/v1/state', snapshot);
+    } catch (err) {
+      if (err instanceof CaddyAdminError) return { status: 'pending', reason: err.message };
+      throw err;
+    }
+    if (res.status === 200) {
+      this.appliedVersion = snapshot.version;
+      return { status: 'applied' };
+    }
+    if (res.status === 422) {
+      const errors = (res.body as { errors?: { path: string; message: string }[] }).errors ?? [];
+      throw new UpstreamRejectedError(
+        `the data plane rejected the configuration: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+        { data_plane_errors: errors },
+      );
+    }
+    if (res.status === 409) {
+      const current = Number((res.body as { current_version?: number }).current_version ?? 0);
+      this.highestVersion = Math.max(this.highestVersion, current);
+      return { status: 'stale', current };
+    }
+    this.logger.warn({ status: res.status, body: res.body }, 'unexpected answer to PUT /gatehouse/v1/state');
+    return { status: 'pending', reason: `caddy answered ${res.status}` };
+  }
+
+  async state(): Promise<ModuleState | undefined> {
+    if (!this.admin || !this.isRunning()) return undefined;
+    const res = await this.admin.request<ModuleState>('GET', '/gatehouse/v1/state');
+    if (res.status !== 200) return undefined;
+    this.highestVersion = Math.max(this.highestVersion, res.body.version);
+    this.appliedVersion = res.body.version;
+    return res.body;
+  }
+
+  /** The module's own answer: the same code path that enforces, so the two can never disagree. */
+  async explain(routeId: string, ip: string): Promise<{ status: number; body: unknown }> {
+    if (!this.admin || !this.isRunning()) return { status: 503, body: { error: 'caddy is not running' } };
+    const res = await this.admin.request('GET', `/gatehouse/v1/explain?route=${encodeURIComponent(routeId)}&ip=${encodeURIComponent(ip)}`);
+    return { status: res.status, body: res.body };
+  }
+}

@@ -1,0 +1,99 @@
+import type { Db } from '../db/index.ts';
+import type { Logger } from '../logger.ts';
+import type { GatewayLoader } from '../services/config/compile-input.ts';
+import { loadCompileInput } from '../services/config/compile-input.ts';
+import { bumpVersion, currentVersion } from '../services/config/version.ts';
+import type { DataPlane } from './data-plane.ts';
+import { compileSnapshot } from './snapshot.ts';
+
+export interface ReconcilerStatus {
+  version: number;
+  applied_version: number | null;
+  pending: boolean;
+  last_error: string | undefined;
+}
+
+/**
+ * Keeps Caddy's snapshot equal to the database (the truth): on start, whenever Caddy (re)starts, and every
+ * `intervalMs`. Repairs a Caddy that came back blank or stale and changes accepted while Caddy was down.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private statusValue: ReconcilerStatus = { version: 0, applied_version: null, pending: false, last_error: undefined };
+
+  constructor(
+    private readonly opts: {
+      db: Db;
+      dataPlane: DataPlane;
+      logger: Logger;
+      loadGateways?: GatewayLoader | undefined;
+      intervalMs?: number;
+    },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.trigger(), this.opts.intervalMs ?? 1000);
+    this.timer.unref();
+    void this.trigger();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  status(): ReconcilerStatus {
+    return { ...this.statusValue };
+  }
+
+  /** Runs a pass now; a call during a pass schedules one more right after it (never two at once). */
+  trigger(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.pass().catch((err: Error) => {
+          this.statusValue.last_error = err.message;
+          this.opts.logger.warn({ err }, 'reconcile pass failed');
+        });
+      } while (this.again);
+      this.running = undefined;
+    })();
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const { db, dataPlane } = this.opts;
+    let version = await currentVersion(db);
+    this.statusValue.version = version;
+    if (!dataPlane.available) {
+      this.statusValue.pending = dataPlane.appliedVersion !== version;
+      return;
+    }
+    const state = await dataPlane.state();
+    if (!state) return;
+    if (state.version === version && version > 0) {
+      this.statusValue = { version, applied_version: state.version, pending: false, last_error: undefined };
+      return;
+    }
+    if (state.version > version) {
+      // Caddy saw a version whose transaction rolled back afterwards: move the database past it.
+      version = await db.transaction((tx) => bumpVersion(tx, new Date(), state.version));
+    }
+    const snapshot = compileSnapshot(await loadCompileInput(db, version, this.opts.loadGateways));
+    const result = await dataPlane.apply(snapshot);
+    if (result.status === 'applied') {
+      this.opts.logger.info({ version, was: state.version, routes: snapshot.routes.length }, 'data plane reconciled');
+      this.statusValue = { version, applied_version: version, pending: false, last_error: undefined };
+    } else {
+      this.statusValue = { ...this.statusValue, version, pending: true, last_error: result.status === 'pending' ? result.reason : 'stale version' };
+      if (result.status === 'stale') this.again = true;
+    }
+  }
+}

@@ -1,0 +1,182 @@
+import { domainToASCII } from 'node:url';
+import { z } from '@hono/zod-openapi';
+import {
+  IP_FILTER_MODES,
+  L4_PROTOCOLS,
+  L4_TLS_MODES,
+  LB_POLICIES,
+  PROXY_PROTOCOLS,
+  RATE_LIMIT_WINDOWS,
+  ROUTE_TYPES,
+  TARGET_KINDS,
+} from '../db/schema/routes.ts';
+import { Timestamp } from './common.ts';
+
+/**
+ * Host names as people type them → the form Caddy and SNI use: lower case, IDNA (punycode), no trailing dot.
+ * A leading `*.` wildcard label is kept; wildcards anywhere else are refused.
+ */
+export function normalizeDomain(input: string): { value: string } | { error: string } {
+  let value = input.trim().toLowerCase().replace(/\.$/, '');
+  const wildcard = value.startsWith('*.');
+  if (wildcard) value = value.slice(2);
+  if (value.includes('*')) return { error: 'a wildcard is only allowed as the whole first label, e.g. *.example.com' };
+  const ascii = domainToASCII(value);
+  if (!ascii) return { error: `"${input}" is not a valid domain name` };
+  const labels = ascii.split('.');
+  const labelOk = (l: string) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l);
+  if (ascii.length > 253 || labels.length < 2 || !labels.every(labelOk) || /^\d+$/.test(labels.at(-1)!)) {
+    return { error: `"${input}" is not a fully qualified domain name (e.g. app.example.com)` };
+  }
+  return { value: wildcard ? `*.${ascii}` : ascii };
+}
+
+const port = z.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
+
+/** `2222`, `"2222"` or `"2000-2099"`. Range limits are checked with the configuration, not here. */
+export const ListenPortSchema = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    const text = String(value).trim();
+    const m = /^(\d{1,5})(?:\s*-\s*(\d{1,5}))?$/.exec(text);
+    const start = m ? Number(m[1]) : Number.NaN;
+    const end = m?.[2] ? Number(m[2]) : start;
+    if (!m || start < 1 || end > 65535 || start > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'must be a port 1–65535 or a range like 2000-2099' });
+      return z.NEVER;
+    }
+    if (end < start) {
+      ctx.addIssue({ code: 'custom', message: `the range ${text} ends before it starts` });
+      return z.NEVER;
+    }
+    return { start, end };
+  })
+  .openapi({ type: 'string', example: '2000-2099', description: 'A port, or a range of at most 100 ports' });
+
+export const IpFilterRuleSchema = z.strictObject({
+  type: z.enum(['ip', 'cidr', 'country']),
+  value: z.string().trim().min(1, 'is required').max(64),
+});
+
+export const CustomHeaderSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'must be a valid header name'),
+  value: z
+    .string()
+    .max(4096)
+    .refine((v) => !/[\r\n\0]/.test(v), 'must not contain line breaks'),
+  direction: z.enum(['request', 'response']).default('request'),
+});
+
+export const UpstreamSchema = z.strictObject({ host: z.string().trim().min(1).max(253), port });
+
+export const HealthCheckSchema = z.strictObject({
+  path: z.string().startsWith('/', 'must start with /').max(1024),
+  interval_seconds: z.number().int().min(1).max(3600).default(30),
+  timeout_seconds: z.number().int().min(1).max(60).default(5),
+  expect_status: z.number().int().min(100).max(599).optional(),
+});
+
+const mac = z
+  .string()
+  .trim()
+  .transform((v) => v.toLowerCase().replace(/-/g, ':'))
+  .refine((v) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v), 'must be a MAC address like aa:bb:cc:dd:ee:ff');
+
+/**
+ * Every writable route field, all optional: POST fills defaults, PUT is a partial update. Cross-field rules
+ * (what each type and target kind needs) are checked on the merged result by the route service.
+ */
+export const RouteFieldsSchema = z.strictObject({
+  type: z.enum(ROUTE_TYPES).optional(),
+  name: z.string().trim().min(1, 'must not be empty').max(100).optional(),
+  enabled: z.boolean().optional(),
+  domain: z.string().max(253).nullable().optional(),
+  target_kind: z.enum(TARGET_KINDS).optional(),
+  target_host: z.string().trim().max(253).nullable().optional(),
+  target_port: port.nullable().optional(),
+  peer_id: z.number().int().positive().nullable().optional(),
+  gateway_id: z.number().int().positive().nullable().optional(),
+  target_lan_host: z.string().trim().max(253).nullable().optional(),
+  target_lan_port: port.nullable().optional(),
+  backend_https: z.boolean().optional(),
+  custom_headers: z.array(CustomHeaderSchema).max(50).optional(),
+  upstreams: z.array(UpstreamSchema).max(20).optional(),
+  lb_policy: z.enum(LB_POLICIES).optional(),
+  health_check: HealthCheckSchema.nullable().optional(),
+  wol_enabled: z.boolean().optional(),
+  wol_mac: mac.nullable().optional(),
+  l4_protocol: z.enum(L4_PROTOCOLS).nullable().optional(),
+  l4_listen_port: ListenPortSchema.nullable().optional(),
+  l4_tls_mode: z.enum(L4_TLS_MODES).nullable().optional(),
+  proxy_protocol: z.enum(PROXY_PROTOCOLS).optional(),
+  acl_enabled: z.boolean().optional(),
+  acl_peers: z
+    .array(z.union([z.number().int().positive(), z.string().regex(/^tag:[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a peer id or tag:<group>')]))
+    .max(1000)
+    .optional(),
+  ip_filter_enabled: z.boolean().optional(),
+  ip_filter_mode: z.enum(IP_FILTER_MODES).optional(),
+  ip_filter_rules: z.array(IpFilterRuleSchema).max(10_000).optional(),
+  rate_limit_enabled: z.boolean().optional(),
+  rate_limit_requests: z.number().int('must be a whole number').min(1, 'must be 1–100000').max(100_000, 'must be 1–100000').optional(),
+  rate_limit_window: z.enum(RATE_LIMIT_WINDOWS, { message: 'must be one of 1s, 1m, 5m, 1h' }).optional(),
+});
+
+export const CreateRouteSchema = RouteFieldsSchema.openapi('CreateRoute');
+export const UpdateRouteSchema = RouteFieldsSchema.openapi('UpdateRoute');
+export type RouteFields = z.infer<typeof RouteFieldsSchema>;
+
+export const RouteSchema = z
+  .object({
+    id: z.number().int(),
+    type: z.enum(ROUTE_TYPES),
+    name: z.string(),
+    enabled: z.boolean(),
+    domain: z.string().nullable(),
+    target_kind: z.enum(TARGET_KINDS),
+    target_host: z.string().nullable(),
+    target_port: z.number().nullable(),
+    peer_id: z.number().nullable(),
+    gateway_id: z.number().nullable(),
+    target_lan_host: z.string().nullable(),
+    target_lan_port: z.number().nullable(),
+    gateway_port: z.number().nullable(),
+    backend_https: z.boolean(),
+    custom_headers: z.array(z.object({ name: z.string(), value: z.string(), direction: z.enum(['request', 'response']) })),
+    upstreams: z.array(z.object({ host: z.string(), port: z.number() })),
+    lb_policy: z.enum(LB_POLICIES),
+    health_check: z
+      .object({ path: z.string(), interval_seconds: z.number(), timeout_seconds: z.number(), expect_status: z.number().optional() })
+      .nullable(),
+    wol_enabled: z.boolean(),
+    wol_mac: z.string().nullable(),
+    l4_protocol: z.enum(L4_PROTOCOLS).nullable(),
+    l4_listen_port: z.string().nullable().openapi({ example: '2222' }),
+    l4_tls_mode: z.enum(L4_TLS_MODES).nullable(),
+    proxy_protocol: z.enum(PROXY_PROTOCOLS),
+    acl_enabled: z.boolean(),
+    acl_peers: z.array(z.union([z.number(), z.string()])),
+    ip_filter_enabled: z.boolean(),
+    ip_filter_mode: z.enum(IP_FILTER_MODES),
+    ip_filter_rules: z.array(z.object({ type: z.enum(['ip', 'cidr', 'country']), value: z.string() })),
+    rate_limit_enabled: z.boolean(),
+    rate_limit_requests: z.number(),
+    rate_limit_window: z.enum(RATE_LIMIT_WINDOWS),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi('Route');
+export type PublicRoute = z.infer<typeof RouteSchema>;
+
+export const RouteListQuerySchema = z.object({
+  type: z.enum(ROUTE_TYPES).optional(),
+  target_kind: z.enum(TARGET_KINDS).optional(),
+  gateway_id: z.coerce.number().int().positive().optional(),
+  enabled: z.enum(['true', 'false']).optional(),
+  q: z.string().max(100).optional().openapi({ description: 'Substring of name or domain' }),
+  page: z.coerce.number().int().min(1).default(1),
+  per_page: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type RouteListQuery = z.infer<typeof RouteListQuerySchema>;

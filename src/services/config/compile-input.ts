@@ -1,0 +1,26 @@
+import type { CompileInput, GatewayRef } from '../../caddy/snapshot.ts';
+import type { DbOrTx } from '../../db/index.ts';
+import { peers, routes } from '../../db/schema/index.ts';
+
+/**
+ * Gateways' tunnel addresses. The gateways table belongs to the gateway sync; until a loader is registered
+ * (src/server.ts does), gateway-targeted routes resolve to nothing and are left out of the snapshot.
+ */
+export type GatewayLoader = (db: DbOrTx) => Promise<GatewayRef[]>;
+
+/** Reads everything the snapshot compiler needs, with the caller's handle (inside its transaction). */
+export async function loadCompileInput(db: DbOrTx, version: number, loadGateways?: GatewayLoader): Promise<CompileInput> {
+  const [routeRows, peerRows, gateways] = await Promise.all([
+    db.select().from(routes),
+    db.select({ id: peers.id, address: peers.address, enabled: peers.enabled, tags: peers.tags, expiresAt: peers.expiresAt }).from(peers),
+    loadGateways ? loadGateways(db) : Promise.resolve([]),
+  ]);
+  const now = Date.now();
+  return {
+    version,
+    routes: routeRows,
+    // An expired peer counts as disabled even before the expiry job has run.
+    peers: peerRows.map((p) => ({ id: p.id, address: p.address, tags: p.tags, enabled: p.enabled && (!p.expiresAt || p.expiresAt.getTime() > now) })),
+    gateways,
+  };
+}

@@ -1,0 +1,20 @@
+import type { ServiceContext } from '../../context.ts';
+import { routes } from '../../db/schema/index.ts';
+import type { RouteFields } from '../../schemas/routes.ts';
+import { recordAudit } from '../audit/record.ts';
+import { changeConfig } from '../config/change.ts';
+import { prepareRoute } from './prepare.ts';
+import { toPublicRoute } from './public.ts';
+import { newDraft } from './resolve.ts';
+
+export async function createRoute({ ctx, input }: { ctx: ServiceContext; input: RouteFields }) {
+  const change = await changeConfig(ctx, async (tx) => {
+    const draft = await prepareRoute({ ctx, tx, draft: newDraft(input) });
+    const now = ctx.now();
+    const [row] = await tx.insert(routes).values({ ...draft, createdAt: now, updatedAt: now }).returning();
+    const route = toPublicRoute(row!);
+    await recordAudit({ ctx, tx, input: { action: 'route.create', resourceType: 'route', resourceId: route.id, after: route } });
+    return route;
+  });
+  return { ...change.result, config_version: change.version, data_plane: change.data_plane };
+}

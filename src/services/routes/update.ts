@@ -1,0 +1,29 @@
+import { eq } from 'drizzle-orm';
+import type { ServiceContext } from '../../context.ts';
+import { routes } from '../../db/schema/index.ts';
+import { NotFoundError } from '../../errors.ts';
+import type { RouteFields } from '../../schemas/routes.ts';
+import { recordAudit } from '../audit/record.ts';
+import { changeConfig } from '../config/change.ts';
+import { prepareRoute } from './prepare.ts';
+import { toPublicRoute } from './public.ts';
+import { applyFields } from './resolve.ts';
+
+/** Partial update: absent fields keep their value; the merged route is validated as a whole. */
+export async function updateRoute({ ctx, input }: { ctx: ServiceContext; input: { id: number; fields: RouteFields } }) {
+  const change = await changeConfig(ctx, async (tx) => {
+    const [existing] = await tx.select().from(routes).where(eq(routes.id, input.id));
+    if (!existing) throw new NotFoundError('route', input.id);
+    const { id: _id, createdAt: _c, updatedAt: _u, ...base } = existing;
+    const draft = await prepareRoute({ ctx, tx, draft: applyFields(base, input.fields), selfId: input.id });
+    const [row] = await tx.update(routes).set({ ...draft, updatedAt: ctx.now() }).where(eq(routes.id, input.id)).returning();
+    const after = toPublicRoute(row!);
+    await recordAudit({
+      ctx,
+      tx,
+      input: { action: 'route.update', resourceType: 'route', resourceId: input.id, before: toPublicRoute(existing), after },
+    });
+    return after;
+  });
+  return { ...change.result, config_version: change.version, data_plane: change.data_plane };
+}
