@@ -297,7 +297,9 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 		for _, u := range fresh {
 			u.cancel()
 		}
-		return nil, nil, errs
+		// g is returned for its tables only (apply probes its ports so
+		// that the 422 names busy ones too); it must not be served.
+		return g, nil, errs
 	}
 	return g, fresh, nil
 }
@@ -320,8 +322,8 @@ func handleHash(handle []json.RawMessage) string {
 func (g *generation) socketKeys(sharedPort int) map[l4Key]bool {
 	out := make(map[l4Key]bool, len(g.l4))
 	for k := range g.l4 {
-		if k.network == "tcp" && k.port == sharedPort {
-			continue
+		if k.network == "tcp" && k.port == sharedPort || k.port < 1 || k.port > 65535 || k.network != "tcp" && k.network != "udp" {
+			continue // shared, or invalid (reported by validateSnapshot)
 		}
 		out[k] = true
 	}

@@ -56,7 +56,13 @@ func (a *App) apply(d *decodedSnapshot, dryRun bool) (applyResult, error) {
 
 	g, fresh, errs := a.build(d, dryRun)
 	if len(errs) > 0 {
-		return applyResult{}, &ValidationError{Errors: errs}
+		// name busy ports in the same 422
+		opened, serrs := a.openSockets(g.socketKeys(a.SharedHTTPSPort), g)
+		for key, ref := range opened {
+			ref.release(a)
+			delete(a.sockets, key)
+		}
+		return applyResult{}, &ValidationError{Errors: append(errs, serrs...)}
 	}
 	cancelFresh := func() {
 		for _, u := range fresh {
