@@ -71,6 +71,10 @@ function policyOf(route: Route, peers: PeerRef[]): SnapshotPolicy {
   return policy;
 }
 
+export function escapePlaceholders(value: string): string {
+  return value.replace(/[{}]/g, (ch) => `\\${ch}`);
+}
+
 function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -99,7 +103,9 @@ function httpHandlers(route: Route, upstream: { host: string; port: number }): R
   const request = route.customHeaders.filter((h) => h.direction === 'request');
   const response = route.customHeaders.filter((h) => h.direction === 'response');
   if (request.length || response.length) {
-    const set = (list: typeof request) => Object.fromEntries(list.map((h) => [h.name, [h.value]]));
+    // Caddy expands {placeholders} in header values ({env.*} would read the server's environment): user
+    // text is escaped so it is always sent literally.
+    const set = (list: typeof request) => Object.fromEntries(list.map((h) => [h.name, [escapePlaceholders(h.value)]]));
     handlers.push({
       handler: 'headers',
       ...(request.length ? { request: { set: set(request) } } : {}),

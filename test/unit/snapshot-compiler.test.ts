@@ -1,0 +1,171 @@
+// Real: the snapshot compiler and the static-config builder (pure functions). Simulated: database rows are
+// built by a factory here. Golden files live in test/unit/golden/; regenerate with UPDATE_GOLDEN=1 and review
+// the diff.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type CompileInput, compileSnapshot, contentHash } from '../../src/caddy/snapshot.ts';
+import { staticCaddyConfig } from '../../src/caddy/static-config.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import type { Route } from '../../src/db/schema/routes.ts';
+
+const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
+
+function golden(name: string, value: unknown) {
+  const file = path.join(GOLDEN, `${name}.json`);
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+    mkdirSync(GOLDEN, { recursive: true });
+    writeFileSync(file, text);
+  }
+  expect(text).toBe(readFileSync(file, 'utf8'));
+}
+
+let nextId = 1;
+function route(fields: Partial<Route>): Route {
+  const at = new Date('2026-11-21T00:00:00Z');
+  return {
+    id: nextId++,
+    type: 'http',
+    name: 'r',
+    enabled: true,
+    domain: null,
+    targetKind: 'direct',
+    targetHost: null,
+    targetPort: null,
+    peerId: null,
+    gatewayId: null,
+    targetLanHost: null,
+    targetLanPort: null,
+    gatewayPort: null,
+    backendHttps: false,
+    customHeaders: [],
+    upstreams: [],
+    lbPolicy: 'round_robin',
+    healthCheck: null,
+    wolEnabled: false,
+    wolMac: null,
+    l4Protocol: null,
+    l4ListenPortStart: null,
+    l4ListenPortEnd: null,
+    l4TlsMode: null,
+    proxyProtocol: 'none',
+    aclEnabled: false,
+    aclPeers: [],
+    ipFilterEnabled: false,
+    ipFilterMode: 'whitelist',
+    ipFilterRules: [],
+    rateLimitEnabled: false,
+    rateLimitRequests: 100,
+    rateLimitWindow: '1m',
+    createdAt: at,
+    updatedAt: at,
+    ...fields,
+  };
+}
+
+const peers: CompileInput['peers'] = [
+  { id: 1, address: '10.8.0.2', enabled: true, tags: ['admins'] },
+  { id: 2, address: '10.8.0.3', enabled: false, tags: ['admins'] },
+  { id: 3, address: '10.8.0.4', enabled: true, tags: [] },
+  { id: 4, address: '10.8.0.5', enabled: true, tags: ['admins', 'ops'] },
+];
+const gateways: CompileInput['gateways'] = [{ id: 7, tunnelIp: '10.8.0.10' }, { id: 8, tunnelIp: undefined }];
+const compile = (routes: Route[]) => compileSnapshot({ version: 42, routes, peers, gateways });
+
+describe('compileSnapshot', () => {
+  it('HTTP direct route with headers, extra upstreams, load balancing, health checks and an HTTPS backend', () => {
+    golden(
+      'http-direct-full',
+      compile([
+        route({
+          domain: 'app.example.com',
+          targetHost: '10.0.0.5',
+          targetPort: 8443,
+          backendHttps: true,
+          customHeaders: [
+            { name: 'X-Env', value: '{env.HOME} stays literal', direction: 'request' },
+            { name: 'Strict-Transport-Security', value: 'max-age=63072000', direction: 'response' },
+          ],
+          upstreams: [{ host: '10.0.0.6', port: 8443 }],
+          lbPolicy: 'least_conn',
+          healthCheck: { path: '/healthz', interval_seconds: 10, timeout_seconds: 2, expect_status: 200 },
+        }),
+      ]),
+    );
+  });
+
+  it('HTTP routes to a peer and through a gateway, with every access-control check', () => {
+    golden(
+      'http-peer-gateway-policies',
+      compile([
+        route({
+          domain: 'nas.example.com',
+          targetKind: 'peer',
+          peerId: 3,
+          targetPort: 5000,
+          aclEnabled: true,
+          aclPeers: [1, 2, 'tag:ops'],
+          ipFilterEnabled: true,
+          ipFilterMode: 'blacklist',
+          ipFilterRules: [
+            { type: 'ip', value: '203.0.113.50' },
+            { type: 'cidr', value: '198.51.100.0/24' },
+            { type: 'country', value: 'CN' },
+          ],
+          rateLimitEnabled: true,
+          rateLimitRequests: 60,
+          rateLimitWindow: '1m',
+        }),
+        route({ domain: 'home.example.com', targetKind: 'gateway', gatewayId: 7, targetLanHost: '192.168.1.20', targetLanPort: 8123, gatewayPort: 40000 }),
+      ]),
+    );
+  });
+
+  it('L4 routes: TCP, a UDP range mapped with offset, passthrough, terminate with PROXY v2, and a gateway range', () => {
+    golden(
+      'l4-shapes',
+      compile([
+        route({ type: 'l4', l4Protocol: 'tcp', l4ListenPortStart: 2222, l4ListenPortEnd: 2222, l4TlsMode: 'none', targetHost: '10.0.0.7', targetPort: 22 }),
+        route({ type: 'l4', l4Protocol: 'udp', l4ListenPortStart: 27015, l4ListenPortEnd: 27017, l4TlsMode: 'none', targetHost: '10.0.0.8', targetPort: 28015 }),
+        route({ type: 'l4', l4Protocol: 'tcp', l4ListenPortStart: 443, l4ListenPortEnd: 443, l4TlsMode: 'passthrough', domain: 'vault.example.com', targetHost: '10.0.0.9', targetPort: 8443 }),
+        route({ type: 'l4', l4Protocol: 'tcp', l4ListenPortStart: 993, l4ListenPortEnd: 993, l4TlsMode: 'terminate', domain: 'imap.example.com', proxyProtocol: 'v2', targetHost: '10.0.0.10', targetPort: 143 }),
+        route({ type: 'l4', l4Protocol: 'tcp', l4ListenPortStart: 3389, l4ListenPortEnd: 3390, l4TlsMode: 'none', targetKind: 'gateway', gatewayId: 7, targetLanHost: '192.168.2.100', targetLanPort: 3389 }),
+      ]),
+    );
+  });
+
+  it('fails closed: disabled routes, disabled peers and gateways without a tunnel address are left out', () => {
+    const snapshot = compile([
+      route({ domain: 'off.example.com', enabled: false, targetHost: '10.0.0.1', targetPort: 80 }),
+      route({ domain: 'peer-off.example.com', targetKind: 'peer', peerId: 2, targetPort: 80 }),
+      route({ domain: 'gw-down.example.com', targetKind: 'gateway', gatewayId: 8, targetLanHost: '192.168.0.2', targetLanPort: 80, gatewayPort: 40001 }),
+      route({ domain: 'gw-missing.example.com', targetKind: 'gateway', gatewayId: 99, targetLanHost: '192.168.0.2', targetLanPort: 80, gatewayPort: 40002 }),
+      route({ domain: 'on.example.com', targetHost: '10.0.0.1', targetPort: 80 }),
+    ]);
+    expect(snapshot.routes.map((r) => r.http?.hosts[0])).toEqual(['on.example.com']);
+  });
+
+  it('an ACL whose peers are all disabled or deleted allows nobody (not everybody)', () => {
+    const snapshot = compile([route({ domain: 'x.example.com', targetHost: '10.0.0.1', targetPort: 80, aclEnabled: true, aclPeers: [2, 404] })]);
+    expect(snapshot.routes[0]!.policy.acl).toEqual({ enabled: true, allow: [] });
+  });
+
+  it('hashes content, not the version', () => {
+    const routes = [route({ domain: 'h.example.com', targetHost: '10.0.0.1', targetPort: 80 })];
+    const a = compileSnapshot({ version: 1, routes, peers, gateways });
+    const b = compileSnapshot({ version: 2, routes, peers, gateways });
+    expect(contentHash(a)).toBe(contentHash(b));
+    expect(contentHash(a)).not.toBe(contentHash(compile([route({ domain: 'h.example.com', targetHost: '10.0.0.2', targetPort: 80 })])));
+  });
+});
+
+describe('staticCaddyConfig', () => {
+  it('puts the admin API on a 0600 unix socket, the dashboard behind the public domain, and routes in the module', () => {
+    const config = loadConfig({ GATEHOUSE_DATA_DIR: '/var/lib/gatehouse', GATEHOUSE_PUBLIC_DOMAIN: 'gate.example.com', GATEHOUSE_ACME_EMAIL: 'ops@example.com' });
+    golden(
+      'static-config-public-domain',
+      staticCaddyConfig({ caddy: config.caddy, listen: config.listen, publicDomain: config.publicDomain, l4ListenHost: '', geoipDb: '/srv/geo.mmdb' }),
+    );
+  });
+});
