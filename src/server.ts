@@ -2,11 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { createApp } from './api/app.ts';
 import type { HealthReport } from './api/types.ts';
+import { DataPlane } from './caddy/data-plane.ts';
+import { Reconciler } from './caddy/reconciler.ts';
 import { staticCaddyConfig } from './caddy/static-config.ts';
 import { CaddySupervisor } from './caddy/supervisor.ts';
 import type { Config } from './config/index.ts';
-import type { ServiceContext } from './context.ts';
-import { createDb, migrateDb } from './db/index.ts';
+import type { ConfigHooks, ServiceContext } from './context.ts';
+import { createDb, type DbHandle, migrateDb } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
 import { activePeerSpecs } from './services/peers/apply.ts';
@@ -17,6 +19,8 @@ import { WireGuardRuntime } from './wireguard/runtime.ts';
 
 export interface RunningServer {
   url: string;
+  /** The database handle (tests and the CLI use it; routes never do). */
+  db: DbHandle['db'];
   /** Set on the first start only, when the admin password was generated. */
   initialAdmin: { username: string; password: string } | undefined;
   caddy: CaddySupervisor | undefined;
@@ -61,6 +65,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       })
     : undefined;
 
+  const dataPlane = new DataPlane(caddy?.admin, () => caddy?.state === 'running', logger.child({ component: 'data-plane' }));
+  const hooks: ConfigHooks = { dataPlane };
+  const reconciler = new Reconciler({ db: dbHandle.db, dataPlane, logger: logger.child({ component: 'reconciler' }), loadGateways: hooks.loadGateways });
+  // A (re)started Caddy serves its persisted snapshot at once; the reconciler checks it is the current one.
+  caddy?.on('ready', () => void reconciler.trigger());
+
   const health = async (): Promise<HealthReport> => {
     let db: HealthReport['db'] = { state: 'ok' };
     try {
@@ -79,8 +89,10 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       detail: wgStatus.detail,
     };
     const ok = db.state === 'ok' && (caddyStatus.state === 'running' || caddyStatus.state === 'disabled');
+    const sync = reconciler.status();
     return {
       status: ok ? 'ok' : 'degraded',
+      config: { version: sync.version, applied_version: sync.applied_version, pending: sync.pending },
       db,
       caddy: {
         state: caddyStatus.state,
@@ -109,8 +121,11 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     }
   }
 
+  reconciler.start();
+
   return {
     url,
+    db: dbHandle.db,
     initialAdmin: admin.created && admin.password ? { username: admin.username, password: admin.password } : undefined,
     caddy,
     async stop() {

@@ -2,7 +2,9 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { authApi } from './auth.ts';
 import { errorResponse } from './errors.ts';
 import { authenticate, requestContext, requireScope } from './middleware.ts';
+import { peersApi } from './peers.ts';
 import { renderReference } from './reference.ts';
+import { routesApi } from './routes.ts';
 import { tokensApi } from './tokens.ts';
 import type { AppDeps, AppEnv } from './types.ts';
 
@@ -51,6 +53,8 @@ export function createApp(deps: AppDeps) {
   const secured = new OpenAPIHono<AppEnv>();
   secured.use('*', authenticate(deps));
   secured.route('/tokens', tokensApi());
+  secured.route('/routes', routesApi());
+  secured.route('/peers', peersApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);
 

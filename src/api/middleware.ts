@@ -70,6 +70,7 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
       actor,
       requestId: c.get('requestId'),
       ip: clientIp(c),
+      hooks: deps.hooks,
     });
     await next();
   };
@@ -100,5 +101,6 @@ export function anonymousContext(deps: AppDeps, c: Parameters<MiddlewareHandler<
     actor: { kind: 'system' } as Actor,
     requestId: c.get('requestId'),
     ip: clientIp(c),
+    hooks: deps.hooks,
   };
 }

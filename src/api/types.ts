@@ -1,13 +1,14 @@
 import type { Config } from '../config/index.ts';
-import type { Actor, ServiceContext } from '../context.ts';
+import type { Actor, ConfigHooks, ServiceContext } from '../context.ts';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
+import type { PeerDeps } from '../services/peers/deps.ts';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
   db: { state: 'ok' | 'error'; error?: string };
   caddy: { state: string; pid?: number | undefined; restarts?: number; detail?: string | undefined };
-  wireguard: { state: string; interface?: string; detail?: string | undefined };
+  wireguard: { state: string; interface?: string; implementation?: string | undefined; detail?: string | undefined };
   config?: { version: number; applied_version: number | null; pending: boolean };
 }
 
@@ -18,6 +19,10 @@ export interface AppDeps {
   logger: Logger;
   now: () => Date;
   health: () => Promise<HealthReport>;
+  /** WireGuard runtime and peer hooks; absent: peers are stored but not applied (see services/peers/offline.ts). */
+  peers?: PeerDeps | undefined;
+  /** Data plane and gateway sync wiring, handed to every service call. */
+  hooks?: ConfigHooks | undefined;
 }
 
 export interface AppEnv {
