@@ -66,6 +66,10 @@ type instance struct {
 func startCaddy(t *testing.T, dir string, httpPort, tlsPort int) *instance {
 	t.Helper()
 	sock := filepath.Join(dir, "admin.sock")
+	chain := []any{map[string]any{"handle": []any{
+		map[string]any{"handler": "gatehouse_guard"},
+		map[string]any{"handler": "gatehouse_routes"},
+	}}}
 	cfg := map[string]any{
 		"admin":   map[string]any{"listen": "unix/" + sock + "|0600"},
 		"storage": map[string]any{"module": "file_system", "root": filepath.Join(dir, "data")},
@@ -85,12 +89,29 @@ func startCaddy(t *testing.T, dir string, httpPort, tlsPort int) *instance {
 				"servers": map[string]any{"main": map[string]any{
 					"listen":          []string{"127.0.0.1:" + strconv.Itoa(httpPort)},
 					"automatic_https": map[string]any{"disable": true},
-					"routes": []any{map[string]any{"handle": []any{
-						map[string]any{"handler": "gatehouse_guard"},
-						map[string]any{"handler": "gatehouse_routes"},
-					}}},
+					"routes": chain,
+				}, "tls": map[string]any{
+					// the shared HTTPS port: caddy-l4's listener wrapper
+					// hands known passthrough SNIs to gatehouse_routes and
+					// everything else to this HTTP server's TLS
+					"listen":          []string{"127.0.0.1:" + strconv.Itoa(tlsPort)},
+					"automatic_https": map[string]any{"disable": true},
+					"listener_wrappers": []any{
+						map[string]any{"wrapper": "layer4", "routes": []any{map[string]any{"handle": []any{
+							map[string]any{"handler": "gatehouse_guard"},
+							map[string]any{"handler": "gatehouse_routes"},
+						}}}},
+						map[string]any{"wrapper": "tls"},
+					},
+					"tls_connection_policies": []any{map[string]any{}},
+					"routes":                  chain,
 				}},
 			},
+			"tls": map[string]any{"automation": map[string]any{
+				"policies":  []any{map[string]any{"on_demand": true, "issuers": []any{map[string]any{"module": "internal"}}}},
+				"on_demand": map[string]any{"permission": map[string]any{"module": "gatehouse"}},
+			}},
+			"pki": map[string]any{"certificate_authorities": map[string]any{"local": map[string]any{"install_trust": false}}},
 		},
 	}
 	raw, _ := json.Marshal(cfg)
