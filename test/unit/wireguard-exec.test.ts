@@ -1,0 +1,54 @@
+// Real: the command wrapper running real processes (cat, sh, sleep) with argument arrays, stdin, timeouts
+// and errors. Simulated: nothing.
+import { describe, expect, it } from 'vitest';
+import { CommandError, netnsRunner, type Runner, runCommand } from '../../src/wireguard/exec.ts';
+
+describe('runCommand', () => {
+  it('passes stdin and returns stdout', async () => {
+    const { stdout } = await runCommand('cat', [], { stdin: 'secret key material\n' });
+    expect(stdout).toBe('secret key material\n');
+  });
+
+  it('passes arguments verbatim (no shell)', async () => {
+    const { stdout } = await runCommand('printf', ['%s|', '$(id)', 'a b', ';rm -rf /']);
+    expect(stdout).toBe('$(id)|a b|;rm -rf /|');
+  });
+
+  it('names the command, the exit code and stderr, but never stdout', async () => {
+    // stdout carries what came in on stdin, so the secret is in no argument the error may name.
+    const err = await runCommand('sh', ['-c', 'cat; echo "Unable to access interface" >&2; exit 3'], {
+      stdin: 'PRIVATE-ON-STDOUT',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    const e = err as CommandError;
+    expect(e.exitCode).toBe(3);
+    expect(e.message).toContain('sh -c');
+    expect(e.message).toContain('exited with code 3');
+    expect(e.message).toContain('Unable to access interface');
+    expect(e.message).not.toContain('PRIVATE-ON-STDOUT');
+  });
+
+  it('kills a command that overruns its timeout', async () => {
+    const started = Date.now();
+    await expect(runCommand('sleep', ['10'], { timeoutMs: 200 })).rejects.toThrow(/sleep 10: timed out after 200 ms/);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('says when a command is not installed', async () => {
+    await expect(runCommand('gatehouse-no-such-tool', ['x'])).rejects.toThrow(
+      /gatehouse-no-such-tool x: command not found/,
+    );
+  });
+});
+
+describe('netnsRunner', () => {
+  it('prefixes ip netns exec NS', async () => {
+    const seen: string[][] = [];
+    const base: Runner = async (command, args) => {
+      seen.push([command, ...args]);
+      return { stdout: '', stderr: '' };
+    };
+    await netnsRunner('gh-test', base)('wg', ['show', 'gh0', 'dump']);
+    expect(seen).toEqual([['ip', 'netns', 'exec', 'gh-test', 'wg', 'show', 'gh0', 'dump']]);
+  });
+});
