@@ -1,4 +1,4 @@
-import { and, asc, count, eq, like, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, eq, type SQL, sql } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
 import { peers } from '../../db/schema/index.ts';
 import type { PeerListQuery } from '../../schemas/peers.ts';
@@ -11,10 +11,12 @@ export async function listPeers({ ctx, deps, input }: { ctx: ServiceContext; dep
   if (input.enabled !== undefined) filters.push(eq(peers.enabled, input.enabled));
   if (input.tag)
     filters.push(sql`exists (select 1 from json_each(${peers.tags}) where json_each.value = ${input.tag})`);
-  if (input.q) filters.push(like(peers.name, `%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
-  const where = filters.length > 0 ? and(...filters) : undefined;
-  // `like … escape` is not in drizzle's helper; the backslash escapes above need it.
-  const whereSql = input.q && where ? sql`${where} escape '\\'` : where;
+  if (input.q) {
+    // The search text is literal: LIKE's wildcards are escaped (drizzle's like() has no ESCAPE clause).
+    const pattern = `%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    filters.push(sql`${peers.name} like ${pattern} escape '\\'`);
+  }
+  const whereSql = filters.length > 0 ? and(...filters) : undefined;
   const [rows, totals] = await Promise.all([
     ctx.db.select().from(peers).where(whereSql).orderBy(asc(peers.id)).limit(input.limit).offset(input.offset),
     ctx.db.select({ total: count() }).from(peers).where(whereSql),
