@@ -104,7 +104,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     };
   };
 
-  const app = createApp({ db: dbHandle.db, config, logger, now, health, peers });
+  const app = createApp({ db: dbHandle.db, config, logger, now, health, peers, hooks });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolve(s));
   });
