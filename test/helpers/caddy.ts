@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -75,4 +76,18 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, stepMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/**
+ * Writes a MaxMind-format country database mapping CIDRs/addresses to ISO codes, with the project's own
+ * writer (caddy-module/cmd/mkmmdb, built once into .tmp/). `format`: geolite (country.iso_code) or
+ * iplocationdb (country_code, like the bundled CC0 database).
+ */
+export function writeTestMmdb(file: string, entries: Record<string, string>, format: 'geolite' | 'iplocationdb' = 'geolite'): string {
+  const bin = path.join(ROOT, '.tmp', 'mkmmdb');
+  if (!existsSync(bin)) {
+    execFileSync('go', ['build', '-o', bin, './cmd/mkmmdb'], { cwd: path.join(ROOT, 'caddy-module'), stdio: 'inherit' });
+  }
+  execFileSync(bin, ['-format', format, '-out', file, '-in', '-'], { input: JSON.stringify(entries) });
+  return file;
 }
