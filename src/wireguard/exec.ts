@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 
 /**
  * The one way Gatehouse runs an external command (`wg`, `ip`, `wireguard-go`): an argument array (never a
- * shell string), a timeout that kills the process, optional stdin for secrets (so keys never appear in argv,
- * where `ps` shows them, nor on disk), and an error that names the command and carries its stderr. stdout is
- * never put into an error or a log line: `wg show … dump` prints the interface's private key.
+ * shell string), a timeout that kills the process, optional stdin, and an error that names the command and
+ * carries its stderr. stdout is never put into an error or a log line: `wg show … dump` prints the
+ * interface's private key. Secrets never go in argv (`ps` shows it): see `withSecretFile`.
  */
 export interface RunOptions {
   /** Written to the process's stdin, then stdin is closed. */
@@ -93,4 +96,21 @@ export const runCommand: Runner = (command, args, opts = {}) =>
  */
 export function netnsRunner(netns: string, base: Runner = runCommand): Runner {
   return (command, args, opts) => base('ip', ['netns', 'exec', netns, command, ...args], opts);
+}
+
+/**
+ * Runs `fn` with `content` in a file only we can read (a fresh 0700 directory, the file 0600, written
+ * before anything else can open it), and removes both afterwards, whatever happens. For `wg` commands that
+ * take keys from a path: `/dev/stdin` does not work for them here, because Node's stdio "pipes" are Unix
+ * sockets and `fopen("/dev/stdin")` on a socket fails with ENXIO.
+ */
+export async function withSecretFile<T>(content: string, fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-wg-'));
+  try {
+    const file = path.join(dir, 'secret.conf');
+    await writeFile(file, content, { mode: 0o600, flag: 'wx' });
+    return await fn(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

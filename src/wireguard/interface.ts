@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.ts';
 import { renderServerConf, type ServerPeerSpec } from './conf.ts';
 import { type InterfaceDump, parseDump } from './dump.ts';
-import { CommandError, type Runner } from './exec.ts';
+import { CommandError, type Runner, withSecretFile } from './exec.ts';
 
 export interface InterfaceOptions {
   name: string;
@@ -20,7 +20,7 @@ export interface InterfaceOptions {
  * Owns the server's WireGuard interface. `up()` is idempotent: an interface that is already there (left
  * running across a control-plane restart, so VPN clients were not cut off) is adopted and reconfigured.
  * Peer changes go through `sync()`, i.e. `wg syncconf`, which changes only what differs and never restarts
- * the interface. Secrets reach `wg` on stdin, never in argv or a file.
+ * the interface. Keys reach `wg` through a 0600 temp file (withSecretFile), never argv.
  */
 export class WireGuardInterface {
   implementation: 'kernel' | 'wireguard-go' | 'existing' | undefined;
@@ -58,10 +58,8 @@ export class WireGuardInterface {
       this.implementation = await this.create();
       logger.info({ interface: name, implementation: this.implementation }, 'WireGuard interface created');
     }
-    await this.run(
-      'wg',
-      ['set', name, 'listen-port', String(this.opts.listenPort), 'private-key', '/dev/stdin'],
-      this.opts.privateKey,
+    await withSecretFile(`${this.opts.privateKey}\n`, (file) =>
+      this.run('wg', ['set', name, 'listen-port', String(this.opts.listenPort), 'private-key', file]),
     );
     await this.run('ip', ['-4', 'address', 'replace', `${this.opts.address}/${this.opts.prefix}`, 'dev', name]);
     await this.run('ip', ['link', 'set', 'dev', name, 'up']);
@@ -87,10 +85,8 @@ export class WireGuardInterface {
   /** Makes the interface carry exactly `peers` (`wg syncconf`): others are removed, nothing is restarted. */
   sync(peers: ServerPeerSpec[]): Promise<void> {
     const conf = renderServerConf({ privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers });
-    const next = this.queue.then(
-      () => this.run('wg', ['syncconf', this.opts.name, '/dev/stdin'], conf),
-      () => this.run('wg', ['syncconf', this.opts.name, '/dev/stdin'], conf),
-    );
+    const apply = () => withSecretFile(conf, (file) => this.run('wg', ['syncconf', this.opts.name, file]));
+    const next = this.queue.then(apply, apply);
     this.queue = next.catch(() => {});
     return next.then(() => undefined);
   }

@@ -97,16 +97,19 @@ export class WireGuardRuntime implements PeerNetwork {
       logger: logger.child({ component: 'wireguard' }),
       forceUserspace: this.opts.forceUserspace,
     });
+    // Set before up(): a half-made interface is still ours to remove on stop().
+    this.iface = iface;
     try {
       await iface.up(initialPeers);
     } catch (err) {
+      this.iface = undefined;
+      if (this.opts.teardownOnStop) await iface.down().catch(() => {});
       this.state = 'error';
       this.detail = `could not bring up ${wg.interface}: ${(err as Error).message}`;
       logger.error({ detail: this.detail }, 'WireGuard interface failed; peers are managed but not applied');
       if (wg.mode === 'true') throw err;
       return;
     }
-    this.iface = iface;
     this.state = 'up';
     this.detail = availability.detail;
     this.poller = new StatsPoller({

@@ -1,7 +1,9 @@
 // Real: the command wrapper running real processes (cat, sh, sleep) with argument arrays, stdin, timeouts
 // and errors. Simulated: nothing.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CommandError, netnsRunner, type Runner, runCommand } from '../../src/wireguard/exec.ts';
+import { CommandError, netnsRunner, type Runner, runCommand, withSecretFile } from '../../src/wireguard/exec.ts';
 
 describe('runCommand', () => {
   it('passes stdin and returns stdout', async () => {
@@ -50,5 +52,28 @@ describe('netnsRunner', () => {
     };
     await netnsRunner('gh-test', base)('wg', ['show', 'gh0', 'dump']);
     expect(seen).toEqual([['ip', 'netns', 'exec', 'gh-test', 'wg', 'show', 'gh0', 'dump']]);
+  });
+});
+
+describe('withSecretFile', () => {
+  it('hands out an owner-only file in an owner-only directory and removes both, even on failure', async () => {
+    let seen = '';
+    const result = await withSecretFile('PrivateKey = x\n', async (file) => {
+      seen = file;
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+      expect(readFileSync(file, 'utf8')).toBe('PrivateKey = x\n');
+      return (await runCommand('cat', [file])).stdout;
+    });
+    expect(result).toBe('PrivateKey = x\n');
+    expect(existsSync(path.dirname(seen))).toBe(false);
+
+    await expect(
+      withSecretFile('k', async (file) => {
+        seen = file;
+        throw new Error('wg failed');
+      }),
+    ).rejects.toThrow('wg failed');
+    expect(existsSync(path.dirname(seen))).toBe(false);
   });
 });
