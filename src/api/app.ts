@@ -5,6 +5,7 @@ import { authenticate, requestContext, requireScope } from './middleware.ts';
 import { peersApi } from './peers.ts';
 import { renderReference } from './reference.ts';
 import { routesApi } from './routes.ts';
+import { settingsApi } from './settings.ts';
 import { tokensApi } from './tokens.ts';
 import type { AppDeps, AppEnv } from './types.ts';
 
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps) {
   secured.use('*', authenticate(deps));
   secured.route('/tokens', tokensApi());
   secured.route('/routes', routesApi());
+  secured.route('/settings', settingsApi());
   secured.route('/peers', peersApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);

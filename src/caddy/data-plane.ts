@@ -70,6 +70,13 @@ export class DataPlane {
     return res.body;
   }
 
+  /** The module's health: listeners, route counts, the GeoIP database it loaded. */
+  async health(): Promise<Record<string, unknown> | undefined> {
+    if (!this.admin || !this.isRunning()) return undefined;
+    const res = await this.admin.request<Record<string, unknown>>('GET', '/gatehouse/v1/health');
+    return res.status === 200 ? res.body : undefined;
+  }
+
   /** The module's own answer: the same code path that enforces, so the two can never disagree. */
   async explain(routeId: string, ip: string): Promise<{ status: number; body: unknown }> {
     if (!this.admin || !this.isRunning()) return { status: 503, body: { error: 'caddy is not running' } };

@@ -74,7 +74,8 @@ async function l4Route(fields: Record<string, unknown>) {
 /** HTTPS through Caddy from a given source address; resolves with the status line's code and headers. */
 function getFrom(source: string, host: string, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; headers: string; body: string }>((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: stack.httpsPort, servername: host, ca: stack.caRoot(), localAddress: source }, () => {
+    const tcp = net.connect({ host: '127.0.0.1', port: stack.httpsPort, localAddress: source });
+    const socket = tls.connect({ socket: tcp, servername: host, ca: stack.caRoot() }, () => {
       const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
       socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`);
     });
@@ -157,8 +158,9 @@ describe('IP filter', () => {
   it('reduces IPv4-mapped IPv6 clients to IPv4', async () => {
     await httpRoute('mapped.gatehouse.test', { ip_filter_enabled: true, ip_filter_mode: 'whitelist', ip_filter_rules: [{ type: 'ip', value: US }] });
     const via6 = await new Promise<number>((resolve, reject) => {
+      const tcp = net.connect({ host: '::ffff:127.0.0.1', port: stack.httpsPort, localAddress: `::ffff:${US}`, family: 6 });
       const socket = tls.connect(
-        { host: '::ffff:127.0.0.1', port: stack.httpsPort, servername: 'mapped.gatehouse.test', ca: stack.caRoot(), localAddress: `::ffff:${US}`, family: 6 },
+        { socket: tcp, servername: 'mapped.gatehouse.test', ca: stack.caRoot() },
         () => socket.write('GET / HTTP/1.1\r\nHost: mapped.gatehouse.test\r\nConnection: close\r\n\r\n'),
       );
       let raw = '';
@@ -228,5 +230,18 @@ describe('explain', () => {
     expect(why.body.decision).toMatchObject({ allowed: false, check: 'ip_filter' });
     expect(why.body.decision.rule).toContain('127.0.0.0/28');
     expect((await stack.request('GET', `/api/v1/routes/${l4.id}/explain?ip=not-an-ip`)).status).toBe(422);
+  });
+});
+
+describe('settings', () => {
+  it('shows which GeoIP file is in use and its build date, as the data plane loaded it', async () => {
+    const res = await stack.request('GET', '/api/v1/settings');
+    expect(res.status).toBe(200);
+    expect(res.body.geoip.path).toMatch(/countries\.mmdb$/);
+    expect(res.body.geoip.source).toBe('configured');
+    const loaded = JSON.stringify(res.body.geoip.loaded);
+    expect(loaded).toContain('countries.mmdb');
+    expect(loaded).toMatch(/build/);
+    expect(res.body.l4.blocked_ports).toEqual(expect.arrayContaining([22, 53, 80, 443, 2019, 3000, 51820]));
   });
 });

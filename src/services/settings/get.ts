@@ -1,0 +1,28 @@
+import type { ServiceContext } from '../../context.ts';
+
+/**
+ * The settings people look for: which GeoIP database is in use (and its build date, as the data plane
+ * loaded it) and the L4 port rules. They come from the environment (see the README), so this is read-only.
+ */
+export async function getSettings({ ctx }: { ctx: ServiceContext }) {
+  const health = await ctx.hooks?.dataPlane?.health().catch(() => undefined);
+  const loaded = (health?.geoip ?? null) as Record<string, unknown> | null;
+  const configured = ctx.config.geoipDb;
+  return {
+    geoip: {
+      path: configured ?? null,
+      source: configured?.includes('@ip-location-db/geo-whois-asn-country-mmdb') ? 'bundled (CC0 geo-whois-asn-country)' : 'configured',
+      loaded,
+      env: 'GATEHOUSE_GEOIP_DB',
+    },
+    l4: {
+      blocked_ports: ctx.config.l4.blockedPorts,
+      max_port_range: ctx.config.l4.maxPortRange,
+      listen_host: ctx.config.l4.listenHost || null,
+      env: ['GATEHOUSE_L4_BLOCKED_PORTS', 'GATEHOUSE_L4_MAX_PORT_RANGE', 'GATEHOUSE_L4_LISTEN_HOST'],
+    },
+    gateway_forward_ports: `${ctx.config.gatewayForwardPorts[0]}-${ctx.config.gatewayForwardPorts[1]}`,
+    public_domain: ctx.config.publicDomain ?? null,
+    tls_issuer: ctx.config.caddy.tlsIssuer,
+  };
+}
