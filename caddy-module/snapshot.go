@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/caddy-module/policy"
@@ -105,12 +106,19 @@ func decodeSnapshot(data []byte) (*decodedSnapshot, error) {
 		return nil, &ValidationError{Errors: []FieldError{{Message: err.Error()}}}
 	}
 	var snap Snapshot
-	if errs := decodeStrict("", tree, &snap); len(errs) > 0 {
+	var errs fieldErrors
+	checkShape("", tree, reflect.TypeOf(snap), &errs)
+	if len(errs) > 0 {
 		return nil, &ValidationError{Errors: errs}
 	}
+	// decode from the canonical bytes: one encoding pass less than
+	// decodeStrict, and the handler RawMessages come out canonical
 	canon, err := canonicalJSON(tree)
+	if err == nil {
+		err = json.Unmarshal(canon, &snap)
+	}
 	if err != nil {
-		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("canonical encoding: %v", err)}}}
+		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("decoding: %v", err)}}}
 	}
 	sum := sha256.Sum256(canon)
 	return &decodedSnapshot{snap: &snap, hash: hex.EncodeToString(sum[:]), raw: canon}, nil

@@ -89,7 +89,7 @@ func startCaddy(t *testing.T, dir string, httpPort, tlsPort int) *instance {
 				"servers": map[string]any{"main": map[string]any{
 					"listen":          []string{"127.0.0.1:" + strconv.Itoa(httpPort)},
 					"automatic_https": map[string]any{"disable": true},
-					"routes": chain,
+					"routes":          chain,
 				}, "tls": map[string]any{
 					// the shared HTTPS port: caddy-l4's listener wrapper
 					// hands known passthrough SNIs to gatehouse_routes and

@@ -1,0 +1,3 @@
+module github.com/gatehouse/gatehouse/bench/dataplane
+
+go 1.26
