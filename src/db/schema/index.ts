@@ -3,5 +3,7 @@ export * from './admin-users.ts';
 export * from './api-tokens.ts';
 export * from './audit-log.ts';
 export * from './peers.ts';
+export * from './route-auth-sessions.ts';
+export * from './route-auth-users.ts';
 export * from './routes.ts';
 export * from './settings.ts';

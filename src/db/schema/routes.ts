@@ -8,6 +8,7 @@ export const PROXY_PROTOCOLS = ['none', 'v1', 'v2'] as const;
 export const LB_POLICIES = ['round_robin', 'least_conn', 'random', 'first', 'ip_hash'] as const;
 export const IP_FILTER_MODES = ['whitelist', 'blacklist'] as const;
 export const RATE_LIMIT_WINDOWS = ['1s', '1m', '5m', '1h'] as const;
+export const AUTH_METHODS = ['password', 'password_totp'] as const;
 
 export interface IpFilterRule {
   type: 'ip' | 'cidr' | 'country';
@@ -76,6 +77,14 @@ export const routes = sqliteTable(
     rateLimitEnabled: integer({ mode: 'boolean' }).notNull().default(false),
     rateLimitRequests: integer().notNull().default(100),
     rateLimitWindow: text({ enum: RATE_LIMIT_WINDOWS }).notNull().default('1m'),
+    /** Route auth (HTTP): login page (or basic auth) checked by the control plane through forward auth. */
+    authEnabled: integer({ mode: 'boolean' }).notNull().default(false),
+    authMethod: text({ enum: AUTH_METHODS }).notNull().default('password'),
+    /** The shared password's argon2id hash; the API only says whether one is set. */
+    authPasswordHash: text(),
+    /** HTTP Basic against the same credentials instead of the login page. */
+    basicAuthEnabled: integer({ mode: 'boolean' }).notNull().default(false),
+    authSessionHours: integer().notNull().default(24),
     createdAt: integer({ mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer({ mode: 'timestamp_ms' }).notNull(),
   },

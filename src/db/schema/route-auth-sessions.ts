@@ -1,0 +1,31 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { routeAuthUsers } from './route-auth-users.ts';
+import { routes } from './routes.ts';
+
+export const ROUTE_SESSION_STAGES = ['totp', 'active'] as const;
+
+/**
+ * Sessions of route auth (the login page on a route's own domain). The cookie carries a random token; only
+ * its SHA-256 is stored. `stage: totp` is a login that passed the password and waits for its TOTP code.
+ */
+export const routeAuthSessions = sqliteTable(
+  'route_auth_sessions',
+  {
+    id: text().primaryKey(),
+    routeId: integer()
+      .notNull()
+      .references(() => routes.id, { onDelete: 'cascade' }),
+    /** Null for the route's shared password. */
+    userId: integer().references(() => routeAuthUsers.id, { onDelete: 'cascade' }),
+    stage: text({ enum: ROUTE_SESSION_STAGES }).notNull(),
+    /** Wrong TOTP codes for this challenge; it dies at 5. */
+    totpFailures: integer().notNull().default(0),
+    createdAt: integer({ mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer({ mode: 'timestamp_ms' }).notNull(),
+    ip: text(),
+    userAgent: text(),
+  },
+  (t) => [index('route_auth_sessions_route_idx').on(t.routeId), index('route_auth_sessions_expires_idx').on(t.expiresAt)],
+);
+
+export type RouteAuthSession = typeof routeAuthSessions.$inferSelect;
