@@ -94,7 +94,7 @@ export class WireGuardRuntime implements PeerNetwork {
       listenPort: wg.port,
       privateKey: this.key.privateKey,
       runner: this.opts.runner ?? runCommand,
-      logger: logger.child({ component: 'wireguard' }),
+      logger,
       forceUserspace: this.opts.forceUserspace,
     });
     // Set before up(): a half-made interface is still ours to remove on stop().
