@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -57,6 +57,27 @@ const domain = z
     message: 'must be a fully qualified domain name such as gate.example.com',
   });
 
+/**
+ * Where WireGuard clients dial the server: a host name, an IPv4 address or a bracketed IPv6 address, with an
+ * optional :port (default GATEHOUSE_WG_PORT). It goes verbatim into every client config's Endpoint line.
+ */
+const wgEndpoint = z
+  .string()
+  .trim()
+  .refine((v) => {
+    if (isIPv6(v)) return true;
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+))(?::(\d{1,5}))?$/.exec(v);
+    if (!m || (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535))) return false;
+    if (m[1] !== undefined) return isIPv6(m[1]);
+    const host = m[2]!;
+    return (
+      isIPv4(host) ||
+      /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
+        host,
+      )
+    );
+  }, 'must be a host name or IP address with an optional :port, e.g. vpn.example.com or 203.0.113.5:51820 or [2001:db8::1]:51820');
+
 const boolish = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /**
@@ -86,8 +107,14 @@ export const envSchema = z.object({
     .default('gh0'),
   GATEHOUSE_WG_ADDRESS: interfaceCidr.default({ address: '10.8.0.1', prefix: 24 }),
   GATEHOUSE_WG_PORT: port.default(51820),
-  GATEHOUSE_WG_ENDPOINT: z.string().optional(),
-  GATEHOUSE_WG_DNS: z.string().default('1.1.1.1'),
+  GATEHOUSE_WG_ENDPOINT: wgEndpoint.optional(),
+  GATEHOUSE_WG_DNS: z
+    .string()
+    .refine(
+      (v) => v.split(',').every((ip) => ip.trim() === '' || isIP(ip.trim()) !== 0),
+      'must be IP addresses separated by commas, e.g. 1.1.1.1,9.9.9.9',
+    )
+    .default('1.1.1.1'),
   GATEHOUSE_L4_BLOCKED_PORTS: portList.default([...DEFAULT_BLOCKED_PORTS]),
   GATEHOUSE_L4_MAX_PORT_RANGE: z.coerce.number().int().min(1).max(1000).default(100),
   GATEHOUSE_L4_LISTEN_HOST: z.string().default(''),
