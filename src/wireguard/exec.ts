@@ -35,7 +35,13 @@ export class CommandError extends Error {
     readonly stderr: string,
     reason: string,
   ) {
-    const detail = stderr.trim().split('\n').slice(-5).join(' | ');
+    // wg echoes a bad line back ("Line unrecognized: `PrivateKey = …`"): anything shaped like a key is masked.
+    const detail = stderr
+      .trim()
+      .split('\n')
+      .slice(-5)
+      .join(' | ')
+      .replace(/[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=/g, '[key]');
     super(`${[command, ...args].join(' ')}: ${reason}${detail ? `: ${detail}` : ''}`);
     this.name = 'CommandError';
   }

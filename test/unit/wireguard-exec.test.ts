@@ -30,6 +30,15 @@ describe('runCommand', () => {
     expect(e.message).not.toContain('PRIVATE-ON-STDOUT');
   });
 
+  it('masks anything shaped like a WireGuard key in stderr', async () => {
+    const key = 'yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=';
+    const err = (await runCommand('sh', ['-c', 'cat >&2; exit 1'], {
+      stdin: `Line unrecognized: \`PrivateKey=${key}'`,
+    }).catch((e: unknown) => e)) as CommandError;
+    expect(err.message).toContain('Line unrecognized: `PrivateKey=[key]');
+    expect(err.message).not.toContain(key);
+  });
+
   it('kills a command that overruns its timeout', async () => {
     const started = Date.now();
     await expect(runCommand('sleep', ['10'], { timeoutMs: 200 })).rejects.toThrow(/sleep 10: timed out after 200 ms/);
