@@ -31,6 +31,7 @@ export function createDb(opts: { url: string; authToken?: string | undefined }):
   }
   const client = createClient({ url: opts.url, authToken: opts.authToken });
   const db = drizzle(client, { schema, casing: 'snake_case' });
+  serializeTransactions(db);
   return { db, client, close: () => client.close() };
 }
 
@@ -42,4 +43,21 @@ export async function migrateDb(handle: DbHandle): Promise<void> {
   }
   await handle.client.execute('PRAGMA foreign_keys = ON');
   await migrate(handle.db, { migrationsFolder: MIGRATIONS_DIR });
+}
+
+/**
+ * One write transaction at a time in this process. libSQL starts transactions with BEGIN IMMEDIATE and a
+ * second writer fails at once with SQLITE_BUSY (a busy wait would block the event loop: the driver is
+ * synchronous), so without this, concurrent API writes fail instead of waiting their turn. A queue is the
+ * honest model of SQLite's single writer. Never call `db.transaction` from inside a transaction callback
+ * (use the `tx` handle): that would wait for itself.
+ */
+function serializeTransactions(db: Db): void {
+  const original = db.transaction.bind(db);
+  let tail: Promise<unknown> = Promise.resolve();
+  db.transaction = ((fn, config) => {
+    const run = tail.then(() => original(fn, config));
+    tail = run.catch(() => undefined);
+    return run;
+  }) as Db['transaction'];
 }
