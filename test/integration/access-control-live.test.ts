@@ -130,6 +130,25 @@ describe('peer ACL', () => {
   });
 });
 
+describe('peer lifecycle', () => {
+  it('a disabled peer leaves every ACL at once (no route change needed), and a deleted one too', async () => {
+    const make = async (name: string) => (await stack.request('POST', '/api/v1/peers', { name })).body as { id: number; address: string };
+    const tablet = await make('tablet');
+    const watch = await make('watch');
+    const route = await httpRoute('lifecycle.gatehouse.test', { acl_enabled: true, acl_peers: [tablet.id, watch.id] });
+    expect((await getFrom(tablet.address, 'lifecycle.gatehouse.test')).status).toBe(200);
+
+    expect((await stack.request('PUT', `/api/v1/peers/${tablet.id}`, { enabled: false })).status).toBe(200);
+    expect((await getFrom(tablet.address, 'lifecycle.gatehouse.test')).status).toBe(403);
+    expect((await getFrom(watch.address, 'lifecycle.gatehouse.test')).status).toBe(200);
+    expect((await stack.request('GET', `/api/v1/routes/${route.id}`)).body.acl_peers).toEqual([watch.id]);
+
+    expect((await stack.request('DELETE', `/api/v1/peers/${watch.id}`)).status).toBeLessThan(300);
+    expect((await stack.request('GET', `/api/v1/routes/${route.id}`)).body.acl_peers).toEqual([]);
+    expect((await getFrom(watch.address, 'lifecycle.gatehouse.test')).status).toBe(403);
+  });
+});
+
 describe('IP filter', () => {
   it('whitelist with ip, cidr and country rules (HTTP and L4)', async () => {
     const rules = [
