@@ -4,6 +4,7 @@ import { createApp } from './api/app.ts';
 import type { HealthReport } from './api/types.ts';
 import { DataPlane } from './caddy/data-plane.ts';
 import { Reconciler } from './caddy/reconciler.ts';
+import { controlPlaneDial } from './caddy/route-auth.ts';
 import { staticCaddyConfig } from './caddy/static-config.ts';
 import { CaddySupervisor } from './caddy/supervisor.ts';
 import type { Config } from './config/index.ts';
@@ -67,7 +68,13 @@ export async function startServer({ config, logger }: { config: Config; logger: 
 
   const dataPlane = new DataPlane(caddy?.admin, () => caddy?.state === 'running', logger.child({ component: 'data-plane' }));
   const hooks: ConfigHooks = { dataPlane };
-  const reconciler = new Reconciler({ db: dbHandle.db, dataPlane, logger: logger.child({ component: 'reconciler' }), loadGateways: hooks.loadGateways });
+  const reconciler = new Reconciler({
+    db: dbHandle.db,
+    dataPlane,
+    logger: logger.child({ component: 'reconciler' }),
+    loadGateways: hooks.loadGateways,
+    authEndpoint: controlPlaneDial(config.listen),
+  });
   // A (re)started Caddy serves its persisted snapshot at once; the reconciler checks it is the current one.
   caddy?.on('ready', () => void reconciler.trigger());
 

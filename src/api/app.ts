@@ -1,9 +1,14 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { confineRouteTraffic, forwardAuthApp } from '../auth/forward-auth.ts';
+import { LOGIN_PREFIX } from '../auth/route-cookies.ts';
+import { routeLoginApp } from '../auth/route-login.ts';
+import { RouteAuthThrottle } from '../auth/route-throttle.ts';
 import { authApi } from './auth.ts';
 import { errorResponse } from './errors.ts';
 import { authenticate, requestContext, requireScope } from './middleware.ts';
 import { peersApi } from './peers.ts';
 import { renderReference } from './reference.ts';
+import { routeAuthUsersApi } from './route-auth-users.ts';
 import { routesApi } from './routes.ts';
 import { settingsApi } from './settings.ts';
 import { tokensApi } from './tokens.ts';
@@ -32,6 +37,12 @@ export function createApp(deps: AppDeps) {
     ),
   );
 
+  // Route auth (Caddy's forward auth and the login pages on protected domains), outside the admin auth.
+  const routeAuthThrottle = new RouteAuthThrottle();
+  app.use('*', confineRouteTraffic());
+  app.route('/', forwardAuthApp(deps, routeAuthThrottle));
+  app.route(LOGIN_PREFIX, routeLoginApp(deps, routeAuthThrottle));
+
   app.get('/healthz', async (c) => {
     const report = await deps.health();
     return c.json(report, report.status === 'ok' ? 200 : 503);
@@ -55,6 +66,7 @@ export function createApp(deps: AppDeps) {
   secured.use('*', authenticate(deps));
   secured.route('/tokens', tokensApi());
   secured.route('/routes', routesApi());
+  secured.route('/routes', routeAuthUsersApi());
   secured.route('/settings', settingsApi());
   secured.route('/peers', peersApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));

@@ -29,6 +29,8 @@ export class Reconciler {
       dataPlane: DataPlane;
       logger: Logger;
       loadGateways?: GatewayLoader | undefined;
+      /** The control plane's address for routes with auth (forward auth and login pages). */
+      authEndpoint?: string | undefined;
       intervalMs?: number;
     },
   ) {}
@@ -86,7 +88,7 @@ export class Reconciler {
       // Caddy saw a version whose transaction rolled back afterwards: move the database past it.
       version = await db.transaction((tx) => bumpVersion(tx, new Date(), state.version));
     }
-    const snapshot = compileSnapshot(await loadCompileInput(db, version, this.opts.loadGateways));
+    const snapshot = compileSnapshot(await loadCompileInput(db, version, this.opts.loadGateways, this.opts.authEndpoint));
     const result = await dataPlane.apply(snapshot);
     if (result.status === 'applied') {
       this.opts.logger.info({ version, was: state.version, routes: snapshot.routes.length }, 'data plane reconciled');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Route } from '../db/schema/routes.ts';
+import { routeAuthHandlers } from './route-auth.ts';
 
 /**
  * The module snapshot (docs/snapshot.md): everything users change, compiled from the database into the JSON
@@ -47,6 +48,8 @@ export interface CompileInput {
   routes: Route[];
   peers: PeerRef[];
   gateways: GatewayRef[];
+  /** `host:port` of the control plane's verify endpoint and login pages; without it, auth routes stay out. */
+  authEndpoint?: string | undefined;
 }
 
 /** The addresses a route's ACL admits: listed peers and members of listed `tag:` groups, enabled ones only. */
@@ -98,8 +101,8 @@ export function upstreamOf(route: Route, input: CompileInput): { host: string; p
   }
 }
 
-function httpHandlers(route: Route, upstream: { host: string; port: number }): Record<string, unknown>[] {
-  const handlers: Record<string, unknown>[] = [];
+function httpHandlers(route: Route, upstream: { host: string; port: number }, authEndpoint?: string): Record<string, unknown>[] {
+  const handlers: Record<string, unknown>[] = route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint) : [];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
   const response = route.customHeaders.filter((h) => h.direction === 'response');
   if (request.length || response.length) {
@@ -165,8 +168,9 @@ export function compileSnapshot(input: CompileInput): Snapshot {
     if (!upstream) continue;
     const base = { id: String(route.id), policy: policyOf(route, input.peers) };
     if (route.type === 'http') {
-      if (!route.domain) continue;
-      routes.push({ ...base, http: { hosts: [route.domain], handle: httpHandlers(route, upstream) } });
+      // A route with auth but nobody to ask stays out (fails closed), like an unresolvable target.
+      if (!route.domain || (route.authEnabled && !input.authEndpoint)) continue;
+      routes.push({ ...base, http: { hosts: [route.domain], handle: httpHandlers(route, upstream, input.authEndpoint) } });
     } else {
       const tls = route.l4TlsMode ?? 'none';
       routes.push({

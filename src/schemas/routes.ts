@@ -1,6 +1,7 @@
 import { domainToASCII } from 'node:url';
 import { z } from '@hono/zod-openapi';
 import {
+  AUTH_METHODS,
   IP_FILTER_MODES,
   L4_PROTOCOLS,
   L4_TLS_MODES,
@@ -122,6 +123,17 @@ export const RouteFieldsSchema = z.strictObject({
   rate_limit_enabled: z.boolean().optional(),
   rate_limit_requests: z.number().int('must be a whole number').min(1, 'must be 1–100000').max(100_000, 'must be 1–100000').optional(),
   rate_limit_window: z.enum(RATE_LIMIT_WINDOWS, { message: 'must be one of 1s, 1m, 5m, 1h' }).optional(),
+  auth_enabled: z.boolean().optional(),
+  auth_method: z.enum(AUTH_METHODS, { message: 'must be password or password_totp' }).optional(),
+  auth_password: z
+    .string()
+    .min(8, 'must be at least 8 characters')
+    .max(1024)
+    .nullable()
+    .optional()
+    .openapi({ description: 'Write-only shared password (stored as an argon2id hash); null removes it' }),
+  basic_auth_enabled: z.boolean().optional(),
+  auth_session_hours: z.number().int('must be a whole number').min(1, 'must be 1–8760').max(8760, 'must be 1–8760').optional(),
 });
 
 export const CreateRouteSchema = RouteFieldsSchema.openapi('CreateRoute');
@@ -164,6 +176,11 @@ export const RouteSchema = z
     rate_limit_enabled: z.boolean(),
     rate_limit_requests: z.number(),
     rate_limit_window: z.enum(RATE_LIMIT_WINDOWS),
+    auth_enabled: z.boolean(),
+    auth_method: z.enum(AUTH_METHODS),
+    auth_password_set: z.boolean().openapi({ description: 'Whether a shared password is set (it is never returned)' }),
+    basic_auth_enabled: z.boolean(),
+    auth_session_hours: z.number(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

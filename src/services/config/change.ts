@@ -1,3 +1,4 @@
+import { controlPlaneDial } from '../../caddy/route-auth.ts';
 import { compileSnapshot } from '../../caddy/snapshot.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
@@ -21,7 +22,7 @@ export interface ConfigChangeResult<T> extends ConfigPush {
 export async function pushConfigInTx(ctx: ServiceContext, tx: Tx): Promise<ConfigPush> {
   const dataPlane = ctx.hooks?.dataPlane;
   let version = await bumpVersion(tx, ctx.now(), dataPlane?.highestVersion ?? 0);
-  const input = await loadCompileInput(tx, version, ctx.hooks?.loadGateways);
+  const input = await loadCompileInput(tx, version, ctx.hooks?.loadGateways, controlPlaneDial(ctx.config.listen));
   let applied = dataPlane ? await dataPlane.apply(compileSnapshot(input)) : ({ status: 'pending', reason: 'no data plane' } as const);
   if (applied.status === 'stale') {
     // Caddy holds a newer version than ours (a push whose transaction rolled back): move past it once.

@@ -9,7 +9,12 @@ import { peers, routes } from '../../db/schema/index.ts';
 export type GatewayLoader = (db: DbOrTx) => Promise<GatewayRef[]>;
 
 /** Reads everything the snapshot compiler needs, with the caller's handle (inside its transaction). */
-export async function loadCompileInput(db: DbOrTx, version: number, loadGateways?: GatewayLoader): Promise<CompileInput> {
+export async function loadCompileInput(
+  db: DbOrTx,
+  version: number,
+  loadGateways?: GatewayLoader,
+  authEndpoint?: string,
+): Promise<CompileInput> {
   const [routeRows, peerRows, gateways] = await Promise.all([
     db.select().from(routes),
     db.select({ id: peers.id, address: peers.address, enabled: peers.enabled, tags: peers.tags, expiresAt: peers.expiresAt }).from(peers),
@@ -22,5 +27,6 @@ export async function loadCompileInput(db: DbOrTx, version: number, loadGateways
     // An expired peer counts as disabled even before the expiry job has run.
     peers: peerRows.map((p) => ({ id: p.id, address: p.address, tags: p.tags, enabled: p.enabled && (!p.expiresAt || p.expiresAt.getTime() > now) })),
     gateways,
+    authEndpoint,
   };
 }

@@ -3,6 +3,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
 import { peers, routes } from '../../db/schema/index.ts';
 import { ValidationError } from '../../errors.ts';
+import { routeAuthIssues } from '../route-auth/rules.ts';
 import { allocateGatewayPort, checkConflicts } from './conflicts.ts';
 import { normalizeDraft, type RouteDraft } from './resolve.ts';
 
@@ -26,6 +27,7 @@ export async function prepareRoute({ ctx, tx, draft, selfId }: { ctx: ServiceCon
     const gateways = ctx.hooks?.loadGateways ? await ctx.hooks.loadGateways(tx) : [];
     if (!gateways.some((g) => g.id === d.gatewayId)) issues.push({ field: 'gateway_id', message: `gateway ${d.gatewayId} does not exist` });
   }
+  issues.push(...(await routeAuthIssues(tx, d, selfId)));
   if (issues.length) throw new ValidationError(issues);
 
   const others = await tx

@@ -41,6 +41,11 @@ export function toPublicRoute(r: Route): PublicRoute {
     rate_limit_enabled: r.rateLimitEnabled,
     rate_limit_requests: r.rateLimitRequests,
     rate_limit_window: r.rateLimitWindow,
+    auth_enabled: r.authEnabled,
+    auth_method: r.authMethod,
+    auth_password_set: r.authPasswordHash !== null,
+    basic_auth_enabled: r.basicAuthEnabled,
+    auth_session_hours: r.authSessionHours,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };

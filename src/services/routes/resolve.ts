@@ -3,6 +3,7 @@ import type { Config } from '../../config/index.ts';
 import type { NewRoute, Route } from '../../db/schema/routes.ts';
 import { type FieldIssue, ValidationError } from '../../errors.ts';
 import { normalizeDomain, type RouteFields } from '../../schemas/routes.ts';
+import { routeAuthProblems } from '../route-auth/rules.ts';
 import { isLoopbackOrAny, targetHostProblem } from './targets.ts';
 
 /** What a route will be once saved: the database row without id and timestamps. */
@@ -41,6 +42,11 @@ const DEFAULTS: RouteDraft = {
   rateLimitEnabled: false,
   rateLimitRequests: 100,
   rateLimitWindow: '1m',
+  authEnabled: false,
+  authMethod: 'password',
+  authPasswordHash: null,
+  basicAuthEnabled: false,
+  authSessionHours: 24,
 };
 
 /** API fields (snake_case, GateControl names) onto a draft; absent fields keep the base's value. */
@@ -82,6 +88,11 @@ export function applyFields(base: RouteDraft, f: RouteFields): RouteDraft {
   set('rateLimitEnabled', f.rate_limit_enabled);
   set('rateLimitRequests', f.rate_limit_requests);
   set('rateLimitWindow', f.rate_limit_window);
+  // auth_password is hashed by the caller (argon2 is async and slow: outside the transaction).
+  set('authEnabled', f.auth_enabled);
+  set('authMethod', f.auth_method);
+  set('basicAuthEnabled', f.basic_auth_enabled);
+  set('authSessionHours', f.auth_session_hours);
   return d;
 }
 
@@ -216,6 +227,7 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
     if (problem) issue(`ip_filter_rules.${i}.value`, problem);
     return rule.type === 'country' ? { ...rule, value: rule.value.toUpperCase() } : rule;
   });
+  for (const problem of routeAuthProblems(d)) issue(problem.field, problem.message);
   if (!d.name) d.name = d.domain ?? (isL4 ? `${d.l4Protocol} ${d.l4ListenPortStart ?? ''}`.trim() : 'route');
 
   if (issues.length > 0) throw new ValidationError(issues);

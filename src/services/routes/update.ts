@@ -5,17 +5,22 @@ import { NotFoundError } from '../../errors.ts';
 import type { RouteFields } from '../../schemas/routes.ts';
 import { recordAudit } from '../audit/record.ts';
 import { changeConfig } from '../config/change.ts';
+import { endSessionsOnAuthChange, hashRoutePassword } from '../route-auth/rules.ts';
 import { prepareRoute } from './prepare.ts';
 import { toPublicRoute } from './public.ts';
 import { applyFields } from './resolve.ts';
 
 /** Partial update: absent fields keep their value; the merged route is validated as a whole. */
 export async function updateRoute({ ctx, input }: { ctx: ServiceContext; input: { id: number; fields: RouteFields } }) {
+  const authPasswordHash = await hashRoutePassword(input.fields.auth_password);
   const change = await changeConfig(ctx, async (tx) => {
     const [existing] = await tx.select().from(routes).where(eq(routes.id, input.id));
     if (!existing) throw new NotFoundError('route', input.id);
     const { id: _id, createdAt: _c, updatedAt: _u, ...base } = existing;
-    const draft = await prepareRoute({ ctx, tx, draft: applyFields(base, input.fields), selfId: input.id });
+    const fields = applyFields(base, input.fields);
+    if (authPasswordHash !== undefined) fields.authPasswordHash = authPasswordHash;
+    const draft = await prepareRoute({ ctx, tx, draft: fields, selfId: input.id });
+    await endSessionsOnAuthChange(tx, input.id, existing, { ...existing, ...draft });
     const [row] = await tx.update(routes).set({ ...draft, updatedAt: ctx.now() }).where(eq(routes.id, input.id)).returning();
     const after = toPublicRoute(row!);
     await recordAudit({

@@ -1,0 +1,139 @@
+import { isIP } from 'node:net';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { anonymousContext } from '../api/middleware.ts';
+import type { AppDeps, AppEnv } from '../api/types.ts';
+import { CLEAN_COOKIE_HEADER, IDENTITY_HEADER } from '../caddy/route-auth.ts';
+import type { ServiceContext } from '../context.ts';
+import {
+  type AuthRoute,
+  checkPassword,
+  findAuthRoute,
+  readSession,
+  recordAuthFailure,
+} from '../services/route-auth/sessions.ts';
+import {
+  hostMatches,
+  hostName,
+  LOGIN_PREFIX,
+  ROUTE_SESSION_COOKIE,
+  safeReturnPath,
+  stripOurCookies,
+  VERIFY_PATH,
+} from './route-cookies.ts';
+import type { RouteAuthThrottle } from './route-throttle.ts';
+
+const ROUTE_HEADER = 'x-gatehouse-route';
+const CLIENT_IP_HEADER = 'x-gatehouse-client-ip';
+
+function peerAddress<E extends AppEnv>(c: Context<E>): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // app.request() in tests has no socket
+  }
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
+
+/**
+ * The request as Caddy forwarded it for a route with auth: the route (from the header our compiled
+ * handlers set, confirmed by the host), and the client IP Caddy determined. Only Caddy talks to these
+ * endpoints, over loopback; anything else, or a host that is not the route's, gets null (404).
+ */
+export async function forwardedRequest<E extends AppEnv>(c: Context<E>, deps: AppDeps, host: string | undefined) {
+  const peer = peerAddress(c);
+  if (peer !== undefined && !isLoopback(peer)) return null;
+  const route = await findAuthRoute(deps.db, Number(c.req.header(ROUTE_HEADER)));
+  if (!route || !hostMatches(route.domain, hostName(host))) return null;
+  const sent = c.req.header(CLIENT_IP_HEADER)?.trim() ?? '';
+  const ip = isIP(sent) ? sent : (peer ?? 'unknown');
+  const ctx: ServiceContext = { ...anonymousContext(deps, c as unknown as Context<AppEnv>), ip };
+  return { route, ip, ctx };
+}
+
+/**
+ * Requests that Caddy forwards for a route (they carry X-Gatehouse-Route) may reach route auth and
+ * nothing else, however their path was spelled: the admin API is never one dot-segment away.
+ */
+export function confineRouteTraffic(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (
+      c.req.header(ROUTE_HEADER) !== undefined &&
+      c.req.path !== VERIFY_PATH &&
+      !c.req.path.startsWith(`${LOGIN_PREFIX}/`)
+    ) {
+      return c.text('not found', 404);
+    }
+    await next();
+  };
+}
+
+function parseBasic(header: string | undefined): { username: string; password: string } | null {
+  const m = /^Basic\s+([A-Za-z0-9+/=]{1,4096})$/i.exec(header ?? '');
+  if (!m) return null;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i < 0 ? null : { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+const basicChallenge = (route: AuthRoute) => `Basic realm="${route.name.replace(/["\\\r\n]/g, '')}", charset="UTF-8"`;
+
+/**
+ * `GET /auth/verify`, Caddy's forward-auth call. 200 (with `Remote-User` and the cleaned Cookie header)
+ * lets the request through to the upstream; any other answer is sent to the client as it is: a 302 to the
+ * login page, or 401 with a Basic challenge, or 429 while the client is slowed down.
+ */
+export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
+  const app = new Hono<AppEnv>();
+  app.get(VERIFY_PATH, async (c) => {
+    c.header('Cache-Control', 'no-store');
+    const req = await forwardedRequest(c, deps, c.req.header('x-forwarded-host'));
+    if (!req) return c.text('not found', 404);
+    const { route, ip, ctx } = req;
+    const now = deps.now();
+
+    if (route.basicAuthEnabled) {
+      const creds = parseBasic(c.req.header('authorization'));
+      if (!creds) {
+        c.header('WWW-Authenticate', basicChallenge(route));
+        return c.text('authentication required', 401);
+      }
+      const wait = throttle.retryAfterSeconds(route.id, ip, now.getTime());
+      if (wait > 0) {
+        c.header('Retry-After', String(wait));
+        return c.text('too many failed attempts; try again later', 429);
+      }
+      const who = await checkPassword(deps.db, route, creds.username, creds.password, { sharedFallback: true });
+      if (!who) {
+        throttle.fail(route.id, ip, now.getTime());
+        await recordAuthFailure(ctx, {
+          routeId: route.id,
+          step: 'basic',
+          reason: 'bad_credentials',
+          username: creds.username,
+        });
+        c.header('WWW-Authenticate', basicChallenge(route));
+        return c.text('authentication required', 401);
+      }
+      throttle.succeed(ip);
+      return allow(c, who.user?.username ?? null);
+    }
+
+    const found = await readSession(deps.db, getCookie(c, ROUTE_SESSION_COOKIE), route.id, now);
+    if (found?.session.stage === 'active') return allow(c, found.username);
+    const returnTo = safeReturnPath(c.req.header('x-forwarded-uri'));
+    return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 302);
+  });
+  return app;
+}
+
+function allow(c: Context<AppEnv>, username: string | null) {
+  const cookie = stripOurCookies(c.req.header('cookie'));
+  if (cookie) c.header(CLEAN_COOKIE_HEADER, cookie);
+  if (username) c.header(IDENTITY_HEADER, username);
+  return c.body(null, 200);
+}

@@ -1,0 +1,227 @@
+import { type Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { AppDeps, AppEnv } from '../api/types.ts';
+import {
+  type AuthRoute,
+  answerTotp,
+  checkPassword,
+  endSession,
+  readSession,
+  recordAuthFailure,
+  startSession,
+  TOTP_CHALLENGE_MS,
+} from '../services/route-auth/sessions.ts';
+import { forwardedRequest } from './forward-auth.ts';
+import { hostName, LOGIN_PREFIX, ROUTE_CSRF_COOKIE, ROUTE_SESSION_COOKIE, safeReturnPath } from './route-cookies.ts';
+import { loginPage, logoutPage, messagePage, PAGE_HEADERS, totpPage } from './route-login-page.ts';
+import type { RouteAuthThrottle } from './route-throttle.ts';
+import { randomSecret, safeEqual } from './secrets.ts';
+
+type ForwardedRequest = NonNullable<Awaited<ReturnType<typeof forwardedRequest>>>;
+type LoginEnv = { Variables: AppEnv['Variables'] & { routeAuth: ForwardedRequest } };
+type C = Context<LoginEnv>;
+const SECURE = { httpOnly: true, secure: true, path: '/' } as const;
+
+function page(c: C, body: Promise<string> | string, status: 200 | 401 | 403 | 404 | 429 = 200) {
+  for (const [k, v] of Object.entries(PAGE_HEADERS)) c.header(k, v);
+  return c.html(body, status);
+}
+
+/** The double-submit CSRF token: a SameSite=Strict cookie that a hidden form field must repeat. */
+function csrfToken(c: C): string {
+  const existing = getCookie(c, ROUTE_CSRF_COOKIE);
+  if (existing && /^[\w-]{32,64}$/.test(existing)) return existing;
+  const token = randomSecret(24);
+  setCookie(c, ROUTE_CSRF_COOKIE, token, { ...SECURE, sameSite: 'Strict' });
+  return token;
+}
+
+async function readForm(c: C): Promise<Record<string, string> | null> {
+  if (Number(c.req.header('content-length') ?? 0) > 16_384) return null;
+  const body = await c.req.parseBody().catch(() => null);
+  if (!body) return null;
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' ? v : '']));
+}
+
+/** A form post is ours when it repeats the CSRF cookie and, if the browser says where it came from, it is this host. */
+function csrfOk(c: C, form: Record<string, string>): boolean {
+  const cookie = getCookie(c, ROUTE_CSRF_COOKIE) ?? '';
+  const origin = c.req.header('origin');
+  if (origin && origin !== 'null') {
+    try {
+      if (hostName(new URL(origin).host) !== hostName(c.req.header('host'))) return false;
+    } catch {
+      return false;
+    }
+  }
+  return cookie.length > 0 && safeEqual(cookie, form.csrf ?? '');
+}
+
+function loginView(
+  c: C,
+  route: AuthRoute & { hasUsers: boolean },
+  returnTo: string,
+  error?: string,
+  status: 200 | 401 | 403 | 429 = 200,
+) {
+  const shared = Boolean(route.authPasswordHash) && route.authMethod === 'password';
+  return page(
+    c,
+    loginPage({
+      routeName: route.name,
+      csrf: csrfToken(c),
+      returnTo,
+      askUsername: route.hasUsers,
+      usernameOptional: shared,
+      error,
+    }),
+    status,
+  );
+}
+
+function throttled(c: C, seconds: number, render: (msg: string) => Response | Promise<Response>) {
+  c.header('Retry-After', String(seconds));
+  return render(`Too many failed attempts. Try again in ${seconds} s.`);
+}
+
+/**
+ * The login pages under `/.gatehouse/` on each protected route's own domain (Caddy sends that prefix here):
+ * password (and username when the route has users), then the TOTP code when the route asks for one.
+ * Sessions are cookies scoped to that host: HttpOnly, Secure, SameSite=Lax, Path=/.
+ */
+export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
+  const app = new Hono<LoginEnv>();
+  app.use('*', async (c, next) => {
+    const req = await forwardedRequest(c, deps, c.req.header('host'));
+    // Basic-auth routes have no login page.
+    if (!req || req.route.basicAuthEnabled)
+      return page(c, messagePage('Not found', 'There is no login page here.'), 404);
+    c.set('routeAuth', req);
+    await next();
+  });
+  const reqOf = (c: C) => c.get('routeAuth');
+
+  app.get('/login', (c) => loginView(c, reqOf(c).route, safeReturnPath(c.req.query('rd'))));
+
+  app.post('/login', async (c) => {
+    const { route, ip, ctx } = reqOf(c);
+    const now = deps.now();
+    const form = await readForm(c);
+    const returnTo = safeReturnPath(form?.rd);
+    if (!form || !csrfOk(c, form)) return loginView(c, route, returnTo, 'The form expired. Please try again.', 403);
+    const wait = throttle.retryAfterSeconds(route.id, ip, now.getTime());
+    if (wait > 0) return throttled(c, wait, (msg) => loginView(c, route, returnTo, msg, 429));
+    const username = (form.username ?? '').trim().slice(0, 64);
+    const who = await checkPassword(deps.db, route, username, (form.password ?? '').slice(0, 1024));
+    if (!who) {
+      throttle.fail(route.id, ip, now.getTime());
+      await recordAuthFailure(ctx, { routeId: route.id, step: 'password', reason: 'bad_credentials', username });
+      return loginView(c, route, returnTo, 'Wrong username or password.', 401);
+    }
+    const userAgent = c.req.header('user-agent');
+    if (route.authMethod === 'password_totp') {
+      if (!who.user?.totpSecret) {
+        throttle.fail(route.id, ip, now.getTime());
+        await recordAuthFailure(ctx, { routeId: route.id, step: 'password', reason: 'no_totp_enrolled', username });
+        return loginView(c, route, returnTo, 'Wrong username or password.', 401);
+      }
+      // The password alone proves nothing yet: the throttle is only cleared after the second factor.
+      const challenge = await startSession(deps.db, { route, userId: who.user.id, stage: 'totp', ip, userAgent, now });
+      setCookie(c, ROUTE_SESSION_COOKIE, challenge.token, {
+        ...SECURE,
+        sameSite: 'Lax',
+        maxAge: TOTP_CHALLENGE_MS / 1000,
+      });
+      return c.redirect(`${LOGIN_PREFIX}/totp?rd=${encodeURIComponent(returnTo)}`, 303);
+    }
+    throttle.succeed(ip);
+    const session = await startSession(deps.db, {
+      route,
+      userId: who.user?.id ?? null,
+      stage: 'active',
+      ip,
+      userAgent,
+      now,
+    });
+    setCookie(c, ROUTE_SESSION_COOKIE, session.token, {
+      ...SECURE,
+      sameSite: 'Lax',
+      maxAge: route.authSessionHours * 3600,
+    });
+    return c.redirect(returnTo, 303);
+  });
+
+  app.get('/totp', async (c) => {
+    const { route } = reqOf(c);
+    const returnTo = safeReturnPath(c.req.query('rd'));
+    const found = await readSession(deps.db, getCookie(c, ROUTE_SESSION_COOKIE), route.id, deps.now());
+    if (found?.session.stage !== 'totp')
+      return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 303);
+    return page(c, totpPage({ routeName: route.name, csrf: csrfToken(c), returnTo }));
+  });
+
+  app.post('/totp', async (c) => {
+    const { route, ip, ctx } = reqOf(c);
+    const now = deps.now();
+    const form = await readForm(c);
+    const returnTo = safeReturnPath(form?.rd);
+    const view = (error: string, status: 200 | 401 | 403 | 429) =>
+      page(c, totpPage({ routeName: route.name, csrf: csrfToken(c), returnTo, error }), status);
+    if (!form || !csrfOk(c, form)) return view('The form expired. Please try again.', 403);
+    const wait = throttle.retryAfterSeconds(route.id, ip, now.getTime());
+    if (wait > 0) return throttled(c, wait, (msg) => view(msg, 429));
+    const token = getCookie(c, ROUTE_SESSION_COOKIE);
+    const outcome = await answerTotp(deps.db, {
+      route,
+      token: token ?? '',
+      code: form.code ?? '',
+      ip,
+      userAgent: c.req.header('user-agent'),
+      now,
+    });
+    switch (outcome.status) {
+      case 'ok':
+        throttle.succeed(ip);
+        setCookie(c, ROUTE_SESSION_COOKIE, outcome.token, {
+          ...SECURE,
+          sameSite: 'Lax',
+          maxAge: route.authSessionHours * 3600,
+        });
+        return c.redirect(returnTo, 303);
+      case 'missing':
+        return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 303);
+      case 'wrong':
+        throttle.fail(route.id, ip, now.getTime());
+        await recordAuthFailure(ctx, {
+          routeId: route.id,
+          step: 'totp',
+          reason: 'bad_totp',
+          username: outcome.username ?? undefined,
+        });
+        return view(`Wrong code. ${outcome.remaining} ${outcome.remaining === 1 ? 'try' : 'tries'} left.`, 401);
+      case 'dead':
+        throttle.fail(route.id, ip, now.getTime());
+        await recordAuthFailure(ctx, {
+          routeId: route.id,
+          step: 'totp',
+          reason: 'totp_challenge_ended',
+          username: outcome.username ?? undefined,
+        });
+        deleteCookie(c, ROUTE_SESSION_COOKIE, { ...SECURE });
+        return loginView(c, route, returnTo, 'Too many wrong codes. Log in again.', 401);
+    }
+  });
+
+  app.get('/logout', (c) => page(c, logoutPage({ routeName: reqOf(c).route.name, csrf: csrfToken(c) })));
+
+  app.post('/logout', async (c) => {
+    const { route } = reqOf(c);
+    const form = await readForm(c);
+    if (!form || !csrfOk(c, form)) return page(c, logoutPage({ routeName: route.name, csrf: csrfToken(c) }), 403);
+    await endSession(deps.db, getCookie(c, ROUTE_SESSION_COOKIE));
+    deleteCookie(c, ROUTE_SESSION_COOKIE, { ...SECURE });
+    return c.redirect(`${LOGIN_PREFIX}/login`, 303);
+  });
+
+  return app;
+}

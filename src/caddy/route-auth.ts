@@ -1,0 +1,80 @@
+import { LOGIN_PREFIX, VERIFY_PATH } from '../auth/route-cookies.ts';
+import type { Route } from '../db/schema/routes.ts';
+
+/** Headers the control plane answers a successful verify with; copied onto the request for the upstream. */
+export const IDENTITY_HEADER = 'Remote-User';
+export const CLEAN_COOKIE_HEADER = 'X-Gatehouse-Cookie';
+
+/** `host:port` Caddy dials for the control plane (a wildcard listen address is reached over loopback). */
+export function controlPlaneDial(listen: { host: string; port: number }): string {
+  const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
+  return host.includes(':') ? `[${host}]:${listen.port}` : `${host}:${listen.port}`;
+}
+
+/** Copies a response header of the verify call onto the request, only when the response has it. */
+function copyFromAuthResponse(from: string, to: string) {
+  const placeholder = `{http.reverse_proxy.header.${from}}`;
+  return {
+    match: [{ not: [{ vars: { [placeholder]: [''] } }] }],
+    handle: [{ handler: 'headers', request: { set: { [to]: [placeholder] } } }],
+  };
+}
+
+/**
+ * The handlers a route with auth runs before its own (they sit behind gatehouse_guard, so a denied IP never
+ * costs an auth round trip). This is Caddy's `forward_auth` expanded to JSON (a reverse_proxy to the
+ * verify endpoint with `rewrite` and a 2xx `handle_response` that copies headers), plus:
+ * - identity headers are ours alone: the client's `Remote-User` and `X-Gatehouse-*` are deleted first;
+ * - `/.gatehouse/*` on the route's own domain goes to the control plane (login page, TOTP, logout), so the
+ *   session cookie is scoped to that domain;
+ * - after a successful verify, the Cookie header is replaced by the one the control plane cleaned (ours
+ *   removed: Caddy's headers handler can only regex-replace, and parsing cookies is the verify endpoint's
+ *   job); with basic auth the Authorization header (the route's credentials) is dropped too.
+ * The control plane finds the route by `X-Gatehouse-Route` and checks the Host against its domain.
+ */
+export function routeAuthHandlers(route: Route, dial: string): Record<string, unknown>[] {
+  const toControlPlane = {
+    'X-Gatehouse-Route': [String(route.id)],
+    'X-Gatehouse-Client-Ip': ['{http.vars.client_ip}'],
+  };
+  const consumed = ['Cookie', ...(route.basicAuthEnabled ? ['Authorization'] : [])];
+  return [
+    { handler: 'headers', request: { delete: [IDENTITY_HEADER, 'X-Gatehouse-*'] } },
+    {
+      handler: 'subroute',
+      routes: [
+        {
+          match: [{ path: [`${LOGIN_PREFIX}/*`] }],
+          handle: [{ handler: 'reverse_proxy', upstreams: [{ dial }], headers: { request: { set: toControlPlane } } }],
+        },
+      ],
+    },
+    {
+      handler: 'reverse_proxy',
+      upstreams: [{ dial }],
+      // GET never consumes the request body, which the upstream still needs.
+      rewrite: { method: 'GET', uri: VERIFY_PATH },
+      headers: {
+        request: {
+          set: {
+            ...toControlPlane,
+            'X-Forwarded-Method': ['{http.request.method}'],
+            'X-Forwarded-Uri': ['{http.request.uri}'],
+          },
+        },
+      },
+      handle_response: [
+        {
+          match: { status_code: [2] },
+          routes: [
+            // At least one route, as forward_auth has, so reverse_proxy does not skip this entry.
+            { handle: [{ handler: 'vars' }] },
+            { handle: [{ handler: 'headers', request: { delete: consumed } }] },
+            copyFromAuthResponse(CLEAN_COOKIE_HEADER, 'Cookie'),
+            copyFromAuthResponse(IDENTITY_HEADER, IDENTITY_HEADER),
+          ],
+        },
+      ],
+    },
+  ];
+}

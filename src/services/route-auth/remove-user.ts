@@ -1,0 +1,40 @@
+import { eq } from 'drizzle-orm';
+import type { ServiceContext } from '../../context.ts';
+import { routeAuthUsers } from '../../db/schema/index.ts';
+import { ConflictError } from '../../errors.ts';
+import { recordAudit } from '../audit/record.ts';
+import { requireAuthUser, requireHttpRoute, toPublicAuthUser } from './public.ts';
+import { countAuthUsers } from './rules.ts';
+
+/** Deletes a user (their sessions go with them); refuses to leave a route with auth and no way in. */
+export async function removeAuthUser({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { routeId: number; userId: number };
+}) {
+  return ctx.db.transaction(async (tx) => {
+    const route = await requireHttpRoute(tx, input.routeId);
+    const user = await requireAuthUser(tx, input.routeId, input.userId);
+    const last = (await countAuthUsers(tx, route.id)) === 1;
+    if (route.authEnabled && last && (route.authMethod === 'password_totp' || !route.authPasswordHash)) {
+      throw new ConflictError(
+        `user ${user.username} is the last way into route ${route.id}; set auth_password (method password) or disable auth first`,
+        { route_id: route.id },
+      );
+    }
+    await tx.delete(routeAuthUsers).where(eq(routeAuthUsers.id, user.id));
+    await recordAudit({
+      ctx,
+      tx,
+      input: {
+        action: 'route_auth.user_delete',
+        resourceType: 'route',
+        resourceId: route.id,
+        before: toPublicAuthUser(user),
+      },
+    });
+    return { deleted: true };
+  });
+}

@@ -1,0 +1,84 @@
+import { and, count, eq, isNull } from 'drizzle-orm';
+import { hashPassword } from '../../auth/passwords.ts';
+import type { DbOrTx } from '../../db/index.ts';
+import { routeAuthSessions, routeAuthUsers } from '../../db/schema/index.ts';
+import type { Route } from '../../db/schema/routes.ts';
+import type { FieldIssue } from '../../errors.ts';
+
+type AuthFields = Pick<Route, 'type'> &
+  Partial<Pick<Route, 'authEnabled' | 'authMethod' | 'authPasswordHash' | 'basicAuthEnabled'>>;
+
+/** Route-auth rules that need no database: where auth applies and which combinations make sense. */
+export function routeAuthProblems(d: AuthFields): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (d.type === 'l4') {
+    if (d.authEnabled) issues.push({ field: 'auth_enabled', message: 'route auth is only for HTTP routes' });
+    if (d.basicAuthEnabled) issues.push({ field: 'basic_auth_enabled', message: 'basic auth is only for HTTP routes' });
+    return issues;
+  }
+  if (d.basicAuthEnabled && !d.authEnabled) {
+    issues.push({
+      field: 'basic_auth_enabled',
+      message: 'needs auth_enabled (basic auth replaces the login page of route auth)',
+    });
+  }
+  if (d.basicAuthEnabled && d.authMethod === 'password_totp') {
+    issues.push({
+      field: 'basic_auth_enabled',
+      message: 'basic auth cannot ask for a TOTP code; use auth_method password',
+    });
+  }
+  return issues;
+}
+
+/**
+ * Rules that need the route's users: auth without any credential would lock everybody out, and a TOTP
+ * second factor needs per-route users (each has a TOTP secret; the shared password has none).
+ */
+export async function routeAuthIssues(tx: DbOrTx, d: AuthFields, selfId: number | undefined): Promise<FieldIssue[]> {
+  if (d.type !== 'http' || !d.authEnabled) return [];
+  const users = selfId === undefined ? 0 : await countAuthUsers(tx, selfId);
+  if (d.authMethod === 'password_totp' && users === 0) {
+    return [
+      {
+        field: 'auth_method',
+        message:
+          'password_totp needs at least one user with a TOTP secret (POST /api/v1/routes/{id}/auth-users); the shared password has no second factor',
+      },
+    ];
+  }
+  if (!d.authPasswordHash && users === 0) {
+    return [
+      {
+        field: 'auth_enabled',
+        message: 'needs a shared password (auth_password) or at least one user (POST /api/v1/routes/{id}/auth-users)',
+      },
+    ];
+  }
+  return [];
+}
+
+export async function countAuthUsers(tx: DbOrTx, routeId: number): Promise<number> {
+  const [row] = await tx.select({ n: count() }).from(routeAuthUsers).where(eq(routeAuthUsers.routeId, routeId));
+  return row?.n ?? 0;
+}
+
+/** `auth_password` from the API → what to store: undefined keeps the current hash, null removes it. */
+export async function hashRoutePassword(password: string | null | undefined): Promise<string | null | undefined> {
+  if (password === undefined || password === null) return password;
+  return hashPassword(password);
+}
+
+/**
+ * Logged-in sessions must not outlive the credentials they were made with: a new shared password ends
+ * the shared-password sessions; a new method or auth switched off ends all of the route's sessions.
+ */
+export async function endSessionsOnAuthChange(tx: DbOrTx, routeId: number, before: AuthFields, after: AuthFields) {
+  if (before.authMethod !== after.authMethod || (before.authEnabled && !after.authEnabled)) {
+    await tx.delete(routeAuthSessions).where(eq(routeAuthSessions.routeId, routeId));
+  } else if (before.authPasswordHash !== after.authPasswordHash) {
+    await tx
+      .delete(routeAuthSessions)
+      .where(and(eq(routeAuthSessions.routeId, routeId), isNull(routeAuthSessions.userId)));
+  }
+}
