@@ -407,4 +407,49 @@ describe('route auth through the real Caddy', () => {
     expect(late.headers.location).toMatch(/^\/\.gatehouse\/login/);
     expect((await send(host, { headers: { Cookie: cookies }, from })).status).toBe(302);
   });
+  it('auth users API: secrets only at creation, write-only shared password, no way to lock a route with auth', async () => {
+    const { id } = await authRoute('users.auth.test', { auth_method: 'password_totp' }, [
+      { username: 'dave', password: 'dave password 1' },
+    ]);
+    const list = await stack.request('GET', `/api/v1/routes/${id}/auth-users`);
+    expect(list.status).toBe(200);
+    expect(list.body.data).toEqual([expect.objectContaining({ username: 'dave', totp_enrolled: true })]);
+    expect(JSON.stringify(list.body)).not.toMatch(/secret|otpauth|argon2|password/);
+    const userId = list.body.data[0].id as number;
+    expect(
+      (await stack.request('POST', `/api/v1/routes/${id}/auth-users`, { username: 'dave', password: 'another pass 1' }))
+        .status,
+    ).toBe(409);
+    expect(
+      (await stack.request('POST', `/api/v1/routes/${id}/auth-users`, { username: 'bad name', password: 'x' })).body
+        .error.fields,
+    ).toHaveLength(2);
+    expect(
+      (await stack.request('PUT', `/api/v1/routes/${id}/auth-users/${userId}`, { password: 'dave password 2' })).status,
+    ).toBe(200);
+    const rotated = await stack.request('POST', `/api/v1/routes/${id}/auth-users/${userId}/totp`);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.totp.otpauth_uri).toContain('secret=');
+    const last = await stack.request('DELETE', `/api/v1/routes/${id}/auth-users/${userId}`);
+    expect(last.status).toBe(409);
+    // Switch to a shared password: then the last user may go.
+    const shared = await stack.request('PUT', `/api/v1/routes/${id}`, {
+      auth_method: 'password',
+      auth_password: 'shared password 9',
+    });
+    expect(shared.body.auth_password_set).toBe(true);
+    expect(JSON.stringify(shared.body)).not.toContain('shared password 9');
+    expect((await stack.request('DELETE', `/api/v1/routes/${id}/auth-users/${userId}`)).status).toBe(200);
+    const cleared = await stack.request('PUT', `/api/v1/routes/${id}`, { auth_password: null });
+    expect(cleared.status).toBe(422);
+    expect(cleared.body.error.fields).toEqual([expect.objectContaining({ field: 'auth_enabled' })]);
+    const l4 = await stack.request('POST', '/api/v1/routes', {
+      type: 'l4',
+      l4_listen_port: 45999,
+      target_host: '127.0.0.1',
+      target_port: 9,
+      auth_enabled: true,
+    });
+    expect(l4.body.error.fields).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'auth_enabled' })]));
+  });
 });

@@ -1,0 +1,192 @@
+// Real: the route-auth pure pieces (cookie stripping, return paths, host matching, IPv6 grouping, validation
+// rules, TOTP steps with otpauth, the compiled forward-auth handler chain with its golden file).
+// Simulated: database rows are built by a factory; time is passed in.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as OTPAuth from 'otpauth';
+import { describe, expect, it } from 'vitest';
+import { hostMatches, hostName, safeReturnPath, stripOurCookies } from '../../src/auth/route-cookies.ts';
+import { ipKey } from '../../src/auth/route-throttle.ts';
+import { controlPlaneDial } from '../../src/caddy/route-auth.ts';
+import { compileSnapshot } from '../../src/caddy/snapshot.ts';
+import type { Route } from '../../src/db/schema/routes.ts';
+import { routeAuthProblems } from '../../src/services/route-auth/rules.ts';
+import { totpCounter } from '../../src/services/route-auth/totp.ts';
+
+const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', 'http-route-auth.json');
+
+function route(fields: Partial<Route>): Route {
+  const at = new Date('2026-11-21T00:00:00Z');
+  return {
+    id: 1,
+    type: 'http',
+    name: 'r',
+    enabled: true,
+    domain: 'app.example.com',
+    targetKind: 'direct',
+    targetHost: '10.0.0.2',
+    targetPort: 8080,
+    peerId: null,
+    gatewayId: null,
+    targetLanHost: null,
+    targetLanPort: null,
+    gatewayPort: null,
+    backendHttps: false,
+    customHeaders: [],
+    upstreams: [],
+    lbPolicy: 'round_robin',
+    healthCheck: null,
+    wolEnabled: false,
+    wolMac: null,
+    l4Protocol: null,
+    l4ListenPortStart: null,
+    l4ListenPortEnd: null,
+    l4TlsMode: null,
+    proxyProtocol: 'none',
+    aclEnabled: false,
+    aclPeers: [],
+    ipFilterEnabled: false,
+    ipFilterMode: 'whitelist',
+    ipFilterRules: [],
+    rateLimitEnabled: false,
+    rateLimitRequests: 100,
+    rateLimitWindow: '1m',
+    authEnabled: false,
+    authMethod: 'password',
+    authPasswordHash: null,
+    basicAuthEnabled: false,
+    authSessionHours: 24,
+    createdAt: at,
+    updatedAt: at,
+    ...fields,
+  };
+}
+
+describe('stripOurCookies', () => {
+  it('removes only __Host-gatehouse_* cookies and keeps the rest byte for byte, in order', () => {
+    expect(stripOurCookies('a=1; __Host-gatehouse_auth=tok; b="x y"; __Host-gatehouse_csrf=c')).toBe('a=1; b="x y"');
+    expect(stripOurCookies('__Host-gatehouse_auth=tok')).toBe('');
+    expect(stripOurCookies('__Host-gatehouse_auth=tok;;  c=3 ')).toBe('c=3');
+    expect(stripOurCookies('gatehouse_auth=keep; x__Host-gatehouse_auth=keep')).toBe(
+      'gatehouse_auth=keep; x__Host-gatehouse_auth=keep',
+    );
+    expect(stripOurCookies(undefined)).toBe('');
+  });
+});
+
+describe('safeReturnPath', () => {
+  it.each([
+    ['/dash?x=1', '/dash?x=1'],
+    ['//evil.example', '/'],
+    ['/\\evil.example', '/'],
+    ['https://evil.example/', '/'],
+    ['/a\r\nSet-Cookie: x=1', '/'],
+    ['/.gatehouse/logout', '/'],
+    ['', '/'],
+    [undefined, '/'],
+  ])('%s → %s', (input, expected) => expect(safeReturnPath(input)).toBe(expected));
+});
+
+describe('hostMatches', () => {
+  it('matches exact names and one label under a wildcard, ignoring ports and case', () => {
+    expect(hostMatches('app.example.com', hostName('App.Example.com:8443'))).toBe(true);
+    expect(hostMatches('app.example.com', 'other.example.com')).toBe(false);
+    expect(hostMatches('*.example.com', 'a.example.com')).toBe(true);
+    expect(hostMatches('*.example.com', 'a.b.example.com')).toBe(false);
+    expect(hostMatches('*.example.com', 'example.com')).toBe(false);
+    expect(hostMatches(null, 'a.example.com')).toBe(false);
+  });
+});
+
+describe('ipKey', () => {
+  it('keeps IPv4, reduces IPv4-mapped IPv6 and groups IPv6 by /64', () => {
+    expect(ipKey('203.0.113.9')).toBe('203.0.113.9');
+    expect(ipKey('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(ipKey('2001:db8:1:2:aaaa::1')).toBe(ipKey('2001:db8:1:2:bbbb::2'));
+    expect(ipKey('2001:db8:1:2::1')).not.toBe(ipKey('2001:db8:1:3::1'));
+    expect(ipKey('2001:0db8:0001:0002::1')).toBe('2001:db8:1:2::/64');
+  });
+});
+
+describe('routeAuthProblems', () => {
+  it('names the field for each wrong combination', () => {
+    expect(routeAuthProblems({ type: 'l4', authEnabled: true })).toEqual([
+      { field: 'auth_enabled', message: expect.any(String) },
+    ]);
+    expect(routeAuthProblems({ type: 'http', basicAuthEnabled: true })).toEqual([
+      { field: 'basic_auth_enabled', message: expect.stringContaining('auth_enabled') },
+    ]);
+    expect(
+      routeAuthProblems({ type: 'http', authEnabled: true, basicAuthEnabled: true, authMethod: 'password_totp' }),
+    ).toEqual([{ field: 'basic_auth_enabled', message: expect.stringContaining('TOTP') }]);
+    expect(
+      routeAuthProblems({ type: 'http', authEnabled: true, basicAuthEnabled: true, authMethod: 'password' }),
+    ).toEqual([]);
+  });
+});
+
+describe('totpCounter', () => {
+  const secret = new OTPAuth.Secret({ size: 20 }).base32;
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });
+  const now = new Date('2026-11-21T12:00:10Z');
+  it('returns the time step of a right code (±1 step), null for a wrong or malformed one', () => {
+    const step = Math.floor(now.getTime() / 30_000);
+    expect(totpCounter(secret, totp.generate({ timestamp: now.getTime() }), now)).toBe(step);
+    expect(totpCounter(secret, totp.generate({ timestamp: now.getTime() - 30_000 }), now)).toBe(step - 1);
+    expect(totpCounter(secret, totp.generate({ timestamp: now.getTime() - 90_000 }), now)).toBeNull();
+    expect(totpCounter(secret, '12345', now)).toBeNull();
+    expect(totpCounter(secret, 'abcdef', now)).toBeNull();
+  });
+});
+
+describe('compiled forward auth', () => {
+  const input = (routes: Route[], authEndpoint?: string) => ({
+    version: 3,
+    routes,
+    peers: [],
+    gateways: [],
+    authEndpoint,
+  });
+
+  it('puts the header scrub, the /.gatehouse/ branch and the verify call before the upstream (golden)', () => {
+    const snapshot = compileSnapshot(
+      input(
+        [
+          route({
+            id: 1,
+            authEnabled: true,
+            authPasswordHash: 'x',
+            customHeaders: [{ name: 'X-A', value: 'b', direction: 'request' }],
+          }),
+          route({
+            id: 2,
+            domain: 'basic.example.com',
+            authEnabled: true,
+            basicAuthEnabled: true,
+            authPasswordHash: 'x',
+          }),
+        ],
+        controlPlaneDial({ host: '127.0.0.1', port: 3000 }),
+      ),
+    );
+    const text = `${JSON.stringify(snapshot, null, 2)}\n`;
+    if (process.env.UPDATE_GOLDEN || !existsSync(GOLDEN)) writeFileSync(GOLDEN, text);
+    expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
+    const handle = snapshot.routes[0]!.http!.handle;
+    expect(handle.map((h) => h.handler)).toEqual(['headers', 'subroute', 'reverse_proxy', 'headers', 'reverse_proxy']);
+    expect(JSON.stringify(handle[2])).not.toContain('Authorization');
+    expect(JSON.stringify(snapshot.routes[1]!.http!.handle[2])).toContain('Authorization');
+  });
+
+  it('leaves routes without auth as they were, and auth routes out when there is no control plane to ask', () => {
+    const plain = route({ id: 5 });
+    expect(compileSnapshot(input([plain], '127.0.0.1:3000'))).toEqual(compileSnapshot(input([plain])));
+    expect(compileSnapshot(input([route({ id: 6, authEnabled: true })])).routes).toEqual([]);
+  });
+
+  it('dials a wildcard listen address over loopback', () => {
+    expect(controlPlaneDial({ host: '0.0.0.0', port: 3000 })).toBe('127.0.0.1:3000');
+    expect(controlPlaneDial({ host: '::', port: 3000 })).toBe('[::1]:3000');
+    expect(controlPlaneDial({ host: '127.0.0.1', port: 8080 })).toBe('127.0.0.1:8080');
+  });
+});
