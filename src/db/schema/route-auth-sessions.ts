@@ -25,7 +25,10 @@ export const routeAuthSessions = sqliteTable(
     ip: text(),
     userAgent: text(),
   },
-  (t) => [index('route_auth_sessions_route_idx').on(t.routeId), index('route_auth_sessions_expires_idx').on(t.expiresAt)],
+  (t) => [
+    index('route_auth_sessions_route_idx').on(t.routeId),
+    index('route_auth_sessions_expires_idx').on(t.expiresAt),
+  ],
 );
 
 export type RouteAuthSession = typeof routeAuthSessions.$inferSelect;
