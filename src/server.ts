@@ -12,10 +12,12 @@ import type { ConfigHooks, ServiceContext } from './context.ts';
 import { createDb, type DbHandle, migrateDb } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
+import { pushConfigInTx } from './services/config/change.ts';
 import { activePeerSpecs } from './services/peers/apply.ts';
 import type { PeerDeps } from './services/peers/deps.ts';
 import { PeerExpiryJob } from './services/peers/expire.ts';
 import { PeerHooks } from './services/peers/hooks.ts';
+import { removePeersFromAcls } from './services/routes/peer-removed.ts';
 import { WireGuardRuntime } from './wireguard/runtime.ts';
 
 export interface RunningServer {
@@ -74,6 +76,15 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     logger: logger.child({ component: 'reconciler' }),
     loadGateways: hooks.loadGateways,
     authEndpoint: controlPlaneDial(config.listen),
+  });
+  // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
+  // pushes a new snapshot inside the peer's own transaction, so a rejected snapshot rolls the peer back too.
+  const configCtx: ServiceContext = { ...systemCtx, hooks };
+  peers.hooks.onPeerRemoved((tx, event) => removePeersFromAcls({ ctx: configCtx, tx, peerIds: event.peerIds }).then(() => undefined));
+  peers.hooks.onPeerChanged(async (tx) => {
+    const { version } = await pushConfigInTx(configCtx, tx);
+    // Told after the current transaction settles; publishing reads committed state, so a rollback costs nothing.
+    setImmediate(() => hooks.published?.(version));
   });
   // A (re)started Caddy serves its persisted snapshot at once; the reconciler checks it is the current one.
   caddy?.on('ready', () => void reconciler.trigger());
