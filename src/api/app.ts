@@ -3,6 +3,7 @@ import { confineRouteTraffic, forwardAuthApp } from '../auth/forward-auth.ts';
 import { LOGIN_PREFIX } from '../auth/route-cookies.ts';
 import { routeLoginApp } from '../auth/route-login.ts';
 import { RouteAuthThrottle } from '../auth/route-throttle.ts';
+import { dashboardApp } from '../dashboard/index.tsx';
 import { authApi } from './auth.ts';
 import { errorResponse } from './errors.ts';
 import { authenticate, requestContext, requireScope } from './middleware.ts';
@@ -73,5 +74,7 @@ export function createApp(deps: AppDeps) {
   api.route('/', secured);
 
   app.route('/api/v1', api);
+  // The dashboard registers each of its paths explicitly, so it claims nothing under /api/v1.
+  app.route('/', dashboardApp(deps));
   return app;
 }

@@ -1,0 +1,50 @@
+import type { Context } from 'hono';
+import type { PageMeta } from './layout.tsx';
+import type { DashEnv } from './session.ts';
+
+/**
+ * Scripts and styles come from our own origin only; inline SVG (QR codes, charts) is markup, not script.
+ * Nothing may frame the dashboard.
+ */
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+export function secureHeaders(c: Context) {
+  c.header('Content-Security-Policy', CSP);
+  c.header('X-Frame-Options', 'DENY');
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'same-origin');
+}
+
+/** Flash messages are fixed texts picked by a code in the URL, so a link cannot put words on our pages. */
+const FLASH: Record<string, string> = {
+  'peer-created': 'Peer created.',
+  'peer-saved': 'Peer saved.',
+  'peer-deleted': 'Peer deleted.',
+  'peer-enabled': 'Peer enabled.',
+  'peer-disabled': 'Peer disabled.',
+  'route-created': 'Route created.',
+  'route-saved': 'Route saved.',
+  'route-deleted': 'Route deleted.',
+  'token-revoked': 'Token revoked. It stops working at once.',
+  'totp-enabled': 'TOTP is on. The next login asks for a code.',
+  'totp-disabled': 'TOTP is off.',
+  'gateway-created': 'Gateway created.',
+};
+
+export function meta(c: Context<DashEnv>, title: string, path = c.req.path): PageMeta {
+  const code = c.req.query('done');
+  return {
+    title,
+    path,
+    username: c.get('username'),
+    csrf: c.get('csrfToken'),
+    flash: code ? FLASH[code] : undefined,
+  };
+}
+
+export async function page(c: Context, node: unknown, status: 200 | 201 | 404 | 409 | 422 | 503 = 200) {
+  secureHeaders(c);
+  return c.html(`<!doctype html>${await Promise.resolve(node as string)}`, status);
+}

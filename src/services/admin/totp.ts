@@ -1,0 +1,86 @@
+import { eq } from 'drizzle-orm';
+import * as OTPAuth from 'otpauth';
+import QRCode from 'qrcode';
+import type { ServiceContext } from '../../context.ts';
+import { adminUsers } from '../../db/schema/index.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
+import { recordAudit } from '../audit/record.ts';
+import { verifyTotp } from '../sessions/index.ts';
+
+/**
+ * TOTP for the admin's own login, in two steps: `startTotpEnrollment` stores a fresh secret (not yet in force)
+ * and returns it with its otpauth URI and QR code; `confirmTotpEnrollment` turns it on once the admin proves
+ * their app produces the right codes. Until then a login still needs the password only.
+ */
+function adminId(ctx: ServiceContext): number {
+  if (ctx.actor.kind !== 'admin') throw new ForbiddenError('only an admin can manage their own TOTP');
+  return ctx.actor.id;
+}
+
+export async function totpStatus({ ctx }: { ctx: ServiceContext }) {
+  const [user] = await ctx.db
+    .select()
+    .from(adminUsers)
+    .where(eq(adminUsers.id, adminId(ctx)));
+  if (!user) throw new NotFoundError('admin user', adminId(ctx));
+  return { enabled: user.totpEnabled, enrolling: !user.totpEnabled && user.totpSecret !== null };
+}
+
+export async function startTotpEnrollment({ ctx }: { ctx: ServiceContext }) {
+  const id = adminId(ctx);
+  return ctx.db.transaction(async (tx) => {
+    const [user] = await tx.select().from(adminUsers).where(eq(adminUsers.id, id));
+    if (!user) throw new NotFoundError('admin user', id);
+    if (user.totpEnabled) throw new ConflictError('TOTP is already enabled; disable it first to enroll a new device');
+    // A pending secret is reused so reloading the page does not invalidate a code already scanned.
+    const secret = user.totpSecret ? OTPAuth.Secret.fromBase32(user.totpSecret) : new OTPAuth.Secret({ size: 20 });
+    if (!user.totpSecret) await tx.update(adminUsers).set({ totpSecret: secret.base32 }).where(eq(adminUsers.id, id));
+    const uri = new OTPAuth.TOTP({
+      issuer: 'Gatehouse',
+      label: user.username,
+      secret,
+      digits: 6,
+      period: 30,
+    }).toString();
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { secret: secret.base32, otpauth_uri: uri, qr_svg: qrSvg };
+  });
+}
+
+export async function confirmTotpEnrollment({ ctx, input }: { ctx: ServiceContext; input: { code: string } }) {
+  const id = adminId(ctx);
+  return ctx.db.transaction(async (tx) => {
+    const [user] = await tx.select().from(adminUsers).where(eq(adminUsers.id, id));
+    if (!user) throw new NotFoundError('admin user', id);
+    if (user.totpEnabled) throw new ConflictError('TOTP is already enabled');
+    if (!user.totpSecret) throw new ConflictError('start the enrollment first');
+    if (!/^\d{6}$/.test(input.code.replace(/\s/g, '')) || !verifyTotp(user.totpSecret, input.code, ctx.now())) {
+      throw new ValidationError([
+        { field: 'code', message: 'is not the current code of this secret; check the clock of the device' },
+      ]);
+    }
+    await tx.update(adminUsers).set({ totpEnabled: true }).where(eq(adminUsers.id, id));
+    await recordAudit({ ctx, tx, input: { action: 'admin.totp_enabled', resourceType: 'admin_user', resourceId: id } });
+    return { enabled: true };
+  });
+}
+
+/** Turning TOTP off needs a current code, so a hijacked session alone cannot weaken the login. */
+export async function disableTotp({ ctx, input }: { ctx: ServiceContext; input: { code: string } }) {
+  const id = adminId(ctx);
+  return ctx.db.transaction(async (tx) => {
+    const [user] = await tx.select().from(adminUsers).where(eq(adminUsers.id, id));
+    if (!user) throw new NotFoundError('admin user', id);
+    if (!user.totpEnabled || !user.totpSecret) throw new ConflictError('TOTP is not enabled');
+    if (!verifyTotp(user.totpSecret, input.code, ctx.now())) {
+      throw new ValidationError([{ field: 'code', message: 'is not the current code' }]);
+    }
+    await tx.update(adminUsers).set({ totpEnabled: false, totpSecret: null }).where(eq(adminUsers.id, id));
+    await recordAudit({
+      ctx,
+      tx,
+      input: { action: 'admin.totp_disabled', resourceType: 'admin_user', resourceId: id },
+    });
+    return { enabled: false };
+  });
+}

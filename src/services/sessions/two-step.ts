@@ -1,0 +1,121 @@
+import { and, eq, gt } from 'drizzle-orm';
+import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
+import type { ServiceContext } from '../../context.ts';
+import { adminSessions, adminUsers } from '../../db/schema/index.ts';
+import { AppError, UnauthorizedError } from '../../errors.ts';
+import { recordAudit } from '../audit/record.ts';
+import { login, SESSION_TTL_MS, verifyTotp } from './index.ts';
+
+/** How long the TOTP step may take after a correct password. */
+export const PENDING_TTL_MS = 5 * 60 * 1000;
+
+/**
+ * The dashboard's login in two steps, so the password never has to travel twice (or sit in a hidden field):
+ * a correct password for an account with TOTP yields a pending session (`fullyAuthenticated` false, which
+ * every authenticated endpoint refuses) that only `finishTotpLogin` can turn into a real one.
+ */
+export async function startLogin({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { username: string; password: string; userAgent?: string | undefined };
+}): Promise<
+  { step: 'done'; token: string; csrfToken: string; expiresAt: Date } | { step: 'totp'; token: string; expiresAt: Date }
+> {
+  try {
+    const session = await login({ ctx, input });
+    return { step: 'done', token: session.token, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
+  } catch (err) {
+    // login() checks the password before it asks for the code: totp_required means the password was right.
+    if (!(err instanceof AppError && err.details?.totp_required === true)) throw err;
+  }
+  const [user] = await ctx.db
+    .select({ id: adminUsers.id })
+    .from(adminUsers)
+    .where(eq(adminUsers.username, input.username));
+  if (!user) throw new UnauthorizedError('invalid username or password');
+  const token = randomSecret(32);
+  const now = ctx.now();
+  const expiresAt = new Date(now.getTime() + PENDING_TTL_MS);
+  await ctx.db.insert(adminSessions).values({
+    id: sha256Hex(token),
+    userId: user.id,
+    fullyAuthenticated: false,
+    csrfToken: randomSecret(24),
+    createdAt: now,
+    expiresAt,
+    lastSeenAt: now,
+    ip: ctx.ip ?? null,
+    userAgent: input.userAgent ?? null,
+  });
+  return { step: 'totp', token, expiresAt };
+}
+
+/**
+ * Pending session + the current code → a new, full session (a new token: the pending one is deleted, so a
+ * token seen before the second factor is worth nothing after it).
+ */
+export async function finishTotpLogin({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { pendingToken: string; code: string; userAgent?: string | undefined };
+}) {
+  const now = ctx.now();
+  const [row] = await ctx.db
+    .select({ session: adminSessions, user: adminUsers })
+    .from(adminSessions)
+    .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
+    .where(
+      and(
+        eq(adminSessions.id, sha256Hex(input.pendingToken)),
+        eq(adminSessions.fullyAuthenticated, false),
+        gt(adminSessions.expiresAt, now),
+      ),
+    );
+  if (!row) throw new UnauthorizedError('the login has expired; enter your password again');
+  const { user } = row;
+  if (!user.totpEnabled || !user.totpSecret || !verifyTotp(user.totpSecret, input.code, now)) {
+    await ctx.db.transaction((tx) =>
+      recordAudit({
+        ctx,
+        tx,
+        input: {
+          action: 'auth.login_failed',
+          resourceType: 'admin_user',
+          after: { username: user.username, reason: 'bad_totp' },
+        },
+      }),
+    );
+    throw new UnauthorizedError('invalid TOTP code');
+  }
+  const token = randomSecret(32);
+  const csrfToken = randomSecret(24);
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+  await ctx.db.transaction(async (tx) => {
+    await tx.delete(adminSessions).where(eq(adminSessions.id, row.session.id));
+    await tx.insert(adminSessions).values({
+      id: sha256Hex(token),
+      userId: user.id,
+      csrfToken,
+      createdAt: now,
+      expiresAt,
+      lastSeenAt: now,
+      ip: ctx.ip ?? null,
+      userAgent: input.userAgent ?? null,
+    });
+    await recordAudit({
+      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username } },
+      tx,
+      input: {
+        action: 'auth.login',
+        resourceType: 'admin_user',
+        resourceId: user.id,
+        after: { second_factor: 'totp' },
+      },
+    });
+  });
+  return { token, csrfToken, expiresAt };
+}
