@@ -1,0 +1,188 @@
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Logger } from '../../logger.ts';
+import { countError, newRouteStats, type RouteStats } from '../stats.ts';
+import type { TargetGuard } from '../target-guard.ts';
+
+export interface UdpForwarderOptions {
+  routeId: string;
+  listen: { host: string; port: number };
+  target: { host: string; port: number };
+  guard: TargetGuard;
+  logger: Logger;
+  stats?: RouteStats;
+  /** A client silent for this long loses its session (and its upstream socket). Default 60 s. */
+  idleTimeoutMs?: number;
+  /** At most this many clients at once; datagrams from further clients are dropped. Default 1024. */
+  maxSessions?: number;
+}
+
+// Datagrams that arrive while a new session's upstream socket is still being set up are held, but only a
+// few: UDP senders retransmit, and an unbounded queue would be a memory lever for whoever sends first.
+const PENDING_LIMIT = 64;
+
+interface Session {
+  key: string;
+  clientAddress: string;
+  clientPort: number;
+  upstream: dgram.Socket;
+  lastSeen: number;
+  ready: boolean;
+  pending: Buffer[];
+}
+
+/**
+ * One UDP listener for one route and port. Each client (address:port) gets a session: its own upstream
+ * socket connected to the target, so replies find their way back to the right client. Sessions end after
+ * an idle timeout; the per-route cap bounds the sockets a flood of source addresses can make us open.
+ */
+export class UdpForwarder {
+  readonly routeId: string;
+  readonly stats: RouteStats;
+  private target: { host: string; port: number };
+  private socket: dgram.Socket | undefined;
+  private readonly sessions = new Map<string, Session>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private boundPort = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: UdpForwarderOptions) {
+    this.routeId = opts.routeId;
+    this.target = opts.target;
+    this.stats = opts.stats ?? newRouteStats();
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** New sessions use the new target; existing ones keep theirs until they expire. */
+  setTarget(target: { host: string; port: number }): void {
+    this.target = target;
+  }
+
+  async start(): Promise<void> {
+    const socket = dgram.createSocket({ type: isIPv6(this.opts.listen.host) ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.opts.listen.port, this.opts.listen.host, () => {
+        socket.removeListener('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (err) => {
+      countError(this.stats, 'listener');
+      this.opts.logger.warn({ err, route: this.routeId }, 'udp listener error');
+    });
+    socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    this.socket = socket;
+    this.boundPort = socket.address().port;
+    const idle = this.idleMs;
+    // One sweep timer per listener instead of one per session: sessions come and go by the thousand.
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.min(1_000, Math.floor(idle / 4))));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweeper);
+    for (const session of [...this.sessions.values()]) this.endSession(session);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  private get idleMs(): number {
+    return this.opts.idleTimeoutMs ?? 60_000;
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - this.idleMs;
+    for (const session of this.sessions.values()) {
+      if (session.lastSeen < cutoff) this.endSession(session);
+    }
+  }
+
+  private endSession(session: Session): void {
+    if (this.sessions.get(session.key) !== session) return;
+    this.sessions.delete(session.key);
+    this.stats.connectionsActive--;
+    session.pending.length = 0;
+    try {
+      session.upstream.close();
+    } catch {
+      // already closed after an error
+    }
+  }
+
+  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const key = `${rinfo.address}|${rinfo.port}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      if (this.sessions.size >= (this.opts.maxSessions ?? 1024)) {
+        countError(this.stats, 'session_cap');
+        return;
+      }
+      session = this.openSession(key, rinfo);
+    }
+    session.lastSeen = Date.now();
+    this.stats.bytesUp += msg.length;
+    if (session.ready) session.upstream.send(msg);
+    else if (session.pending.length < PENDING_LIMIT) session.pending.push(msg);
+    else countError(this.stats, 'pending_dropped');
+  }
+
+  private openSession(key: string, rinfo: dgram.RemoteInfo): Session {
+    const target = this.target;
+    const upstream = dgram.createSocket(isIPv6(target.host) ? 'udp6' : 'udp4');
+    const session: Session = {
+      key,
+      clientAddress: rinfo.address,
+      clientPort: rinfo.port,
+      upstream,
+      lastSeen: Date.now(),
+      ready: false,
+      pending: [],
+    };
+    this.sessions.set(key, session);
+    this.stats.connectionsTotal++;
+    this.stats.connectionsActive++;
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      // ECONNREFUSED on a connected UDP socket is the ICMP port-unreachable of one datagram; the session
+      // stays, the next datagram may find the service up.
+      countError(this.stats, `target_${err.code ?? 'error'}`);
+    });
+    upstream.on('message', (reply) => {
+      session.lastSeen = Date.now();
+      this.stats.bytesDown += reply.length;
+      this.socket?.send(reply, session.clientPort, session.clientAddress);
+    });
+    void this.opts
+      .guard(target.host, target.port)
+      .then(
+        (address) =>
+          new Promise<void>((resolve, reject) => {
+            upstream.once('error', reject);
+            upstream.connect(target.port, address, () => {
+              upstream.removeListener('error', reject);
+              resolve();
+            });
+          }),
+      )
+      .then(() => {
+        if (this.stopped || this.sessions.get(key) !== session) return;
+        session.ready = true;
+        for (const msg of session.pending) upstream.send(msg);
+        session.pending.length = 0;
+      })
+      .catch((err: Error) => {
+        countError(this.stats, err.name === 'TargetRefusedError' ? 'target_refused' : 'connect');
+        this.opts.logger.warn({ route: this.routeId, err: err.message }, 'udp session could not reach its target');
+        this.endSession(session);
+      });
+    return session;
+  }
+}
