@@ -78,6 +78,9 @@ type App struct {
 	// open (only possible for a state loaded at start; a PUT fails instead).
 	listenErrs map[l4Key]error
 	persistErr error
+	// buildSeq numbers builds, so that a build can mark the units it took
+	// without a set of its own.
+	buildSeq uint64
 
 	limiters  *policy.Limiters
 	geoip     *policy.GeoIPRegistry

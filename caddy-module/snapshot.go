@@ -1,11 +1,8 @@
 package gatehouse
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/caddy-module/policy"
@@ -88,42 +85,6 @@ const (
 // are a few MiB.
 const maxSnapshotBytes = 64 << 20
 
-// decodedSnapshot is a snapshot plus its canonical hash.
-type decodedSnapshot struct {
-	snap *Snapshot
-	hash string
-	raw  []byte // canonical JSON, what persist writes
-}
-
-// decodeSnapshot parses and shape-checks a snapshot body. It never panics
-// (FuzzDecodeSnapshot) and reports every shape error with its path.
-func decodeSnapshot(data []byte) (*decodedSnapshot, error) {
-	if len(data) > maxSnapshotBytes {
-		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("snapshot larger than %d bytes", maxSnapshotBytes)}}}
-	}
-	tree, err := decodeTree(data)
-	if err != nil {
-		return nil, &ValidationError{Errors: []FieldError{{Message: err.Error()}}}
-	}
-	var snap Snapshot
-	var errs fieldErrors
-	checkShape("", tree, reflect.TypeOf(snap), &errs)
-	if len(errs) > 0 {
-		return nil, &ValidationError{Errors: errs}
-	}
-	// decode from the canonical bytes: one encoding pass less than
-	// decodeStrict, and the handler RawMessages come out canonical
-	canon, err := canonicalJSON(tree)
-	if err == nil {
-		err = json.Unmarshal(canon, &snap)
-	}
-	if err != nil {
-		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("decoding: %v", err)}}}
-	}
-	sum := sha256.Sum256(canon)
-	return &decodedSnapshot{snap: &snap, hash: hex.EncodeToString(sum[:]), raw: canon}, nil
-}
-
 // validateSnapshot checks everything that does not need Caddy modules:
 // ids, hosts, networks, ports and their sharing rules. sharedPort is the
 // HTTP server's HTTPS port, on which only passthrough routes may live.
@@ -146,40 +107,41 @@ func validateSnapshot(s *Snapshot, sharedPort int) fieldErrors {
 	ports := make(map[portKey]*portUse)
 
 	for i, r := range s.Routes {
-		p := fmt.Sprintf("routes[%d]", i)
+		// paths are only built for errors: this runs for every route of every PUT
+		p := func(suffix string) string { return fmt.Sprintf("routes[%d]", i) + suffix }
 		if r.ID == "" {
-			errs.add(p+".id", "must not be empty")
+			errs.add(p(".id"), "must not be empty")
 		} else if j, dup := ids[r.ID]; dup {
-			errs.add(p+".id", "duplicate route id %q (also routes[%d])", r.ID, j)
+			errs.add(p(".id"), "duplicate route id %q (also routes[%d])", r.ID, j)
 		} else {
 			ids[r.ID] = i
 		}
 		switch {
 		case r.HTTP == nil && r.L4 == nil:
-			errs.add(p, "must have one of http or l4")
+			errs.add(p(""), "must have one of http or l4")
 			continue
 		case r.HTTP != nil && r.L4 != nil:
-			errs.add(p, "must have only one of http or l4")
+			errs.add(p(""), "must have only one of http or l4")
 			continue
 		}
 		if h := r.HTTP; h != nil {
 			if len(h.Hosts) == 0 {
-				errs.add(p+".http.hosts", "must list at least one host")
+				errs.add(p(".http.hosts"), "must list at least one host")
 			}
 			for j, host := range h.Hosts {
-				hp := fmt.Sprintf("%s.http.hosts[%d]", p, j)
+				hp := func() string { return p(fmt.Sprintf(".http.hosts[%d]", j)) }
 				if err := checkHostName(host); err != nil {
-					errs.add(hp, "%v", err)
+					errs.add(hp(), "%v", err)
 					continue
 				}
 				if k, dup := hosts[host]; dup {
-					errs.add(hp, "host %q is already used by route %q", host, s.Routes[k].ID)
+					errs.add(hp(), "host %q is already used by route %q", host, s.Routes[k].ID)
 					continue
 				}
 				hosts[host] = i
 			}
 			if len(h.Handle) == 0 {
-				errs.add(p+".http.handle", "must have at least one handler")
+				errs.add(p(".http.handle"), "must have at least one handler")
 			}
 			continue
 		}
@@ -187,46 +149,46 @@ func validateSnapshot(s *Snapshot, sharedPort int) fieldErrors {
 		switch l.Network {
 		case "tcp", "udp":
 		default:
-			errs.add(p+".l4.network", "must be tcp or udp, not %q", l.Network)
+			errs.add(p(".l4.network"), "must be tcp or udp, not %q", l.Network)
 		}
 		switch l.TLSMode {
 		case tlsModeNone:
 			if len(l.ServerNames) > 0 {
-				errs.add(p+".l4.server_names", "must be empty when tls_mode is none")
+				errs.add(p(".l4.server_names"), "must be empty when tls_mode is none")
 			}
 		case tlsModePassthrough, tlsModeTerminate:
 			if l.Network == "udp" {
-				errs.add(p+".l4.tls_mode", "%s needs network tcp (SNI routing reads a TLS ClientHello)", l.TLSMode)
+				errs.add(p(".l4.tls_mode"), "%s needs network tcp (SNI routing reads a TLS ClientHello)", l.TLSMode)
 			}
 			if len(l.ServerNames) == 0 {
-				errs.add(p+".l4.server_names", "must list at least one server name when tls_mode is %s", l.TLSMode)
+				errs.add(p(".l4.server_names"), "must list at least one server name when tls_mode is %s", l.TLSMode)
 			}
 		default:
-			errs.add(p+".l4.tls_mode", "must be none, passthrough or terminate, not %q", l.TLSMode)
+			errs.add(p(".l4.tls_mode"), "must be none, passthrough or terminate, not %q", l.TLSMode)
 		}
 		seenNames := make(map[string]bool)
 		for j, name := range l.ServerNames {
 			if err := checkHostName(name); err != nil {
-				errs.add(fmt.Sprintf("%s.l4.server_names[%d]", p, j), "%v", err)
+				errs.add(p(fmt.Sprintf(".l4.server_names[%d]", j)), "%v", err)
 			} else if seenNames[name] {
-				errs.add(fmt.Sprintf("%s.l4.server_names[%d]", p, j), "duplicate server name %q", name)
+				errs.add(p(fmt.Sprintf(".l4.server_names[%d]", j)), "duplicate server name %q", name)
 			}
 			seenNames[name] = true
 		}
 		if len(l.Ports) == 0 {
-			errs.add(p+".l4.ports", "must list at least one port")
+			errs.add(p(".l4.ports"), "must list at least one port")
 		}
 		for j, port := range l.Ports {
-			pp := fmt.Sprintf("%s.l4.ports[%d]", p, j)
+			pp := func(suffix string) string { return p(fmt.Sprintf(".l4.ports[%d]", j)) + suffix }
 			if len(port.Handle) == 0 {
-				errs.add(pp+".handle", "must have at least one handler")
+				errs.add(pp(".handle"), "must have at least one handler")
 			}
 			if port.Port < 1 || port.Port > 65535 {
-				errs.add(pp+".port", "must be 1-65535, not %d", port.Port)
+				errs.add(pp(".port"), "must be 1-65535, not %d", port.Port)
 				continue
 			}
 			if sharedPort > 0 && port.Port == sharedPort && (l.Network != "tcp" || l.TLSMode != tlsModePassthrough) {
-				errs.add(pp+".port", "port %d is the HTTP server's HTTPS port; only tcp passthrough routes may share it", port.Port)
+				errs.add(pp(".port"), "port %d is the HTTP server's HTTPS port; only tcp passthrough routes may share it", port.Port)
 				continue
 			}
 			key := portKey{l.Network, port.Port}
@@ -235,10 +197,10 @@ func validateSnapshot(s *Snapshot, sharedPort int) fieldErrors {
 				use = &portUse{route: i, none: l.TLSMode == tlsModeNone, names: make(map[string]int)}
 				ports[key] = use
 			} else if use.route == i {
-				errs.add(pp+".port", "duplicate port %d in this route", port.Port)
+				errs.add(pp(".port"), "duplicate port %d in this route", port.Port)
 				continue
 			} else if use.none || l.TLSMode == tlsModeNone {
-				errs.add(pp+".port", "%s/%d is already used by route %q; a port carries one route with tls_mode none or any number of TLS routes with distinct server names",
+				errs.add(pp(".port"), "%s/%d is already used by route %q; a port carries one route with tls_mode none or any number of TLS routes with distinct server names",
 					l.Network, port.Port, s.Routes[use.route].ID)
 				continue
 			}
@@ -247,7 +209,7 @@ func validateSnapshot(s *Snapshot, sharedPort int) fieldErrors {
 			}
 			for _, name := range l.ServerNames {
 				if k, dup := use.names[name]; dup && k != i {
-					errs.add(pp+".port", "server name %q on %s/%d is already used by route %q", name, l.Network, port.Port, s.Routes[k].ID)
+					errs.add(pp(".port"), "server name %q on %s/%d is already used by route %q", name, l.Network, port.Port, s.Routes[k].ID)
 				}
 				use.names[name] = i
 			}

@@ -3,6 +3,10 @@ package gatehouse
 // Pure decoding and validation of snapshots; no Caddy, no sockets.
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -27,17 +31,58 @@ func TestDecodeRejectsTrailingDataAndBadJSON(t *testing.T) {
 	}
 }
 
-func TestCanonicalHashIgnoresFormatting(t *testing.T) {
-	a, err := decodeSnapshot([]byte(`{"version":1,"routes":[]}`))
+func TestHashIsTheBodysSHA256(t *testing.T) {
+	body := `{"version":1,"routes":[]}`
+	a, err := decodeSnapshot([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := decodeSnapshot([]byte("{ \"routes\" : [ ],\n \"version\": 1 }"))
-	if err != nil {
-		t.Fatal(err)
+	sum := sha256.Sum256([]byte(body))
+	if a.hash != hex.EncodeToString(sum[:]) {
+		t.Errorf("hash = %s, want the SHA-256 of the body", a.hash)
 	}
-	if a.hash != b.hash {
-		t.Fatalf("hashes differ: %s %s", a.hash, b.hash)
+	b, _ := decodeSnapshot([]byte("\n " + body + "\n"))
+	if b.hash != a.hash {
+		t.Error("surrounding whitespace changed the hash")
+	}
+	c, _ := decodeSnapshot([]byte(`{"routes":[],"version":1}`))
+	if c.hash == a.hash {
+		t.Error("other bytes, same hash: the hash is of the bytes (docs/snapshot.md)")
+	}
+}
+
+// The fast path must hand everything it does not read exactly like the
+// shape check to the slow path, which then decides as it always did.
+func TestFastPathDefersToTheShapeCheck(t *testing.T) {
+	const route = `{"id":"a","http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}}`
+	tests := []struct {
+		name, json string
+		valid      bool
+	}{
+		{"plain", `{"version":1,"routes":[` + route + `]}`, true},
+		{"null slice", `{"version":1,"routes":null}`, true},
+		{"null string", `{"version":1,"routes":[{"id":null,"http":{"hosts":["a.test"],"handle":[{}]}}]}`, false},
+		{"null top level", `null`, false},
+		{"folded key", `{"Version":1,"routes":[]}`, false},
+		{"kelvin sign", `{"version":1,"routes":[{"id":"a","l4":{"networK":"tcp","network":"tcp","tls_mode":"none","ports":[{"port":1,"handle":[{}]}]}}]}`, false},
+		{"escaped key", `{"versio\u006e":1,"routes":[]}`, true},
+		{"duplicate key", `{"version":1,"routes":[{"id":"a","policy":{"acl":{"enabled":true}},"policy":{},"http":{"hosts":["a.test"],"handle":[{}]}}]}`, true},
+		{"trailing data", `{"version":1,"routes":[]} x`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, fast := decodeFast([]byte(tt.json))
+			if fast && tt.name != "plain" {
+				t.Error("took the fast path")
+			}
+			d, err := decodeSnapshot([]byte(tt.json))
+			if (err == nil) != tt.valid {
+				t.Fatalf("err = %v, want valid=%v", err, tt.valid)
+			}
+			if tt.name == "duplicate key" && d.snap.Routes[0].Policy.ACL != nil {
+				t.Error("a repeated key must replace, not merge (as the shape check read it)")
+			}
+		})
 	}
 }
 
@@ -81,23 +126,77 @@ func TestValidateSnapshot(t *testing.T) {
 	}
 }
 
+// FuzzDecodeSnapshot: decoding never panics, and the fast path agrees with
+// the slow one: whatever it accepts, the shape check accepts too and
+// decodes to the same snapshot (handler JSON compared by content, as the
+// slow path re-encodes it).
 func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add([]byte(`{"version":1,"routes":[{"id":"1","policy":{},"http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}}]}`))
 	f.Add([]byte(`{"version":7,"routes":[{"id":"13","policy":{"rate_limit":{"enabled":true,"requests":5,"window":"1m"}},"l4":{"network":"tcp","tls_mode":"passthrough","server_names":["*.x.test"],"ports":[{"port":2000,"handle":[{"handler":"proxy"}]}]}}]}`))
 	f.Add([]byte(`{"version":18446744073709551615,"routes":null}`))
 	f.Add([]byte(`{"routes":[{"l4":{"ports":[{"port":1e400}]}}]}`))
+	f.Add([]byte(`{"Routes":[{"ID":"1","Policy":{"ACL":{"Allow":["1.2.3.4"]}}}],"version":2}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := decodeSnapshot(data)
 		if err != nil {
 			return
 		}
 		_ = validateSnapshot(d.snap, 443)
-		again, err := decodeSnapshot(d.raw)
-		if err != nil {
-			t.Fatalf("canonical form does not decode: %v", err)
+		if d.hash != snapshotHash(d.raw) {
+			t.Fatal("hash is not the raw body's")
 		}
-		if again.hash != d.hash {
-			t.Fatalf("canonical form is not a fixed point")
+		fast, ok := decodeFast(data)
+		if !ok {
+			return
+		}
+		slow, err := decodeSlow(data)
+		if err != nil {
+			t.Fatalf("the fast path accepted what the shape check rejects: %v", err)
+		}
+		if !sameSnapshot(fast, slow) {
+			t.Fatalf("fast and slow decodings differ:\n%+v\n%+v", fast, slow)
 		}
 	})
+}
+
+// sameSnapshot compares decoded snapshots, handler JSON by content.
+func sameSnapshot(a, b *Snapshot) bool {
+	norm := func(s *Snapshot) *Snapshot {
+		c := *s
+		c.Routes = append([]Route(nil), s.Routes...)
+		for i := range c.Routes {
+			r := &c.Routes[i]
+			if r.HTTP != nil {
+				h := *r.HTTP
+				h.Handle = canonHandles(h.Handle)
+				r.HTTP = &h
+			}
+			if r.L4 != nil {
+				l := *r.L4
+				l.Ports = append([]L4Port(nil), l.Ports...)
+				for j := range l.Ports {
+					l.Ports[j].Handle = canonHandles(l.Ports[j].Handle)
+				}
+				r.L4 = &l
+			}
+		}
+		return &c
+	}
+	return reflect.DeepEqual(norm(a), norm(b))
+}
+
+func canonHandles(hs []json.RawMessage) []json.RawMessage {
+	if hs == nil {
+		return nil
+	}
+	out := make([]json.RawMessage, len(hs))
+	for i, h := range hs {
+		tree, err := decodeTree(h)
+		if err != nil {
+			out[i] = h
+			continue
+		}
+		out[i], _ = canonicalJSON(tree)
+	}
+	return out
 }

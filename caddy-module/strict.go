@@ -245,22 +245,3 @@ func jsonKind(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
-
-// decodeStrict checks a tree against T's shape and then decodes it. The
-// second step cannot fail on shape once the first passed, but its error is
-// still reported rather than assumed away.
-func decodeStrict[T any](path string, tree any, out *T) fieldErrors {
-	var errs fieldErrors
-	checkShape(path, tree, reflect.TypeOf(out).Elem(), &errs)
-	if len(errs) > 0 {
-		return errs
-	}
-	raw, err := json.Marshal(tree)
-	if err == nil {
-		err = json.Unmarshal(raw, out)
-	}
-	if err != nil {
-		errs.add(path, "%v", err)
-	}
-	return errs
-}

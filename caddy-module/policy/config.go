@@ -10,6 +10,8 @@
 // Decide only reads immutable data plus one sharded limiter entry.
 package policy
 
+import "slices"
+
 // Policy is the `policy` object of a route in the data-plane snapshot
 // (docs/snapshot.md). A nil section, like a section with enabled=false, is a
 // check that is not run; an empty Policy ({}) allows everything.
@@ -104,4 +106,25 @@ type RateLimit struct {
 
 	// Window is "1s", "1m", "5m" or "1h". Required when enabled. Default: "" (invalid when enabled).
 	Window string `json:"window,omitempty"`
+}
+
+// Equal reports whether p and q are the same policy, so that the app can
+// keep a compiled policy (and its limiter) when a snapshot repeats it. A nil
+// section and an empty one differ here: they compile alike, but telling
+// them apart costs a recompilation at most.
+func (p Policy) Equal(q Policy) bool {
+	return equalPtr(p.ACL, q.ACL, func(a, b *ACL) bool {
+		return a.Enabled == b.Enabled && slices.Equal(a.Allow, b.Allow)
+	}) && equalPtr(p.IPFilter, q.IPFilter, func(a, b *IPFilter) bool {
+		return a.Enabled == b.Enabled && a.Mode == b.Mode && slices.Equal(a.Rules, b.Rules)
+	}) && equalPtr(p.RateLimit, q.RateLimit, func(a, b *RateLimit) bool {
+		return *a == *b
+	})
+}
+
+func equalPtr[T any](a, b *T, eq func(a, b *T) bool) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return eq(a, b)
 }
