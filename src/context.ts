@@ -1,8 +1,8 @@
 import type { DataPlane } from './caddy/data-plane.ts';
 import type { Config } from './config/index.ts';
-import type { GatewayLoader } from './services/config/compile-input.ts';
 import type { Db } from './db/index.ts';
 import type { Logger } from './logger.ts';
+import type { GatewayLoader } from './services/config/compile-input.ts';
 
 /** Who is acting: recorded in the audit log and checked by scope guards. */
 export type Actor =

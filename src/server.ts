@@ -68,7 +68,11 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       })
     : undefined;
 
-  const dataPlane = new DataPlane(caddy?.admin, () => caddy?.state === 'running', logger.child({ component: 'data-plane' }));
+  const dataPlane = new DataPlane(
+    caddy?.admin,
+    () => caddy?.state === 'running',
+    logger.child({ component: 'data-plane' }),
+  );
   const hooks: ConfigHooks = { dataPlane };
   const reconciler = new Reconciler({
     db: dbHandle.db,
@@ -80,7 +84,9 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
   // pushes a new snapshot inside the peer's own transaction, so a rejected snapshot rolls the peer back too.
   const configCtx: ServiceContext = { ...systemCtx, hooks };
-  peers.hooks.onPeerRemoved((tx, event) => removePeersFromAcls({ ctx: configCtx, tx, peerIds: event.peerIds }).then(() => undefined));
+  peers.hooks.onPeerRemoved((tx, event) =>
+    removePeersFromAcls({ ctx: configCtx, tx, peerIds: event.peerIds }).then(() => undefined),
+  );
   peers.hooks.onPeerChanged(async (tx) => {
     const { version } = await pushConfigInTx(configCtx, tx);
     // Told after the current transaction settles; publishing reads committed state, so a rollback costs nothing.

@@ -10,10 +10,12 @@ import { requireScope } from './middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];
-const json = <T,>(schema: T) => ({ 'application/json': { schema } });
+const json = <T>(schema: T) => ({ 'application/json': { schema } });
 const ChangeMeta = z.object({
   config_version: z.number().int(),
-  data_plane: z.enum(['applied', 'pending']).openapi({ description: 'pending: Caddy is down; applied when it is back' }),
+  data_plane: z
+    .enum(['applied', 'pending'])
+    .openapi({ description: 'pending: Caddy is down; applied when it is back' }),
 });
 const WrittenRoute = RouteSchema.extend(ChangeMeta.shape).openapi('WrittenRoute');
 
@@ -32,7 +34,9 @@ export function routesApi() {
       responses: {
         200: {
           description: 'A page of routes',
-          content: json(z.object({ data: z.array(RouteSchema), page: z.number(), per_page: z.number(), total: z.number() })),
+          content: json(
+            z.object({ data: z.array(RouteSchema), page: z.number(), per_page: z.number(), total: z.number() }),
+          ),
         },
         ...errorResponses(401, 403, 422),
       },
@@ -77,10 +81,16 @@ export function routesApi() {
       summary: 'Update a route (partial: only the fields sent change)',
       security,
       request: { params: IdParamSchema, body: { content: json(UpdateRouteSchema), required: true } },
-      responses: { 200: { description: 'Updated', content: json(WrittenRoute) }, ...errorResponses(401, 403, 404, 409, 422) },
+      responses: {
+        200: { description: 'Updated', content: json(WrittenRoute) },
+        ...errorResponses(401, 403, 404, 409, 422),
+      },
     }),
     async (c) =>
-      c.json(await updateRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, fields: c.req.valid('json') } }), 200),
+      c.json(
+        await updateRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, fields: c.req.valid('json') } }),
+        200,
+      ),
   );
 
   app.openapi(
@@ -101,7 +111,8 @@ export function routesApi() {
       method: 'get',
       path: '/{id}/explain',
       tags: ['routes'],
-      summary: "Would this IP be allowed on this route, and which rule decides? (answered by the data plane's own check)",
+      summary:
+        "Would this IP be allowed on this route, and which rule decides? (answered by the data plane's own check)",
       security,
       request: { params: IdParamSchema, query: z.object({ ip: z.string().min(1, 'is required').max(64) }) },
       responses: {
@@ -110,7 +121,10 @@ export function routesApi() {
       },
     }),
     async (c) =>
-      c.json(await explainRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ip: c.req.valid('query').ip } }), 200),
+      c.json(
+        await explainRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ip: c.req.valid('query').ip } }),
+        200,
+      ),
   );
 
   return app;

@@ -9,7 +9,10 @@ const SettingsSchema = z
     geoip: z.object({
       path: z.string().nullable(),
       source: z.string(),
-      loaded: z.record(z.string(), z.unknown()).nullable().openapi({ description: "The data plane's view: path, sha256, build_time, database_type" }),
+      loaded: z
+        .record(z.string(), z.unknown())
+        .nullable()
+        .openapi({ description: "The data plane's view: path, sha256, build_time, database_type" }),
       env: z.string(),
     }),
     l4: z.object({
@@ -34,7 +37,10 @@ export function settingsApi() {
       tags: ['settings'],
       summary: 'GeoIP database in use (with its build date) and the L4 port rules',
       security: [{ bearer: [] }],
-      responses: { 200: { description: 'Settings', content: { 'application/json': { schema: SettingsSchema } } }, ...errorResponses(401, 403) },
+      responses: {
+        200: { description: 'Settings', content: { 'application/json': { schema: SettingsSchema } } },
+        ...errorResponses(401, 403),
+      },
     }),
     async (c) => c.json(await getSettings({ ctx: c.get('ctx') }), 200),
   );

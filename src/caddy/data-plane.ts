@@ -9,7 +9,10 @@ export interface ModuleState {
   applied_at: string | null;
 }
 
-export type ApplyResult = { status: 'applied' } | { status: 'pending'; reason: string } | { status: 'stale'; current: number };
+export type ApplyResult =
+  | { status: 'applied' }
+  | { status: 'pending'; reason: string }
+  | { status: 'stale'; current: number };
 
 /**
  * The control plane's handle on the gatehouse module's admin API (`/gatehouse/v1/` on the unix socket).
@@ -80,7 +83,10 @@ export class DataPlane {
   /** The module's own answer: the same code path that enforces, so the two can never disagree. */
   async explain(routeId: string, ip: string): Promise<{ status: number; body: unknown }> {
     if (!this.admin || !this.isRunning()) return { status: 503, body: { error: 'caddy is not running' } };
-    const res = await this.admin.request('GET', `/gatehouse/v1/explain?route=${encodeURIComponent(routeId)}&ip=${encodeURIComponent(ip)}`);
+    const res = await this.admin.request(
+      'GET',
+      `/gatehouse/v1/explain?route=${encodeURIComponent(routeId)}&ip=${encodeURIComponent(ip)}`,
+    );
     return { status: res.status, body: res.body };
   }
 }

@@ -88,13 +88,20 @@ export class Reconciler {
       // Caddy saw a version whose transaction rolled back afterwards: move the database past it.
       version = await db.transaction((tx) => bumpVersion(tx, new Date(), state.version));
     }
-    const snapshot = compileSnapshot(await loadCompileInput(db, version, this.opts.loadGateways, this.opts.authEndpoint));
+    const snapshot = compileSnapshot(
+      await loadCompileInput(db, version, this.opts.loadGateways, this.opts.authEndpoint),
+    );
     const result = await dataPlane.apply(snapshot);
     if (result.status === 'applied') {
       this.opts.logger.info({ version, was: state.version, routes: snapshot.routes.length }, 'data plane reconciled');
       this.statusValue = { version, applied_version: version, pending: false, last_error: undefined };
     } else {
-      this.statusValue = { ...this.statusValue, version, pending: true, last_error: result.status === 'pending' ? result.reason : 'stale version' };
+      this.statusValue = {
+        ...this.statusValue,
+        version,
+        pending: true,
+        last_error: result.status === 'pending' ? result.reason : 'stale version',
+      };
       if (result.status === 'stale') this.again = true;
     }
   }

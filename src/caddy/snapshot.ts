@@ -66,7 +66,11 @@ function policyOf(route: Route, peers: PeerRef[]): SnapshotPolicy {
   const policy: SnapshotPolicy = {};
   if (route.aclEnabled) policy.acl = { enabled: true, allow: aclAddresses(route, peers) };
   if (route.ipFilterEnabled) {
-    policy.ip_filter = { enabled: true, mode: route.ipFilterMode, rules: route.ipFilterRules.map((r) => ({ type: r.type, value: r.value })) };
+    policy.ip_filter = {
+      enabled: true,
+      mode: route.ipFilterMode,
+      rules: route.ipFilterRules.map((r) => ({ type: r.type, value: r.value })),
+    };
   }
   if (route.rateLimitEnabled) {
     policy.rate_limit = { enabled: true, requests: route.rateLimitRequests, window: route.rateLimitWindow };
@@ -101,8 +105,13 @@ export function upstreamOf(route: Route, input: CompileInput): { host: string; p
   }
 }
 
-function httpHandlers(route: Route, upstream: { host: string; port: number }, authEndpoint?: string): Record<string, unknown>[] {
-  const handlers: Record<string, unknown>[] = route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint) : [];
+function httpHandlers(
+  route: Route,
+  upstream: { host: string; port: number },
+  authEndpoint?: string,
+): Record<string, unknown>[] {
+  const handlers: Record<string, unknown>[] =
+    route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint) : [];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
   const response = route.customHeaders.filter((h) => h.direction === 'response');
   if (request.length || response.length) {
@@ -170,7 +179,10 @@ export function compileSnapshot(input: CompileInput): Snapshot {
     if (route.type === 'http') {
       // A route with auth but nobody to ask stays out (fails closed), like an unresolvable target.
       if (!route.domain || (route.authEnabled && !input.authEndpoint)) continue;
-      routes.push({ ...base, http: { hosts: [route.domain], handle: httpHandlers(route, upstream, input.authEndpoint) } });
+      routes.push({
+        ...base,
+        http: { hosts: [route.domain], handle: httpHandlers(route, upstream, input.authEndpoint) },
+      });
     } else {
       const tls = route.l4TlsMode ?? 'none';
       routes.push({

@@ -60,9 +60,7 @@ export const IpFilterRuleSchema = z.strictObject({
 });
 
 export const CustomHeaderSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'must be a valid header name'),
+  name: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'must be a valid header name'),
   value: z
     .string()
     .max(4096)
@@ -114,14 +112,24 @@ export const RouteFieldsSchema = z.strictObject({
   proxy_protocol: z.enum(PROXY_PROTOCOLS).optional(),
   acl_enabled: z.boolean().optional(),
   acl_peers: z
-    .array(z.union([z.number().int().positive(), z.string().regex(/^tag:[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a peer id or tag:<group>')]))
+    .array(
+      z.union([
+        z.number().int().positive(),
+        z.string().regex(/^tag:[a-z0-9][a-z0-9_-]{0,31}$/, 'must be a peer id or tag:<group>'),
+      ]),
+    )
     .max(1000)
     .optional(),
   ip_filter_enabled: z.boolean().optional(),
   ip_filter_mode: z.enum(IP_FILTER_MODES).optional(),
   ip_filter_rules: z.array(IpFilterRuleSchema).max(10_000).optional(),
   rate_limit_enabled: z.boolean().optional(),
-  rate_limit_requests: z.number().int('must be a whole number').min(1, 'must be 1–100000').max(100_000, 'must be 1–100000').optional(),
+  rate_limit_requests: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be 1–100000')
+    .max(100_000, 'must be 1–100000')
+    .optional(),
   rate_limit_window: z.enum(RATE_LIMIT_WINDOWS, { message: 'must be one of 1s, 1m, 5m, 1h' }).optional(),
   auth_enabled: z.boolean().optional(),
   auth_method: z.enum(AUTH_METHODS, { message: 'must be password or password_totp' }).optional(),
@@ -133,7 +141,12 @@ export const RouteFieldsSchema = z.strictObject({
     .optional()
     .openapi({ description: 'Write-only shared password (stored as an argon2id hash); null removes it' }),
   basic_auth_enabled: z.boolean().optional(),
-  auth_session_hours: z.number().int('must be a whole number').min(1, 'must be 1–8760').max(8760, 'must be 1–8760').optional(),
+  auth_session_hours: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be 1–8760')
+    .max(8760, 'must be 1–8760')
+    .optional(),
 });
 
 export const CreateRouteSchema = RouteFieldsSchema.openapi('CreateRoute');
@@ -156,11 +169,18 @@ export const RouteSchema = z
     target_lan_port: z.number().nullable(),
     gateway_port: z.number().nullable(),
     backend_https: z.boolean(),
-    custom_headers: z.array(z.object({ name: z.string(), value: z.string(), direction: z.enum(['request', 'response']) })),
+    custom_headers: z.array(
+      z.object({ name: z.string(), value: z.string(), direction: z.enum(['request', 'response']) }),
+    ),
     upstreams: z.array(z.object({ host: z.string(), port: z.number() })),
     lb_policy: z.enum(LB_POLICIES),
     health_check: z
-      .object({ path: z.string(), interval_seconds: z.number(), timeout_seconds: z.number(), expect_status: z.number().optional() })
+      .object({
+        path: z.string(),
+        interval_seconds: z.number(),
+        timeout_seconds: z.number(),
+        expect_status: z.number().optional(),
+      })
       .nullable(),
     wol_enabled: z.boolean(),
     wol_mac: z.string().nullable(),

@@ -83,10 +83,17 @@ export async function waitFor<T>(
  * writer (caddy-module/cmd/mkmmdb, built once into .tmp/). `format`: geolite (country.iso_code) or
  * iplocationdb (country_code, like the bundled CC0 database).
  */
-export function writeTestMmdb(file: string, entries: Record<string, string>, format: 'geolite' | 'iplocationdb' = 'geolite'): string {
+export function writeTestMmdb(
+  file: string,
+  entries: Record<string, string>,
+  format: 'geolite' | 'iplocationdb' = 'geolite',
+): string {
   const bin = path.join(ROOT, '.tmp', 'mkmmdb');
   if (!existsSync(bin)) {
-    execFileSync('go', ['build', '-o', bin, './cmd/mkmmdb'], { cwd: path.join(ROOT, 'caddy-module'), stdio: 'inherit' });
+    execFileSync('go', ['build', '-o', bin, './cmd/mkmmdb'], {
+      cwd: path.join(ROOT, 'caddy-module'),
+      stdio: 'inherit',
+    });
   }
   execFileSync(bin, ['-format', format, '-out', file, '-in', '-'], { input: JSON.stringify(entries) });
   return file;

@@ -31,13 +31,22 @@ export async function startStack(extraEnv: Record<string, string> = {}) {
   });
   const server = await startServer({ config, logger: silentLogger });
   await waitFor('caddy running', () => (server.caddy?.state === 'running' ? true : undefined), 20_000);
-  const ctx = { db: server.db, config, logger: silentLogger, now: () => new Date(), actor: { kind: 'system' as const } };
+  const ctx = {
+    db: server.db,
+    config,
+    logger: silentLogger,
+    now: () => new Date(),
+    actor: { kind: 'system' as const },
+  };
   const token = (await createToken({ ctx, input: { name: 'stack', scope: 'admin' } })).token;
 
   const request = async (method: string, urlPath: string, body?: unknown) => {
     const res = await fetch(`${server.url}${urlPath}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -63,28 +72,35 @@ export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 /** HTTPS GET through Caddy with SNI and Host set to `host`, trusting Caddy's internal CA. */
 export function httpsGet(stack: Stack, host: string, urlPath = '/', headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: stack.httpsPort, servername: host, ca: stack.caRoot() }, () => {
-      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-      socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`);
-    });
-    let raw = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (raw += d));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const [head = '', ...rest] = raw.split('\r\n\r\n');
-      const [statusLine = '', ...headerLines] = head.split('\r\n');
-      const parsed: Record<string, string> = {};
-      for (const line of headerLines) {
-        const i = line.indexOf(':');
-        parsed[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
-      }
-      let body = rest.join('\r\n\r\n');
-      if (parsed['transfer-encoding'] === 'chunked') body = dechunk(body);
-      resolve({ status: Number(statusLine.split(' ')[1]), headers: parsed, body });
-    });
-  });
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+    (resolve, reject) => {
+      const socket = tls.connect(
+        { host: '127.0.0.1', port: stack.httpsPort, servername: host, ca: stack.caRoot() },
+        () => {
+          const extra = Object.entries(headers)
+            .map(([k, v]) => `${k}: ${v}\r\n`)
+            .join('');
+          socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`);
+        },
+      );
+      let raw = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => (raw += d));
+      socket.on('error', reject);
+      socket.on('end', () => {
+        const [head = '', ...rest] = raw.split('\r\n\r\n');
+        const [statusLine = '', ...headerLines] = head.split('\r\n');
+        const parsed: Record<string, string> = {};
+        for (const line of headerLines) {
+          const i = line.indexOf(':');
+          parsed[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+        }
+        let body = rest.join('\r\n\r\n');
+        if (parsed['transfer-encoding'] === 'chunked') body = dechunk(body);
+        resolve({ status: Number(statusLine.split(' ')[1]), headers: parsed, body });
+      });
+    },
+  );
 }
 
 function dechunk(body: string): string {
@@ -173,9 +189,28 @@ export function udpRoundTrip(port: number, message: string, timeoutMs = 3000): P
 export function selfSignedCert(dir: string, name: string): { key: Buffer; cert: Buffer } {
   const key = path.join(dir, `${name}.key`);
   const cert = path.join(dir, `${name}.crt`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-keyout', key, '-out', cert, '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=DNS:${name}`,
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: readFileSync(key), cert: readFileSync(cert) };
 }

@@ -22,7 +22,11 @@ let mmdbDir: ReturnType<typeof tempDir>;
 
 beforeAll(async () => {
   mmdbDir = tempDir();
-  const mmdb = writeTestMmdb(path.join(mmdbDir.dir, 'countries.mmdb'), { [`${DE}/32`]: 'DE', [`${US}/32`]: 'US', [`${CN}/32`]: 'CN' });
+  const mmdb = writeTestMmdb(path.join(mmdbDir.dir, 'countries.mmdb'), {
+    [`${DE}/32`]: 'DE',
+    [`${US}/32`]: 'US',
+    [`${CN}/32`]: 'CN',
+  });
   stack = await startStack({ GATEHOUSE_WG_ADDRESS: '127.0.0.1/24', GATEHOUSE_GEOIP_DB: mmdb });
   const peer = async (name: string) => {
     const res = await stack.request('POST', '/api/v1/peers', { name });
@@ -58,7 +62,12 @@ async function upstream() {
 
 async function httpRoute(domain: string, fields: Record<string, unknown>) {
   const up = await upstream();
-  const res = await stack.request('POST', '/api/v1/routes', { domain, target_host: '127.0.0.1', target_port: up.port, ...fields });
+  const res = await stack.request('POST', '/api/v1/routes', {
+    domain,
+    target_host: '127.0.0.1',
+    target_port: up.port,
+    ...fields,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { id: res.body.id as number, up };
 }
@@ -66,7 +75,13 @@ async function httpRoute(domain: string, fields: Record<string, unknown>) {
 async function l4Route(fields: Record<string, unknown>) {
   const up = await upstream();
   const port = await freePort();
-  const res = await stack.request('POST', '/api/v1/routes', { type: 'l4', l4_listen_port: port, target_host: '127.0.0.1', target_port: up.port, ...fields });
+  const res = await stack.request('POST', '/api/v1/routes', {
+    type: 'l4',
+    l4_listen_port: port,
+    target_host: '127.0.0.1',
+    target_port: up.port,
+    ...fields,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { id: res.body.id as number, port, up };
 }
@@ -76,7 +91,9 @@ function getFrom(source: string, host: string, headers: Record<string, string> =
   return new Promise<{ status: number; headers: string; body: string }>((resolve, reject) => {
     const tcp = net.connect({ host: '127.0.0.1', port: stack.httpsPort, localAddress: source });
     const socket = tls.connect({ socket: tcp, servername: host, ca: stack.caRoot() }, () => {
-      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      const extra = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
       socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n`);
     });
     let raw = '';
@@ -110,7 +127,10 @@ describe('peer ACL', () => {
     expect((await getFrom(laptop.address, 'acl.gatehouse.test')).status).toBe(200);
     expect((await getFrom(phone.address, 'acl.gatehouse.test')).status).toBe(403);
     expect((await getFrom(DE, 'acl.gatehouse.test')).status).toBe(403);
-    const spoofed = await getFrom(phone.address, 'acl.gatehouse.test', { 'X-Forwarded-For': laptop.address, 'X-Real-IP': laptop.address });
+    const spoofed = await getFrom(phone.address, 'acl.gatehouse.test', {
+      'X-Forwarded-For': laptop.address,
+      'X-Real-IP': laptop.address,
+    });
     expect(spoofed.status).toBe(403);
 
     const l4 = await l4Route({ acl_enabled: true, acl_peers: [laptop.id] });
@@ -132,7 +152,8 @@ describe('peer ACL', () => {
 
 describe('peer lifecycle', () => {
   it('a disabled peer leaves every ACL at once (no route change needed), and a deleted one too', async () => {
-    const make = async (name: string) => (await stack.request('POST', '/api/v1/peers', { name })).body as { id: number; address: string };
+    const make = async (name: string) =>
+      (await stack.request('POST', '/api/v1/peers', { name })).body as { id: number; address: string };
     const tablet = await make('tablet');
     const watch = await make('watch');
     const route = await httpRoute('lifecycle.gatehouse.test', { acl_enabled: true, acl_peers: [tablet.id, watch.id] });
@@ -156,31 +177,61 @@ describe('IP filter', () => {
       { type: 'cidr', value: '127.0.0.64/26' },
       { type: 'country', value: 'de' },
     ];
-    await httpRoute('white.gatehouse.test', { ip_filter_enabled: true, ip_filter_mode: 'whitelist', ip_filter_rules: rules });
+    await httpRoute('white.gatehouse.test', {
+      ip_filter_enabled: true,
+      ip_filter_mode: 'whitelist',
+      ip_filter_rules: rules,
+    });
     const l4 = await l4Route({ ip_filter_enabled: true, ip_filter_mode: 'whitelist', ip_filter_rules: rules });
-    for (const [source, allowed] of [[US, true], ['127.0.0.70', true], [DE, true], [CN, false], ['127.0.0.20', false]] as const) {
+    for (const [source, allowed] of [
+      [US, true],
+      ['127.0.0.70', true],
+      [DE, true],
+      [CN, false],
+      ['127.0.0.20', false],
+    ] as const) {
       expect((await getFrom(source, 'white.gatehouse.test')).status, source).toBe(allowed ? 200 : 403);
       expect(await l4From(source, l4.port), source).toBe(allowed ? 'open' : 'closed');
     }
   });
 
   it('blacklist by country; an empty blacklist blocks nobody and an empty whitelist allows nobody', async () => {
-    await httpRoute('black.gatehouse.test', { ip_filter_enabled: true, ip_filter_mode: 'blacklist', ip_filter_rules: [{ type: 'country', value: 'CN' }] });
+    await httpRoute('black.gatehouse.test', {
+      ip_filter_enabled: true,
+      ip_filter_mode: 'blacklist',
+      ip_filter_rules: [{ type: 'country', value: 'CN' }],
+    });
     expect((await getFrom(CN, 'black.gatehouse.test')).status).toBe(403);
     expect((await getFrom(US, 'black.gatehouse.test')).status).toBe(200);
-    await httpRoute('empty-black.gatehouse.test', { ip_filter_enabled: true, ip_filter_mode: 'blacklist', ip_filter_rules: [] });
+    await httpRoute('empty-black.gatehouse.test', {
+      ip_filter_enabled: true,
+      ip_filter_mode: 'blacklist',
+      ip_filter_rules: [],
+    });
     expect((await getFrom(CN, 'empty-black.gatehouse.test')).status).toBe(200);
-    await httpRoute('empty-white.gatehouse.test', { ip_filter_enabled: true, ip_filter_mode: 'whitelist', ip_filter_rules: [] });
+    await httpRoute('empty-white.gatehouse.test', {
+      ip_filter_enabled: true,
+      ip_filter_mode: 'whitelist',
+      ip_filter_rules: [],
+    });
     expect((await getFrom(US, 'empty-white.gatehouse.test')).status).toBe(403);
   });
 
   it('reduces IPv4-mapped IPv6 clients to IPv4', async () => {
-    await httpRoute('mapped.gatehouse.test', { ip_filter_enabled: true, ip_filter_mode: 'whitelist', ip_filter_rules: [{ type: 'ip', value: US }] });
+    await httpRoute('mapped.gatehouse.test', {
+      ip_filter_enabled: true,
+      ip_filter_mode: 'whitelist',
+      ip_filter_rules: [{ type: 'ip', value: US }],
+    });
     const via6 = await new Promise<number>((resolve, reject) => {
-      const tcp = net.connect({ host: '::ffff:127.0.0.1', port: stack.httpsPort, localAddress: `::ffff:${US}`, family: 6 });
-      const socket = tls.connect(
-        { socket: tcp, servername: 'mapped.gatehouse.test', ca: stack.caRoot() },
-        () => socket.write('GET / HTTP/1.1\r\nHost: mapped.gatehouse.test\r\nConnection: close\r\n\r\n'),
+      const tcp = net.connect({
+        host: '::ffff:127.0.0.1',
+        port: stack.httpsPort,
+        localAddress: `::ffff:${US}`,
+        family: 6,
+      });
+      const socket = tls.connect({ socket: tcp, servername: 'mapped.gatehouse.test', ca: stack.caRoot() }, () =>
+        socket.write('GET / HTTP/1.1\r\nHost: mapped.gatehouse.test\r\nConnection: close\r\n\r\n'),
       );
       let raw = '';
       socket.on('data', (d) => (raw += d.toString()));
@@ -188,14 +239,21 @@ describe('IP filter', () => {
       socket.on('end', () => resolve(Number(raw.split(' ')[1])));
     });
     expect(via6).toBe(200);
-    const explain = await stack.request('GET', `/api/v1/routes/${(await stack.request('GET', '/api/v1/routes?q=mapped')).body.data[0].id}/explain?ip=::ffff:${US}`);
+    const explain = await stack.request(
+      'GET',
+      `/api/v1/routes/${(await stack.request('GET', '/api/v1/routes?q=mapped')).body.data[0].id}/explain?ip=::ffff:${US}`,
+    );
     expect(explain.body).toMatchObject({ ip: US, decision: { allowed: true } });
   });
 });
 
 describe('rate limit', () => {
   it('answers 429 with Retry-After over HTTP, per client IP', async () => {
-    await httpRoute('rate.gatehouse.test', { rate_limit_enabled: true, rate_limit_requests: 3, rate_limit_window: '1m' });
+    await httpRoute('rate.gatehouse.test', {
+      rate_limit_enabled: true,
+      rate_limit_requests: 3,
+      rate_limit_window: '1m',
+    });
     const statuses: number[] = [];
     let retryAfter: string | undefined;
     for (let i = 0; i < 5; i++) {
@@ -224,26 +282,41 @@ describe('explain', () => {
     const octet = fc.integer({ min: 2, max: 30 });
     const rule = fc.oneof(
       octet.map((o) => ({ type: 'ip', value: `127.0.0.${o}` })),
-      fc.tuple(octet, fc.integer({ min: 27, max: 32 })).map(([o, bits]) => ({ type: 'cidr', value: `127.0.0.${o}/${bits}` })),
+      fc
+        .tuple(octet, fc.integer({ min: 27, max: 32 }))
+        .map(([o, bits]) => ({ type: 'cidr', value: `127.0.0.${o}/${bits}` })),
       fc.constantFrom('DE', 'US', 'CN', 'FR').map((c) => ({ type: 'country', value: c })),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('whitelist', 'blacklist'), fc.array(rule, { maxLength: 4 }), fc.array(octet, { minLength: 1, maxLength: 3 }), async (mode, rules, sources) => {
-        const res = await stack.request('PUT', `/api/v1/routes/${l4.id}`, { ip_filter_enabled: true, ip_filter_mode: mode, ip_filter_rules: rules });
-        expect(res.status, JSON.stringify(res.body)).toBe(200);
-        for (const o of sources) {
-          const ip = `127.0.0.${o}`;
-          const explained = await stack.request('GET', `/api/v1/routes/${l4.id}/explain?ip=${ip}`);
-          expect(explained.status).toBe(200);
-          const actual = await l4From(ip, l4.port);
-          expect(actual === 'open', `${mode} ${JSON.stringify(rules)} from ${ip}: explain said ${JSON.stringify(explained.body.decision)}`).toBe(
-            explained.body.decision.allowed,
-          );
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('whitelist', 'blacklist'),
+        fc.array(rule, { maxLength: 4 }),
+        fc.array(octet, { minLength: 1, maxLength: 3 }),
+        async (mode, rules, sources) => {
+          const res = await stack.request('PUT', `/api/v1/routes/${l4.id}`, {
+            ip_filter_enabled: true,
+            ip_filter_mode: mode,
+            ip_filter_rules: rules,
+          });
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
+          for (const o of sources) {
+            const ip = `127.0.0.${o}`;
+            const explained = await stack.request('GET', `/api/v1/routes/${l4.id}/explain?ip=${ip}`);
+            expect(explained.status).toBe(200);
+            const actual = await l4From(ip, l4.port);
+            expect(
+              actual === 'open',
+              `${mode} ${JSON.stringify(rules)} from ${ip}: explain said ${JSON.stringify(explained.body.decision)}`,
+            ).toBe(explained.body.decision.allowed);
+          }
+        },
+      ),
       { numRuns: 25, seed: 20261121 },
     );
-    const denied = await stack.request('PUT', `/api/v1/routes/${l4.id}`, { ip_filter_mode: 'blacklist', ip_filter_rules: [{ type: 'cidr', value: '127.0.0.0/28' }] });
+    const denied = await stack.request('PUT', `/api/v1/routes/${l4.id}`, {
+      ip_filter_mode: 'blacklist',
+      ip_filter_rules: [{ type: 'cidr', value: '127.0.0.0/28' }],
+    });
     expect(denied.status).toBe(200);
     const why = await stack.request('GET', `/api/v1/routes/${l4.id}/explain?ip=127.0.0.5`);
     expect(why.body.decision).toMatchObject({ allowed: false, check: 'ip_filter' });

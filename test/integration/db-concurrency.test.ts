@@ -13,7 +13,9 @@ afterAll(() => env.cleanup());
 describe('concurrent writes', () => {
   it('queue instead of failing with SQLITE_BUSY', async () => {
     const ctx = systemContext(env);
-    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => createToken({ ctx, input: { name: `t${i}`, scope: 'read' } })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => createToken({ ctx, input: { name: `t${i}`, scope: 'read' } })),
+    );
     const failed = results.filter((r) => r.status === 'rejected');
     expect(failed.map((f) => String((f as PromiseRejectedResult).reason))).toEqual([]);
     expect(await env.db.$count(apiTokens)).toBe(50);

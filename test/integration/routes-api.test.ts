@@ -20,13 +20,19 @@ async function post(body: unknown, token = writer) {
   const res = await env.call('POST', '/api/v1/routes', { token, body });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
-const fieldsOf = (body: Record<string, any>) => (body.error?.fields ?? []).map((f: { field: string }) => f.field).sort();
+const fieldsOf = (body: Record<string, any>) =>
+  (body.error?.fields ?? []).map((f: { field: string }) => f.field).sort();
 let nextPort = 12000;
 const port = () => nextPort++;
 
 describe('POST /api/v1/routes', () => {
   it('creates an HTTP route with GateControl field names, normalising the domain', async () => {
-    const { status, body } = await post({ domain: 'Bücher.Example.COM.', target_kind: 'direct', target_host: '10.0.0.5', target_port: 8080 });
+    const { status, body } = await post({
+      domain: 'Bücher.Example.COM.',
+      target_kind: 'direct',
+      target_host: '10.0.0.5',
+      target_port: 8080,
+    });
     expect(status).toBe(201);
     expect(body).toMatchObject({
       type: 'http',
@@ -45,7 +51,14 @@ describe('POST /api/v1/routes', () => {
   });
 
   it('creates an L4 port-range route and reports the range as GateControl does', async () => {
-    const { status, body } = await post({ type: 'l4', l4_protocol: 'udp', l4_listen_port: '27015-27017', target_kind: 'direct', target_host: '192.168.2.50', target_port: 27015 });
+    const { status, body } = await post({
+      type: 'l4',
+      l4_protocol: 'udp',
+      l4_listen_port: '27015-27017',
+      target_kind: 'direct',
+      target_host: '192.168.2.50',
+      target_port: 27015,
+    });
     expect(status).toBe(201);
     expect(body).toMatchObject({ l4_listen_port: '27015-27017', l4_protocol: 'udp', l4_tls_mode: 'none' });
   });
@@ -54,25 +67,126 @@ describe('POST /api/v1/routes', () => {
     ['a missing domain on an HTTP route', { target_host: '10.0.0.1', target_port: 80 }, ['domain']],
     ['a wildcard in the middle', { domain: 'a.*.example.com', target_host: '10.0.0.1', target_port: 80 }, ['domain']],
     ['a port out of range', { domain: 'p.example.com', target_host: '10.0.0.1', target_port: 70000 }, ['target_port']],
-    ['a metadata target', { domain: 'm.example.com', target_host: '169.254.169.254', target_port: 80 }, ['target_host']],
+    [
+      'a metadata target',
+      { domain: 'm.example.com', target_host: '169.254.169.254', target_port: 80 },
+      ['target_host'],
+    ],
     ['a link-local v6 target', { domain: 'm6.example.com', target_host: 'fe80::1', target_port: 80 }, ['target_host']],
-    ['the control plane as target', { domain: 'cp.example.com', target_host: '127.0.0.1', target_port: 3000 }, ['target_port']],
-    ['the Caddy admin port as target', { domain: 'ca.example.com', target_host: 'localhost', target_port: 2019 }, ['target_port']],
-    ['a range over the limit', { type: 'l4', l4_listen_port: '20000-20100', target_host: '10.0.0.1', target_port: 20000 }, ['l4_listen_port']],
-    ['a blocked listen port', { type: 'l4', l4_listen_port: 22, target_host: '10.0.0.1', target_port: 22 }, ['l4_listen_port']],
-    ['a range touching a blocked port', { type: 'l4', l4_listen_port: '2990-3010', target_host: '10.0.0.1', target_port: 2990 }, ['l4_listen_port']],
-    ['TLS terminate on UDP', { type: 'l4', l4_protocol: 'udp', l4_tls_mode: 'terminate', domain: 'u.example.com', l4_listen_port: 15000, target_host: '10.0.0.1', target_port: 1 }, ['l4_tls_mode']],
-    ['TLS passthrough without a domain', { type: 'l4', l4_tls_mode: 'passthrough', l4_listen_port: 15001, target_host: '10.0.0.1', target_port: 443 }, ['domain']],
-    ['a target range past 65535', { type: 'l4', l4_listen_port: '15010-15019', target_host: '10.0.0.1', target_port: 65530 }, ['target_port']],
-    ['a gateway target without its fields', { target_kind: 'gateway', domain: 'g.example.com' }, ['gateway_id', 'target_lan_host', 'target_lan_port']],
-    ['WoL without a gateway target', { domain: 'w.example.com', target_host: '10.0.0.1', target_port: 80, wol_enabled: true }, ['wol_enabled', 'wol_mac']],
-    ['a bad MAC', { target_kind: 'gateway', gateway_id: 1, target_lan_host: '192.168.1.5', target_lan_port: 80, domain: 'w2.example.com', wol_mac: 'zz' }, ['wol_mac']],
-    ['a rate-limit window GateControl would silently change', { domain: 'r.example.com', target_host: '10.0.0.1', target_port: 80, rate_limit_window: '2m' }, ['rate_limit_window']],
-    ['too many requests per window', { domain: 'r2.example.com', target_host: '10.0.0.1', target_port: 80, rate_limit_requests: 100001 }, ['rate_limit_requests']],
-    ['bad IP filter rules', { domain: 'f.example.com', target_host: '10.0.0.1', target_port: 80, ip_filter_rules: [{ type: 'cidr', value: '10.0.0.0/33' }, { type: 'ip', value: '1.2.3' }, { type: 'country', value: 'DEU' }] }, ['ip_filter_rules.0.value', 'ip_filter_rules.1.value', 'ip_filter_rules.2.value']],
-    ['an ACL peer that does not exist', { domain: 'a.example.com', target_host: '10.0.0.1', target_port: 80, acl_peers: [999] }, ['acl_peers.0']],
-    ['a header with a line break', { domain: 'h.example.com', target_host: '10.0.0.1', target_port: 80, custom_headers: [{ name: 'X-A', value: 'a\r\nb' }] }, ['custom_headers.0.value']],
-    ['an unknown field', { domain: 'u2.example.com', target_host: '10.0.0.1', target_port: 80, surprise: 1 }, ['(body)']],
+    [
+      'the control plane as target',
+      { domain: 'cp.example.com', target_host: '127.0.0.1', target_port: 3000 },
+      ['target_port'],
+    ],
+    [
+      'the Caddy admin port as target',
+      { domain: 'ca.example.com', target_host: 'localhost', target_port: 2019 },
+      ['target_port'],
+    ],
+    [
+      'a range over the limit',
+      { type: 'l4', l4_listen_port: '20000-20100', target_host: '10.0.0.1', target_port: 20000 },
+      ['l4_listen_port'],
+    ],
+    [
+      'a blocked listen port',
+      { type: 'l4', l4_listen_port: 22, target_host: '10.0.0.1', target_port: 22 },
+      ['l4_listen_port'],
+    ],
+    [
+      'a range touching a blocked port',
+      { type: 'l4', l4_listen_port: '2990-3010', target_host: '10.0.0.1', target_port: 2990 },
+      ['l4_listen_port'],
+    ],
+    [
+      'TLS terminate on UDP',
+      {
+        type: 'l4',
+        l4_protocol: 'udp',
+        l4_tls_mode: 'terminate',
+        domain: 'u.example.com',
+        l4_listen_port: 15000,
+        target_host: '10.0.0.1',
+        target_port: 1,
+      },
+      ['l4_tls_mode'],
+    ],
+    [
+      'TLS passthrough without a domain',
+      { type: 'l4', l4_tls_mode: 'passthrough', l4_listen_port: 15001, target_host: '10.0.0.1', target_port: 443 },
+      ['domain'],
+    ],
+    [
+      'a target range past 65535',
+      { type: 'l4', l4_listen_port: '15010-15019', target_host: '10.0.0.1', target_port: 65530 },
+      ['target_port'],
+    ],
+    [
+      'a gateway target without its fields',
+      { target_kind: 'gateway', domain: 'g.example.com' },
+      ['gateway_id', 'target_lan_host', 'target_lan_port'],
+    ],
+    [
+      'WoL without a gateway target',
+      { domain: 'w.example.com', target_host: '10.0.0.1', target_port: 80, wol_enabled: true },
+      ['wol_enabled', 'wol_mac'],
+    ],
+    [
+      'a bad MAC',
+      {
+        target_kind: 'gateway',
+        gateway_id: 1,
+        target_lan_host: '192.168.1.5',
+        target_lan_port: 80,
+        domain: 'w2.example.com',
+        wol_mac: 'zz',
+      },
+      ['wol_mac'],
+    ],
+    [
+      'a rate-limit window GateControl would silently change',
+      { domain: 'r.example.com', target_host: '10.0.0.1', target_port: 80, rate_limit_window: '2m' },
+      ['rate_limit_window'],
+    ],
+    [
+      'too many requests per window',
+      { domain: 'r2.example.com', target_host: '10.0.0.1', target_port: 80, rate_limit_requests: 100001 },
+      ['rate_limit_requests'],
+    ],
+    [
+      'bad IP filter rules',
+      {
+        domain: 'f.example.com',
+        target_host: '10.0.0.1',
+        target_port: 80,
+        ip_filter_rules: [
+          { type: 'cidr', value: '10.0.0.0/33' },
+          { type: 'ip', value: '1.2.3' },
+          { type: 'country', value: 'DEU' },
+        ],
+      },
+      ['ip_filter_rules.0.value', 'ip_filter_rules.1.value', 'ip_filter_rules.2.value'],
+    ],
+    [
+      'an ACL peer that does not exist',
+      { domain: 'a.example.com', target_host: '10.0.0.1', target_port: 80, acl_peers: [999] },
+      ['acl_peers.0'],
+    ],
+    [
+      'a header with a line break',
+      {
+        domain: 'h.example.com',
+        target_host: '10.0.0.1',
+        target_port: 80,
+        custom_headers: [{ name: 'X-A', value: 'a\r\nb' }],
+      },
+      ['custom_headers.0.value'],
+    ],
+    [
+      'an unknown field',
+      { domain: 'u2.example.com', target_host: '10.0.0.1', target_port: 80, surprise: 1 },
+      ['(body)'],
+    ],
   ])('refuses %s with 422 naming the field, and writes nothing', async (_label, input, fields) => {
     const before = (await env.db.select().from(routes)).length;
     const { status, body } = await post(input);
@@ -83,9 +197,23 @@ describe('POST /api/v1/routes', () => {
   });
 
   it('lets a TLS passthrough route share the HTTPS port (and only passthrough)', async () => {
-    const ok = await post({ type: 'l4', l4_tls_mode: 'passthrough', l4_listen_port: 443, domain: 'nas.example.com', target_host: '10.0.0.9', target_port: 443 });
+    const ok = await post({
+      type: 'l4',
+      l4_tls_mode: 'passthrough',
+      l4_listen_port: 443,
+      domain: 'nas.example.com',
+      target_host: '10.0.0.9',
+      target_port: 443,
+    });
     expect(ok.status).toBe(201);
-    const terminate = await post({ type: 'l4', l4_tls_mode: 'terminate', l4_listen_port: 443, domain: 'x.example.com', target_host: '10.0.0.9', target_port: 22 });
+    const terminate = await post({
+      type: 'l4',
+      l4_tls_mode: 'terminate',
+      l4_listen_port: 443,
+      domain: 'x.example.com',
+      target_host: '10.0.0.9',
+      target_port: 22,
+    });
     expect(terminate.status).toBe(422);
     expect(terminate.body.error.fields[0].message).toContain('only TLS passthrough routes may share the HTTPS port');
   });
@@ -98,16 +226,27 @@ describe('conflicts', () => {
     expect(first.status).toBe(201);
     const clash = await post({ type: 'l4', l4_listen_port: p, target_host: '10.0.0.3', target_port: 22 });
     expect(clash.status).toBe(409);
-    expect(clash.body.error).toMatchObject({ code: 'conflict', conflicting_route_id: first.body.id, field: 'l4_listen_port', suggested_port: String(p + 1) });
+    expect(clash.body.error).toMatchObject({
+      code: 'conflict',
+      conflicting_route_id: first.body.id,
+      field: 'l4_listen_port',
+      suggested_port: String(p + 1),
+    });
     expect(clash.body.error.message).toContain(`route ${first.body.id}`);
     // The same port on the other protocol is fine.
-    expect((await post({ type: 'l4', l4_protocol: 'udp', l4_listen_port: p, target_host: '10.0.0.3', target_port: 22 })).status).toBe(201);
+    expect(
+      (await post({ type: 'l4', l4_protocol: 'udp', l4_listen_port: p, target_host: '10.0.0.3', target_port: 22 }))
+        .status,
+    ).toBe(201);
   });
 
   it('names both ids on update and keeps the route unchanged', async () => {
     const a = await post({ type: 'l4', l4_listen_port: port(), target_host: '10.0.0.2', target_port: 1 });
     const b = await post({ type: 'l4', l4_listen_port: port(), target_host: '10.0.0.2', target_port: 2 });
-    const res = await env.call('PUT', `/api/v1/routes/${b.body.id}`, { token: writer, body: { l4_listen_port: a.body.l4_listen_port } });
+    const res = await env.call('PUT', `/api/v1/routes/${b.body.id}`, {
+      token: writer,
+      body: { l4_listen_port: a.body.l4_listen_port },
+    });
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ error: { route_id: b.body.id, conflicting_route_id: a.body.id } });
     const still = await env.call('GET', `/api/v1/routes/${b.body.id}`, { token: reader });
@@ -116,7 +255,12 @@ describe('conflicts', () => {
 
   it('detects overlapping ranges and suggests a free range of the same size', async () => {
     const a = await post({ type: 'l4', l4_listen_port: '13000-13009', target_host: '10.0.0.2', target_port: 13000 });
-    const clash = await post({ type: 'l4', l4_listen_port: '13005-13014', target_host: '10.0.0.2', target_port: 13005 });
+    const clash = await post({
+      type: 'l4',
+      l4_listen_port: '13005-13014',
+      target_host: '10.0.0.2',
+      target_port: 13005,
+    });
     expect(clash.status).toBe(409);
     expect(clash.body.error.conflicting_route_id).toBe(a.body.id);
     expect(clash.body.error.suggested_port).toMatch(/^\d+-\d+$/);
@@ -127,7 +271,15 @@ describe('conflicts', () => {
 
   it('lets TLS routes share a port with distinct SNI names, but not the same name, and not beside a plain route', async () => {
     const p = port();
-    const tls = (domain: string) => post({ type: 'l4', l4_tls_mode: 'passthrough', l4_listen_port: p, domain, target_host: '10.0.0.4', target_port: 3389 });
+    const tls = (domain: string) =>
+      post({
+        type: 'l4',
+        l4_tls_mode: 'passthrough',
+        l4_listen_port: p,
+        domain,
+        target_host: '10.0.0.4',
+        target_port: 3389,
+      });
     expect((await tls('rdp1.example.com')).status).toBe(201);
     expect((await tls('rdp2.example.com')).status).toBe(201);
     const same = await tls('rdp1.example.com');
@@ -146,7 +298,9 @@ describe('conflicts', () => {
 
   it('ignores disabled routes: a disabled route does not hold its port', async () => {
     const p = port();
-    expect((await post({ type: 'l4', l4_listen_port: p, enabled: false, target_host: '10.0.0.2', target_port: 1 })).status).toBe(201);
+    expect(
+      (await post({ type: 'l4', l4_listen_port: p, enabled: false, target_host: '10.0.0.2', target_port: 1 })).status,
+    ).toBe(201);
     expect((await post({ type: 'l4', l4_listen_port: p, target_host: '10.0.0.2', target_port: 2 })).status).toBe(201);
   });
 });
@@ -160,9 +314,16 @@ describe('updates, deletes, listing and security', () => {
     });
     expect(res.status).toBe(200);
     const updated = (await res.json()) as Record<string, unknown>;
-    expect(updated).toMatchObject({ domain: 'edit.example.com', target_port: 80, rate_limit_enabled: true, rate_limit_requests: 20 });
+    expect(updated).toMatchObject({
+      domain: 'edit.example.com',
+      target_port: 80,
+      rate_limit_enabled: true,
+      rate_limit_requests: 20,
+    });
     expect(updated.config_version as number).toBeGreaterThan(created.body.config_version);
-    const audit = (await env.db.select().from(auditLog)).filter((a) => a.action === 'route.update' && a.resourceId === String(created.body.id));
+    const audit = (await env.db.select().from(auditLog)).filter(
+      (a) => a.action === 'route.update' && a.resourceId === String(created.body.id),
+    );
     expect(audit).toHaveLength(1);
     expect(audit[0]!.before).toMatchObject({ rate_limit_enabled: false });
     expect(audit[0]!.after).toMatchObject({ rate_limit_enabled: true });
@@ -176,17 +337,34 @@ describe('updates, deletes, listing and security', () => {
     const now = new Date();
     const [peer] = await env.db
       .insert(peers)
-      .values({ name: 'laptop', publicKey: 'k'.repeat(43) + '=', address: '10.8.0.3', dns: [], allowedIps: [], tags: ['admins'], createdAt: now, updatedAt: now })
+      .values({
+        name: 'laptop',
+        publicKey: 'k'.repeat(43) + '=',
+        address: '10.8.0.3',
+        dns: [],
+        allowedIps: [],
+        tags: ['admins'],
+        createdAt: now,
+        updatedAt: now,
+      })
       .returning();
     const created = await post({ domain: 'acl.example.com', target_host: '10.0.0.1', target_port: 80 });
-    const res = await env.call('PUT', `/api/v1/routes/${created.body.id}`, { token: writer, body: { acl_enabled: true, acl_peers: [peer!.id, 'tag:admins'] } });
+    const res = await env.call('PUT', `/api/v1/routes/${created.body.id}`, {
+      token: writer,
+      body: { acl_enabled: true, acl_peers: [peer!.id, 'tag:admins'] },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ acl_enabled: true, acl_peers: [peer!.id, 'tag:admins'] });
   });
 
   it('lists with filters and pagination', async () => {
-    const all = (await (await env.call('GET', '/api/v1/routes?per_page=500', { token: reader })).json()) as { total: number; data: { type: string }[] };
-    const l4 = (await (await env.call('GET', '/api/v1/routes?type=l4&per_page=2&page=1', { token: reader })).json()) as {
+    const all = (await (await env.call('GET', '/api/v1/routes?per_page=500', { token: reader })).json()) as {
+      total: number;
+      data: { type: string }[];
+    };
+    const l4 = (await (
+      await env.call('GET', '/api/v1/routes?type=l4&per_page=2&page=1', { token: reader })
+    ).json()) as {
       total: number;
       data: { type: string }[];
       per_page: number;
@@ -194,9 +372,13 @@ describe('updates, deletes, listing and security', () => {
     expect(l4.data).toHaveLength(2);
     expect(l4.data.every((r) => r.type === 'l4')).toBe(true);
     expect(l4.total).toBe(all.data.filter((r) => r.type === 'l4').length);
-    const q = (await (await env.call('GET', '/api/v1/routes?q=dup.example', { token: reader })).json()) as { data: { domain: string }[] };
+    const q = (await (await env.call('GET', '/api/v1/routes?q=dup.example', { token: reader })).json()) as {
+      data: { domain: string }[];
+    };
     expect(q.data.map((r) => r.domain)).toEqual(['dup.example.com']);
-    const percent = (await (await env.call('GET', '/api/v1/routes?q=%25', { token: reader })).json()) as { data: unknown[] };
+    const percent = (await (await env.call('GET', '/api/v1/routes?q=%25', { token: reader })).json()) as {
+      data: unknown[];
+    };
     expect(percent.data).toHaveLength(0);
   });
 
@@ -208,6 +390,8 @@ describe('updates, deletes, listing and security', () => {
     expect((await env.db.select().from(routes)).length).toBe(before);
     const first = (await env.db.select().from(routes))[0]!;
     expect((await env.call('DELETE', `/api/v1/routes/${first.id}`, { token: reader })).status).toBe(403);
-    expect((await env.call('PUT', `/api/v1/routes/${first.id}`, { token: reader, body: { enabled: false } })).status).toBe(403);
+    expect(
+      (await env.call('PUT', `/api/v1/routes/${first.id}`, { token: reader, body: { enabled: false } })).status,
+    ).toBe(403);
   });
 });

@@ -8,8 +8,8 @@ import { freePort, waitFor } from '../helpers/caddy.ts';
 import {
   echoServer,
   httpsGet,
-  selfSignedCert,
   type Stack,
+  selfSignedCert,
   startStack,
   tcpRoundTrip,
   tcpServer,
@@ -35,7 +35,9 @@ async function upstreamHttp(name: string) {
       buf += d.toString();
       if (!buf.includes('\r\n\r\n')) return;
       const body = JSON.stringify({ name, request: buf.split('\r\n\r\n')[0] });
-      socket.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
   });
   closers.push(server.close);
@@ -63,7 +65,9 @@ describe('routes through the real Caddy', () => {
     const body = JSON.parse(res.body) as { name: string; request: string };
     expect(body.name).toBe('app');
     expect(body.request).toMatch(/x-probe: \{env\.HOME\}/i);
-    const unknown = await httpsGet(stack, 'app.gatehouse.test', '/', {}).then(() => httpsGet(stack, 'app.gatehouse.test'));
+    const unknown = await httpsGet(stack, 'app.gatehouse.test', '/', {}).then(() =>
+      httpsGet(stack, 'app.gatehouse.test'),
+    );
     expect(unknown.status).toBe(200);
   });
 
@@ -77,7 +81,13 @@ describe('routes through the real Caddy', () => {
     closers.push(echo.close, uecho.close);
     const [tcpPort, udpPort] = [await freePort(), await freePort()];
     await create({ type: 'l4', l4_listen_port: tcpPort, target_host: '127.0.0.1', target_port: echo.port });
-    await create({ type: 'l4', l4_protocol: 'udp', l4_listen_port: udpPort, target_host: '127.0.0.1', target_port: uecho.port });
+    await create({
+      type: 'l4',
+      l4_protocol: 'udp',
+      l4_listen_port: udpPort,
+      target_host: '127.0.0.1',
+      target_port: uecho.port,
+    });
     expect(await tcpRoundTrip(tcpPort, 'hello')).toBe('tcp:hello');
     expect(await udpRoundTrip(udpPort, 'ping')).toBe('udp:ping');
   });
@@ -91,7 +101,12 @@ describe('routes through the real Caddy', () => {
     const targetStart = await consecutiveFreePorts(3, listenStart + 50);
     const realTargets = await Promise.all([0, 1, 2].map((i) => listenOn(targetStart + i, `r${i}:`)));
     closers.push(...realTargets);
-    await create({ type: 'l4', l4_listen_port: `${listenStart}-${listenStart + 2}`, target_host: '127.0.0.1', target_port: targetStart });
+    await create({
+      type: 'l4',
+      l4_listen_port: `${listenStart}-${listenStart + 2}`,
+      target_host: '127.0.0.1',
+      target_port: targetStart,
+    });
     for (const i of [0, 1, 2]) expect(await tcpRoundTrip(listenStart + i, 'x')).toBe(`r${i}:x`);
   });
 
@@ -102,7 +117,14 @@ describe('routes through the real Caddy', () => {
       const server = tls.createServer({ ...cert }, (socket) => socket.end(`I am ${name}`));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       closers.push(() => new Promise((r) => server.close(() => r())));
-      await create({ type: 'l4', l4_tls_mode: 'passthrough', l4_listen_port: shared, domain: name, target_host: '127.0.0.1', target_port: (server.address() as net.AddressInfo).port });
+      await create({
+        type: 'l4',
+        l4_tls_mode: 'passthrough',
+        l4_listen_port: shared,
+        domain: name,
+        target_host: '127.0.0.1',
+        target_port: (server.address() as net.AddressInfo).port,
+      });
     }
     for (const name of ['a.passthrough.test', 'b.passthrough.test']) {
       expect(await tlsRead(shared, name, { rejectUnauthorized: false })).toBe(`I am ${name}`);
@@ -111,7 +133,14 @@ describe('routes through the real Caddy', () => {
     const plain = await echoServer('plain:');
     closers.push(plain.close);
     const terminatePort = await freePort();
-    await create({ type: 'l4', l4_tls_mode: 'terminate', l4_listen_port: terminatePort, domain: 'term.gatehouse.test', target_host: '127.0.0.1', target_port: plain.port });
+    await create({
+      type: 'l4',
+      l4_tls_mode: 'terminate',
+      l4_listen_port: terminatePort,
+      domain: 'term.gatehouse.test',
+      target_host: '127.0.0.1',
+      target_port: plain.port,
+    });
     expect(await tlsRoundTrip(terminatePort, 'term.gatehouse.test', 'hi', { ca: stack.caRoot() })).toBe('plain:hi');
   });
 
@@ -125,7 +154,13 @@ describe('routes through the real Caddy', () => {
     });
     closers.push(target.close);
     const port = await freePort();
-    await create({ type: 'l4', l4_listen_port: port, proxy_protocol: 'v2', target_host: '127.0.0.1', target_port: target.port });
+    await create({
+      type: 'l4',
+      l4_listen_port: port,
+      proxy_protocol: 'v2',
+      target_host: '127.0.0.1',
+      target_port: target.port,
+    });
     const client = net.connect(port, '127.0.0.1');
     await new Promise((r) => client.once('connect', r));
     const localPort = client.localPort;
@@ -141,7 +176,12 @@ describe('routes through the real Caddy', () => {
     const longLived = await echoServer('L:');
     closers.push(echoA.close, echoB.close, longLived.close);
     const [edited, steady] = [await freePort(), await freePort()];
-    const route = await create({ type: 'l4', l4_listen_port: edited, target_host: '127.0.0.1', target_port: echoA.port });
+    const route = await create({
+      type: 'l4',
+      l4_listen_port: edited,
+      target_host: '127.0.0.1',
+      target_port: echoA.port,
+    });
     await create({ type: 'l4', l4_listen_port: steady, target_host: '127.0.0.1', target_port: longLived.port });
     const etag = await stack.configEtag();
 
@@ -149,7 +189,11 @@ describe('routes through the real Caddy', () => {
     await new Promise((r) => open.once('connect', r));
     let closed = false;
     open.on('close', () => (closed = true));
-    const say = (msg: string) => new Promise<string>((r) => { open.once('data', (d) => r(d.toString())); open.write(msg); });
+    const say = (msg: string) =>
+      new Promise<string>((r) => {
+        open.once('data', (d) => r(d.toString()));
+        open.write(msg);
+      });
     expect(await say('1')).toBe('L:1');
 
     expect(await tcpRoundTrip(edited, 'x')).toBe('A:x');
@@ -158,7 +202,12 @@ describe('routes through the real Caddy', () => {
     expect(res.body.data_plane).toBe('applied');
     expect(await tcpRoundTrip(edited, 'y')).toBe('B:y');
     // More churn: a new route on a new port, then delete it.
-    const extra = await create({ type: 'l4', l4_listen_port: await freePort(), target_host: '127.0.0.1', target_port: echoA.port });
+    const extra = await create({
+      type: 'l4',
+      l4_listen_port: await freePort(),
+      target_host: '127.0.0.1',
+      target_port: echoA.port,
+    });
     expect((await stack.request('DELETE', `/api/v1/routes/${extra.id}`)).status).toBe(200);
 
     expect(await say('2')).toBe('L:2');
@@ -173,7 +222,12 @@ describe('routes through the real Caddy', () => {
     const before = await stack.request('GET', '/api/v1/routes?per_page=500');
     const stateBefore = await stack.server.caddy!.admin.request<{ version: number }>('GET', '/gatehouse/v1/state');
     // The port is free in our database but taken on the machine: only the data plane can notice.
-    const res = await stack.request('POST', '/api/v1/routes', { type: 'l4', l4_listen_port: squatter.port, target_host: '127.0.0.1', target_port: 9 });
+    const res = await stack.request('POST', '/api/v1/routes', {
+      type: 'l4',
+      l4_listen_port: squatter.port,
+      target_host: '127.0.0.1',
+      target_port: 9,
+    });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('upstream_rejected');
     expect(JSON.stringify(res.body.error.data_plane_errors)).toContain(String(squatter.port));
@@ -189,22 +243,36 @@ describe('routes through the real Caddy', () => {
     const ports = [await freePort(), await freePort(), await freePort()];
     await stack.server.caddy!.stop();
     for (const port of ports) {
-      const res = await stack.request('POST', '/api/v1/routes', { type: 'l4', l4_listen_port: port, target_host: '127.0.0.1', target_port: echo.port });
+      const res = await stack.request('POST', '/api/v1/routes', {
+        type: 'l4',
+        l4_listen_port: port,
+        target_host: '127.0.0.1',
+        target_port: echo.port,
+      });
       expect(res.status).toBe(201);
       expect(res.body.data_plane).toBe('pending');
     }
     const health = (await (await fetch(`${stack.server.url}/healthz`)).json()) as { config: { pending: boolean } };
-    await waitFor('healthz to report pending', async () => {
-      const h = (await (await fetch(`${stack.server.url}/healthz`)).json()) as { config: { pending: boolean } };
-      return h.config.pending ? true : undefined;
-    }, 3000).catch(() => expect(health.config.pending).toBe(true));
+    await waitFor(
+      'healthz to report pending',
+      async () => {
+        const h = (await (await fetch(`${stack.server.url}/healthz`)).json()) as { config: { pending: boolean } };
+        return h.config.pending ? true : undefined;
+      },
+      3000,
+    ).catch(() => expect(health.config.pending).toBe(true));
 
     await stack.server.caddy!.start();
     const back = Date.now();
-    await waitFor('all three routes live', async () => {
-      for (const port of ports) if ((await tcpRoundTrip(port, 'p', 500).catch(() => '')) !== 'late:p') return undefined;
-      return true;
-    }, 5000);
+    await waitFor(
+      'all three routes live',
+      async () => {
+        for (const port of ports)
+          if ((await tcpRoundTrip(port, 'p', 500).catch(() => '')) !== 'late:p') return undefined;
+        return true;
+      },
+      5000,
+    );
     expect(Date.now() - back).toBeLessThan(2000);
   });
 });

@@ -75,7 +75,10 @@ const peers: CompileInput['peers'] = [
   { id: 3, address: '10.8.0.4', enabled: true, tags: [] },
   { id: 4, address: '10.8.0.5', enabled: true, tags: ['admins', 'ops'] },
 ];
-const gateways: CompileInput['gateways'] = [{ id: 7, tunnelIp: '10.8.0.10' }, { id: 8, tunnelIp: undefined }];
+const gateways: CompileInput['gateways'] = [
+  { id: 7, tunnelIp: '10.8.0.10' },
+  { id: 8, tunnelIp: undefined },
+];
 const compile = (routes: Route[]) => compileSnapshot({ version: 42, routes, peers, gateways });
 
 describe('compileSnapshot', () => {
@@ -122,7 +125,14 @@ describe('compileSnapshot', () => {
           rateLimitRequests: 60,
           rateLimitWindow: '1m',
         }),
-        route({ domain: 'home.example.com', targetKind: 'gateway', gatewayId: 7, targetLanHost: '192.168.1.20', targetLanPort: 8123, gatewayPort: 40000 }),
+        route({
+          domain: 'home.example.com',
+          targetKind: 'gateway',
+          gatewayId: 7,
+          targetLanHost: '192.168.1.20',
+          targetLanPort: 8123,
+          gatewayPort: 40000,
+        }),
       ]),
     );
   });
@@ -131,11 +141,56 @@ describe('compileSnapshot', () => {
     golden(
       'l4-shapes',
       compile([
-        route({ type: 'l4', l4Protocol: 'tcp', l4ListenPortStart: 2222, l4ListenPortEnd: 2222, l4TlsMode: 'none', targetHost: '10.0.0.7', targetPort: 22 }),
-        route({ type: 'l4', l4Protocol: 'udp', l4ListenPortStart: 27015, l4ListenPortEnd: 27017, l4TlsMode: 'none', targetHost: '10.0.0.8', targetPort: 28015 }),
-        route({ type: 'l4', l4Protocol: 'tcp', l4ListenPortStart: 443, l4ListenPortEnd: 443, l4TlsMode: 'passthrough', domain: 'vault.example.com', targetHost: '10.0.0.9', targetPort: 8443 }),
-        route({ type: 'l4', l4Protocol: 'tcp', l4ListenPortStart: 993, l4ListenPortEnd: 993, l4TlsMode: 'terminate', domain: 'imap.example.com', proxyProtocol: 'v2', targetHost: '10.0.0.10', targetPort: 143 }),
-        route({ type: 'l4', l4Protocol: 'tcp', l4ListenPortStart: 3389, l4ListenPortEnd: 3390, l4TlsMode: 'none', targetKind: 'gateway', gatewayId: 7, targetLanHost: '192.168.2.100', targetLanPort: 3389 }),
+        route({
+          type: 'l4',
+          l4Protocol: 'tcp',
+          l4ListenPortStart: 2222,
+          l4ListenPortEnd: 2222,
+          l4TlsMode: 'none',
+          targetHost: '10.0.0.7',
+          targetPort: 22,
+        }),
+        route({
+          type: 'l4',
+          l4Protocol: 'udp',
+          l4ListenPortStart: 27015,
+          l4ListenPortEnd: 27017,
+          l4TlsMode: 'none',
+          targetHost: '10.0.0.8',
+          targetPort: 28015,
+        }),
+        route({
+          type: 'l4',
+          l4Protocol: 'tcp',
+          l4ListenPortStart: 443,
+          l4ListenPortEnd: 443,
+          l4TlsMode: 'passthrough',
+          domain: 'vault.example.com',
+          targetHost: '10.0.0.9',
+          targetPort: 8443,
+        }),
+        route({
+          type: 'l4',
+          l4Protocol: 'tcp',
+          l4ListenPortStart: 993,
+          l4ListenPortEnd: 993,
+          l4TlsMode: 'terminate',
+          domain: 'imap.example.com',
+          proxyProtocol: 'v2',
+          targetHost: '10.0.0.10',
+          targetPort: 143,
+        }),
+        route({
+          type: 'l4',
+          l4Protocol: 'tcp',
+          l4ListenPortStart: 3389,
+          l4ListenPortEnd: 3390,
+          l4TlsMode: 'none',
+          targetKind: 'gateway',
+          gatewayId: 7,
+          targetLanHost: '192.168.2.100',
+          targetLanPort: 3389,
+        }),
       ]),
     );
   });
@@ -144,15 +199,31 @@ describe('compileSnapshot', () => {
     const snapshot = compile([
       route({ domain: 'off.example.com', enabled: false, targetHost: '10.0.0.1', targetPort: 80 }),
       route({ domain: 'peer-off.example.com', targetKind: 'peer', peerId: 2, targetPort: 80 }),
-      route({ domain: 'gw-down.example.com', targetKind: 'gateway', gatewayId: 8, targetLanHost: '192.168.0.2', targetLanPort: 80, gatewayPort: 40001 }),
-      route({ domain: 'gw-missing.example.com', targetKind: 'gateway', gatewayId: 99, targetLanHost: '192.168.0.2', targetLanPort: 80, gatewayPort: 40002 }),
+      route({
+        domain: 'gw-down.example.com',
+        targetKind: 'gateway',
+        gatewayId: 8,
+        targetLanHost: '192.168.0.2',
+        targetLanPort: 80,
+        gatewayPort: 40001,
+      }),
+      route({
+        domain: 'gw-missing.example.com',
+        targetKind: 'gateway',
+        gatewayId: 99,
+        targetLanHost: '192.168.0.2',
+        targetLanPort: 80,
+        gatewayPort: 40002,
+      }),
       route({ domain: 'on.example.com', targetHost: '10.0.0.1', targetPort: 80 }),
     ]);
     expect(snapshot.routes.map((r) => r.http?.hosts[0])).toEqual(['on.example.com']);
   });
 
   it('an ACL whose peers are all disabled or deleted allows nobody (not everybody)', () => {
-    const snapshot = compile([route({ domain: 'x.example.com', targetHost: '10.0.0.1', targetPort: 80, aclEnabled: true, aclPeers: [2, 404] })]);
+    const snapshot = compile([
+      route({ domain: 'x.example.com', targetHost: '10.0.0.1', targetPort: 80, aclEnabled: true, aclPeers: [2, 404] }),
+    ]);
     expect(snapshot.routes[0]!.policy.acl).toEqual({ enabled: true, allow: [] });
   });
 
@@ -161,16 +232,28 @@ describe('compileSnapshot', () => {
     const a = compileSnapshot({ version: 1, routes, peers, gateways });
     const b = compileSnapshot({ version: 2, routes, peers, gateways });
     expect(contentHash(a)).toBe(contentHash(b));
-    expect(contentHash(a)).not.toBe(contentHash(compile([route({ domain: 'h.example.com', targetHost: '10.0.0.2', targetPort: 80 })])));
+    expect(contentHash(a)).not.toBe(
+      contentHash(compile([route({ domain: 'h.example.com', targetHost: '10.0.0.2', targetPort: 80 })])),
+    );
   });
 });
 
 describe('staticCaddyConfig', () => {
   it('puts the admin API on a 0600 unix socket, the dashboard behind the public domain, and routes in the module', () => {
-    const config = loadConfig({ GATEHOUSE_DATA_DIR: '/var/lib/gatehouse', GATEHOUSE_PUBLIC_DOMAIN: 'gate.example.com', GATEHOUSE_ACME_EMAIL: 'ops@example.com' });
+    const config = loadConfig({
+      GATEHOUSE_DATA_DIR: '/var/lib/gatehouse',
+      GATEHOUSE_PUBLIC_DOMAIN: 'gate.example.com',
+      GATEHOUSE_ACME_EMAIL: 'ops@example.com',
+    });
     golden(
       'static-config-public-domain',
-      staticCaddyConfig({ caddy: config.caddy, listen: config.listen, publicDomain: config.publicDomain, l4ListenHost: '', geoipDb: '/srv/geo.mmdb' }),
+      staticCaddyConfig({
+        caddy: config.caddy,
+        listen: config.listen,
+        publicDomain: config.publicDomain,
+        l4ListenHost: '',
+        geoipDb: '/srv/geo.mmdb',
+      }),
     );
   });
 });

@@ -5,11 +5,24 @@ import type { RouteDraft } from './resolve.ts';
 
 type Other = Pick<
   Route,
-  'id' | 'type' | 'enabled' | 'domain' | 'l4Protocol' | 'l4ListenPortStart' | 'l4ListenPortEnd' | 'l4TlsMode' | 'gatewayId' | 'gatewayPort' | 'targetKind'
+  | 'id'
+  | 'type'
+  | 'enabled'
+  | 'domain'
+  | 'l4Protocol'
+  | 'l4ListenPortStart'
+  | 'l4ListenPortEnd'
+  | 'l4TlsMode'
+  | 'gatewayId'
+  | 'gatewayPort'
+  | 'targetKind'
 >;
 
 const overlaps = (a: [number, number], b: [number, number]) => a[0] <= b[1] && b[0] <= a[1];
-const rangeOf = (r: { l4ListenPortStart?: number | null; l4ListenPortEnd?: number | null }): [number, number] => [r.l4ListenPortStart!, r.l4ListenPortEnd ?? r.l4ListenPortStart!];
+const rangeOf = (r: { l4ListenPortStart?: number | null; l4ListenPortEnd?: number | null }): [number, number] => [
+  r.l4ListenPortStart!,
+  r.l4ListenPortEnd ?? r.l4ListenPortStart!,
+];
 
 /**
  * The nearest listen port (or range of the same size) that is free for this protocol and not blocked,
@@ -18,7 +31,9 @@ const rangeOf = (r: { l4ListenPortStart?: number | null; l4ListenPortEnd?: numbe
 export function suggestFreePort(draft: RouteDraft, others: Other[], config: Config): string | undefined {
   const [start, end] = rangeOf(draft);
   const span = end - start;
-  const taken = others.filter((o) => o.enabled && o.type === 'l4' && o.l4Protocol === draft.l4Protocol && o.l4ListenPortStart);
+  const taken = others.filter(
+    (o) => o.enabled && o.type === 'l4' && o.l4Protocol === draft.l4Protocol && o.l4ListenPortStart,
+  );
   const free = (s: number) => {
     if (s < 1024 || s + span > 65535) return false;
     for (let p = s; p <= s + span; p++) if (config.l4.blockedPorts.includes(p)) return false;
@@ -49,40 +64,64 @@ export function checkConflicts(draft: RouteDraft, selfId: number | undefined, al
         conflicting_route_id: clash.id,
       });
     }
-    const sni = others.find((o) => o.type === 'l4' && o.l4TlsMode === 'passthrough' && o.l4ListenPortStart === config.caddy.httpsPort && o.domain === draft.domain);
+    const sni = others.find(
+      (o) =>
+        o.type === 'l4' &&
+        o.l4TlsMode === 'passthrough' &&
+        o.l4ListenPortStart === config.caddy.httpsPort &&
+        o.domain === draft.domain,
+    );
     if (sni) {
-      throw new ConflictError(`domain ${draft.domain} is taken by TLS passthrough route ${sni.id} on port ${config.caddy.httpsPort}`, {
-        field: 'domain',
-        route_id: selfId ?? null,
-        conflicting_route_id: sni.id,
-      });
+      throw new ConflictError(
+        `domain ${draft.domain} is taken by TLS passthrough route ${sni.id} on port ${config.caddy.httpsPort}`,
+        {
+          field: 'domain',
+          route_id: selfId ?? null,
+          conflicting_route_id: sni.id,
+        },
+      );
     }
     return;
   }
   const mine = rangeOf(draft);
   for (const o of others) {
-    if (o.type !== 'l4' || o.l4Protocol !== draft.l4Protocol || !o.l4ListenPortStart || !overlaps(mine, rangeOf(o))) continue;
+    if (o.type !== 'l4' || o.l4Protocol !== draft.l4Protocol || !o.l4ListenPortStart || !overlaps(mine, rangeOf(o)))
+      continue;
     const bothTls = draft.l4TlsMode !== 'none' && o.l4TlsMode !== 'none';
     if (bothTls && o.domain !== draft.domain) continue;
     const why = bothTls
       ? `both use the SNI name ${draft.domain}`
       : 'a port without TLS can carry only one route (nothing tells the streams apart)';
-    const suggestion = suggestFreePort(draft, all.filter((x) => x.id !== selfId), config);
+    const suggestion = suggestFreePort(
+      draft,
+      all.filter((x) => x.id !== selfId),
+      config,
+    );
     const port = mine[0] === mine[1] ? String(mine[0]) : `${mine[0]}-${mine[1]}`;
     throw new ConflictError(
       `listen port ${port}/${draft.l4Protocol} conflicts with route ${o.id}: ${why}${suggestion ? `; the nearest free port is ${suggestion}` : ''}`,
-      { field: 'l4_listen_port', route_id: selfId ?? null, conflicting_route_id: o.id, suggested_port: suggestion ?? null },
+      {
+        field: 'l4_listen_port',
+        route_id: selfId ?? null,
+        conflicting_route_id: o.id,
+        suggested_port: suggestion ?? null,
+      },
     );
   }
   if (draft.targetKind === 'gateway') {
     // On the gateway, L4 routes listen on the server's port (1:1) and HTTP routes on their allocated port.
-    const forward = others.find((o) => o.gatewayId === draft.gatewayId && o.gatewayPort && o.gatewayPort >= mine[0] && o.gatewayPort <= mine[1]);
+    const forward = others.find(
+      (o) => o.gatewayId === draft.gatewayId && o.gatewayPort && o.gatewayPort >= mine[0] && o.gatewayPort <= mine[1],
+    );
     if (forward) {
-      throw new ConflictError(`listen port ${forward.gatewayPort} is the forwarding port of HTTP route ${forward.id} on gateway ${draft.gatewayId}`, {
-        field: 'l4_listen_port',
-        route_id: selfId ?? null,
-        conflicting_route_id: forward.id,
-      });
+      throw new ConflictError(
+        `listen port ${forward.gatewayPort} is the forwarding port of HTTP route ${forward.id} on gateway ${draft.gatewayId}`,
+        {
+          field: 'l4_listen_port',
+          route_id: selfId ?? null,
+          conflicting_route_id: forward.id,
+        },
+      );
     }
   }
   if (draft.l4TlsMode === 'passthrough' && mine[0] === config.caddy.httpsPort) {
@@ -101,14 +140,28 @@ export function checkConflicts(draft: RouteDraft, selfId: number | undefined, al
  * HTTP routes to a gateway: Caddy proxies to the gateway's tunnel IP on a port we pick, the gateway forwards
  * it to the LAN target. Keeps the current port when it is still free; otherwise the lowest free one.
  */
-export function allocateGatewayPort(draft: RouteDraft, selfId: number | undefined, all: Other[], range: [number, number]): number {
+export function allocateGatewayPort(
+  draft: RouteDraft,
+  selfId: number | undefined,
+  all: Other[],
+  range: [number, number],
+): number {
   const used = new Set<number>();
   for (const o of all) {
     if (o.id === selfId || o.gatewayId !== draft.gatewayId || o.targetKind !== 'gateway') continue;
     if (o.gatewayPort) used.add(o.gatewayPort);
-    if (o.type === 'l4' && o.l4ListenPortStart) for (let p = o.l4ListenPortStart; p <= (o.l4ListenPortEnd ?? o.l4ListenPortStart); p++) used.add(p);
+    if (o.type === 'l4' && o.l4ListenPortStart)
+      for (let p = o.l4ListenPortStart; p <= (o.l4ListenPortEnd ?? o.l4ListenPortStart); p++) used.add(p);
   }
-  if (draft.gatewayPort && draft.gatewayPort >= range[0] && draft.gatewayPort <= range[1] && !used.has(draft.gatewayPort)) return draft.gatewayPort;
+  if (
+    draft.gatewayPort &&
+    draft.gatewayPort >= range[0] &&
+    draft.gatewayPort <= range[1] &&
+    !used.has(draft.gatewayPort)
+  )
+    return draft.gatewayPort;
   for (let p = range[0]; p <= range[1]; p++) if (!used.has(p)) return p;
-  throw new ConflictError(`gateway ${draft.gatewayId} has no free forwarding port left in ${range[0]}-${range[1]}`, { field: 'gateway_id' });
+  throw new ConflictError(`gateway ${draft.gatewayId} has no free forwarding port left in ${range[0]}-${range[1]}`, {
+    field: 'gateway_id',
+  });
 }

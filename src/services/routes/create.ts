@@ -16,9 +16,16 @@ export async function createRoute({ ctx, input }: { ctx: ServiceContext; input: 
     if (authPasswordHash !== undefined) fields.authPasswordHash = authPasswordHash;
     const draft = await prepareRoute({ ctx, tx, draft: fields });
     const now = ctx.now();
-    const [row] = await tx.insert(routes).values({ ...draft, createdAt: now, updatedAt: now }).returning();
+    const [row] = await tx
+      .insert(routes)
+      .values({ ...draft, createdAt: now, updatedAt: now })
+      .returning();
     const route = toPublicRoute(row!);
-    await recordAudit({ ctx, tx, input: { action: 'route.create', resourceType: 'route', resourceId: route.id, after: route } });
+    await recordAudit({
+      ctx,
+      tx,
+      input: { action: 'route.create', resourceType: 'route', resourceId: route.id, after: route },
+    });
     return route;
   });
   return { ...change.result, config_version: change.version, data_plane: change.data_plane };

@@ -10,9 +10,11 @@ import { getRoute } from './read.ts';
 export async function explainRoute({ ctx, input }: { ctx: ServiceContext; input: { id: number; ip: string } }) {
   const route = await getRoute({ ctx, input: { id: input.id } });
   const ip = input.ip.trim();
-  if (isIP(ip.replace(/^\[|\]$/g, '')) === 0) throw new ValidationError([{ field: 'ip', message: `"${ip}" is not an IP address` }]);
+  if (isIP(ip.replace(/^\[|\]$/g, '')) === 0)
+    throw new ValidationError([{ field: 'ip', message: `"${ip}" is not an IP address` }]);
   const dataPlane = ctx.hooks?.dataPlane;
-  if (!dataPlane?.available) throw new UnavailableError('the data plane (Caddy) is not running; explain asks it directly');
+  if (!dataPlane?.available)
+    throw new UnavailableError('the data plane (Caddy) is not running; explain asks it directly');
   const res = await dataPlane.explain(String(route.id), ip);
   if (res.status === 404) {
     if (!route.enabled) throw new AppError('not_found', `route ${route.id} is disabled, so nothing reaches it`);

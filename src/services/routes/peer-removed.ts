@@ -13,14 +13,25 @@ export async function removePeersFromAcls({ ctx, tx, peerIds }: { ctx: ServiceCo
   const affected = await tx
     .select({ id: routes.id, aclPeers: routes.aclPeers })
     .from(routes)
-    .where(sql`EXISTS (SELECT 1 FROM json_each(${routes.aclPeers}) WHERE json_each.value IN (${sql.join(peerIds.map((id) => sql`${id}`), sql`, `)}))`);
+    .where(
+      sql`EXISTS (SELECT 1 FROM json_each(${routes.aclPeers}) WHERE json_each.value IN (${sql.join(
+        peerIds.map((id) => sql`${id}`),
+        sql`, `,
+      )}))`,
+    );
   for (const route of affected) {
     const kept = route.aclPeers.filter((p) => !(typeof p === 'number' && gone.has(p)));
     await tx.update(routes).set({ aclPeers: kept, updatedAt: ctx.now() }).where(sql`${routes.id} = ${route.id}`);
     await recordAudit({
       ctx,
       tx,
-      input: { action: 'route.acl_peer_removed', resourceType: 'route', resourceId: route.id, before: { acl_peers: route.aclPeers }, after: { acl_peers: kept } },
+      input: {
+        action: 'route.acl_peer_removed',
+        resourceType: 'route',
+        resourceId: route.id,
+        before: { acl_peers: route.aclPeers },
+        after: { acl_peers: kept },
+      },
     });
   }
   return affected.length;

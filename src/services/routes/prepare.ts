@@ -12,20 +12,34 @@ import { normalizeDraft, type RouteDraft } from './resolve.ts';
  * ACL peers) and conflicts with the other routes, allocate the gateway forwarding port. Runs inside the
  * write transaction so the checks see what the write will see.
  */
-export async function prepareRoute({ ctx, tx, draft, selfId }: { ctx: ServiceContext; tx: Tx; draft: RouteDraft; selfId?: number }) {
+export async function prepareRoute({
+  ctx,
+  tx,
+  draft,
+  selfId,
+}: {
+  ctx: ServiceContext;
+  tx: Tx;
+  draft: RouteDraft;
+  selfId?: number;
+}) {
   const d = normalizeDraft(draft, ctx.config);
   const issues: { field: string; message: string }[] = [];
 
-  const peerIds = [...new Set([...(d.peerId ? [d.peerId] : []), ...d.aclPeers.filter((p): p is number => typeof p === 'number')])];
+  const peerIds = [
+    ...new Set([...(d.peerId ? [d.peerId] : []), ...d.aclPeers.filter((p): p is number => typeof p === 'number')]),
+  ];
   const found = peerIds.length ? await tx.select({ id: peers.id }).from(peers).where(inArray(peers.id, peerIds)) : [];
   const known = new Set(found.map((p) => p.id));
   if (d.peerId && !known.has(d.peerId)) issues.push({ field: 'peer_id', message: `peer ${d.peerId} does not exist` });
   d.aclPeers.forEach((p, i) => {
-    if (typeof p === 'number' && !known.has(p)) issues.push({ field: `acl_peers.${i}`, message: `peer ${p} does not exist` });
+    if (typeof p === 'number' && !known.has(p))
+      issues.push({ field: `acl_peers.${i}`, message: `peer ${p} does not exist` });
   });
   if (d.targetKind === 'gateway' && d.gatewayId) {
     const gateways = ctx.hooks?.loadGateways ? await ctx.hooks.loadGateways(tx) : [];
-    if (!gateways.some((g) => g.id === d.gatewayId)) issues.push({ field: 'gateway_id', message: `gateway ${d.gatewayId} does not exist` });
+    if (!gateways.some((g) => g.id === d.gatewayId))
+      issues.push({ field: 'gateway_id', message: `gateway ${d.gatewayId} does not exist` });
   }
   issues.push(...(await routeAuthIssues(tx, d, selfId)));
   if (issues.length) throw new ValidationError(issues);

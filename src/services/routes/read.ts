@@ -20,7 +20,9 @@ export async function listRoutes({ ctx, input }: { ctx: ServiceContext; input: R
   if (input.q) {
     // LIKE wildcards in the search text are matched literally.
     const pattern = `%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    filters.push(or(sql`${routes.name} LIKE ${pattern} ESCAPE '\\'`, sql`${routes.domain} LIKE ${pattern} ESCAPE '\\'`)!);
+    filters.push(
+      or(sql`${routes.name} LIKE ${pattern} ESCAPE '\\'`, sql`${routes.domain} LIKE ${pattern} ESCAPE '\\'`)!,
+    );
   }
   const where = filters.length ? and(...filters) : undefined;
   const [rows, [total]] = await Promise.all([

@@ -10,7 +10,11 @@ export async function removeRoute({ ctx, input }: { ctx: ServiceContext; input: 
   const change = await changeConfig(ctx, async (tx) => {
     const [existing] = await tx.delete(routes).where(eq(routes.id, input.id)).returning();
     if (!existing) throw new NotFoundError('route', input.id);
-    await recordAudit({ ctx, tx, input: { action: 'route.delete', resourceType: 'route', resourceId: input.id, before: toPublicRoute(existing) } });
+    await recordAudit({
+      ctx,
+      tx,
+      input: { action: 'route.delete', resourceType: 'route', resourceId: input.id, before: toPublicRoute(existing) },
+    });
     return toPublicRoute(existing);
   });
   return { config_version: change.version, data_plane: change.data_plane };

@@ -109,7 +109,9 @@ function validateIpRule(rule: { type: string; value: string }): string | undefin
     const ok = extra === undefined && family !== 0 && /^\d{1,3}$/.test(bits ?? '') && n <= (family === 4 ? 32 : 128);
     return ok ? undefined : `"${rule.value}" is not a CIDR range like 10.0.0.0/8`;
   }
-  return /^[A-Z]{2}$/.test(rule.value.toUpperCase()) ? undefined : `"${rule.value}" is not a two-letter country code (ISO 3166-1)`;
+  return /^[A-Z]{2}$/.test(rule.value.toUpperCase())
+    ? undefined
+    : `"${rule.value}" is not a two-letter country code (ISO 3166-1)`;
 }
 
 /**
@@ -131,14 +133,19 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
 
   if (!isL4) {
     if (!d.domain) issue('domain', 'is required for HTTP routes');
-    for (const [field, value] of [['l4_protocol', d.l4Protocol], ['l4_listen_port', d.l4ListenPortStart], ['l4_tls_mode', d.l4TlsMode]] as const) {
+    for (const [field, value] of [
+      ['l4_protocol', d.l4Protocol],
+      ['l4_listen_port', d.l4ListenPortStart],
+      ['l4_tls_mode', d.l4TlsMode],
+    ] as const) {
       if (value !== null && value !== undefined) issue(field, 'is only for L4 routes');
     }
     if (d.proxyProtocol !== 'none') issue('proxy_protocol', 'is only for L4 routes');
   } else {
     d.l4Protocol ??= 'tcp';
     d.l4TlsMode ??= 'none';
-    if (d.l4ListenPortStart === null || d.l4ListenPortStart === undefined) issue('l4_listen_port', 'is required for L4 routes');
+    if (d.l4ListenPortStart === null || d.l4ListenPortStart === undefined)
+      issue('l4_listen_port', 'is required for L4 routes');
     const start = d.l4ListenPortStart ?? 0;
     const end = d.l4ListenPortEnd ?? start;
     d.l4ListenPortEnd = d.l4ListenPortStart === null ? null : end;
@@ -146,13 +153,15 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
     if (span > config.l4.maxPortRange) {
       issue('l4_listen_port', `a range may hold at most ${config.l4.maxPortRange} ports (this one has ${span})`);
     }
-    const sharedHttps = d.l4TlsMode === 'passthrough' && d.l4Protocol === 'tcp' && start === end && start === config.caddy.httpsPort;
+    const sharedHttps =
+      d.l4TlsMode === 'passthrough' && d.l4Protocol === 'tcp' && start === end && start === config.caddy.httpsPort;
     if (start > 0 && !sharedHttps) {
       const blocked = config.l4.blockedPorts.filter((p) => p >= start && p <= end);
       if (blocked.length > 0) {
-        const why = blocked.includes(config.caddy.httpsPort) && d.l4TlsMode !== 'passthrough'
-          ? ' (only TLS passthrough routes may share the HTTPS port)'
-          : ' (GATEHOUSE_L4_BLOCKED_PORTS; the server needs these itself)';
+        const why =
+          blocked.includes(config.caddy.httpsPort) && d.l4TlsMode !== 'passthrough'
+            ? ' (only TLS passthrough routes may share the HTTPS port)'
+            : ' (GATEHOUSE_L4_BLOCKED_PORTS; the server needs these itself)';
         issue('l4_listen_port', `port ${blocked.join(', ')} is blocked${why}`);
       }
     }
@@ -164,7 +173,10 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
     if (d.proxyProtocol !== 'none' && d.l4Protocol === 'udp') issue('proxy_protocol', 'PROXY protocol needs TCP');
     const targetStart = d.targetKind === 'gateway' ? d.targetLanPort : d.targetPort;
     if (targetStart && targetStart + span - 1 > 65535) {
-      issue(d.targetKind === 'gateway' ? 'target_lan_port' : 'target_port', `the target range would end past 65535 (${span} ports from ${targetStart})`);
+      issue(
+        d.targetKind === 'gateway' ? 'target_lan_port' : 'target_port',
+        `the target range would end past 65535 (${span} ports from ${targetStart})`,
+      );
     }
   }
 
@@ -173,7 +185,10 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
     const problem = targetHostProblem(host);
     if (problem) return issue(field, problem);
     if (port && isLoopbackOrAny(host) && (port === config.listen.port || port === 2019)) {
-      issue(field.replace('host', 'port'), `port ${port} on this server is the control plane or Caddy admin; it cannot be a target`);
+      issue(
+        field.replace('host', 'port'),
+        `port ${port} on this server is the control plane or Caddy admin; it cannot be a target`,
+      );
     }
   };
   const needPort = (field: string, value: number | null | undefined) => {
@@ -206,7 +221,8 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
   }
   if (d.targetKind !== 'gateway') d.gatewayPort = null;
 
-  if (d.targetKind !== 'direct' && d.upstreams.length > 0) issue('upstreams', 'extra upstreams are only for direct targets');
+  if (d.targetKind !== 'direct' && d.upstreams.length > 0)
+    issue('upstreams', 'extra upstreams are only for direct targets');
   d.upstreams.forEach((u, i) => {
     const problem = targetHostProblem(u.host);
     if (problem) issue(`upstreams.${i}.host`, problem);
@@ -218,7 +234,8 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
     if (d.backendHttps) issue('backend_https', 'is only for HTTP routes');
   }
   if (d.wolEnabled) {
-    if (d.targetKind !== 'gateway') issue('wol_enabled', 'Wake-on-LAN needs a gateway target (the gateway sends the magic packet)');
+    if (d.targetKind !== 'gateway')
+      issue('wol_enabled', 'Wake-on-LAN needs a gateway target (the gateway sends the magic packet)');
     if (!d.wolMac) issue('wol_mac', 'is required when wol_enabled is true');
   }
 

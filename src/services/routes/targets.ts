@@ -6,7 +6,13 @@ const FORBIDDEN_V4 = [
   { net: [0], bits: 8, why: 'is not a routable address' },
   { net: [224], bits: 4, why: 'is a multicast address' },
 ];
-const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadata.azure.com', 'instance-data', '100.100.100.200']);
+const METADATA_HOSTS = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.azure.com',
+  'instance-data',
+  '100.100.100.200',
+]);
 
 function v4InNet(ip: string, net: number[], bits: number): boolean {
   const parts = ip.split('.').map(Number);

@@ -21,12 +21,22 @@ export async function updateRoute({ ctx, input }: { ctx: ServiceContext; input: 
     if (authPasswordHash !== undefined) fields.authPasswordHash = authPasswordHash;
     const draft = await prepareRoute({ ctx, tx, draft: fields, selfId: input.id });
     await endSessionsOnAuthChange(tx, input.id, existing, { ...existing, ...draft });
-    const [row] = await tx.update(routes).set({ ...draft, updatedAt: ctx.now() }).where(eq(routes.id, input.id)).returning();
+    const [row] = await tx
+      .update(routes)
+      .set({ ...draft, updatedAt: ctx.now() })
+      .where(eq(routes.id, input.id))
+      .returning();
     const after = toPublicRoute(row!);
     await recordAudit({
       ctx,
       tx,
-      input: { action: 'route.update', resourceType: 'route', resourceId: input.id, before: toPublicRoute(existing), after },
+      input: {
+        action: 'route.update',
+        resourceType: 'route',
+        resourceId: input.id,
+        before: toPublicRoute(existing),
+        after,
+      },
     });
     return after;
   });

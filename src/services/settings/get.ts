@@ -11,7 +11,9 @@ export async function getSettings({ ctx }: { ctx: ServiceContext }) {
   return {
     geoip: {
       path: configured ?? null,
-      source: configured?.includes('@ip-location-db/geo-whois-asn-country-mmdb') ? 'bundled (CC0 geo-whois-asn-country)' : 'configured',
+      source: configured?.includes('@ip-location-db/geo-whois-asn-country-mmdb')
+        ? 'bundled (CC0 geo-whois-asn-country)'
+        : 'configured',
       loaded,
       env: 'GATEHOUSE_GEOIP_DB',
     },
