@@ -1,4 +1,5 @@
 import type { CompileInput, GatewayRef } from '../../caddy/snapshot.ts';
+import { selectAllAsJson } from '../../db/bulk-read.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { peers, routes } from '../../db/schema/index.ts';
 
@@ -16,7 +17,7 @@ export async function loadCompileInput(
   authEndpoint?: string,
 ): Promise<CompileInput> {
   const [routeRows, peerRows, gateways] = await Promise.all([
-    db.select().from(routes),
+    selectAllAsJson(db, routes),
     db.select({ id: peers.id, address: peers.address, enabled: peers.enabled, tags: peers.tags, expiresAt: peers.expiresAt }).from(peers),
     loadGateways ? loadGateways(db) : Promise.resolve([]),
   ]);
