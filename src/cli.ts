@@ -10,6 +10,8 @@ const USAGE = `gatehouse — publish LAN services through one public server, and
 Usage:
   gatehouse server                       start the control plane and the supervised Caddy
   gatehouse migrate                      apply database migrations and exit
+  gatehouse gateway --server URL --token T [--state-dir DIR] [--config FILE] [--listen-host IP]
+                                         run the LAN gateway agent (or GATEHOUSE_GATEWAY_SERVER/_TOKEN)
   gatehouse admin reset-password [USER]  set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD)
 
 Configuration comes from GATEHOUSE_* environment variables; see the README.`;
@@ -63,6 +65,21 @@ async function serverCommand() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+async function gatewayCommand(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv.slice(1),
+    strict: true,
+    options: Object.fromEntries(
+      ['server', 'token', 'state-dir', 'config', 'listen-host', 'metrics-listen'].map((k) => [
+        k,
+        { type: 'string' as const },
+      ]),
+    ),
+  });
+  const { runGatewayAgent } = await import('./gateway/main.ts');
+  await runGatewayAgent({ flags: values as Record<string, string | undefined>, env: process.env, fail });
+}
+
 async function migrateCommand() {
   const config = configOrExit();
   const handle = createDb(config.db);
@@ -101,6 +118,8 @@ async function main(argv: string[]) {
   switch (command) {
     case 'server':
       return serverCommand();
+    case 'gateway':
+      return gatewayCommand(argv);
     case 'migrate':
       return migrateCommand();
     case 'admin':

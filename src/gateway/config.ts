@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+/** Gateway tokens carry this prefix (API tokens have `gth_`), so a pasted token of the wrong kind is caught. */
+export const GATEWAY_TOKEN_PREFIX = 'gtw_';
+
+/** Thrown for a bad agent configuration; the message names each setting, where it came from, and why. */
+export class AgentConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid gateway configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'AgentConfigError';
+  }
+}
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464');
+
+/**
+ * What the agent needs, and nothing of the server's configuration: the agent runs on another machine.
+ * Sources, later ones winning: a YAML/JSON file (`--config`), GATEHOUSE_GATEWAY_* variables, flags.
+ */
+export const agentConfigSchema = z.strictObject({
+  server: z
+    .string({ message: 'is required (--server, GATEHOUSE_GATEWAY_SERVER or `server:` in the config file)' })
+    .url('must be a URL such as https://gate.example.com')
+    .refine((v) => /^https?:\/\//.test(v), 'must start with http:// or https://')
+    .transform((v) => v.replace(/\/+$/, '')),
+  token: z
+    .string({ message: 'is required (--token, GATEHOUSE_GATEWAY_TOKEN or `token:` in the config file)' })
+    .startsWith(GATEWAY_TOKEN_PREFIX, `must be a gateway token starting with ${GATEWAY_TOKEN_PREFIX}`),
+  state_dir: z.string().min(1).default('./.gatehouse-gateway'),
+  /** Overrides the tunnel IP the server sends (tests, or a gateway behind its own NAT). */
+  listen_host: z
+    .string()
+    .refine((v) => isIP(v) !== 0, 'must be an IP address')
+    .optional(),
+  metrics_listen: hostPort.optional(),
+  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  status_interval_seconds: z.coerce.number().int().min(1).max(3600).default(30),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export interface AgentConfigSources {
+  flags?: Partial<
+    Record<'server' | 'token' | 'state-dir' | 'config' | 'listen-host' | 'metrics-listen', string | undefined>
+  >;
+  env?: NodeJS.ProcessEnv;
+}
+
+const ENV: Record<string, keyof AgentConfig> = {
+  GATEHOUSE_GATEWAY_SERVER: 'server',
+  GATEHOUSE_GATEWAY_TOKEN: 'token',
+  GATEHOUSE_GATEWAY_STATE_DIR: 'state_dir',
+  GATEHOUSE_GATEWAY_LISTEN_HOST: 'listen_host',
+  GATEHOUSE_GATEWAY_METRICS_LISTEN: 'metrics_listen',
+  GATEHOUSE_GATEWAY_LOG_LEVEL: 'log_level',
+  GATEHOUSE_GATEWAY_STATUS_INTERVAL: 'status_interval_seconds',
+};
+
+export function loadAgentConfig({ flags = {}, env = {} }: AgentConfigSources): AgentConfig {
+  const merged: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  const configFile = flags.config ?? env.GATEHOUSE_GATEWAY_CONFIG;
+  if (configFile) {
+    let parsed: unknown;
+    try {
+      parsed = YAML.parse(readFileSync(configFile, 'utf8'));
+    } catch (err) {
+      throw new AgentConfigError([`config file ${configFile}: ${(err as Error).message}`]);
+    }
+    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      throw new AgentConfigError([`config file ${configFile}: must be a mapping of settings`]);
+    }
+    for (const [key, value] of Object.entries((parsed ?? {}) as Record<string, unknown>)) {
+      merged[key] = value;
+      origin[key] = `${configFile}: ${key}`;
+    }
+  }
+  for (const [variable, key] of Object.entries(ENV)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') {
+      merged[key] = value;
+      origin[key] = variable;
+    }
+  }
+  const flagKeys: Record<string, keyof AgentConfig> = {
+    server: 'server',
+    token: 'token',
+    'state-dir': 'state_dir',
+    'listen-host': 'listen_host',
+    'metrics-listen': 'metrics_listen',
+  };
+  for (const [flag, key] of Object.entries(flagKeys)) {
+    const value = flags[flag as keyof typeof flags];
+    if (value !== undefined && value !== '') {
+      merged[key] = value;
+      origin[key] = `--${flag}`;
+    }
+  }
+  const result = agentConfigSchema.safeParse(merged);
+  if (!result.success) {
+    throw new AgentConfigError(
+      result.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '');
+        return `${origin[key] ?? key ?? '(config)'}: ${issue.message}`;
+      }),
+    );
+  }
+  return { ...result.data, state_dir: path.resolve(result.data.state_dir) };
+}

@@ -1,0 +1,186 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger.ts';
+import { type GatewayConfig, GatewayConfigSchema } from '../schemas/gateway-protocol.ts';
+
+/** The server refused our token: retrying cannot help, so the agent stops and says what to do. */
+export class FatalSyncError extends Error {
+  constructor(readonly status: number) {
+    super(
+      status === 401
+        ? 'the server rejected the gateway token (HTTP 401): check --token / GATEHOUSE_GATEWAY_TOKEN; if the token was rotated, use the new one'
+        : 'the server refused this gateway (HTTP 403): the gateway may be disabled or its token not meant for this endpoint',
+    );
+    this.name = 'FatalSyncError';
+  }
+}
+
+export interface SseClientOptions {
+  /** `…/api/v1/gateway/events`. */
+  url: string;
+  token: string;
+  logger: Logger;
+  /** The version the agent runs now; sent as Last-Event-ID so the server skips what we already have. */
+  lastEventId: () => string | undefined;
+  /** Called with each valid config event, one at a time; the next event waits for it. */
+  onConfig: (config: GatewayConfig) => Promise<void>;
+  onRejected?: (problem: string) => void;
+  onFatal: (err: FatalSyncError) => void;
+  onConnection?: (state: 'connected' | 'disconnected') => void;
+  /** First reconnect delay until the server's `retry:` says otherwise (default 1 s). */
+  retryMs?: number;
+  maxRetryMs?: number;
+  /** No byte (not even a ping) for this long means a dead connection (default 45 s: three missed pings). */
+  idleTimeoutMs?: number;
+  random?: () => number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Server-sent events over fetch (Node has no EventSource): Last-Event-ID resume, the server's `retry:`
+ * hint, exponential backoff with jitter so that a fleet of agents does not reconnect in lockstep after a
+ * server restart, fatal on 401/403, and every event validated before the agent sees it.
+ */
+export class SseClient {
+  private stopped = false;
+  private aborter: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private retryMs: number;
+  private attempt = 0;
+  connected = false;
+  /** Reconnects so far (tests and metrics). */
+  reconnects = 0;
+
+  constructor(private readonly opts: SseClientOptions) {
+    this.retryMs = opts.retryMs ?? 1_000;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.aborter?.abort();
+    await this.loop;
+  }
+
+  /** Equal jitter: half the exponential delay fixed, half random, so no two agents share a schedule. */
+  nextDelay(): number {
+    const max = this.opts.maxRetryMs ?? 30_000;
+    const exp = Math.min(max, this.retryMs * 2 ** Math.min(this.attempt, 16));
+    return Math.round(exp / 2 + (this.opts.random ?? Math.random)() * (exp / 2));
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const aborter = new AbortController();
+      this.aborter = aborter;
+      try {
+        await this.connectOnce(aborter);
+        if (!this.stopped) this.opts.logger.info('event stream ended; reconnecting');
+      } catch (err) {
+        if (this.stopped) break;
+        if (err instanceof FatalSyncError) {
+          this.opts.logger.fatal({ status: err.status }, err.message);
+          this.opts.onFatal(err);
+          return;
+        }
+        this.opts.logger.warn({ err: (err as Error).message, attempt: this.attempt }, 'event stream failed');
+      } finally {
+        if (this.connected) {
+          this.connected = false;
+          this.opts.onConnection?.('disconnected');
+        }
+      }
+      if (this.stopped) break;
+      const delay = this.nextDelay();
+      this.attempt++;
+      this.reconnects++;
+      try {
+        await sleep(delay, undefined, { signal: aborter.signal });
+      } catch {
+        break; // stopped while waiting
+      }
+    }
+  }
+
+  private async connectOnce(aborter: AbortController): Promise<void> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.opts.token}`, accept: 'text/event-stream' };
+    const last = this.opts.lastEventId();
+    if (last !== undefined) headers['last-event-id'] = last;
+    const idleMs = this.opts.idleTimeoutMs ?? 45_000;
+    let watchdog = setTimeout(() => aborter.abort(new Error('connect timed out')), idleMs);
+    try {
+      const res = await (this.opts.fetch ?? fetch)(this.opts.url, { headers, signal: aborter.signal });
+      if (res.status === 401 || res.status === 403) {
+        await res.body?.cancel().catch(() => {});
+        throw new FatalSyncError(res.status);
+      }
+      if (!res.ok || !res.body) {
+        await res.body?.cancel().catch(() => {});
+        throw new Error(`server answered HTTP ${res.status}`);
+      }
+      this.connected = true;
+      this.opts.onConnection?.('connected');
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      let event = { type: 'message', data: [] as string[], id: undefined as string | undefined };
+      for (;;) {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => aborter.abort(new Error('no data from the server')), idleMs);
+        const { done, value } = await reader.read();
+        if (done) return;
+        buffer += value;
+        // Only whole lines are parsed; a half-received event is dropped with the connection, and the
+        // reconnect's Last-Event-ID brings it again.
+        let newline = buffer.search(/\r\n|\r|\n/);
+        while (newline >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(buffer[newline] === '\r' && buffer[newline + 1] === '\n' ? newline + 2 : newline + 1);
+          if (line === '') {
+            if (event.data.length > 0 || event.type !== 'message')
+              await this.dispatch(event.type, event.data.join('\n'));
+            event = { type: 'message', data: [], id: undefined };
+          } else if (!line.startsWith(':')) {
+            const colon = line.indexOf(':');
+            const field = colon < 0 ? line : line.slice(0, colon);
+            const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+            if (field === 'event') event.type = value;
+            else if (field === 'data') event.data.push(value);
+            else if (field === 'id') event.id = value;
+            else if (field === 'retry' && /^\d+$/.test(value))
+              this.retryMs = Math.min(60_000, Math.max(100, Number(value)));
+          }
+          newline = buffer.search(/\r\n|\r|\n/);
+        }
+        if (buffer.length > 16 * 1024 * 1024) throw new Error('event larger than 16 MiB');
+      }
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  private async dispatch(type: string, data: string): Promise<void> {
+    if (type === 'ping') {
+      this.attempt = 0;
+      return;
+    }
+    if (type !== 'config') return;
+    let parsed: ReturnType<typeof GatewayConfigSchema.safeParse>;
+    try {
+      parsed = GatewayConfigSchema.safeParse(JSON.parse(data));
+    } catch (err) {
+      return this.reject(`not JSON: ${(err as Error).message}`);
+    }
+    if (!parsed.success) {
+      return this.reject(parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; '));
+    }
+    this.attempt = 0;
+    await this.opts.onConfig(parsed.data);
+  }
+
+  private reject(problem: string): void {
+    this.opts.logger.error({ problem }, 'config event rejected; keeping the last good configuration');
+    this.opts.onRejected?.(problem);
+  }
+}
