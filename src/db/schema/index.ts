@@ -2,6 +2,7 @@ export * from './admin-sessions.ts';
 export * from './admin-users.ts';
 export * from './api-tokens.ts';
 export * from './audit-log.ts';
+export * from './gateways.ts';
 export * from './peers.ts';
 export * from './route-auth-sessions.ts';
 export * from './route-auth-users.ts';
