@@ -81,7 +81,7 @@ func (api *AdminAPI) putState(a *App, w http.ResponseWriter, r *http.Request, dr
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("reading body: %w", err)}
 	}
-	d, err := decodeSnapshot(body)
+	d, err := decodeSnapshotReusing(body, a.routeCache())
 	var res applyResult
 	if err == nil {
 		res, err = a.apply(d, dryRun)

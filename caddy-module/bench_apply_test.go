@@ -41,7 +41,7 @@ func BenchmarkApplyOneChangeAt5000(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		body := mk(i + 2)
-		d, err := decodeSnapshot(body)
+		d, err := decodeSnapshotReusing(body, a.routeCache())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,62 +12,85 @@ import (
 
 // decodedSnapshot is a snapshot plus its hash and the body it came from.
 type decodedSnapshot struct {
-	snap *Snapshot
-	hash string
-	raw  []byte // the body as sent, what persist writes and GET state returns
+	snap  *Snapshot
+	hash  string
+	raw   []byte      // the body as sent, what persist writes and GET state returns
+	cache *routeCache // its routes by their bytes, for the next decoding; nil after the slow path
 }
 
-// decodeSnapshot parses a snapshot body strictly. It never panics
+// decodeSnapshot decodes a body without a previous snapshot to reuse.
+func decodeSnapshot(data []byte) (*decodedSnapshot, error) {
+	return decodeSnapshotReusing(data, nil)
+}
+
+// decodeSnapshotReusing parses a snapshot body strictly. It never panics
 // (FuzzDecodeSnapshot) and reports every shape error with its path.
 //
-// A 5,000-route snapshot is about 1.5 MB, and decoding it is most of what a
-// PUT costs, so the common case is one pass of encoding/json straight into
-// the structs with DisallowUnknownFields. That pass stops at the first
-// problem and cannot say where it is, so whenever it fails, or the body has
-// one of the few things on which it and the generic shape check disagree
-// (see plainJSON), the slow path decodes a generic tree and checks it field
-// by field: it decides what is accepted, and its 422 lists every error with
-// its JSON path. Both paths accept exactly the same bodies and decode them
-// to the same snapshot (FuzzDecodeSnapshot checks it).
-func decodeSnapshot(data []byte) (*decodedSnapshot, error) {
+// A 5,000-route snapshot is about 1 MB, and decoding it was most of what a
+// PUT cost, while a change touches a route or two. So the common case is:
+// one scan of the body (scanBody), encoding/json's validity check, and
+// routes whose bytes equal a route of prev taken from prev as decoded
+// there; only the other routes are decoded, straight into the structs with
+// DisallowUnknownFields (routecache.go). Without prev, or when the layout
+// is unusual, one encoding/json pass decodes everything the same way.
+// Those passes stop at the first problem and cannot say where it is, so
+// whenever they fail, or the body has one of the few things on which they
+// and the generic shape check disagree (see scanBody), the slow path
+// decodes a generic tree and checks it field by field: it decides what is
+// accepted, and its 422 lists every error with its JSON path. All paths
+// accept exactly the same bodies and decode them to the same snapshot
+// (FuzzDecodeSnapshot checks it).
+func decodeSnapshotReusing(data []byte, prev *routeCache) (*decodedSnapshot, error) {
 	if len(data) > maxSnapshotBytes {
 		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("snapshot larger than %d bytes", maxSnapshotBytes)}}}
 	}
-	snap, ok := decodeFast(data)
-	if !ok {
-		var err error
-		if snap, err = decodeSlow(data); err != nil {
-			return nil, err
+	d := &decodedSnapshot{hash: snapshotHash(data), raw: data}
+	lay, plain := scanBody(data)
+	if plain {
+		d.snap, d.cache = decodeReusing(data, lay, prev)
+		if d.snap == nil {
+			d.snap = decodeFast(data)
 		}
 	}
-	return &decodedSnapshot{snap: snap, hash: snapshotHash(data), raw: data}, nil
+	if d.snap == nil {
+		snap, err := decodeSlow(data)
+		if err != nil {
+			return nil, err
+		}
+		d.snap = snap
+	}
+	return d, nil
 }
 
 // snapshotHash is the SHA-256 of the body without surrounding whitespace
 // (docs/snapshot.md). The control plane serialises deterministically, so
-// equal content arrives as equal bytes; hashing the bytes costs about a
+// equal content arrives as equal bytes; hashing the bytes costs under a
 // millisecond at 5,000 routes, where a canonical re-encoding cost tens.
 func snapshotHash(data []byte) string {
 	sum := sha256.Sum256(bytes.Trim(data, " \t\r\n"))
 	return hex.EncodeToString(sum[:])
 }
 
-// decodeFast is the one-pass decoding; false means "ask the slow path",
-// never "invalid".
-func decodeFast(data []byte) (*Snapshot, bool) {
-	if !plainJSON(data) {
-		return nil, false
+// decodeFast decodes a body scanBody passed in one encoding/json pass; nil
+// means "ask the slow path", never "invalid".
+func decodeFast(data []byte) *Snapshot {
+	var snap Snapshot
+	if !decodeStrictly(data, &snap) {
+		return nil
 	}
+	return &snap
+}
+
+// decodeStrictly decodes exactly one JSON value into v, unknown fields
+// being errors.
+func decodeStrictly(data []byte, v any) bool {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var snap Snapshot
-	if err := dec.Decode(&snap); err != nil {
-		return nil, false
+	if err := dec.Decode(v); err != nil {
+		return false
 	}
-	if len(bytes.Trim(data[dec.InputOffset():], " \t\r\n")) > 0 {
-		return nil, false // trailing data; the slow path words the error
-	}
-	return &snap, true
+	// trailing data; the slow path words the error
+	return len(bytes.Trim(data[dec.InputOffset():], " \t\r\n")) == 0
 }
 
 // decodeSlow checks a generic tree against the snapshot types and decodes
@@ -96,8 +119,17 @@ func decodeSlow(data []byte) (*Snapshot, error) {
 	return &snap, nil
 }
 
-// plainJSON reports whether data is free of what encoding/json's struct
-// decoding accepts but the shape check does not, or reads differently:
+// bodyLayout is where a body's routes are: the routes array's brackets
+// and each element object's bytes, so that unchanged routes can be reused
+// instead of decoded (routecache.go).
+type bodyLayout struct {
+	open, close int      // offsets of the routes array's '[' and ']'; open < 0: none found
+	routes      [][2]int // each element object's [start, end)
+}
+
+// scanBody checks that data is free of what encoding/json's struct
+// decoding accepts but the shape check does not, or reads differently,
+// and finds the routes. The things it refuses (false) are:
 //   - null, which encoding/json ignores for strings, numbers and structs
 //     (the shape check: "must not be null");
 //   - an object key that matches a field only case-insensitively
@@ -110,15 +142,24 @@ func decodeSlow(data []byte) (*Snapshot, error) {
 // It only has to be right for valid JSON: anything else fails the fast
 // decoding anyway. The control plane sends none of these, so its bodies
 // always take the fast path.
-func plainJSON(data []byte) bool {
+func scanBody(data []byte) (bodyLayout, bool) {
 	names := snapshotFieldNames()
+	lay := bodyLayout{open: -1, close: -1}
 	var levels [][][]byte // keys seen so far in each open container, by depth
+	var topKey []byte     // the last key of the top-level object
+	inRoutes, elemStart := false, 0
 	depth := 0
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case 'n':
-			return false // outside strings, only null starts with n
+			return lay, false // outside strings, only null starts with n
 		case '{', '[':
+			switch {
+			case depth == 1 && data[i] == '[' && lay.open < 0 && string(topKey) == "routes":
+				lay.open, inRoutes = i, true
+			case depth == 2 && inRoutes && data[i] == '{':
+				elemStart = i
+			}
 			depth++
 			if depth > len(levels) {
 				levels = append(levels, nil)
@@ -126,21 +167,31 @@ func plainJSON(data []byte) bool {
 			levels[depth-1] = levels[depth-1][:0]
 		case '}', ']':
 			if depth--; depth < 0 {
-				return false // invalid; the decoder says so
+				return lay, false // invalid; the decoder says so
+			}
+			switch {
+			case depth == 2 && inRoutes && data[i] == '}':
+				lay.routes = append(lay.routes, [2]int{elemStart, i + 1})
+			case depth == 1 && inRoutes:
+				lay.close, inRoutes = i, false
 			}
 		case '"':
 			start := i + 1
-			plain := true
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if c := data[i]; c == '\\' || c >= 0x80 {
-					plain = false
-					if c == '\\' {
+			end := bytes.IndexByte(data[start:], '"')
+			if end < 0 {
+				return lay, false
+			}
+			i = start + end
+			plain := bytes.IndexByte(data[start:i], '\\') < 0
+			if !plain { // the quote found may be escaped: walk it
+				for i = start; i < len(data) && data[i] != '"'; i++ {
+					if data[i] == '\\' {
 						i++
 					}
 				}
-			}
-			if i >= len(data) {
-				return false
+				if i >= len(data) {
+					return lay, false
+				}
 			}
 			j := i + 1
 			for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\r' || data[j] == '\n') {
@@ -150,20 +201,34 @@ func plainJSON(data []byte) bool {
 				continue // a value, not a key
 			}
 			key := data[start:i]
-			if !plain {
-				return false
+			if !plain || !ascii(key) {
+				return lay, false
 			}
-			if _, exact := names[string(key)]; !exact && hasUpper(key) {
-				if _, folded := names[string(bytes.ToLower(key))]; folded {
-					return false
+			if hasUpper(key) { // the control plane's keys never have one
+				if _, exact := names[string(key)]; !exact {
+					if _, folded := names[string(bytes.ToLower(key))]; folded {
+						return lay, false
+					}
 				}
 			}
 			for _, seen := range levels[depth-1] {
 				if bytes.Equal(seen, key) {
-					return false
+					return lay, false
 				}
 			}
 			levels[depth-1] = append(levels[depth-1], key)
+			if depth == 1 {
+				topKey = key
+			}
+		}
+	}
+	return lay, true
+}
+
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
 		}
 	}
 	return true
@@ -179,7 +244,7 @@ func hasUpper(b []byte) bool {
 }
 
 // snapshotFieldNames are the JSON names of every field of the snapshot
-// types, for plainJSON.
+// types, for scanBody.
 var snapshotFieldNames = sync.OnceValue(func() map[string]struct{} {
 	names := make(map[string]struct{})
 	seen := make(map[reflect.Type]bool)

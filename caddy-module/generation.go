@@ -26,7 +26,8 @@ import (
 type generation struct {
 	version   uint64
 	hash      string
-	raw       []byte // canonical snapshot JSON
+	raw       []byte      // the body it was decoded from
+	cache     *routeCache // its routes by their bytes, for decoding the next body; may be nil
 	appliedAt time.Time
 
 	routes    map[string]*routeInfo
@@ -116,6 +117,14 @@ type l4HandlerList struct {
 	HandlersRaw []json.RawMessage `json:"handle,omitempty" caddy:"namespace=layer4.handlers inline_key=handler"`
 }
 
+// routeCache is the current generation's, for decoding the next body.
+func (a *App) routeCache() *routeCache {
+	if g := a.generation(); g != nil {
+		return g.cache
+	}
+	return nil
+}
+
 // lookupHost finds the HTTP route of a (lower-case, port-less) host: the
 // exact name first, then the wildcard one label up.
 func (g *generation) lookupHost(host string) *httpEntry {
@@ -177,6 +186,7 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 		version:   s.Version,
 		hash:      d.hash,
 		raw:       d.raw,
+		cache:     d.cache,
 		routes:    make(map[string]*routeInfo, len(s.Routes)),
 		hosts:     make(map[string]*httpEntry),
 		wildHosts: make(map[string]*httpEntry),

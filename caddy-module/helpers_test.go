@@ -64,7 +64,7 @@ func put(t testing.TB, a *App, snap any) (applyResult, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := decodeSnapshot(raw)
+	d, err := decodeSnapshotReusing(raw, a.routeCache())
 	if err != nil {
 		return applyResult{}, err
 	}

@@ -71,8 +71,8 @@ func TestFastPathDefersToTheShapeCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, fast := decodeFast([]byte(tt.json))
-			if fast && tt.name != "plain" {
+			_, plain := scanBody([]byte(tt.json))
+			if plain && decodeFast([]byte(tt.json)) != nil && tt.name != "plain" {
 				t.Error("took the fast path")
 			}
 			d, err := decodeSnapshot([]byte(tt.json))
@@ -126,16 +126,25 @@ func TestValidateSnapshot(t *testing.T) {
 	}
 }
 
-// FuzzDecodeSnapshot: decoding never panics, and the fast path agrees with
-// the slow one: whatever it accepts, the shape check accepts too and
-// decodes to the same snapshot (handler JSON compared by content, as the
-// slow path re-encodes it).
+// FuzzDecodeSnapshot: decoding never panics, and the fast paths agree
+// with the slow one: whatever the one-pass decoding or the route-reusing
+// decoding accepts (reusing nothing, the routes of the same body, or those
+// of another), the shape check accepts too and decodes to the same
+// snapshot (handler JSON compared by content, as the slow path re-encodes
+// it).
 func FuzzDecodeSnapshot(f *testing.F) {
-	f.Add([]byte(`{"version":1,"routes":[{"id":"1","policy":{},"http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}}]}`))
+	const other = `{"version":1,"routes":[{"id":"1","policy":{},"http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}},{"id":"2","l4":{"network":"udp","tls_mode":"none","ports":[{"port":53,"handle":[{"handler":"proxy"}]}]}}]}`
+	f.Add([]byte(other))
+	f.Add([]byte(`{"version":2,"routes":[{"id":"1","policy":{},"http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}}, 1]}`))
 	f.Add([]byte(`{"version":7,"routes":[{"id":"13","policy":{"rate_limit":{"enabled":true,"requests":5,"window":"1m"}},"l4":{"network":"tcp","tls_mode":"passthrough","server_names":["*.x.test"],"ports":[{"port":2000,"handle":[{"handler":"proxy"}]}]}}]}`))
 	f.Add([]byte(`{"version":18446744073709551615,"routes":null}`))
 	f.Add([]byte(`{"routes":[{"l4":{"ports":[{"port":1e400}]}}]}`))
 	f.Add([]byte(`{"Routes":[{"ID":"1","Policy":{"ACL":{"Allow":["1.2.3.4"]}}}],"version":2}`))
+	otherLay, _ := scanBody([]byte(other))
+	_, otherCache := decodeReusing([]byte(other), otherLay, nil)
+	if otherCache == nil {
+		f.Fatal("the seed snapshot does not take the fast path")
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := decodeSnapshot(data)
 		if err != nil {
@@ -145,17 +154,29 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		if d.hash != snapshotHash(d.raw) {
 			t.Fatal("hash is not the raw body's")
 		}
-		fast, ok := decodeFast(data)
-		if !ok {
+		lay, plain := scanBody(data)
+		if !plain {
 			return
 		}
-		slow, err := decodeSlow(data)
-		if err != nil {
-			t.Fatalf("the fast path accepted what the shape check rejects: %v", err)
+		slow, slowErr := decodeSlow(data)
+		agree := func(path string, s *Snapshot) {
+			if s == nil {
+				return
+			}
+			if slowErr != nil {
+				t.Fatalf("%s accepted what the shape check rejects: %v", path, slowErr)
+			}
+			if !sameSnapshot(s, slow) {
+				t.Fatalf("%s and the shape check decode differently:\n%+v\n%+v", path, s, slow)
+			}
 		}
-		if !sameSnapshot(fast, slow) {
-			t.Fatalf("fast and slow decodings differ:\n%+v\n%+v", fast, slow)
-		}
+		agree("the one-pass decoding", decodeFast(data))
+		fresh, cache := decodeReusing(data, lay, nil)
+		agree("the route-reusing decoding", fresh)
+		again, _ := decodeReusing(data, lay, cache)
+		agree("the route-reusing decoding (own routes)", again)
+		mixed, _ := decodeReusing(data, lay, otherCache)
+		agree("the route-reusing decoding (other routes)", mixed)
 	})
 }
 
@@ -199,4 +220,38 @@ func canonHandles(hs []json.RawMessage) []json.RawMessage {
 		out[i], _ = canonicalJSON(tree)
 	}
 	return out
+}
+
+func TestUnchangedRoutesAreReusedNotDecoded(t *testing.T) {
+	const a = `{"id":"a","http":{"hosts":["a.test"],"handle":[{"handler":"static_response","body":"a"}]}}`
+	const b = `{"id":"b","http":{"hosts":["b.test"],"handle":[{"handler":"static_response","body":"b"}]}}`
+	first, err := decodeSnapshot([]byte(`{"version":1,"routes":[` + a + `,` + b + `]}`))
+	if err != nil || first.cache == nil {
+		t.Fatalf("first: %v, cache %v", err, first.cache)
+	}
+	const b2 = `{"id":"b","http":{"hosts":["b.test"],"handle":[{"handler":"static_response","body":"B"}]}}`
+	second, err := decodeSnapshotReusing([]byte("{\"version\":2,\"routes\":[\n  "+b2+",\n  "+a+"\n]}"), first.cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.snap.Version != 2 || len(second.snap.Routes) != 2 {
+		t.Fatalf("decoded %+v", second.snap)
+	}
+	if second.snap.Routes[1].HTTP != first.snap.Routes[0].HTTP {
+		t.Error("the unchanged route was decoded again")
+	}
+	if second.snap.Routes[0].HTTP == first.snap.Routes[1].HTTP || string(second.snap.Routes[0].HTTP.Handle[0]) != `{"handler":"static_response","body":"B"}` {
+		t.Error("the changed route was not decoded")
+	}
+	// what the reuse cannot vouch for goes to the shape check
+	for body, path := range map[string]string{
+		`{"version":3,"routes":[` + a + `,1]}`:                    "routes[1]",
+		`{"version":3,"routes":[` + a + `,{"id":"c","hostz":1}]}`: "routes[1].hostz",
+		`{"version":3,"routes":[` + a + `],"routes_":[]}`:         "routes_",
+	} {
+		_, err := decodeSnapshotReusing([]byte(body), first.cache)
+		if !strings.Contains(fieldPaths(err), path) {
+			t.Errorf("%s: errors %s, want %s", body, fieldPaths(err), path)
+		}
+	}
 }

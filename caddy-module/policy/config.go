@@ -123,7 +123,7 @@ func (p Policy) Equal(q Policy) bool {
 }
 
 func equalPtr[T any](a, b *T, eq func(a, b *T) bool) bool {
-	if a == nil || b == nil {
+	if a == nil || b == nil || a == b {
 		return a == b
 	}
 	return eq(a, b)
