@@ -1,0 +1,170 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// guardCost measures req/s through three Caddy servers in one process for
+// the same upstream: plain reverse_proxy, gatehouse_guard + gatehouse_routes,
+// and forward_auth to a Node endpoint doing the same checks. On a 2-core
+// machine one run of a few seconds swings by ±20 % (the load generator, Caddy
+// and Node share the cores), so every target is warmed up, then the three
+// are measured in interleaved rounds (the order rotating, so none always
+// runs first or last) and the ratios are taken per round; the median round
+// ratio is the result.
+func guardCost(tmp, mmdb, backend string) {
+	authPort := freePort()
+	node := exec.Command("node", "-e", nodeAuth, strconv.Itoa(authPort))
+	node.Stdout, node.Stderr = os.Stderr, os.Stderr
+	check(node.Start())
+	defer func() { _ = node.Process.Kill(); _, _ = node.Process.Wait() }()
+	plainPort, guardPort, faPort := freePort(), freePort(), freePort()
+	cfg := obj{
+		"admin":   obj{"listen": "unix/" + filepath.Join(tmp, "g.sock")},
+		"logging": obj{"logs": obj{"default": obj{"level": "ERROR"}}},
+		"apps": obj{
+			"gatehouse": obj{"state_file": filepath.Join(tmp, "g-state.json"), "geoip_db": mmdb, "shared_https_port": 1},
+			"http": obj{"servers": obj{
+				"plain": server(plainPort, arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": backend}}}}),
+				"guard": server(guardPort, arr{obj{"handler": "gatehouse_guard"}, obj{"handler": "gatehouse_routes"}}),
+				"fa": server(faPort, arr{
+					obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": "127.0.0.1:" + strconv.Itoa(authPort)}},
+						"rewrite": obj{"method": "GET", "uri": "/auth"},
+						"headers": obj{"request": obj{"set": obj{"X-Forwarded-Method": arr{"{http.request.method}"}, "X-Forwarded-Uri": arr{"{http.request.uri}"}}}},
+						"handle_response": arr{obj{"match": obj{"status_code": arr{2}}, "routes": arr{obj{"handle": arr{
+							obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": backend}}}}}}}}},
+				}),
+			}},
+		},
+	}
+	c := startCaddy(tmp, "guard", cfg)
+	defer c.stop()
+	rules := arr{obj{"type": "cidr", "value": "127.0.0.0/8"}, obj{"type": "country", "value": "DE"}}
+	for i := 0; i < 1000; i++ {
+		rules = append(rules, obj{"type": "cidr", "value": fmt.Sprintf("100.%d.%d.0/24", i/256, i%256)})
+	}
+	snap := obj{"version": 1, "routes": arr{obj{"id": "bench",
+		"policy": obj{
+			"acl":        obj{"enabled": true, "allow": arr{"127.0.0.1"}},
+			"ip_filter":  obj{"enabled": true, "mode": "whitelist", "rules": rules},
+			"rate_limit": obj{"enabled": true, "requests": 100000, "window": "1s"},
+		},
+		"http": obj{"hosts": arr{"bench.test"}, "handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": backend}}}}},
+	}}}
+	if code, body := c.admin("PUT", "/gatehouse/v1/state", mustJSON(snap)); code != 200 {
+		log.Fatalf("PUT: %d %s", code, body)
+	}
+	targets := []struct {
+		name string
+		port int
+	}{{"plain reverse_proxy", plainPort}, {"gatehouse_guard", guardPort}, {"forward_auth (node)", faPort}}
+	for _, t := range targets {
+		load(t.port, *warmup)
+	}
+	rps := make([][]float64, len(targets)) // [target][round]
+	for round := 0; round < *rounds; round++ {
+		for k := range targets {
+			i := (round + k) % len(targets)
+			rps[i] = append(rps[i], load(targets[i].port, *duration))
+		}
+	}
+	var vsPlain, vsFA []float64
+	for r := 0; r < *rounds; r++ {
+		vsPlain = append(vsPlain, rps[1][r]/rps[0][r])
+		vsFA = append(vsFA, rps[1][r]/rps[2][r])
+	}
+	fmt.Printf("== guard cost (req/s; %d interleaved rounds of %s after %s warm-up, c = %d; median and range)\n", *rounds, *duration, *warmup, *workers)
+	for i, t := range targets {
+		lo, med, hi := spread(rps[i])
+		fmt.Printf("  %-22s %10.0f   (%.0f-%.0f)\n", t.name, med, lo, hi)
+	}
+	lo, med, hi := spread(vsPlain)
+	fmt.Printf("  guard / plain          %10.2f   (%.2f-%.2f per round; goal >= 0.90)\n", med, lo, hi)
+	lo, med, hi = spread(vsFA)
+	fmt.Printf("  guard / forward_auth   %10.2f   (%.2f-%.2f per round; goal >= 3.00)\n", med, lo, hi)
+}
+
+// spread is the minimum, median and maximum of xs.
+func spread(xs []float64) (lo, med, hi float64) {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	med = s[n/2]
+	if n%2 == 0 {
+		med = (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[0], med, s[n-1]
+}
+
+func server(port int, handle arr) obj {
+	return obj{"listen": arr{"127.0.0.1:" + strconv.Itoa(port)}, "automatic_https": obj{"disable": true},
+		"routes": arr{obj{"handle": handle}}}
+}
+
+const nodeAuth = `
+const http = require('http');
+const port = +process.argv[1];
+const toInt = ip => ip.split('.').reduce((a, o) => a * 256 + (+o), 0);
+const ranges = [[toInt('127.0.0.0'), toInt('127.255.255.255')]];
+for (let i = 0; i < 1000; i++) { const b = toInt('100.' + (i >> 8) + '.' + (i & 255) + '.0'); ranges.push([b, b + 255]); }
+ranges.sort((a, b) => a[0] - b[0]);
+const inRanges = n => { let lo = 0, hi = ranges.length - 1; while (lo <= hi) { const m = (lo + hi) >> 1; if (n < ranges[m][0]) hi = m - 1; else if (n > ranges[m][1]) lo = m + 1; else return true; } return false; };
+const acl = new Set(['127.0.0.1']);
+const counts = new Map(); let win = 0;
+http.createServer((req, res) => {
+  const ip = (req.headers['x-forwarded-for'] || req.socket.remoteAddress).split(',')[0].trim().replace(/^::ffff:/, '');
+  const now = Math.floor(Date.now() / 1000); if (now !== win) { win = now; counts.clear(); }
+  const n = (counts.get(ip) || 0) + 1; counts.set(ip, n);
+  const ok = acl.has(ip) && inRanges(toInt(ip)) && n <= 100000;
+  res.writeHead(ok ? 200 : 403); res.end();
+}).listen(port, '127.0.0.1');
+`
+
+// load runs keep-alive GETs against port for d and returns req/s.
+func load(port int, d time.Duration) float64 {
+	tr := &http.Transport{MaxIdleConnsPerHost: *workers, MaxConnsPerHost: *workers}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
+	var n, bad atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for i := 0; i < *workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Host = "bench.test"
+				resp, err := client.Do(req)
+				if err != nil {
+					bad.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					bad.Add(1)
+					continue
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if b := bad.Load(); b > 0 {
+		log.Printf("  (port %d: %d failed requests)", port, b)
+	}
+	return float64(n.Load()) / d.Seconds()
+}
