@@ -13,11 +13,14 @@ import { createDb, type DbHandle, migrateDb } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
 import { pushConfigInTx } from './services/config/change.ts';
+import { loadGatewayRefs } from './services/gateways/read.ts';
 import { activePeerSpecs } from './services/peers/apply.ts';
 import type { PeerDeps } from './services/peers/deps.ts';
 import { PeerExpiryJob } from './services/peers/expire.ts';
 import { PeerHooks } from './services/peers/hooks.ts';
 import { removePeersFromAcls } from './services/routes/peer-removed.ts';
+import { EmptyGatewayConfigSource } from './sync/gateway-config-source.ts';
+import { GatewayHub } from './sync/gateway-hub.ts';
 import { WireGuardRuntime } from './wireguard/runtime.ts';
 
 export interface RunningServer {
@@ -73,7 +76,10 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     () => caddy?.state === 'running',
     logger.child({ component: 'data-plane' }),
   );
-  const hooks: ConfigHooks = { dataPlane };
+  // Gateway sync: every committed config change is published to the connected agents.
+  const gatewaySource = new EmptyGatewayConfigSource(dbHandle.db);
+  const gatewayHub = new GatewayHub({ source: gatewaySource, logger: logger.child({ component: 'gateway-hub' }) });
+  const hooks: ConfigHooks = { dataPlane, loadGateways: loadGatewayRefs, published: () => void gatewayHub.publish() };
   const reconciler = new Reconciler({
     db: dbHandle.db,
     dataPlane,
@@ -128,7 +134,17 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     };
   };
 
-  const app = createApp({ db: dbHandle.db, config, logger, now, health, peers, hooks });
+  const app = createApp({
+    db: dbHandle.db,
+    config,
+    logger,
+    now,
+    health,
+    peers,
+    hooks,
+    gatewaySync: { hub: gatewayHub, source: gatewaySource },
+  });
+  gatewayHub.start();
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolve(s));
   });
@@ -156,6 +172,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       await expiryJob.stop();
       await wireguard.stop();
       await caddy?.stop();
+      // Ends the agents' streams first: open SSE responses would otherwise hold server.close() open.
+      await gatewayHub.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive connections would hold close() open; they are ours to end.

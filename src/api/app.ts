@@ -6,6 +6,8 @@ import { RouteAuthThrottle } from '../auth/route-throttle.ts';
 import { dashboardApp } from '../dashboard/index.tsx';
 import { authApi } from './auth.ts';
 import { errorResponse } from './errors.ts';
+import { gatewaySyncApi } from './gateway-sync.ts';
+import { gatewaysApi } from './gateways.ts';
 import { authenticate, requestContext, requireScope } from './middleware.ts';
 import { peersApi } from './peers.ts';
 import { renderReference } from './reference.ts';
@@ -62,6 +64,9 @@ export function createApp(deps: AppDeps) {
   api.get('/openapi.json', (c) => c.json(document()));
   api.get('/docs', (c) => c.html(renderReference(document())));
 
+  // Gateway agents authenticate with their own token, not the admin auth below.
+  api.route('/gateway', gatewaySyncApi(deps));
+
   // Everything below needs a bearer token or a dashboard session.
   const secured = new OpenAPIHono<AppEnv>();
   secured.use('*', authenticate(deps));
@@ -70,6 +75,7 @@ export function createApp(deps: AppDeps) {
   secured.route('/routes', routeAuthUsersApi());
   secured.route('/settings', settingsApi());
   secured.route('/peers', peersApi(deps));
+  secured.route('/gateways', gatewaysApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);
 

@@ -3,6 +3,8 @@ import type { Actor, ConfigHooks, ServiceContext } from '../context.ts';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
 import type { PeerDeps } from '../services/peers/deps.ts';
+import type { GatewayConfigSource } from '../sync/gateway-config-source.ts';
+import type { GatewayHub } from '../sync/gateway-hub.ts';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -23,6 +25,8 @@ export interface AppDeps {
   peers?: PeerDeps | undefined;
   /** Data plane and gateway sync wiring, handed to every service call. */
   hooks?: ConfigHooks | undefined;
+  /** The gateways' event streams; absent: /api/v1/gateway/* answers 503 (tests of other resources). */
+  gatewaySync?: { hub: GatewayHub; source: GatewayConfigSource } | undefined;
 }
 
 export interface AppEnv {

@@ -1,0 +1,71 @@
+import { isIPv4 } from 'node:net';
+import { z } from '@hono/zod-openapi';
+import { Timestamp } from './common.ts';
+import { ListenerStatusSchema, TargetStatusSchema } from './gateway-protocol.ts';
+
+const GatewayNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(64, 'must be at most 64 characters')
+  .regex(
+    /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]*$/u,
+    "may contain letters, digits, spaces and ._@'- and must start with a letter or digit",
+  )
+  .openapi({ example: 'home-office' });
+
+const LanNetworkSchema = z
+  .string()
+  .trim()
+  .refine((v) => {
+    const [ip, bits] = v.split('/');
+    return !!ip && isIPv4(ip) && /^\d{1,2}$/.test(bits ?? '') && Number(bits) <= 32;
+  }, 'must be an IPv4 network in CIDR notation, e.g. 192.168.2.0/24');
+
+export const CreateGatewaySchema = z
+  .strictObject({
+    name: GatewayNameSchema,
+    peer_id: z.number().int().positive().nullable().optional().openapi({ description: "The gateway's WireGuard peer" }),
+    lan_networks: z
+      .array(LanNetworkSchema)
+      .max(32, 'at most 32 networks')
+      .default([])
+      .openapi({ example: ['192.168.2.0/24'] }),
+  })
+  .openapi('CreateGateway');
+
+export const UpdateGatewaySchema = CreateGatewaySchema.partial()
+  .refine((v) => Object.keys(v).length > 0, 'give at least one field to change')
+  .openapi('UpdateGateway');
+
+export const GatewaySchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    peer_id: z.number().int().nullable(),
+    tunnel_ip: z.string().nullable(),
+    lan_networks: z.array(z.string()),
+    token_prefix: z.string().openapi({ example: 'gtw_Ab12Cd' }),
+    online: z.boolean().openapi({ description: 'An agent holds the event stream open right now' }),
+    last_seen_at: Timestamp.nullable(),
+    handshake_age_seconds: z
+      .number()
+      .nullable()
+      .openapi({ description: 'Seconds since the last WireGuard handshake; null if unknown' }),
+    current_version: z.number().int(),
+    applied_version: z.number().int().nullable(),
+    drift: z.boolean().openapi({ description: 'The agent runs an older config than the current one' }),
+    listeners: z.array(ListenerStatusSchema),
+    targets: z.array(TargetStatusSchema),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi('Gateway');
+
+export const CreatedGatewaySchema = GatewaySchema.extend({
+  token: z.string().openapi({ description: 'The agent token (`gtw_…`). Shown once; store it now.' }),
+}).openapi('CreatedGateway');
+
+export type CreateGatewayInput = z.infer<typeof CreateGatewaySchema>;
+export type UpdateGatewayInput = z.infer<typeof UpdateGatewaySchema>;
+export type PublicGateway = z.infer<typeof GatewaySchema>;

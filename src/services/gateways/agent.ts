@@ -1,0 +1,39 @@
+import { eq } from 'drizzle-orm';
+import { sha256Hex } from '../../auth/secrets.ts';
+import type { Db } from '../../db/index.ts';
+import { gateways } from '../../db/schema/index.ts';
+import { UnauthorizedError } from '../../errors.ts';
+import type { GatewayStatusReport } from '../../schemas/gateway-protocol.ts';
+import { GATEWAY_TOKEN_PREFIX } from './public.ts';
+
+/** Resolves an agent's bearer token to its gateway, or 401 (unknown, rotated and malformed alike). */
+export async function authenticateGateway({ db, token }: { db: Db; token: string }) {
+  if (!token.startsWith(GATEWAY_TOKEN_PREFIX)) throw new UnauthorizedError('invalid gateway token');
+  const [row] = await db
+    .select()
+    .from(gateways)
+    .where(eq(gateways.tokenHash, sha256Hex(token)));
+  if (!row) throw new UnauthorizedError('invalid gateway token');
+  return row;
+}
+
+/**
+ * Stores an agent's status report. Telemetry, not a change: no audit entry (it arrives every 30 s per
+ * gateway), one UPDATE.
+ */
+export async function recordGatewayStatus({
+  db,
+  input,
+}: {
+  db: Db;
+  input: { id: number; report: GatewayStatusReport; now: Date };
+}) {
+  await db
+    .update(gateways)
+    .set({ lastSeenAt: input.now, appliedVersion: input.report.applied_version, lastStatus: input.report })
+    .where(eq(gateways.id, input.id));
+}
+
+export async function touchGateway({ db, input }: { db: Db; input: { id: number; now: Date } }) {
+  await db.update(gateways).set({ lastSeenAt: input.now }).where(eq(gateways.id, input.id));
+}

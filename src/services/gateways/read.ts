@@ -1,0 +1,28 @@
+import { asc, eq } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/index.ts';
+import { gateways, peers } from '../../db/schema/index.ts';
+import { NotFoundError } from '../../errors.ts';
+import type { GatewayLoader } from '../config/compile-input.ts';
+
+/** Gateways with their peer's tunnel address and public key (for the handshake age). */
+export async function listGatewayRows(db: DbOrTx) {
+  return db
+    .select({ gateway: gateways, tunnelIp: peers.address, publicKey: peers.publicKey })
+    .from(gateways)
+    .leftJoin(peers, eq(peers.id, gateways.peerId))
+    .orderBy(asc(gateways.id));
+}
+
+export async function getGatewayRow(db: DbOrTx, id: number) {
+  const [row] = await db
+    .select({ gateway: gateways, tunnelIp: peers.address, publicKey: peers.publicKey })
+    .from(gateways)
+    .leftJoin(peers, eq(peers.id, gateways.peerId))
+    .where(eq(gateways.id, id));
+  if (!row) throw new NotFoundError('gateway', id);
+  return row;
+}
+
+/** The snapshot compiler's view of gateways (registered as `hooks.loadGateways` by the server). */
+export const loadGatewayRefs: GatewayLoader = async (db) =>
+  (await listGatewayRows(db)).map((r) => ({ id: r.gateway.id, tunnelIp: r.tunnelIp ?? undefined }));
