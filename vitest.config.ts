@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit (pure logic, fast), integration (real libSQL files, the real Caddy binary, real
-// sockets on loopback) and e2e (network namespaces; root only). Each test file says in its header what is
-// real and what is simulated.
+// Four projects: unit (pure logic, fast), integration (real libSQL files, the real Caddy binary, real
+// sockets on loopback), e2e (network namespaces; root only) and browser (the dashboard in Debian's Chromium).
+// Each test file says in its header what is real and what is simulated.
 export default defineConfig({
   test: {
     projects: [
@@ -28,6 +28,17 @@ export default defineConfig({
           hookTimeout: 300_000,
           fileParallelism: false,
           sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // One Chromium and one stack at a time on two cores.
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

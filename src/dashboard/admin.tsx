@@ -142,8 +142,24 @@ function TokensPage(props: {
 }
 
 export function registerTokens(app: Hono<DashEnv>, _deps: AppDeps, session: MiddlewareHandler<DashEnv>) {
+  // A new secret waits here for the one GET that shows it (Post/Redirect/Get: a reload neither creates a
+  // second token nor shows the secret again, and the secret never travels in a URL).
+  const justCreated = new Map<string, { name: string; token: string; at: number }>();
+  const takeCreated = (csrf: string) => {
+    const entry = justCreated.get(csrf);
+    justCreated.delete(csrf);
+    return entry && Date.now() - entry.at < 60_000 ? entry : undefined;
+  };
+
   app.get('/tokens', session, async (c) =>
-    page(c, <TokensPage meta={meta(c, 'API tokens')} tokens={await listTokens({ ctx: c.get('ctx') })} />),
+    page(
+      c,
+      <TokensPage
+        meta={meta(c, 'API tokens')}
+        tokens={await listTokens({ ctx: c.get('ctx') })}
+        created={takeCreated(c.get('csrfToken') ?? '')}
+      />,
+    ),
   );
 
   app.post('/tokens', session, async (c) => {
@@ -157,16 +173,9 @@ export function registerTokens(app: Hono<DashEnv>, _deps: AppDeps, session: Midd
         expires_at: expiry ? (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(expiry) ? `${expiry}:00Z` : expiry) : null,
       });
       const created = await createToken({ ctx, input });
-      // Rendered, not redirected: the secret must not end up in a URL or survive a reload.
-      return page(
-        c,
-        <TokensPage
-          meta={meta(c, 'API tokens')}
-          tokens={await listTokens({ ctx })}
-          created={{ name: created.name, token: created.token }}
-        />,
-        201,
-      );
+      if (justCreated.size > 1000) justCreated.clear();
+      justCreated.set(c.get('csrfToken') ?? '', { name: created.name, token: created.token, at: Date.now() });
+      return redirect(c, '/tokens');
     } catch (err) {
       const errors = toFormErrors(err, ['name', 'scope', 'expires_at']);
       return page(

@@ -298,8 +298,8 @@ export function registerRoutes(app: Hono<DashEnv>, deps: AppDeps, session: Middl
           <h1>{title}</h1>
           {opts.route ? <Badge tone="muted">route {opts.route.id}</Badge> : null}
         </div>
-        {opts.route ? <ExplainBox routeId={opts.route.id} ip={opts.explain?.ip} result={opts.explain?.result} /> : null}
         <RouteForm meta={m} route={opts.route} values={opts.values} errors={opts.errors} options={options} />
+        {opts.route ? <ExplainBox routeId={opts.route.id} ip={opts.explain?.ip} result={opts.explain?.result} /> : null}
         {opts.route ? (
           <form method="post" action={`/routes/${opts.route.id}/delete`} class="card">
             <Csrf token={m.csrf} />

@@ -30,7 +30,14 @@ export async function startStack(extraEnv: Record<string, string> = {}) {
     ...extraEnv,
   });
   const server = await startServer({ config, logger: silentLogger });
-  await waitFor('caddy running', () => (server.caddy?.state === 'running' ? true : undefined), 20_000);
+  try {
+    await waitFor('caddy running', () => (server.caddy?.state === 'running' ? true : undefined), 20_000);
+  } catch (err) {
+    // Nobody else can stop what was started: a failed start must not leave Caddy running.
+    await server.stop().catch(() => {});
+    cleanup();
+    throw err;
+  }
   const ctx = {
     db: server.db,
     config,

@@ -87,7 +87,7 @@ function Overview({
           )}
         </section>
       </div>
-      <h2 class="sr-gap">Counts</h2>
+      <h2 class="section-title">Counts</h2>
       <div class="grid">
         <section class="card" aria-label="Peers">
           <p class="stat">{data.peers.total}</p>

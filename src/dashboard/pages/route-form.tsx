@@ -252,7 +252,7 @@ export function RouteForm(props: {
             ]}
           />
           <TextField
-            class="kind-direct kind-peer"
+            class="not-gateway"
             name="target_port"
             label="Target port"
             inputmode="numeric"
@@ -291,7 +291,7 @@ export function RouteForm(props: {
         <div class="http-only">
           <Check name="backend_https" label="The target speaks HTTPS" on={list(v, 'backend_https').includes('1')} />
         </div>
-        <div class="gateway-only">
+        <div class="kind-gateway">
           <Check
             name="wol_enabled"
             label="Wake-on-LAN: wake the target when it does not answer"
@@ -338,7 +338,16 @@ export function RouteForm(props: {
             <FieldError id="l4_listen_port" error={e.l4_listen_port} />
             {suggestion ? (
               <p class="suggest">
-                <span>Free nearby: {suggestion}</span>
+                <span>
+                  Free nearby: {suggestion}
+                  {props.errors?.conflictRouteId ? (
+                    <>
+                      {' '}
+                      (taken by{' '}
+                      <a href={`/routes/${props.errors.conflictRouteId}`}>route {props.errors.conflictRouteId}</a>)
+                    </>
+                  ) : null}
+                </span>
                 <button type="submit" name="use_port" value={suggestion} class="small" formnovalidate>
                   Use {suggestion}
                 </button>
@@ -403,6 +412,7 @@ export function RouteForm(props: {
                     checked={acl.has(String(p.id))}
                   />{' '}
                   {p.name} <span class="muted mono">{p.address}</span>
+                  {p.enabled ? null : <span class="muted"> (disabled)</span>}
                 </label>
               </li>
             ))}
