@@ -97,6 +97,13 @@ func TestHostLookup(t *testing.T) {
 			t.Errorf("%s: body %q, want %q", host, w.Body.String(), want)
 		}
 	}
+	for in, want := range map[string]string{
+		"a.test": "a.test", "a.test:80": "a.test", "[::1]:80": "::1", "::1": "::1", "[::1]": "[::1]", ":80": "", "": "",
+	} {
+		if got := hostOnly(in); got != want {
+			t.Errorf("hostOnly(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 func TestHTTPGuardUsesClientIPOnly(t *testing.T) {

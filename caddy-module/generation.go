@@ -53,6 +53,7 @@ type routeInfo struct {
 	kind    string // "http" or "l4"
 	policy  *policy.Compiled
 	src     policy.Policy      // what policy was compiled from, to reuse it when unchanged
+	idVar   any                // id, boxed once: setting it as a request var then allocates nothing
 	allowed prometheus.Counter // cached: the hot path skips the label lookup
 }
 
@@ -226,7 +227,7 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 			fe := pe.WithPrefix(fmt.Sprintf("routes[%d].policy", i))
 			errs = append(errs, FieldError{Path: fe.Path, Message: fe.Message})
 		}
-		info := &routeInfo{id: r.ID, kind: kind, policy: compiled, src: r.Policy}
+		info := &routeInfo{id: r.ID, kind: kind, policy: compiled, src: r.Policy, idVar: r.ID}
 		if a.metrics != nil && !dryRun && compiled != nil {
 			info.allowed = a.metrics.decisions.WithLabelValues(r.ID, kind, "allowed")
 		}

@@ -49,41 +49,35 @@ func (h *HTTPGuard) Provision(ctx caddy.Context) error {
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler.
 func (h *HTTPGuard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	res := h.app.resolveHTTP(r)
-	if res == nil {
+	e := h.app.resolveHTTP(r)
+	if e == nil {
 		return next.ServeHTTP(w, r)
 	}
-	if !h.app.allowHTTP(w, r, res.entry) {
+	if !h.app.allowHTTP(w, r, e) {
 		return nil
 	}
-	caddyhttp.SetVar(r.Context(), httpResolvedVar, res)
-	caddyhttp.SetVar(r.Context(), httpRouteIDVar, res.entry.route.id)
+	// The guard's note to gatehouse_routes: the entry it decided on (and
+	// with it the unit of that generation). Nothing here allocates: a
+	// pointer and a pre-boxed id fit an interface as they are.
+	caddyhttp.SetVar(r.Context(), httpResolvedVar, e)
+	caddyhttp.SetVar(r.Context(), httpRouteIDVar, e.route.idVar)
 	return next.ServeHTTP(w, r)
 }
 
-// httpResolved is the guard's note to gatehouse_routes.
-type httpResolved struct {
-	gen   *generation
-	entry *httpEntry
-}
-
 const (
+	// httpResolvedVar holds the *httpEntry the guard resolved.
 	httpResolvedVar = "gatehouse_resolved"
 	// httpRouteIDVar is usable in access logs as {http.vars.gatehouse_route_id}.
 	httpRouteIDVar = "gatehouse_route_id"
 )
 
 // resolveHTTP finds the request's route in the current generation.
-func (a *App) resolveHTTP(r *http.Request) *httpResolved {
+func (a *App) resolveHTTP(r *http.Request) *httpEntry {
 	g := a.generation()
 	if g == nil {
 		return nil
 	}
-	e := g.lookupHost(normalizeHost(hostOnly(r.Host)))
-	if e == nil {
-		return nil
-	}
-	return &httpResolved{gen: g, entry: e}
+	return g.lookupHost(normalizeHost(hostOnly(r.Host)))
 }
 
 // allowHTTP decides a request and writes the refusal if it is denied.
@@ -148,8 +142,17 @@ func addrOf(a net.Addr) (netip.Addr, bool) {
 	return addr.Unmap(), ok
 }
 
-// hostOnly strips a port from a Host header value.
+// hostOnly strips a port from a Host header value. The common forms
+// ("name", "name:port") are cut by hand: net.SplitHostPort allocates an
+// error for a Host without a port, i.e. on most requests.
 func hostOnly(hostport string) string {
+	i := strings.LastIndexByte(hostport, ':')
+	switch {
+	case i < 0:
+		return hostport
+	case hostport[0] != '[' && strings.IndexByte(hostport[:i], ':') < 0:
+		return hostport[:i]
+	}
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		return h
 	}

@@ -45,7 +45,7 @@ func (h *L4Guard) Handle(cx *layer4.Connection, next layer4.Handler) error {
 			return nil // the server closes the connection
 		}
 		cx.SetVar(l4ResolvedVar, &l4Resolved{gen: g, entry: e})
-		cx.SetVar(l4RouteIDVar, e.route.id)
+		cx.SetVar(l4RouteIDVar, e.route.idVar)
 		return next.Handle(cx)
 	}, func() error {
 		return next.Handle(cx)

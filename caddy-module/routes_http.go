@@ -60,21 +60,21 @@ func (h *HTTPRoutes) Validate() error {
 // guard resolved; without a guard in front it resolves and enforces the
 // policy itself, so a static config missing the guard fails closed.
 func (h *HTTPRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	res, _ := caddyhttp.GetVar(r.Context(), httpResolvedVar).(*httpResolved)
-	if res == nil {
-		res = h.app.resolveHTTP(r)
-		if res == nil {
+	e, _ := caddyhttp.GetVar(r.Context(), httpResolvedVar).(*httpEntry)
+	if e == nil {
+		e = h.app.resolveHTTP(r)
+		if e == nil {
 			if h.Fallback == "next" {
 				return next.ServeHTTP(w, r)
 			}
 			return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("no gatehouse route for host %q", r.Host))
 		}
-		if !h.app.allowHTTP(w, r, res.entry) {
+		if !h.app.allowHTTP(w, r, e) {
 			return nil
 		}
-		caddyhttp.SetVar(r.Context(), httpRouteIDVar, res.entry.route.id)
+		caddyhttp.SetVar(r.Context(), httpRouteIDVar, e.route.idVar)
 	}
-	return res.entry.unit.http.Compile(next).ServeHTTP(w, r)
+	return e.unit.http.Compile(next).ServeHTTP(w, r)
 }
 
 // UnmarshalCaddyfile accepts `gatehouse_routes [404|next]`, for people who

@@ -110,7 +110,7 @@ func (a *App) dispatchL4(cx *layer4.Connection, next layer4.Handler, enforce boo
 		if enforce && !a.allowL4(cx, e) {
 			return nil
 		}
-		cx.SetVar(l4RouteIDVar, e.route.id)
+		cx.SetVar(l4RouteIDVar, e.route.idVar)
 		return e.unit.l4.Handle(cx)
 	}, func() error {
 		return next.Handle(cx)
