@@ -17,6 +17,7 @@ import {
   type PageMeta,
   TextField,
 } from './layout.tsx';
+import { OnceStore } from './once.ts';
 import { meta, page } from './render.ts';
 import { type DashEnv, formOf, redirect } from './session.ts';
 
@@ -142,14 +143,7 @@ function TokensPage(props: {
 }
 
 export function registerTokens(app: Hono<DashEnv>, _deps: AppDeps, session: MiddlewareHandler<DashEnv>) {
-  // A new secret waits here for the one GET that shows it (Post/Redirect/Get: a reload neither creates a
-  // second token nor shows the secret again, and the secret never travels in a URL).
-  const justCreated = new Map<string, { name: string; token: string; at: number }>();
-  const takeCreated = (csrf: string) => {
-    const entry = justCreated.get(csrf);
-    justCreated.delete(csrf);
-    return entry && Date.now() - entry.at < 60_000 ? entry : undefined;
-  };
+  const justCreated = new OnceStore<{ name: string; token: string }>();
 
   app.get('/tokens', session, async (c) =>
     page(
@@ -157,7 +151,7 @@ export function registerTokens(app: Hono<DashEnv>, _deps: AppDeps, session: Midd
       <TokensPage
         meta={meta(c, 'API tokens')}
         tokens={await listTokens({ ctx: c.get('ctx') })}
-        created={takeCreated(c.get('csrfToken') ?? '')}
+        created={justCreated.take(c.get('csrfToken') ?? '')}
       />,
     ),
   );
@@ -173,8 +167,7 @@ export function registerTokens(app: Hono<DashEnv>, _deps: AppDeps, session: Midd
         expires_at: expiry ? (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(expiry) ? `${expiry}:00Z` : expiry) : null,
       });
       const created = await createToken({ ctx, input });
-      if (justCreated.size > 1000) justCreated.clear();
-      justCreated.set(c.get('csrfToken') ?? '', { name: created.name, token: created.token, at: Date.now() });
+      justCreated.put(c.get('csrfToken') ?? '', { name: created.name, token: created.token });
       return redirect(c, '/tokens');
     } catch (err) {
       const errors = toFormErrors(err, ['name', 'scope', 'expires_at']);

@@ -50,6 +50,18 @@ export function toFormErrors(err: unknown, shownFields: readonly string[] = []):
     }
     return { fields, summary: other.length ? other.join('; ') : 'Please correct the marked fields.' };
   }
+  if (error instanceof AppError && error.code === 'upstream_rejected' && shownFields.includes('l4_listen_port')) {
+    // Caddy could not open the listen port (another process holds it): that belongs next to the port field.
+    const listen = ((error.details?.data_plane_errors ?? []) as { path?: string; message?: string }[]).find((e) =>
+      /\.l4\.ports\[\d+\]\.port$/.test(e.path ?? ''),
+    );
+    if (listen) {
+      return {
+        fields: { l4_listen_port: `the server cannot listen on this port: ${listen.message}` },
+        summary: 'Please correct the marked fields.',
+      };
+    }
+  }
   if (error instanceof AppError) {
     const d = error.details ?? {};
     const field = typeof d.field === 'string' ? d.field : undefined;

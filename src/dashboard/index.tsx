@@ -12,7 +12,7 @@ import { logout, SESSION_TTL_MS } from '../services/sessions/index.ts';
 import { finishTotpLogin, PENDING_TTL_MS, startLogin } from '../services/sessions/two-step.ts';
 import { registerSettings, registerTokens } from './admin.tsx';
 import { str, toFormErrors } from './forms.ts';
-import { registerGateways } from './gateways.tsx';
+import { gatewaysCard, registerGateways } from './gateways.tsx';
 import { Bare, Layout } from './layout.tsx';
 import { AccountPage } from './pages/account.tsx';
 import { LoginPage, TotpPage } from './pages/login.tsx';
@@ -178,7 +178,7 @@ export function dashboardApp(deps: AppDeps) {
     return redirect(c, '/login?out=1');
   });
 
-  app.get('/', session, async (c) => overviewPage(c, deps));
+  app.get('/', session, async (c) => overviewPage(c, deps, await gatewaysCard(c.get('ctx'), deps)));
 
   app.get('/account', session, async (c) => {
     const ctx = c.get('ctx');

@@ -31,6 +31,9 @@ const FLASH: Record<string, string> = {
   'totp-enabled': 'TOTP is on. The next login asks for a code.',
   'totp-disabled': 'TOTP is off.',
   'gateway-created': 'Gateway created.',
+  'gateway-saved': 'Gateway saved.',
+  'gateway-rotated': 'Token rotated. The old token no longer works.',
+  'gateway-deleted': 'Gateway deleted.',
 };
 
 export function meta(c: Context<DashEnv>, title: string, path = c.req.path): PageMeta {

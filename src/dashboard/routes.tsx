@@ -107,7 +107,7 @@ async function formOptions(c: Context<DashEnv>, deps: AppDeps): Promise<RouteFor
   const peers = await listPeers({ ctx, deps: deps.peers ?? offlinePeerDeps(), input: { limit: 500, offset: 0 } });
   return {
     peers: peers.data.map((p) => ({ id: p.id, name: p.name, address: p.address, enabled: p.enabled, tags: p.tags })),
-    gateways: await gatewayChoices(ctx),
+    gateways: await gatewayChoices(ctx, deps),
   };
 }
 

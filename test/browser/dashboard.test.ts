@@ -4,12 +4,14 @@
 // listeners, axe-core in the page. Simulated: WireGuard is off (peers are stored and compiled, not applied),
 // the server endpoint is a made-up name (the config file only needs one), TOTP codes come from otpauth.
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { eq } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { adminSessions } from '../../src/db/schema/index.ts';
 import { freePort } from '../helpers/caddy.ts';
+import { agent } from '../helpers/gateway.ts';
 import { echoServer, type Stack, startStack, tcpRoundTrip } from '../helpers/stack.ts';
 import { checkA11y, checkNoOverflow, hasChromium, launchBrowser, newContext, screenshot } from './support.ts';
 
@@ -20,10 +22,35 @@ let context: BrowserContext;
 let page: Page;
 let totpSecret: string | undefined;
 let echo: Awaited<ReturnType<typeof echoServer>>;
-const state: { peerId?: number; peerAddress?: string; routeId?: number; listenPort?: number } = {};
+const state: {
+  peerId?: number;
+  peerAddress?: string;
+  routeId?: number;
+  listenPort?: number;
+  gatewayId?: number;
+  gatewayToken?: string;
+  gatewayPort?: number;
+} = {};
 
 const code = () =>
   new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totpSecret!), digits: 6, period: 30 }).generate();
+
+/**
+ * A free port whose upper neighbour is free too: the conflict suggestion searches outward from the taken
+ * port (+1 first), and other processes on this machine may hold ports right next to a random one.
+ */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await freePort();
+    const next = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port + 1, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (next && port < 65535) return port;
+  }
+  throw new Error('no free port pair');
+}
 
 async function login(p: Page) {
   await p.goto('/login');
@@ -165,7 +192,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
   });
 
   it('creates a direct L4 route through the form; it is listed and carries traffic through Caddy', async () => {
-    state.listenPort = await freePort();
+    state.listenPort = await freePortPair();
     await page.goto('/routes/new');
     await page.getByLabel('Layer 4 — a TCP/UDP port', { exact: true }).check();
     // Progressive disclosure: the domain field hides for L4 without TLS, the listen port appears.
@@ -210,6 +237,25 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.goto('/routes');
     expect(await page.locator('tbody tr', { hasText: 'second echo' }).innerText()).toContain(`:${suggested}`);
     expect(await tcpRoundTrip(Number(suggested), 'yo')).toBe('echo:yo');
+  });
+
+  it('a listen port another process holds is reported next to the field, from Caddy itself', async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const held = (squatter.address() as net.AddressInfo).port;
+    try {
+      await page.goto('/routes/new');
+      await page.getByLabel('Layer 4 — a TCP/UDP port', { exact: true }).check();
+      await page.getByLabel('Target host', { exact: true }).fill('127.0.0.1');
+      await page.getByLabel('Target port', { exact: true }).fill(String(echo.port));
+      await page.getByLabel('Listen port or range', { exact: true }).fill(String(held));
+      await page.getByRole('button', { name: 'Create route' }).click();
+      expect(await page.locator('#l4_listen_port-error').innerText()).toContain('address already in use');
+      const routes = await stack.request('GET', '/api/v1/routes');
+      expect(routes.body.data.some((r: { l4_listen_port: string }) => r.l4_listen_port === String(held))).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
   });
 
   it('enables the peer ACL and picks peers from the checklist; Caddy then refuses everyone else', async () => {
@@ -307,8 +353,76 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     }
   });
 
-  it.todo('creates an L4 gateway route through the form (waits for the gateway API)');
-  it.todo("a gateway's status changes live when it connects (waits for the gateway API and its SSE hub)");
+  it('creates a gateway (token and agent command shown once) and an L4 gateway route through the form', async () => {
+    await page.goto('/gateways');
+    await page.getByLabel('Name', { exact: true }).fill('home-office');
+    await page.getByLabel('WireGuard peer', { exact: true }).selectOption('new');
+    await page.getByLabel('LAN networks', { exact: true }).fill('192.168.50.0/24');
+    await page.getByRole('button', { name: 'Create gateway' }).click();
+    await expect.poll(() => page.locator('.flash').innerText()).toContain('Gateway created');
+    const command = (await page.locator('#agent-command').innerText()).trim();
+    expect(command).toMatch(new RegExp(`^gatehouse gateway --server ${stack.server.url} --token gtw_[\\w-]+$`));
+    state.gatewayToken = command.split(' ').at(-1);
+    state.gatewayId = Number(
+      (await page.locator('tbody a[href^="/gateways/"]').first().getAttribute('href'))!.split('/')[2],
+    );
+    await screenshot(page, 'gateway-created');
+    await page.reload();
+    expect(await page.locator('#agent-command').count()).toBe(0);
+
+    state.gatewayPort = await freePort();
+    await page.goto('/routes/new');
+    await page.getByLabel('Layer 4 — a TCP/UDP port', { exact: true }).check();
+    await page.getByLabel('A LAN host behind a gateway', { exact: true }).check();
+    await expect.poll(() => page.getByLabel('Target host', { exact: true }).isVisible()).toBe(false);
+    await page.getByLabel('Name', { exact: true }).fill('office rdp');
+    await page.getByLabel('Gateway', { exact: true }).selectOption(String(state.gatewayId));
+    await page.getByLabel('LAN host', { exact: true }).fill('192.168.50.10');
+    await page.getByLabel('LAN port', { exact: true }).fill('3389');
+    await page.getByLabel('Protocol', { exact: true }).selectOption('tcp');
+    await page.getByLabel('Listen port or range', { exact: true }).fill(String(state.gatewayPort));
+    await page.getByLabel('Wake-on-LAN: wake the target when it does not answer', { exact: true }).check();
+    await page.getByLabel('MAC address', { exact: true }).fill('AA-BB-CC-DD-EE-01');
+    await screenshot(page, 'route-form-gateway');
+    await page.getByRole('button', { name: 'Create route' }).click();
+    await expect.poll(() => page.locator('.flash').innerText()).toContain('Route created');
+    await page.goto('/routes?target_kind=gateway');
+    const row = page.locator('tbody tr', { hasText: 'office rdp' });
+    expect(await row.innerText()).toContain(`:${state.gatewayPort}`);
+    expect(await row.innerText()).toContain('192.168.50.10:3389');
+    const route = await stack.request('GET', `/api/v1/routes?target_kind=gateway`);
+    expect(route.body.data[0]).toMatchObject({
+      gateway_id: state.gatewayId,
+      wol_enabled: true,
+      wol_mac: 'aa:bb:cc:dd:ee:01',
+    });
+    await page.goto(`/gateways/${state.gatewayId}`);
+    expect(await page.getByRole('region', { name: 'Routes through this gateway' }).innerText()).toContain('office rdp');
+  });
+
+  it("a gateway's status changes live when its agent connects, and again when it goes away", async () => {
+    await page.goto('/gateways');
+    const status = page.locator(`#gw-${state.gatewayId}-status`);
+    expect(await status.innerText()).toContain('offline');
+    // A marker in the page: if it survives, the change arrived over the event stream, not by a reload.
+    await page.evaluate(() => {
+      (window as unknown as { marker: number }).marker = 42;
+    });
+    const gw = agent(stack.server.url, state.gatewayToken!);
+    try {
+      await gw.agent.start();
+      await expect.poll(() => status.innerText(), { timeout: 15_000 }).toContain('online');
+      await expect
+        .poll(() => page.locator(`#gw-${state.gatewayId}-config`).innerText(), { timeout: 15_000 })
+        .toContain('current');
+      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+      await screenshot(page, 'gateway-online-live');
+    } finally {
+      await gw.cleanup();
+    }
+    await expect.poll(() => status.innerText(), { timeout: 15_000 }).toContain('offline');
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+  });
 
   it('every page passes axe (no serious or critical violations) and fits 390×844 and 1280×800', async () => {
     const paths = [
@@ -320,6 +434,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       '/routes/new',
       `/routes/${state.routeId}`,
       '/gateways',
+      `/gateways/${state.gatewayId}`,
       '/tokens',
       '/settings',
       '/account',
