@@ -19,8 +19,8 @@ import type { PeerDeps } from './services/peers/deps.ts';
 import { PeerExpiryJob } from './services/peers/expire.ts';
 import { PeerHooks } from './services/peers/hooks.ts';
 import { removePeersFromAcls } from './services/routes/peer-removed.ts';
-import { EmptyGatewayConfigSource } from './sync/gateway-config-source.ts';
 import { GatewayHub } from './sync/gateway-hub.ts';
+import { RoutesGatewayConfigSource } from './sync/routes-gateway-config.ts';
 import { WireGuardRuntime } from './wireguard/runtime.ts';
 
 export interface RunningServer {
@@ -77,7 +77,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     logger.child({ component: 'data-plane' }),
   );
   // Gateway sync: every committed config change is published to the connected agents.
-  const gatewaySource = new EmptyGatewayConfigSource(dbHandle.db);
+  const gatewaySource = new RoutesGatewayConfigSource(dbHandle.db);
   const gatewayHub = new GatewayHub({ source: gatewaySource, logger: logger.child({ component: 'gateway-hub' }) });
   const hooks: ConfigHooks = { dataPlane, loadGateways: loadGatewayRefs, published: () => void gatewayHub.publish() };
   const reconciler = new Reconciler({

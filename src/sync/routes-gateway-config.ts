@@ -1,0 +1,79 @@
+import { isIPv4 } from 'node:net';
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/index.ts';
+import { gateways, peers, routes } from '../db/schema/index.ts';
+import { buildGatewayConfig, type GatewayConfig, type GatewayConfigBody } from '../schemas/gateway-protocol.ts';
+import { currentVersion } from '../services/config/version.ts';
+import type { GatewayConfigSource } from './gateway-config-source.ts';
+
+const toInt = (ip: string) => ip.split('.').reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
+const toIp = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+
+/**
+ * The directed broadcast address for a WoL packet to `host`: the broadcast of the gateway's LAN network
+ * that contains it, or the limited broadcast when no listed network does (or the host is a name).
+ */
+export function wolBroadcast(host: string, lanNetworks: string[]): string {
+  if (!isIPv4(host)) return '255.255.255.255';
+  const ip = toInt(host);
+  for (const cidr of lanNetworks) {
+    const [net, bits] = cidr.split('/');
+    const prefix = Number(bits);
+    if (!net || !isIPv4(net) || !(prefix >= 0 && prefix <= 32)) continue;
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    if ((ip & mask) >>> 0 === (toInt(net) & mask) >>> 0) return toIp(((ip & mask) | (~mask >>> 0)) >>> 0);
+  }
+  return '255.255.255.255';
+}
+
+/**
+ * Each gateway's forwarding table, derived from the routes that target it (DESIGN §2): L4 routes listen on
+ * the gateway's tunnel IP on the server's own listen port (1:1, ranges with offset), HTTP routes on the port
+ * the route service allocated; enabled routes only. The version is the global config version.
+ */
+export class RoutesGatewayConfigSource implements GatewayConfigSource {
+  constructor(private readonly db: Db) {}
+
+  async configFor(gatewayId: number): Promise<GatewayConfig> {
+    const [version, [gateway], rows] = await Promise.all([
+      currentVersion(this.db),
+      this.db
+        .select({ lanNetworks: gateways.lanNetworks, tunnelIp: peers.address, peerEnabled: peers.enabled })
+        .from(gateways)
+        .leftJoin(peers, eq(peers.id, gateways.peerId))
+        .where(eq(gateways.id, gatewayId)),
+      this.db
+        .select()
+        .from(routes)
+        .where(and(eq(routes.gatewayId, gatewayId), eq(routes.targetKind, 'gateway'), eq(routes.enabled, true))),
+    ]);
+    const body: GatewayConfigBody = { tunnel_ip: gateway?.tunnelIp ?? null, l4_routes: [], http_forwards: [], wol: [] };
+    const wol = new Map<string, string>();
+    for (const r of rows.sort((a, b) => a.id - b.id)) {
+      if (!r.targetLanHost || !r.targetLanPort) continue;
+      const mac = r.wolEnabled && r.wolMac ? r.wolMac : null;
+      if (mac) wol.set(mac, wolBroadcast(r.targetLanHost, gateway?.lanNetworks ?? []));
+      if (r.type === 'l4' && r.l4ListenPortStart && r.l4Protocol) {
+        body.l4_routes.push({
+          route_id: r.id,
+          protocol: r.l4Protocol,
+          listen_port: r.l4ListenPortStart,
+          listen_port_end: r.l4ListenPortEnd !== r.l4ListenPortStart ? r.l4ListenPortEnd : null,
+          target_lan_host: r.targetLanHost,
+          target_lan_port: r.targetLanPort,
+          wol_mac: mac,
+        });
+      } else if (r.type === 'http' && r.gatewayPort) {
+        body.http_forwards.push({
+          route_id: r.id,
+          listen_port: r.gatewayPort,
+          target_host: r.targetLanHost,
+          target_port: r.targetLanPort,
+          wol_mac: mac,
+        });
+      }
+    }
+    body.wol = [...wol].map(([mac, broadcast]) => ({ mac, broadcast }));
+    return buildGatewayConfig(version, body);
+  }
+}
