@@ -375,6 +375,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByLabel('Layer 4 — a TCP/UDP port', { exact: true }).check();
     await page.getByLabel('A LAN host behind a gateway', { exact: true }).check();
     await expect.poll(() => page.getByLabel('Target host', { exact: true }).isVisible()).toBe(false);
+    expect(await page.getByLabel('Target port', { exact: true }).isVisible()).toBe(false);
+    expect(await page.getByLabel('MAC address', { exact: true }).isVisible()).toBe(false);
     await page.getByLabel('Name', { exact: true }).fill('office rdp');
     await page.getByLabel('Gateway', { exact: true }).selectOption(String(state.gatewayId));
     await page.getByLabel('LAN host', { exact: true }).fill('192.168.50.10');
