@@ -158,7 +158,7 @@ func TestSwapUnderConcurrentReaders(t *testing.T) {
 
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	var bad atomic.Int64
+	var bad, reads atomic.Int64
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
 		go func() {
@@ -167,6 +167,11 @@ func TestSwapUnderConcurrentReaders(t *testing.T) {
 				if w := serve(a, "stable.test", "127.0.0.1"); w.Body.String() != "stable" {
 					bad.Add(1)
 				}
+				reads.Add(1)
+				// Readers that never pause take both cores of a small CI
+				// machine and made the 1,000 swaps take 45 s under -race;
+				// a short pause keeps reads interleaved with every swap.
+				time.Sleep(100 * time.Microsecond)
 			}
 		}()
 	}
@@ -186,6 +191,10 @@ func TestSwapUnderConcurrentReaders(t *testing.T) {
 	wg.Wait()
 	if n := bad.Load(); n > 0 {
 		t.Errorf("%d reads saw something other than the stable route", n)
+	}
+	t.Logf("%d reads during %d swaps", reads.Load(), swaps)
+	if n := reads.Load(); n < int64(swaps) {
+		t.Errorf("only %d reads during %d swaps", n, swaps)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
