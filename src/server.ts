@@ -86,6 +86,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     logger: logger.child({ component: 'reconciler' }),
     loadGateways: hooks.loadGateways,
     authEndpoint: controlPlaneDial(config.listen),
+    onVersion: (version) => hooks.published?.(version),
   });
   // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
   // pushes a new snapshot inside the peer's own transaction, so a rejected snapshot rolls the peer back too.

@@ -21,6 +21,7 @@ export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private toldVersion = -1;
   private statusValue: ReconcilerStatus = { version: 0, applied_version: null, pending: false, last_error: undefined };
 
   constructor(
@@ -31,6 +32,8 @@ export class Reconciler {
       loadGateways?: GatewayLoader | undefined;
       /** The control plane's address for routes with auth (forward auth and login pages). */
       authEndpoint?: string | undefined;
+      /** Told whenever the config version differs from the last one told (gateways catch up from it). */
+      onVersion?: ((version: number) => void) | undefined;
       intervalMs?: number;
     },
   ) {}
@@ -64,6 +67,12 @@ export class Reconciler {
           this.statusValue.last_error = err.message;
           this.opts.logger.warn({ err }, 'reconcile pass failed');
         });
+        // Gateways follow the database, not Caddy: a version the write path did not publish (a bump made
+        // here, a change while a push failed) reaches them on the next pass.
+        if (this.statusValue.version !== this.toldVersion) {
+          this.toldVersion = this.statusValue.version;
+          this.opts.onVersion?.(this.toldVersion);
+        }
       } while (this.again);
       this.running = undefined;
     })();

@@ -86,6 +86,11 @@ function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Gateway routes that the gateway serves on an allocated forwarding port rather than the listen port. */
+export function usesForwardPort(route: { type: Route['type']; l4TlsMode?: Route['l4TlsMode'] | undefined }): boolean {
+  return route.type === 'http' || (route.l4TlsMode ?? 'none') !== 'none';
+}
+
 /** Where Caddy sends a route's traffic: host and first port, by target kind. Undefined when unresolvable. */
 export function upstreamOf(route: Route, input: CompileInput): { host: string; port: number } | undefined {
   switch (route.targetKind) {
@@ -98,8 +103,9 @@ export function upstreamOf(route: Route, input: CompileInput): { host: string; p
     case 'gateway': {
       const gw = input.gateways.find((g) => g.id === route.gatewayId);
       if (!gw?.tunnelIp) return undefined;
-      // L4: the gateway listens on the same port as the server (1:1). HTTP: on the port we allocated.
-      const port = route.type === 'l4' ? route.l4ListenPortStart : route.gatewayPort;
+      // Plain L4: the gateway listens on the same port as the server (1:1, ranges with offset). HTTP and TLS
+      // routes (which may share a server port by SNI): on the port the route service allocated.
+      const port = usesForwardPort(route) ? route.gatewayPort : route.l4ListenPortStart;
       return port ? { host: gw.tunnelIp, port } : undefined;
     }
   }

@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { and, eq } from 'drizzle-orm';
+import { usesForwardPort } from '../caddy/snapshot.ts';
 import type { Db } from '../db/index.ts';
 import { gateways, peers, routes } from '../db/schema/index.ts';
 import { buildGatewayConfig, type GatewayConfig, type GatewayConfigBody } from '../schemas/gateway-protocol.ts';
@@ -54,11 +55,14 @@ export class RoutesGatewayConfigSource implements GatewayConfigSource {
       const mac = r.wolEnabled && r.wolMac ? r.wolMac : null;
       if (mac) wol.set(mac, wolBroadcast(r.targetLanHost, gateway?.lanNetworks ?? []));
       if (r.type === 'l4' && r.l4ListenPortStart && r.l4Protocol) {
+        // TLS routes may share a server port by SNI, so the gateway serves them on their own forwarding port.
+        const forwardPort = usesForwardPort(r) ? r.gatewayPort : null;
+        if (usesForwardPort(r) && !forwardPort) continue;
         body.l4_routes.push({
           route_id: r.id,
           protocol: r.l4Protocol,
-          listen_port: r.l4ListenPortStart,
-          listen_port_end: r.l4ListenPortEnd !== r.l4ListenPortStart ? r.l4ListenPortEnd : null,
+          listen_port: forwardPort ?? r.l4ListenPortStart,
+          listen_port_end: !forwardPort && r.l4ListenPortEnd !== r.l4ListenPortStart ? r.l4ListenPortEnd : null,
           target_lan_host: r.targetLanHost,
           target_lan_port: r.targetLanPort,
           wol_mac: mac,

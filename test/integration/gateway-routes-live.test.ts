@@ -4,6 +4,8 @@
 // "tunnel IP" is a loopback address (127.0.0.x) that Caddy reaches directly. test/e2e runs the same path
 // through real WireGuard in network namespaces.
 import dgram from 'node:dgram';
+import type net from 'node:net';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayAgent } from '../../src/gateway/agent.ts';
 import { agentConfigSchema } from '../../src/gateway/config.ts';
@@ -13,6 +15,7 @@ import {
   echoServer,
   httpsGet,
   type Stack,
+  selfSignedCert,
   startStack,
   tcpRoundTrip,
   tcpServer,
@@ -149,6 +152,32 @@ describe('routes through a gateway agent', () => {
     ).toBe(true);
   });
 
+  it('two TLS passthrough routes to the gateway share one server port; the gateway serves each on its own port', async () => {
+    const shared = await freePort();
+    const created = [];
+    for (const name of ['a.gw-sni.test', 'b.gw-sni.test']) {
+      const cert = selfSignedCert(stack.dir, name);
+      const server = tls.createServer({ ...cert }, (socket) => socket.end(`I am ${name}`));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      closers.push(() => new Promise((r) => server.close(() => r())));
+      created.push(
+        await createRoute({
+          type: 'l4',
+          l4_tls_mode: 'passthrough',
+          l4_listen_port: shared,
+          domain: name,
+          target_lan_host: '127.0.0.1',
+          target_lan_port: (server.address() as net.AddressInfo).port,
+        }),
+      );
+    }
+    expect(created[0].gateway_port).not.toBe(created[1].gateway_port);
+    for (const name of ['a.gw-sni.test', 'b.gw-sni.test']) {
+      const got = await waitFor(`SNI ${name}`, () => tlsRead(shared, name).catch(() => undefined), 10_000, 100);
+      expect(got).toBe(`I am ${name}`);
+    }
+  });
+
   it('a disabled route stops listening on the gateway; the others keep working', async () => {
     const lan = await echoServer('keep:');
     const gone = await echoServer('gone:');
@@ -209,4 +238,15 @@ async function bindUdpEcho(port: number, prefix: string): Promise<() => Promise<
   s.on('message', (msg, rinfo) => s.send(Buffer.from(prefix + msg.toString()), rinfo.port, rinfo.address));
   await new Promise<void>((r) => s.bind(port, '127.0.0.1', r));
   return () => new Promise((r) => s.close(() => r()));
+}
+
+function tlsRead(port: number, servername: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const s = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false });
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (out += d));
+    s.on('end', () => resolve(out || undefined));
+    s.on('error', reject);
+  });
 }

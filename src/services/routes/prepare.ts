@@ -1,4 +1,5 @@
 import { inArray } from 'drizzle-orm';
+import { usesForwardPort } from '../../caddy/snapshot.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
 import { peers, routes } from '../../db/schema/index.ts';
@@ -60,7 +61,7 @@ export async function prepareRoute({
     })
     .from(routes);
   checkConflicts(d, selfId, others, ctx.config);
-  if (d.type === 'http' && d.targetKind === 'gateway') {
+  if (d.targetKind === 'gateway' && usesForwardPort(d)) {
     d.gatewayPort = allocateGatewayPort(d, selfId, others, ctx.config.gatewayForwardPorts);
   }
   return d satisfies RouteDraft;

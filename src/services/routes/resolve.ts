@@ -169,6 +169,8 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
       if (d.l4Protocol === 'udp') issue('l4_tls_mode', 'TLS modes need TCP');
       if (!d.domain) issue('domain', `is required for TLS mode ${d.l4TlsMode} (the SNI name that selects this route)`);
       if (d.domain?.startsWith('*.')) issue('domain', 'wildcards are not supported for SNI routing');
+      if (start !== end)
+        issue('l4_listen_port', 'TLS routes listen on a single port (SNI picks the route, not the port)');
     }
     if (d.proxyProtocol !== 'none' && d.l4Protocol === 'udp') issue('proxy_protocol', 'PROXY protocol needs TCP');
     const targetStart = d.targetKind === 'gateway' ? d.targetLanPort : d.targetPort;
@@ -219,7 +221,7 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
       d.peerId = null;
       break;
   }
-  if (d.targetKind !== 'gateway') d.gatewayPort = null;
+  if (d.targetKind !== 'gateway' || (isL4 && d.l4TlsMode === 'none')) d.gatewayPort = null;
 
   if (d.targetKind !== 'direct' && d.upstreams.length > 0)
     issue('upstreams', 'extra upstreams are only for direct targets');
