@@ -41,7 +41,11 @@ export function toFormErrors(err: unknown, shownFields: readonly string[] = []):
     const fields: Record<string, string> = {};
     const other: string[] = [];
     for (const issue of error.issues) {
-      const key = shownFields.find((f) => issue.field === f || issue.field.startsWith(`${f}.`)) ?? issue.field;
+      // IP filter rows show their own errors (`ip_filter_rules.2.value`); other lists show one per field.
+      const row = /^ip_filter_rules\.\d+/.exec(issue.field);
+      const key = row
+        ? `${row[0]}.value`
+        : (shownFields.find((f) => issue.field === f || issue.field.startsWith(`${f}.`)) ?? issue.field);
       if (shownFields.length && !shownFields.includes(key) && !/^ip_filter_rules\.\d+/.test(key)) {
         other.push(`${issue.field}: ${issue.message}`);
         continue;

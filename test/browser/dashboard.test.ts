@@ -338,8 +338,12 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       await p.getByLabel('Listen port or range', { exact: true }).fill(String(port));
       // The IP filter's blank rows take new rules without the "Add rule" script.
       await p.getByLabel('Filter by client IP, network or country', { exact: true }).check();
-      await p.locator('#rule_value_0').fill('10.0.0.0/8');
+      await p.locator('#rule_value_0').fill('10.0.0.0/99');
       await p.locator('#rule_type_0').selectOption('cidr');
+      await p.getByRole('button', { name: 'Create route' }).click();
+      // A bad rule is named next to its own row.
+      expect(await p.locator('#rule_value_0-error').innerText()).toContain('is not a CIDR range');
+      await p.locator('#rule_value_0').fill('10.0.0.0/8');
       await p.getByRole('button', { name: 'Create route' }).click();
       await expect.poll(() => p.locator('.flash').innerText()).toContain('Route created');
       expect(await p.locator('#rule_value_0').inputValue()).toBe('10.0.0.0/8');
