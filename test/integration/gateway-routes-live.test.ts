@@ -171,7 +171,7 @@ describe('routes through a gateway agent', () => {
         }),
       );
     }
-    expect(created[0].gateway_port).not.toBe(created[1].gateway_port);
+    expect(created[0]!.gateway_port).not.toBe(created[1]!.gateway_port);
     for (const name of ['a.gw-sni.test', 'b.gw-sni.test']) {
       const got = await waitFor(`SNI ${name}`, () => tlsRead(shared, name).catch(() => undefined), 10_000, 100);
       expect(got).toBe(`I am ${name}`);
