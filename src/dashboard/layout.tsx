@@ -140,6 +140,7 @@ export function TextField(props: {
   id?: string;
   class?: string;
   pattern?: string;
+  autofocus?: boolean;
 }) {
   const id = props.id ?? props.name;
   return (
@@ -155,6 +156,7 @@ export function TextField(props: {
         inputmode={props.inputmode}
         autocomplete={props.autocomplete ?? 'off'}
         pattern={props.pattern}
+        autofocus={props.autofocus}
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={describedBy(id, props.error, Boolean(props.hint))}
       />

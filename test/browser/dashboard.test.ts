@@ -293,6 +293,46 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await expect.poll(() => page.locator('#explain-result').innerText()).toContain('is not an IP address');
   });
 
+  it('creates an HTTP route with a login page and a rate limit through the form', async () => {
+    await page.goto('/routes/new');
+    // HTTP is the default type: the listener fields for L4 stay hidden, the domain shows.
+    expect(await page.getByLabel('Listen port or range', { exact: true }).isVisible()).toBe(false);
+    await page.getByLabel('Domain', { exact: true }).fill('Wiki.Example.com');
+    await page.getByLabel('Target host', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Target port', { exact: true }).fill(String(echo.port));
+    await page.getByLabel('Limit requests (HTTP) or new connections (L4) per client IP', { exact: true }).check();
+    await page.getByLabel('Requests', { exact: true }).fill('20');
+    await page.getByLabel('Per', { exact: true }).selectOption('1m');
+    await page.getByLabel('Ask for a password before the site (login page)', { exact: true }).check();
+    await page.getByLabel('Shared password', { exact: true }).fill('short');
+    await page.getByRole('button', { name: 'Create route' }).click();
+    expect(await page.locator('#auth_password-error').innerText()).toContain('at least 8 characters');
+    // The password is never echoed back into the page.
+    expect(await page.getByLabel('Shared password', { exact: true }).inputValue()).toBe('');
+    await page.getByLabel('Shared password', { exact: true }).fill('a long shared secret');
+    await page.getByRole('button', { name: 'Create route' }).click();
+    await expect.poll(() => page.locator('.flash').innerText()).toContain('Route created');
+    expect(await page.getByLabel('Shared password', { exact: true }).getAttribute('aria-describedby')).toBeTruthy();
+    expect(await page.locator('#auth_password-hint').innerText()).toContain('A password is set');
+    await page.goto('/routes?type=http&q=wiki');
+    const row = page.locator('tbody tr', { hasText: 'wiki.example.com' });
+    expect(await row.innerText()).toContain('rate limit, login');
+    expect(await page.locator('tbody tr').count()).toBe(1);
+  });
+
+  it('edits a peer (name, expiry) and deletes it', async () => {
+    await page.goto('/peers');
+    await page.getByRole('link', { name: 'bob-phone' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('bob-phone-2');
+    await page.getByLabel('Expires (UTC)', { exact: true }).fill('2031-01-02T03:04');
+    await page.getByRole('button', { name: 'Save peer' }).click();
+    await expect.poll(() => page.locator('.flash').innerText()).toContain('Peer saved');
+    expect(await page.locator('dl.facts').innerText()).toContain('2031-01-02 03:04 UTC');
+    await page.getByRole('button', { name: 'Delete bob-phone-2' }).click();
+    await expect.poll(() => page.locator('.flash').innerText()).toContain('Peer deleted');
+    expect(await page.locator('tbody').innerText()).not.toContain('bob-phone');
+  });
+
   it('creates an API token (shown once) and revokes it; the API refuses it at once', async () => {
     await page.goto('/tokens');
     await page.getByLabel('Name', { exact: true }).fill('ci deploy');

@@ -45,6 +45,7 @@ export function TotpPage(props: { csrf: string; error?: string | undefined; next
           autocomplete="one-time-code"
           pattern="[0-9]{6}"
           required
+          autofocus
         />
         <button type="submit" class="primary">
           Verify
