@@ -43,6 +43,8 @@ export interface SupervisorOptions {
 export class CaddySupervisor extends EventEmitter {
   readonly admin: CaddyAdminClient;
   private child: ChildProcess | undefined;
+  private adoptedPid: number | undefined;
+  private adoptTimer: NodeJS.Timeout | undefined;
   private stateValue: CaddyState = 'stopped';
   private stopping = false;
   private restarts = 0;
@@ -69,7 +71,7 @@ export class CaddySupervisor extends EventEmitter {
   status() {
     return {
       state: this.stateValue,
-      pid: this.child?.pid,
+      pid: this.adoptedPid ?? this.child?.pid,
       restarts: this.restarts,
       detail: this.lastError,
       log: this.logPath,
@@ -87,14 +89,18 @@ export class CaddySupervisor extends EventEmitter {
     chmodSync(dir, 0o700);
     mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(this.configPath, JSON.stringify(this.opts.staticConfig, null, 2), { mode: 0o600 });
-    this.killStale();
     this.stopping = false;
+    if (await this.adoptRunning()) return;
     await this.spawnOnce();
   }
 
   /** Stops Caddy: SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
+    if (this.adoptedPid !== undefined) {
+      await this.stopAdopted(graceMs);
+      return;
+    }
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) {
       this.stateValue = 'stopped';
@@ -118,20 +124,83 @@ export class CaddySupervisor extends EventEmitter {
     }
   }
 
-  /** A Caddy left behind by a control plane that was killed outright would hold our ports: end it. */
-  private killStale() {
-    if (!existsSync(this.pidPath)) return;
+  /** The pid in the pid file when it is a Caddy running our config file, else undefined. */
+  private previousCaddy(): number | undefined {
+    if (!existsSync(this.pidPath)) return undefined;
     const pid = Number(readFileSync(this.pidPath, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 1) return;
+    if (!Number.isInteger(pid) || pid <= 1) return undefined;
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmdline.includes(this.configPath)) {
-        this.opts.logger.warn({ pid }, 'stopping a Caddy left over from an earlier run');
-        process.kill(pid, 'SIGKILL');
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(this.configPath) ? pid : undefined;
+    } catch {
+      return undefined; // not running any more
+    }
+  }
+
+  /**
+   * A Caddy left running by a control plane that was killed or restarted is still serving traffic: when it
+   * runs exactly our static config, keep it (the data plane never notices the control plane restarting) and
+   * watch its pid; otherwise it holds our ports with the wrong config, so it goes.
+   */
+  private async adoptRunning(): Promise<boolean> {
+    const pid = this.previousCaddy();
+    if (pid === undefined) {
+      rmSync(this.pidPath, { force: true });
+      return false;
+    }
+    try {
+      const { config } = await this.admin.config();
+      if (stableJson(config) === stableJson(this.opts.staticConfig)) {
+        this.adoptedPid = pid;
+        this.startedAt = Date.now();
+        this.stateValue = 'running';
+        this.opts.logger.info({ pid }, 'adopted the running Caddy (same static config); traffic was never interrupted');
+        this.watchAdopted(pid);
+        this.emit('ready');
+        return true;
       }
     } catch {
-      // Not running any more.
+      // Not answering: treat like a wrong config.
     }
+    this.opts.logger.warn({ pid }, 'stopping a Caddy left over from an earlier run (its config differs)');
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+    await waitUntil(() => !alive(pid), 5000);
+    rmSync(this.pidPath, { force: true });
+    return false;
+  }
+
+  private watchAdopted(pid: number) {
+    this.adoptTimer = setInterval(() => {
+      if (alive(pid)) return;
+      clearInterval(this.adoptTimer);
+      this.adoptTimer = undefined;
+      this.adoptedPid = undefined;
+      if (this.stopping) return;
+      this.scheduleRestart(null, 'SIGKILL');
+    }, 250);
+    this.adoptTimer.unref();
+  }
+
+  private async stopAdopted(graceMs: number) {
+    const pid = this.adoptedPid!;
+    clearInterval(this.adoptTimer);
+    this.adoptTimer = undefined;
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {}
+    }
+    if (!(await waitUntil(() => !alive(pid), graceMs))) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {}
+      await waitUntil(() => !alive(pid), 2000);
+    }
+    this.adoptedPid = undefined;
+    this.stateValue = 'stopped';
     rmSync(this.pidPath, { force: true });
   }
 
@@ -198,6 +267,11 @@ export class CaddySupervisor extends EventEmitter {
       this.opts.logger.info({ code, signal }, 'caddy stopped');
       return;
     }
+    this.scheduleRestart(code, signal);
+  }
+
+  /** Restarts Caddy after it died: exponential backoff per crash, reset once it ran long enough. */
+  private scheduleRestart(code: number | null, signal: NodeJS.Signals | null) {
     const uptime = Date.now() - this.startedAt;
     if (uptime > (this.opts.stableAfterMs ?? 30_000)) this.crashStreak = 0;
     const base = this.opts.baseBackoffMs ?? 100;
@@ -219,4 +293,34 @@ export class CaddySupervisor extends EventEmitter {
       });
     }, delay).unref();
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await sleep(25);
+  }
+  return check();
+}
+
+/** JSON with sorted keys: Caddy hands back our config in its own key order. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

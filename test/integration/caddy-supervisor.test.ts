@@ -115,3 +115,72 @@ describe('CaddySupervisor', () => {
     expect(supervisor.status()).toMatchObject({ state: 'failed' });
   });
 });
+
+describe('CaddySupervisor across control-plane restarts', () => {
+  it('adopts a Caddy left running with the same static config: no restart, traffic never interrupted', async () => {
+    const { supervisor, adminSocket, port, dir } = await startCaddy();
+    const pid = supervisor.status().pid!;
+    // The control plane "dies" without stopping Caddy: forget the supervisor, keep the process.
+    running.splice(running.indexOf(supervisor), 1);
+    expect(await httpBody(port)).toBe('static config loaded');
+
+    const again = new CaddySupervisor({
+      bin: caddyBin(),
+      dataDir: path.join(dir, 'caddy'),
+      adminSocket,
+      staticConfig: (await supervisor.admin.config()).config as Record<string, unknown>,
+      logger: silentLogger,
+    });
+    running.push(again);
+    await again.start();
+    expect(again.status().pid).toBe(pid);
+    expect(again.state).toBe('running');
+    expect(await httpBody(port)).toBe('static config loaded');
+
+    // It still watches the adopted process: kill -9 is followed by a restart.
+    process.kill(pid, 'SIGKILL');
+    await waitFor(
+      'a new Caddy after the adopted one died',
+      async () => {
+        const now = again.status().pid;
+        return now && now !== pid && again.state === 'running' && (await httpBody(port)) === 'static config loaded'
+          ? true
+          : undefined;
+      },
+      5000,
+    );
+    await again.stop();
+    expect(processAlive(again.status().pid ?? pid)).toBe(false);
+  });
+
+  it('replaces a leftover Caddy whose config differs', async () => {
+    const { supervisor, adminSocket, dir } = await startCaddy();
+    const pid = supervisor.status().pid!;
+    running.splice(running.indexOf(supervisor), 1);
+    const port = await freePort();
+    const other = new CaddySupervisor({
+      bin: caddyBin(),
+      dataDir: path.join(dir, 'caddy'),
+      adminSocket,
+      staticConfig: {
+        admin: { listen: `unix/${adminSocket}|0600`, config: { persist: false } },
+        apps: {
+          http: {
+            servers: {
+              s: {
+                listen: [`127.0.0.1:${port}`],
+                routes: [{ handle: [{ handler: 'static_response', body: 'new config' }] }],
+              },
+            },
+          },
+        },
+      },
+      logger: silentLogger,
+    });
+    running.push(other);
+    await other.start();
+    expect(processAlive(pid)).toBe(false);
+    expect(other.status().pid).not.toBe(pid);
+    expect(await httpBody(port)).toBe('new config');
+  });
+});

@@ -105,6 +105,53 @@ describe('gatehouse server', () => {
     expect(processAlive(newCaddyPid)).toBe(false);
   });
 
+  it('a control plane killed outright leaves the data plane serving, and the next start adopts it', async () => {
+    const first = await startServer();
+    const ready = await waitFor(
+      'caddy running',
+      async () => {
+        const h = await health(first.api);
+        return h.body.caddy.state === 'running' ? h : undefined;
+      },
+      20_000,
+    );
+    const caddyPid = ready.body.caddy.pid!;
+    const gone = new Promise((r) => first.child.once('exit', r));
+    first.child.kill('SIGKILL');
+    await gone;
+    expect(processAlive(caddyPid)).toBe(true);
+
+    const again = spawn(path.join(ROOT, 'bin', 'gatehouse'), ['server'], {
+      env: {
+        PATH: process.env.PATH,
+        GATEHOUSE_DATA_DIR: first.dir,
+        GATEHOUSE_LISTEN: `127.0.0.1:${first.api}`,
+        GATEHOUSE_HTTP_PORT: String(first.http),
+        GATEHOUSE_HTTPS_PORT: String(first.https),
+        GATEHOUSE_TLS_ISSUER: 'internal',
+        GATEHOUSE_CADDY_BIN: caddyBin(),
+        GATEHOUSE_WG_ENABLED: 'false',
+        GATEHOUSE_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(again);
+    const adopted = await waitFor(
+      'the restarted control plane to report Caddy',
+      async () => {
+        const h = await health(first.api).catch(() => undefined);
+        return h?.body.caddy.state === 'running' ? h : undefined;
+      },
+      30_000,
+    );
+    expect(adopted.body.caddy.pid).toBe(caddyPid);
+    expect(adopted.body.caddy.restarts).toBe(0);
+    const exited = new Promise((r) => again.once('exit', r));
+    again.kill('SIGTERM');
+    await exited;
+    expect(processAlive(caddyPid)).toBe(false);
+  });
+
   it('does not print the password again on the next start', async () => {
     const first = await startServer({ GATEHOUSE_CADDY_ENABLED: 'false' });
     first.child.kill('SIGTERM');
