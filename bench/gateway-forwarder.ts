@@ -202,7 +202,7 @@ async function main(): Promise<void> {
         connections_per_s: Math.round(median(rs.map((r) => r.connPerSec))),
       },
     ]),
-  ) as Record<'gatehouse' | 'socat', Record<string, number>>;
+  ) as unknown as Record<'gatehouse' | 'socat', Record<string, number>>;
   console.log(JSON.stringify({ bytes, runs: 3, ...summary }, null, 2));
   console.log(
     `throughput ratio gatehouse/socat: ${(summary.gatehouse['throughput_MBps']! / summary.socat['throughput_MBps']!).toFixed(2)} (goal >= 0.8); ` +
