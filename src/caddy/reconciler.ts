@@ -93,8 +93,9 @@ export class Reconciler {
       this.statusValue = { version, applied_version: state.version, pending: false, last_error: undefined };
       return;
     }
-    if (state.version > version) {
-      // Caddy saw a version whose transaction rolled back afterwards: move the database past it.
+    if (state.version > version || version === 0) {
+      // Caddy saw a version whose transaction rolled back afterwards (move the database past it), or this is
+      // a fresh database (the module counts from 1).
       version = await db.transaction((tx) => bumpVersion(tx, new Date(), state.version));
     }
     const snapshot = compileSnapshot(

@@ -1,6 +1,6 @@
 // The services of the e2e test's `lan` namespace, in one process (sshd runs separately):
 //   HTTP app on :8080 that echoes what it received (so the test can see which headers/cookies arrived),
-//   TLS app on :8443 with its own certificate (CERT/KEY env) that answers with its name,
+//   two TLS apps with their own certificate (CERT/KEY env): :8443 answers "lan-tls-a:<sni>", :8444 "lan-tls-b:<sni>",
 //   plain TCP echo on :9000 (for the TLS-terminate route),
 //   UDP echo on 27015–27017 (each port answers with its own number),
 //   a "sleeping" TCP service on :7777 that starts listening only after a Wake-on-LAN magic packet for MAC
@@ -22,13 +22,13 @@ const app = http.createServer((req, res) => {
 });
 app.on('clientError', (_err, socket) => socket.destroy());
 
-const tlsApp = tls.createServer(
-  { key: readFileSync(process.env.KEY), cert: readFileSync(process.env.CERT) },
-  (socket) => {
+const tlsApp = (name) =>
+  tls.createServer({ key: readFileSync(process.env.KEY), cert: readFileSync(process.env.CERT) }, (socket) => {
     socket.on('error', () => {});
-    socket.end(`lan-tls:${socket.servername ?? ''}`);
-  },
-);
+    socket.end(`lan-tls-${name}:${socket.servername ?? ''}`);
+  });
+const tlsA = tlsApp('a');
+const tlsB = tlsApp('b');
 
 const echo = net.createServer((socket) => {
   socket.on('error', () => {});
@@ -67,7 +67,8 @@ wol.on('message', (msg, rinfo) => {
 
 await Promise.all([
   new Promise((r) => app.listen(8080, '0.0.0.0', r)),
-  new Promise((r) => tlsApp.listen(8443, '0.0.0.0', r)),
+  new Promise((r) => tlsA.listen(8443, '0.0.0.0', r)),
+  new Promise((r) => tlsB.listen(8444, '0.0.0.0', r)),
   new Promise((r) => echo.listen(9000, '0.0.0.0', r)),
   ...udp.map(({ s, port }) => new Promise((r) => s.bind(port, '0.0.0.0', r))),
   new Promise((r) => wol.bind(9, '0.0.0.0', r)),
