@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, IdParamSchema } from '../schemas/common.ts';
+import { errorResponses, IdParamSchema, PaginationSchema } from '../schemas/common.ts';
 import { CreateRouteSchema, RouteListQuerySchema, RouteSchema, UpdateRouteSchema } from '../schemas/routes.ts';
 import { createRoute as createRouteVerb } from '../services/routes/create.ts';
 import { explainRoute } from '../services/routes/explain.ts';
@@ -34,9 +34,7 @@ export function routesApi() {
       responses: {
         200: {
           description: 'A page of routes',
-          content: json(
-            z.object({ data: z.array(RouteSchema), page: z.number(), per_page: z.number(), total: z.number() }),
-          ),
+          content: json(z.object({ data: z.array(RouteSchema), pagination: PaginationSchema })),
         },
         ...errorResponses(401, 403, 422),
       },

@@ -316,7 +316,7 @@ export function registerGateways(app: Hono<DashEnv>, deps: AppDeps, session: Mid
   const detail = async (c: Context<DashEnv>, id: number, edit?: { values: Form; errors: FormErrors }) => {
     const ctx = c.get('ctx');
     const g = await getGateway({ ctx, input: { id }, live });
-    const routes = await listRoutes({ ctx, input: { gateway_id: id, page: 1, per_page: 500 } });
+    const routes = await listRoutes({ ctx, input: { gateway_id: id, limit: 500, offset: 0 } });
     const m = meta(c, g.name, '/gateways');
     const routeName = new Map(routes.data.map((r) => [r.id, r.name]));
     return page(

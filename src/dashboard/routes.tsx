@@ -169,8 +169,8 @@ function ExplainResult({ result }: { result: ExplainOutcome }) {
 
 export function registerRoutes(app: Hono<DashEnv>, deps: AppDeps, session: MiddlewareHandler<DashEnv>) {
   app.get('/routes', session, async (c) => {
-    const parsed = RouteListQuerySchema.safeParse({ ...c.req.query(), per_page: 200 });
-    const query = parsed.success ? parsed.data : RouteListQuerySchema.parse({ per_page: 200 });
+    const parsed = RouteListQuerySchema.safeParse({ ...c.req.query(), limit: 200 });
+    const query = parsed.success ? parsed.data : RouteListQuerySchema.parse({ limit: 200 });
     const result = await listRoutes({ ctx: c.get('ctx'), input: query });
     const m = meta(c, 'Routes');
     const sel = (name: string, label: string, options: [string, string][], value?: string) => (
@@ -279,7 +279,7 @@ export function registerRoutes(app: Hono<DashEnv>, deps: AppDeps, session: Middl
             </tbody>
           </table>
         </div>
-        <p class="hint">{result.total} routes</p>
+        <p class="hint">{result.pagination.total} routes</p>
       </Layout>,
     );
   });

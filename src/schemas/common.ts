@@ -41,3 +41,24 @@ const errorDescriptions: Record<number, string> = {
   429: 'Too many requests; see Retry-After',
   503: 'A dependency is unavailable',
 };
+
+/** Every list endpoint pages the same way: `?limit=&offset=` in, `{ data, pagination }` out. */
+export const PaginationQuery = {
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be 1–500')
+    .max(500, 'must be 1–500')
+    .default(50)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0, 'must be 0 or more')
+    .default(0)
+    .openapi({ param: { name: 'offset', in: 'query' } }),
+};
+
+export const PaginationSchema = z
+  .object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int() })
+  .openapi('Pagination');

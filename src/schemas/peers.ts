@@ -2,7 +2,7 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from '@hono/zod-openapi';
 import { isWireGuardKey } from '../wireguard/keys.ts';
 import { parseIPv4Cidr } from '../wireguard/subnet.ts';
-import { Timestamp } from './common.ts';
+import { PaginationQuery, PaginationSchema, Timestamp } from './common.ts';
 
 /**
  * Peer schemas, defined once for the API, the dashboard forms and OpenAPI. Checks that need the running
@@ -187,25 +187,13 @@ export const PeerListQuerySchema = z.object({
     .max(64)
     .optional()
     .openapi({ param: { name: 'q', in: 'query' }, description: 'Part of the name' }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1, 'must be 1–500')
-    .max(500, 'must be 1–500')
-    .default(50)
-    .openapi({ param: { name: 'limit', in: 'query' } }),
-  offset: z.coerce
-    .number()
-    .int()
-    .min(0, 'must be 0 or more')
-    .default(0)
-    .openapi({ param: { name: 'offset', in: 'query' } }),
+  ...PaginationQuery,
 });
 
 export const PeerListSchema = z
   .object({
     data: z.array(PeerSchema),
-    pagination: z.object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int() }),
+    pagination: PaginationSchema,
   })
   .openapi('PeerList');
 

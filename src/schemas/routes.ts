@@ -11,7 +11,7 @@ import {
   ROUTE_TYPES,
   TARGET_KINDS,
 } from '../db/schema/routes.ts';
-import { Timestamp } from './common.ts';
+import { PaginationQuery, Timestamp } from './common.ts';
 
 /**
  * Host names as people type them → the form Caddy and SNI use: lower case, IDNA (punycode), no trailing dot.
@@ -213,7 +213,6 @@ export const RouteListQuerySchema = z.object({
   gateway_id: z.coerce.number().int().positive().optional(),
   enabled: z.enum(['true', 'false']).optional(),
   q: z.string().max(100).optional().openapi({ description: 'Substring of name or domain' }),
-  page: z.coerce.number().int().min(1).default(1),
-  per_page: z.coerce.number().int().min(1).max(500).default(50),
+  ...PaginationQuery,
 });
 export type RouteListQuery = z.infer<typeof RouteListQuerySchema>;

@@ -358,20 +358,19 @@ describe('updates, deletes, listing and security', () => {
   });
 
   it('lists with filters and pagination', async () => {
-    const all = (await (await env.call('GET', '/api/v1/routes?per_page=500', { token: reader })).json()) as {
-      total: number;
-      data: { type: string }[];
-    };
-    const l4 = (await (
-      await env.call('GET', '/api/v1/routes?type=l4&per_page=2&page=1', { token: reader })
-    ).json()) as {
-      total: number;
-      data: { type: string }[];
-      per_page: number;
-    };
-    expect(l4.data).toHaveLength(2);
-    expect(l4.data.every((r) => r.type === 'l4')).toBe(true);
-    expect(l4.total).toBe(all.data.filter((r) => r.type === 'l4').length);
+    type Page = { data: { id: number; type: string }[]; pagination: { total: number; limit: number; offset: number } };
+    const get = async (query: string) =>
+      (await (await env.call('GET', `/api/v1/routes?${query}`, { token: reader })).json()) as Page;
+    const all = await get('limit=500');
+    const l4Total = all.data.filter((r) => r.type === 'l4').length;
+    const first = await get('type=l4&limit=2');
+    expect(first.data).toHaveLength(2);
+    expect(first.data.every((r) => r.type === 'l4')).toBe(true);
+    expect(first.pagination).toEqual({ total: l4Total, limit: 2, offset: 0 });
+    const second = await get('type=l4&limit=2&offset=2');
+    expect(second.pagination.offset).toBe(2);
+    expect(second.data.map((r) => r.id)).not.toContain(first.data[0]!.id);
+    expect((await env.call('GET', '/api/v1/routes?limit=0', { token: reader })).status).toBe(422);
     const q = (await (await env.call('GET', '/api/v1/routes?q=dup.example', { token: reader })).json()) as {
       data: { domain: string }[];
     };

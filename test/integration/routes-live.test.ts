@@ -219,7 +219,7 @@ describe('routes through the real Caddy', () => {
   it('rolls back when Caddy rejects the snapshot: database and data plane stay as they were', async () => {
     const squatter = await tcpServer(() => {});
     closers.push(squatter.close);
-    const before = await stack.request('GET', '/api/v1/routes?per_page=500');
+    const before = await stack.request('GET', '/api/v1/routes?limit=500');
     const stateBefore = await stack.server.caddy!.admin.request<{ version: number }>('GET', '/gatehouse/v1/state');
     // The port is free in our database but taken on the machine: only the data plane can notice.
     const res = await stack.request('POST', '/api/v1/routes', {
@@ -231,8 +231,8 @@ describe('routes through the real Caddy', () => {
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('upstream_rejected');
     expect(JSON.stringify(res.body.error.data_plane_errors)).toContain(String(squatter.port));
-    const after = await stack.request('GET', '/api/v1/routes?per_page=500');
-    expect(after.body.total).toBe(before.body.total);
+    const after = await stack.request('GET', '/api/v1/routes?limit=500');
+    expect(after.body.pagination.total).toBe(before.body.pagination.total);
     const stateAfter = await stack.server.caddy!.admin.request<{ version: number }>('GET', '/gatehouse/v1/state');
     expect(stateAfter.body.version).toBe(stateBefore.body.version);
   });

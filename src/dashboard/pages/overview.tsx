@@ -34,8 +34,8 @@ export async function overviewData(c: Context<DashEnv>, deps: AppDeps) {
   const [health, peers, routes, l4, denials] = await Promise.all([
     deps.health(),
     listPeers({ ctx, deps: peerDeps, input: { limit: 500, offset: 0 } }),
-    listRoutes({ ctx, input: { page: 1, per_page: 1 } }),
-    listRoutes({ ctx, input: { type: 'l4', page: 1, per_page: 1 } }),
+    listRoutes({ ctx, input: { limit: 1, offset: 0 } }),
+    listRoutes({ ctx, input: { type: 'l4', limit: 1, offset: 0 } }),
     listAudit({ ctx, input: { actions: DENIAL_ACTIONS, limit: 10 } }),
   ]);
   return {
@@ -45,7 +45,11 @@ export async function overviewData(c: Context<DashEnv>, deps: AppDeps) {
       enabled: peers.data.filter((p) => p.enabled).length,
       online: peers.data.filter((p) => p.stats?.online).length,
     },
-    routes: { total: routes.total, l4: l4.total, http: routes.total - l4.total },
+    routes: {
+      total: routes.pagination.total,
+      l4: l4.pagination.total,
+      http: routes.pagination.total - l4.pagination.total,
+    },
     denials,
   };
 }

@@ -26,14 +26,11 @@ export async function listRoutes({ ctx, input }: { ctx: ServiceContext; input: R
   }
   const where = filters.length ? and(...filters) : undefined;
   const [rows, [total]] = await Promise.all([
-    ctx.db
-      .select()
-      .from(routes)
-      .where(where)
-      .orderBy(asc(routes.id))
-      .limit(input.per_page)
-      .offset((input.page - 1) * input.per_page),
+    ctx.db.select().from(routes).where(where).orderBy(asc(routes.id)).limit(input.limit).offset(input.offset),
     ctx.db.select({ n: count() }).from(routes).where(where),
   ]);
-  return { data: rows.map(toPublicRoute), page: input.page, per_page: input.per_page, total: total?.n ?? 0 };
+  return {
+    data: rows.map(toPublicRoute),
+    pagination: { total: total?.n ?? 0, limit: input.limit, offset: input.offset },
+  };
 }
