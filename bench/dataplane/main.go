@@ -31,6 +31,7 @@ var (
 	rounds   = flag.Int("rounds", 5, "interleaved guard-cost rounds (the median ratio is reported)")
 	warmup   = flag.Duration("warmup", 2*time.Second, "load per guard-cost target before measuring")
 	changes  = flag.Int("changes", 5, "changes timed per size (the median is reported)")
+	client   = flag.String("client", "raw", "guard-cost load generator: raw (minimal HTTP/1.1, no allocations) or nethttp")
 	only     = flag.String("only", "", "run only \"guard\" or \"change\" (default: both)")
 )
 
