@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { safeEqual } from '../auth/secrets.ts';
-import type { Actor } from '../context.ts';
+import type { Actor, ServiceContext } from '../context.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { authenticateSession } from '../services/sessions/index.ts';
 import { authenticateToken } from '../services/tokens/authenticate.ts';
@@ -11,7 +11,7 @@ import type { AppDeps, AppEnv } from './types.ts';
 
 export const SESSION_COOKIE = 'gatehouse_session';
 
-function clientIp(c: Parameters<MiddlewareHandler>[0]): string | undefined {
+export function clientIp(c: Context): string | undefined {
   try {
     return getConnInfo(c).remote.address;
   } catch {
@@ -62,16 +62,7 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
       }
     }
     c.set('actor', actor);
-    c.set('ctx', {
-      db: deps.db,
-      config: deps.config,
-      logger: c.get('logger'),
-      now: deps.now,
-      actor,
-      requestId: c.get('requestId'),
-      ip: clientIp(c),
-      hooks: deps.hooks,
-    });
+    c.set('ctx', serviceContext(deps, c, actor));
     await next();
   };
 }
@@ -92,14 +83,20 @@ export function requireScope(scope: keyof typeof SCOPE_RANK | 'auto'): Middlewar
 }
 
 /** The service context for unauthenticated endpoints (login): system actor, request's id and IP. */
-export function anonymousContext(deps: AppDeps, c: Parameters<MiddlewareHandler<AppEnv>>[0]) {
+export function anonymousContext(deps: AppDeps, c: Context) {
+  return serviceContext(deps, c, { kind: 'system' });
+}
+
+/** The service context of one request: its actor, id, logger and client IP, with the server's wiring. */
+export function serviceContext(deps: AppDeps, c: Context, actor: Actor): ServiceContext {
+  const vars = c as unknown as Context<AppEnv>;
   return {
     db: deps.db,
     config: deps.config,
-    logger: c.get('logger'),
+    logger: vars.get('logger'),
     now: deps.now,
-    actor: { kind: 'system' } as Actor,
-    requestId: c.get('requestId'),
+    actor,
+    requestId: vars.get('requestId'),
     ip: clientIp(c),
     hooks: deps.hooks,
   };

@@ -94,6 +94,18 @@ export class CaddySupervisor extends EventEmitter {
     await this.spawnOnce();
   }
 
+  /**
+   * Stops supervising without stopping Caddy (it keeps serving; the next supervisor adopts it). What a
+   * control plane that exits for an upgrade does; a killed one leaves the same state behind.
+   */
+  release(): void {
+    this.stopping = true;
+    clearInterval(this.adoptTimer);
+    this.adoptTimer = undefined;
+    this.child?.removeAllListeners('exit');
+    this.child?.unref();
+  }
+
   /** Stops Caddy: SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;

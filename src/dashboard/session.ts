@@ -1,7 +1,6 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { SESSION_COOKIE } from '../api/middleware.ts';
+import { clientIp, SESSION_COOKIE, serviceContext } from '../api/middleware.ts';
 import type { AppDeps, AppEnv } from '../api/types.ts';
 import { randomSecret, safeEqual } from '../auth/secrets.ts';
 import type { Actor } from '../context.ts';
@@ -12,14 +11,6 @@ export const CSRF_FIELD = '_csrf';
 
 export type DashEnv = AppEnv & { Variables: { username: string } };
 export type DashContext = Context<DashEnv>;
-
-function clientIp(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined;
-  }
-}
 
 export const isHtmx = (c: Context) => c.req.header('hx-request') === 'true';
 
@@ -68,16 +59,7 @@ export function requireSession(deps: AppDeps): MiddlewareHandler<DashEnv> {
     c.set('actor', actor);
     c.set('csrfToken', csrf);
     c.set('username', found.user.username);
-    c.set('ctx', {
-      db: deps.db,
-      config: deps.config,
-      logger: c.get('logger'),
-      now: deps.now,
-      actor,
-      requestId: c.get('requestId'),
-      ip: clientIp(c),
-      hooks: deps.hooks,
-    });
+    c.set('ctx', serviceContext(deps, c, actor));
     // Pages hold a CSRF token and private data: never cached, never framed.
     c.header('Cache-Control', 'no-store');
     await next();

@@ -110,7 +110,8 @@ export function httpsGet(stack: Stack, host: string, urlPath = '/', headers: Rec
   );
 }
 
-function dechunk(body: string): string {
+/** The body of a chunked HTTP/1.1 response, for the raw-socket clients of the live tests. */
+export function dechunk(body: string): string {
   let out = '';
   let rest = body;
   while (rest.length) {

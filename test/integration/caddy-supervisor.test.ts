@@ -120,8 +120,9 @@ describe('CaddySupervisor across control-plane restarts', () => {
   it('adopts a Caddy left running with the same static config: no restart, traffic never interrupted', async () => {
     const { supervisor, adminSocket, port, dir } = await startCaddy();
     const pid = supervisor.status().pid!;
-    // The control plane "dies" without stopping Caddy: forget the supervisor, keep the process.
+    // The control plane "dies" without stopping Caddy: the supervisor lets go, the process keeps running.
     running.splice(running.indexOf(supervisor), 1);
+    supervisor.release();
     expect(await httpBody(port)).toBe('static config loaded');
 
     const again = new CaddySupervisor({
@@ -157,6 +158,7 @@ describe('CaddySupervisor across control-plane restarts', () => {
     const { supervisor, adminSocket, dir } = await startCaddy();
     const pid = supervisor.status().pid!;
     running.splice(running.indexOf(supervisor), 1);
+    supervisor.release();
     const port = await freePort();
     const other = new CaddySupervisor({
       bin: caddyBin(),

@@ -9,7 +9,7 @@ import { and, eq } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, routeAuthSessions } from '../../src/db/schema/index.ts';
-import { type Stack, startStack, tcpServer } from '../helpers/stack.ts';
+import { dechunk, type Stack, startStack, tcpServer } from '../helpers/stack.ts';
 
 let stack: Stack;
 let upstreamPort: number;
@@ -93,19 +93,6 @@ function send(
       resolve({ status: Number(statusLine.split(' ')[1]), headers: parsed, setCookies, body: text });
     });
   });
-}
-
-function dechunk(body: string): string {
-  let out = '';
-  let rest = body;
-  while (rest.length) {
-    const i = rest.indexOf('\r\n');
-    const size = Number.parseInt(rest.slice(0, i), 16);
-    if (!size) break;
-    out += rest.slice(i + 2, i + 2 + size);
-    rest = rest.slice(i + 2 + size + 2);
-  }
-  return out;
 }
 
 const cookieValue = (reply: Reply, name: string) =>

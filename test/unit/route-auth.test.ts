@@ -12,54 +12,12 @@ import { compileSnapshot } from '../../src/caddy/snapshot.ts';
 import type { Route } from '../../src/db/schema/routes.ts';
 import { routeAuthProblems } from '../../src/services/route-auth/rules.ts';
 import { totpCounter } from '../../src/services/route-auth/totp.ts';
+import { routeRow } from '../helpers/factories.ts';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', 'http-route-auth.json');
 
 function route(fields: Partial<Route>): Route {
-  const at = new Date('2026-11-21T00:00:00Z');
-  return {
-    id: 1,
-    type: 'http',
-    name: 'r',
-    enabled: true,
-    domain: 'app.example.com',
-    targetKind: 'direct',
-    targetHost: '10.0.0.2',
-    targetPort: 8080,
-    peerId: null,
-    gatewayId: null,
-    targetLanHost: null,
-    targetLanPort: null,
-    gatewayPort: null,
-    backendHttps: false,
-    customHeaders: [],
-    upstreams: [],
-    lbPolicy: 'round_robin',
-    healthCheck: null,
-    wolEnabled: false,
-    wolMac: null,
-    l4Protocol: null,
-    l4ListenPortStart: null,
-    l4ListenPortEnd: null,
-    l4TlsMode: null,
-    proxyProtocol: 'none',
-    aclEnabled: false,
-    aclPeers: [],
-    ipFilterEnabled: false,
-    ipFilterMode: 'whitelist',
-    ipFilterRules: [],
-    rateLimitEnabled: false,
-    rateLimitRequests: 100,
-    rateLimitWindow: '1m',
-    authEnabled: false,
-    authMethod: 'password',
-    authPasswordHash: null,
-    basicAuthEnabled: false,
-    authSessionHours: 24,
-    createdAt: at,
-    updatedAt: at,
-    ...fields,
-  };
+  return routeRow({ id: 1, name: 'r', domain: 'app.example.com', targetHost: '10.0.0.2', targetPort: 8080, ...fields });
 }
 
 describe('stripOurCookies', () => {

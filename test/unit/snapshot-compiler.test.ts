@@ -8,6 +8,7 @@ import { type CompileInput, compileSnapshot, contentHash } from '../../src/caddy
 import { staticCaddyConfig } from '../../src/caddy/static-config.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import type { Route } from '../../src/db/schema/routes.ts';
+import { routeRow } from '../helpers/factories.ts';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
 
@@ -23,50 +24,7 @@ function golden(name: string, value: unknown) {
 
 let nextId = 1;
 function route(fields: Partial<Route>): Route {
-  const at = new Date('2026-11-21T00:00:00Z');
-  return {
-    id: nextId++,
-    type: 'http',
-    name: 'r',
-    enabled: true,
-    domain: null,
-    targetKind: 'direct',
-    targetHost: null,
-    targetPort: null,
-    peerId: null,
-    gatewayId: null,
-    targetLanHost: null,
-    targetLanPort: null,
-    gatewayPort: null,
-    backendHttps: false,
-    customHeaders: [],
-    upstreams: [],
-    lbPolicy: 'round_robin',
-    healthCheck: null,
-    wolEnabled: false,
-    wolMac: null,
-    l4Protocol: null,
-    l4ListenPortStart: null,
-    l4ListenPortEnd: null,
-    l4TlsMode: null,
-    proxyProtocol: 'none',
-    aclEnabled: false,
-    aclPeers: [],
-    ipFilterEnabled: false,
-    ipFilterMode: 'whitelist',
-    ipFilterRules: [],
-    rateLimitEnabled: false,
-    rateLimitRequests: 100,
-    rateLimitWindow: '1m',
-    authEnabled: false,
-    authMethod: 'password',
-    authPasswordHash: null,
-    basicAuthEnabled: false,
-    authSessionHours: 24,
-    createdAt: at,
-    updatedAt: at,
-    ...fields,
-  };
+  return routeRow({ id: nextId++, name: 'r', ...fields });
 }
 
 const peers: CompileInput['peers'] = [

@@ -9,7 +9,8 @@ import { isLoopbackOrAny, targetHostProblem } from './targets.ts';
 /** What a route will be once saved: the database row without id and timestamps. */
 export type RouteDraft = Omit<NewRoute, 'id' | 'createdAt' | 'updatedAt'> & Pick<Route, 'aclPeers' | 'ipFilterRules'>;
 
-const DEFAULTS: RouteDraft = {
+/** What a new route starts from: every column's default (tests build rows from it too). */
+export const ROUTE_DEFAULTS: RouteDraft = {
   type: 'http',
   name: '',
   enabled: true,
@@ -97,7 +98,7 @@ export function applyFields(base: RouteDraft, f: RouteFields): RouteDraft {
 }
 
 export function newDraft(f: RouteFields): RouteDraft {
-  return applyFields(DEFAULTS, f);
+  return applyFields(ROUTE_DEFAULTS, f);
 }
 
 function validateIpRule(rule: { type: string; value: string }): string | undefined {
