@@ -12,6 +12,8 @@ import { currentVersion } from '../services/config/version.ts';
  */
 export interface GatewayConfigSource {
   configFor(gatewayId: number): Promise<GatewayConfig>;
+  /** Many at once (a publish to every connected gateway): one read of the tables instead of one per gateway. */
+  configsFor?(gatewayIds: number[]): Promise<Map<number, GatewayConfig>>;
 }
 
 /**

@@ -106,9 +106,15 @@ export class GatewayHub {
         if (list) list.push(c);
         else byGateway.set(c.gatewayId, [c]);
       }
+      const batch = this.opts.source.configsFor
+        ? await this.opts.source.configsFor([...byGateway.keys()]).catch((err: Error) => {
+            this.opts.logger.error({ err }, 'gateway configs could not be built in one pass; building them one by one');
+            return undefined;
+          })
+        : undefined;
       for (const [gatewayId, conns] of byGateway) {
         try {
-          await this.sendCurrent(conns, await this.opts.source.configFor(gatewayId));
+          await this.sendCurrent(conns, batch?.get(gatewayId) ?? (await this.opts.source.configFor(gatewayId)));
         } catch (err) {
           this.opts.logger.error(
             { err, gatewayId },

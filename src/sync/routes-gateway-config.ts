@@ -1,8 +1,8 @@
 import { isIPv4 } from 'node:net';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { usesForwardPort } from '../caddy/snapshot.ts';
 import type { Db } from '../db/index.ts';
-import { gateways, peers, routes } from '../db/schema/index.ts';
+import { gateways, peers, type Route, routes } from '../db/schema/index.ts';
 import { buildGatewayConfig, type GatewayConfig, type GatewayConfigBody } from '../schemas/gateway-protocol.ts';
 import { currentVersion } from '../services/config/version.ts';
 import type { GatewayConfigSource } from './gateway-config-source.ts';
@@ -36,18 +36,35 @@ export class RoutesGatewayConfigSource implements GatewayConfigSource {
   constructor(private readonly db: Db) {}
 
   async configFor(gatewayId: number): Promise<GatewayConfig> {
-    const [version, [gateway], rows] = await Promise.all([
+    return (await this.configsFor([gatewayId])).get(gatewayId)!;
+  }
+
+  async configsFor(gatewayIds: number[]): Promise<Map<number, GatewayConfig>> {
+    const ids = [...new Set(gatewayIds)];
+    const [version, gatewayRows, routeRows] = await Promise.all([
       currentVersion(this.db),
       this.db
-        .select({ lanNetworks: gateways.lanNetworks, tunnelIp: peers.address, peerEnabled: peers.enabled })
+        .select({ id: gateways.id, lanNetworks: gateways.lanNetworks, tunnelIp: peers.address })
         .from(gateways)
         .leftJoin(peers, eq(peers.id, gateways.peerId))
-        .where(eq(gateways.id, gatewayId)),
+        .where(inArray(gateways.id, ids)),
       this.db
         .select()
         .from(routes)
-        .where(and(eq(routes.gatewayId, gatewayId), eq(routes.targetKind, 'gateway'), eq(routes.enabled, true))),
+        .where(and(inArray(routes.gatewayId, ids), eq(routes.targetKind, 'gateway'), eq(routes.enabled, true))),
     ]);
+    const routesOf = new Map<number, Route[]>();
+    for (const r of routeRows) routesOf.set(r.gatewayId!, [...(routesOf.get(r.gatewayId!) ?? []), r]);
+    const gatewayOf = new Map(gatewayRows.map((g) => [g.id, g]));
+    return new Map(
+      ids.map((id) => [id, buildGatewayConfig(version, this.body(gatewayOf.get(id), routesOf.get(id) ?? []))]),
+    );
+  }
+
+  private body(
+    gateway: { lanNetworks: string[]; tunnelIp: string | null } | undefined,
+    rows: Route[],
+  ): GatewayConfigBody {
     const body: GatewayConfigBody = { tunnel_ip: gateway?.tunnelIp ?? null, l4_routes: [], http_forwards: [], wol: [] };
     const wol = new Map<string, string>();
     for (const r of rows.sort((a, b) => a.id - b.id)) {
@@ -78,6 +95,6 @@ export class RoutesGatewayConfigSource implements GatewayConfigSource {
       }
     }
     body.wol = [...wol].map(([mac, broadcast]) => ({ mac, broadcast }));
-    return buildGatewayConfig(version, body);
+    return body;
   }
 }
