@@ -124,7 +124,14 @@ export function agent(server: string, token: string, extra: Partial<GatewayAgent
     reconciler: { retireGraceMs: 1_000 },
     ...extra,
   });
-  return { agent: a, stateDir: state.dir, cleanup: async () => (await a.stop(), state.cleanup()) };
+  return {
+    agent: a,
+    stateDir: state.dir,
+    cleanup: async () => {
+      await a.stop();
+      state.cleanup();
+    },
+  };
 }
 
 /** Polls `check` every 20 ms until it holds, or throws after `ms`. */

@@ -50,7 +50,17 @@ describe('selectAllAsJson', () => {
       },
     ]);
     expect(await selectAllAsJson(env.db, routes)).toEqual(await env.db.select().from(routes));
-    await env.db.insert(peers).values({ name: 'p', publicKey: 'x', address: '10.8.0.2', dns: ['1.1.1.1'], allowedIps: ['0.0.0.0/0'], tags: [], expiresAt: at, createdAt: at, updatedAt: at });
+    await env.db.insert(peers).values({
+      name: 'p',
+      publicKey: 'x',
+      address: '10.8.0.2',
+      dns: ['1.1.1.1'],
+      allowedIps: ['0.0.0.0/0'],
+      tags: [],
+      expiresAt: at,
+      createdAt: at,
+      updatedAt: at,
+    });
     expect(await selectAllAsJson(env.db, peers)).toEqual(await env.db.select().from(peers));
   });
 });

@@ -54,7 +54,7 @@ describe('gateway config event', () => {
     ['an unknown field', (c: Record<string, unknown>) => ({ ...c, extra: 1 }), ''],
     [
       'two listeners on one port',
-      (c: Record<string, unknown>) =>
+      () =>
         buildGatewayConfig(1, {
           ...body,
           http_forwards: [{ route_id: 9, listen_port: 3389, target_host: 'x.lan', target_port: 1 }],

@@ -23,7 +23,9 @@ export async function pushConfigInTx(ctx: ServiceContext, tx: Tx): Promise<Confi
   const dataPlane = ctx.hooks?.dataPlane;
   let version = await bumpVersion(tx, ctx.now(), dataPlane?.highestVersion ?? 0);
   const input = await loadCompileInput(tx, version, ctx.hooks?.loadGateways, controlPlaneDial(ctx.config.listen));
-  let applied = dataPlane ? await dataPlane.apply(compileSnapshot(input)) : ({ status: 'pending', reason: 'no data plane' } as const);
+  let applied = dataPlane
+    ? await dataPlane.apply(compileSnapshot(input))
+    : ({ status: 'pending', reason: 'no data plane' } as const);
   if (applied.status === 'stale') {
     // Caddy holds a newer version than ours (a push whose transaction rolled back): move past it once.
     version = await bumpVersion(tx, ctx.now(), applied.current);
@@ -37,7 +39,10 @@ export async function pushConfigInTx(ctx: ServiceContext, tx: Tx): Promise<Confi
  * writes, then `pushConfigInTx`. If Caddy rejects the snapshot (422), the error propagates and the
  * transaction rolls back, so database and Caddy stay as they were. Gateways are told after the commit.
  */
-export async function changeConfig<T>(ctx: ServiceContext, write: (tx: Tx) => Promise<T>): Promise<ConfigChangeResult<T>> {
+export async function changeConfig<T>(
+  ctx: ServiceContext,
+  write: (tx: Tx) => Promise<T>,
+): Promise<ConfigChangeResult<T>> {
   const outcome = await ctx.db.transaction(async (tx) => {
     const result = await write(tx);
     return { result, ...(await pushConfigInTx(ctx, tx)) };

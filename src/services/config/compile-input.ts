@@ -18,7 +18,15 @@ export async function loadCompileInput(
 ): Promise<CompileInput> {
   const [routeRows, peerRows, gateways] = await Promise.all([
     selectAllAsJson(db, routes),
-    db.select({ id: peers.id, address: peers.address, enabled: peers.enabled, tags: peers.tags, expiresAt: peers.expiresAt }).from(peers),
+    db
+      .select({
+        id: peers.id,
+        address: peers.address,
+        enabled: peers.enabled,
+        tags: peers.tags,
+        expiresAt: peers.expiresAt,
+      })
+      .from(peers),
     loadGateways ? loadGateways(db) : Promise.resolve([]),
   ]);
   const now = Date.now();
@@ -26,7 +34,12 @@ export async function loadCompileInput(
     version,
     routes: routeRows,
     // An expired peer counts as disabled even before the expiry job has run.
-    peers: peerRows.map((p) => ({ id: p.id, address: p.address, tags: p.tags, enabled: p.enabled && (!p.expiresAt || p.expiresAt.getTime() > now) })),
+    peers: peerRows.map((p) => ({
+      id: p.id,
+      address: p.address,
+      tags: p.tags,
+      enabled: p.enabled && (!p.expiresAt || p.expiresAt.getTime() > now),
+    })),
     gateways,
     authEndpoint,
   };
