@@ -59,6 +59,11 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     description: 'API token (`gth_…`) from POST /api/v1/tokens',
   });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'gatewayToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'Gateway agent token (`gtw_…`), shown when the gateway is created or its token rotated',
+  });
   // Registered before the secured sub-app: its auth middleware would otherwise claim these paths.
   const document = () => api.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: '/api/v1' }] });
   api.get('/openapi.json', (c) => c.json(document()));

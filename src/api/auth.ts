@@ -81,6 +81,13 @@ export function authApi(deps: AppDeps) {
     },
   );
 
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/logout',
+    tags: ['auth'],
+    summary: 'End the dashboard session (clears the cookie)',
+    responses: { 204: { description: 'Logged out' } },
+  });
   app.post('/logout', async (c) => {
     const token = getCookie(c, SESSION_COOKIE);
     if (token) await logout({ db: deps.db, token });

@@ -1,6 +1,8 @@
+import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError, UnauthorizedError, UnavailableError } from '../errors.ts';
-import { GatewayStatusReportSchema } from '../schemas/gateway-protocol.ts';
+import { errorResponses } from '../schemas/common.ts';
+import { GatewayConfigSchema, GatewayStatusReportSchema } from '../schemas/gateway-protocol.ts';
 import { authenticateGateway, recordGatewayStatus, touchGateway } from '../services/gateways/agent.ts';
 import { fromZodError } from './errors.ts';
 import { newApiRouter } from './openapi.ts';
@@ -18,6 +20,33 @@ function bearer(header: string | undefined): string {
  */
 export function gatewaySyncApi(deps: AppDeps) {
   const app = newApiRouter();
+  // Hand-written handlers (a stream, and a body parsed with the shared protocol schema); documented here.
+  const security = [{ gatewayToken: [] }];
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/events',
+    tags: ['gateway agent'],
+    summary:
+      'Server-sent events for one gateway: `config` (id = version, data = GatewayConfig), `ping`; resumes with Last-Event-ID',
+    security,
+    request: { headers: z.object({ 'last-event-id': z.string().optional() }) },
+    responses: {
+      200: {
+        description: 'An event stream (text/event-stream) of GatewayConfig events',
+        content: { 'text/event-stream': { schema: GatewayConfigSchema } },
+      },
+      ...errorResponses(401, 503),
+    },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/status',
+    tags: ['gateway agent'],
+    summary: "The agent's report: applied version, listener state, target probes",
+    security,
+    request: { body: { content: { 'application/json': { schema: GatewayStatusReportSchema } }, required: true } },
+    responses: { 204: { description: 'Recorded' }, ...errorResponses(400, 401, 422) },
+  });
 
   app.get('/events', async (c) => {
     const sync = deps.gatewaySync;

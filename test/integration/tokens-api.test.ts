@@ -127,7 +127,19 @@ describe('OpenAPI', () => {
       components: { schemas: Record<string, unknown> };
     };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/tokens', '/tokens/{id}', '/auth/login']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/tokens',
+        '/tokens/{id}',
+        '/auth/login',
+        '/auth/logout',
+        '/gateway/events',
+        '/gateway/status',
+        '/routes',
+        '/peers',
+        '/gateways',
+      ]),
+    );
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['CreateToken', 'Token', 'Error']));
     const page = await env.call('GET', '/api/v1/docs');
     expect(page.status).toBe(200);
