@@ -40,13 +40,24 @@ function isLoopback(ip: string): boolean {
 }
 
 /**
+ * Caddy runs on this host. Over loopback that is a 127.x peer; when the control plane listens on another
+ * local address (say the tunnel address, GATEHOUSE_LISTEN=10.8.0.1:3000) a connection from this host to
+ * it has that same address on both ends, which no remote client can have.
+ */
+function fromThisHost<E extends AppEnv>(c: Context<E>, peer: string): boolean {
+  if (isLoopback(peer)) return true;
+  const incoming = (c.env as { incoming?: { socket?: { localAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.localAddress === peer;
+}
+
+/**
  * The request as Caddy forwarded it for a route with auth: the route (from the header our compiled
  * handlers set, confirmed by the host), and the client IP Caddy determined. Only Caddy talks to these
  * endpoints, over loopback; anything else, or a host that is not the route's, gets null (404).
  */
 export async function forwardedRequest<E extends AppEnv>(c: Context<E>, deps: AppDeps, host: string | undefined) {
   const peer = peerAddress(c);
-  if (peer !== undefined && !isLoopback(peer)) return null;
+  if (peer !== undefined && !fromThisHost(c, peer)) return null;
   const route = await findAuthRoute(deps.db, Number(c.req.header(ROUTE_HEADER)));
   if (!route || !hostMatches(route.domain, hostName(host))) return null;
   const sent = c.req.header(CLIENT_IP_HEADER)?.trim() ?? '';
