@@ -1,7 +1,7 @@
-import type { Child } from 'hono/jsx';
 import type { PublicRoute } from '../../schemas/routes.ts';
 import { type Form, type FormErrors, list, str } from '../forms.ts';
 import { Csrf, describedBy, ErrorSummary, FieldError, type PageMeta, TextField } from '../layout.tsx';
+import { Check, Radio, RuleRow, Select } from './route-form-controls.tsx';
 
 export interface RouteFormOptions {
   peers: { id: number; name: string; address: string; enabled: boolean; tags: string[] }[];
@@ -59,116 +59,6 @@ export const NEW_ROUTE_VALUES: Form = {
   auth_method: 'password',
   auth_session_hours: '24',
 };
-
-function Radio({
-  name,
-  value,
-  current,
-  id,
-  children,
-}: {
-  name: string;
-  value: string;
-  current: string;
-  id: string;
-  children: Child;
-}) {
-  return (
-    <label for={id}>
-      <input type="radio" id={id} name={name} value={value} checked={current === value} /> {children}
-    </label>
-  );
-}
-
-function Select(props: {
-  name: string;
-  label: string;
-  value: string;
-  options: [string, string][];
-  error?: string | undefined;
-  hint?: string;
-  class?: string;
-}) {
-  return (
-    <div class={`field ${props.class ?? ''}`}>
-      <label for={props.name}>{props.label}</label>
-      <select
-        id={props.name}
-        name={props.name}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={describedBy(props.name, props.error, Boolean(props.hint))}
-      >
-        {props.options.map(([v, l]) => (
-          <option value={v} selected={v === props.value}>
-            {l}
-          </option>
-        ))}
-      </select>
-      {props.hint ? (
-        <p class="hint" id={`${props.name}-hint`}>
-          {props.hint}
-        </p>
-      ) : null}
-      <FieldError id={props.name} error={props.error} />
-    </div>
-  );
-}
-
-/** A checkbox whose unchecked state still posts (the hidden "0"), so a partial update can turn it off. */
-function Check({ name, label, on, toggle }: { name: string; label: string; on: boolean; toggle?: boolean }) {
-  return (
-    <>
-      <input type="hidden" name={name} value="0" />
-      <label class={`check ${toggle ? 'panel-toggle-label' : ''}`} for={name}>
-        <input
-          type="checkbox"
-          id={name}
-          name={name}
-          value="1"
-          checked={on}
-          class={toggle ? 'panel-toggle' : undefined}
-        />{' '}
-        {label}
-      </label>
-    </>
-  );
-}
-
-function RuleRow({ n, type, value, error }: { n: string; type: string; value: string; error?: string | undefined }) {
-  return (
-    <div class="row rule-row">
-      <div class="field">
-        <label for={`rule_type_${n}`}>Rule {Number.isNaN(Number(n)) ? '' : Number(n) + 1} type</label>
-        <select id={`rule_type_${n}`} name="rule_type">
-          {[
-            ['ip', 'IP address'],
-            ['cidr', 'CIDR range'],
-            ['country', 'Country code'],
-          ].map(([v, l]) => (
-            <option value={v} selected={v === type}>
-              {l}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class={`field ${error ? 'has-error' : ''}`}>
-        <label for={`rule_value_${n}`}>Value</label>
-        <input
-          id={`rule_value_${n}`}
-          name="rule_value"
-          value={value}
-          placeholder="203.0.113.5, 10.0.0.0/8 or DE"
-          aria-invalid={error ? 'true' : undefined}
-          aria-describedby={error ? `rule_value_${n}-error` : undefined}
-        />
-        <FieldError id={`rule_value_${n}`} error={error} />
-      </div>
-      <button type="button" class="small" data-remove-row aria-label="Remove this rule">
-        Remove
-      </button>
-    </div>
-  );
-}
 
 export function RouteForm(props: {
   meta: PageMeta;
