@@ -155,6 +155,14 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   logger.info({ url }, 'control plane listening');
 
   if (caddy) {
+    const low = [config.caddy.httpPort, config.caddy.httpsPort].filter((p) => p < 1024);
+    if (low.length > 0 && process.getuid?.() !== 0) {
+      // Without root (or CAP_NET_BIND_SERVICE on the binary) Caddy cannot bind these and keeps restarting.
+      logger.warn(
+        { ports: low },
+        'Caddy needs root or CAP_NET_BIND_SERVICE for ports below 1024; run as root, `setcap cap_net_bind_service=+ep bin/caddy`, or set GATEHOUSE_HTTP_PORT/GATEHOUSE_HTTPS_PORT',
+      );
+    }
     try {
       await caddy.start();
     } catch (err) {
