@@ -31,6 +31,13 @@ func l4Route(id, network string, port int, dial string) obj {
 
 // tcpEcho echoes every line back.
 func tcpEcho(t *testing.T) string {
+	return serveTCP(t, func(c net.Conn) { _, _ = io.Copy(c, c) })
+}
+
+// serveTCP listens on a loopback port for the test's lifetime and runs handle for each connection (closing
+// it afterwards); it returns the address.
+func serveTCP(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +49,10 @@ func tcpEcho(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
 		}
 	}()
 	return ln.Addr().String()

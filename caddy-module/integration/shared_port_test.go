@@ -13,28 +13,13 @@ import (
 
 // tagBackend answers a connection that starts with a TLS record with tag.
 func tagBackend(t *testing.T, tag string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				buf := make([]byte, 16<<10)
-				if n, _ := c.Read(buf); n > 0 && buf[0] == 0x16 {
-					_, _ = c.Write([]byte(tag))
-				}
-			}()
+	return serveTCP(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 16<<10)
+		if n, _ := c.Read(buf); n > 0 && buf[0] == 0x16 {
+			_, _ = c.Write([]byte(tag))
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // captureHello returns a TLS client's first flight for serverName.

@@ -86,30 +86,15 @@ func TestTerminateOnModulePort(t *testing.T) {
 
 // lineTagger answers each line with tag + line, in plain text.
 func lineTagger(t *testing.T, tag string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return serveTCP(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			line, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					_, _ = c.Write([]byte(tag + line))
-				}
-			}()
+			_, _ = c.Write([]byte(tag + line))
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
