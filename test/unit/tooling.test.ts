@@ -1,6 +1,7 @@
-// Real: package.json, vitest.config.ts, scripts/test-all.mjs, go.mod, the README and the install scripts as
-// they are on disk. Simulated: nothing; no script is run here, only what each one names is checked.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+// Real: package.json, vitest.config.ts, scripts/test-all.mjs, go.mod, the README, the install scripts, docs/ and
+// the comments in the sources as they are on disk. Simulated: nothing; no script is run here, only what each
+// one names is checked.
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import vitestConfig from '../../vitest.config.ts';
@@ -81,6 +82,31 @@ describe('the Go version', () => {
       const found = [...read(file).matchAll(pattern)].map((m) => m[1]);
       expect(found.length, `${file} names a Go version`).toBeGreaterThan(0);
       for (const v of found) expect(v, file).toBe(version);
+    }
+  });
+});
+
+describe('comments that cite the design', () => {
+  const sources = ['src', 'caddy-module', 'test', 'bench', 'scripts'].flatMap((dir) =>
+    readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.(ts|tsx|mjs|go|sh)$/.test(f))
+      .map((f) => path.join(dir, f)),
+  );
+  const anchors = new Set(
+    [...read('docs/architecture.md').matchAll(/^#{2,3} (.+)$/gm)].map((m) =>
+      m[1]!
+        .toLowerCase()
+        .replace(/[^a-z0-9 -]/g, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+
+  it('point at sections of docs/architecture.md that exist, never at a document outside the repository', () => {
+    expect(sources.length).toBeGreaterThan(100);
+    for (const file of sources) {
+      const text = read(file);
+      expect(text, file).not.toMatch(/DESIGN(\.md| §)/);
+      for (const m of text.matchAll(/docs\/architecture\.md#([a-z0-9-]+)/g)) expect(anchors, file).toContain(m[1]);
     }
   });
 });
