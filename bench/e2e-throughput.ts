@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { namespaceSkipReason } from '../test/e2e/support/topology.ts';
 import { ADDR, buildWorld, type World } from '../test/e2e/support/world.ts';
-import { waitFor } from '../test/helpers/caddy.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 
 const run = promisify(execFile);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { TcpForwarder } from '../src/gateway/forwarders/tcp.ts';
 import { createTargetGuard } from '../src/gateway/target-guard.ts';
+import { freePort } from '../test/helpers/net.ts';
 
 type Result = { mbps: number; rttP50us: number; rttP99us: number; connPerSec: number; connFailed: number };
 
@@ -139,14 +140,6 @@ async function loadRole(): Promise<void> {
   target.close();
   // Exit only once the result has left: exiting right after send() can lose it.
   process.send!(result, () => process.exit(0));
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 async function waitListening(port: number): Promise<void> {

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { SseClient } from '../src/gateway/sse-client.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 
 type Mem = { heapUsed: number; rss: number; external: number; arrayBuffers: number };
 type ToServer = { op: 'memory' } | { op: 'change' } | { op: 'stop' };
@@ -114,11 +115,7 @@ async function serverRole(agents: number): Promise<void> {
     await reader.read();
     aborter.abort();
     await reader.read().catch(() => {});
-    await within(
-      5_000,
-      'warm-up stream to close',
-      waitFor(() => hub.connectionCount === 0),
-    );
+    await waitFor('warm-up stream to close', () => hub.connectionCount === 0, 5_000, 10);
   }
   // What publish() costs before any socket write: every gateway's config built from the database, one
   // after another as publish() does (3 queries each), timed alone. Three passes; the first warms up.
@@ -152,10 +149,6 @@ async function serverRole(agents: number): Promise<void> {
     }
   });
   send({ op: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens, buildAllMs });
-}
-
-async function waitFor(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
@@ -215,11 +208,7 @@ async function main(): Promise<void> {
       clients.push(client);
     });
     const firstVersion = await (async () => {
-      await within(
-        120_000,
-        'all agents connected with a config',
-        waitFor(() => received.every((r) => r.version > 0)),
-      );
+      await waitFor('all agents connected with a config', () => received.every((r) => r.version > 0), 120_000, 10);
       return received[0]!.version;
     })();
     const connectS = (performance.now() - c0) / 1000;
@@ -235,10 +224,11 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       ask({ op: 'change' });
       const changed = await next('changed', 60_000);
-      await within(
-        30_000,
+      await waitFor(
         `round ${r + 1}: all agents on version ${changed.version}`,
-        waitFor(() => received.every((x) => x.version >= changed.version)),
+        () => received.every((x) => x.version >= changed.version),
+        30_000,
+        10,
       );
       const t0 = BigInt(changed.t0);
       const lat = received.map((x) => Number(x.at - t0) / 1e6).sort((a, b) => a - b);

@@ -4,8 +4,9 @@
 // Prints medians of several runs per size; ratios against the 10-route baseline show how cost grows.
 import { performance } from 'node:perf_hooks';
 import { routes } from '../src/db/schema/index.ts';
-import { freePort, waitFor } from '../test/helpers/caddy.ts';
-import { echoServer, startStack, tcpRoundTrip } from '../test/helpers/stack.ts';
+import { echoServer, freePort, tcpRoundTrip } from '../test/helpers/net.ts';
+import { startStack } from '../test/helpers/stack.ts';
+import { waitFor } from '../test/helpers/wait.ts';
 
 const SIZES = [10, 1000, 5000];
 const RUNS = 5;

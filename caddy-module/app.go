@@ -1,9 +1,10 @@
 // Package gatehouse is the Gatehouse data plane inside Caddy: an app that
 // holds the current route/policy snapshot as one immutable generation and
 // swaps it with one atomic store, so that a change of routes or policies
-// never reloads Caddy (DESIGN.md §2). HTTP and layer-4 handlers look routes
-// up in the current generation; the app owns the listeners of L4 route
-// ports itself, so even a new port needs no reload.
+// never reloads Caddy (docs/architecture.md, "Why these choices"). HTTP and
+// layer-4 handlers look routes up in the current generation; the app owns
+// the listeners of L4 route ports itself, so even a new port needs no
+// reload.
 package gatehouse
 
 import (

@@ -34,7 +34,7 @@ if (!force && existsSync(out) && existsSync(hashFile) && readFileSync(hashFile, 
 
 const go = spawnSync('go', ['version'], { encoding: 'utf8' });
 if (go.status !== 0) {
-  console.error('caddy: Go is needed to build Caddy with the gatehouse module (https://go.dev/dl, 1.25 or newer)');
+  console.error('caddy: Go is needed to build Caddy with the gatehouse module (https://go.dev/dl, 1.26 or newer)');
   process.exit(1);
 }
 mkdirSync(path.dirname(out), { recursive: true });

@@ -41,7 +41,7 @@ fi
 
 # --- Caddy with caddy-l4 and the gatehouse module ------------------------------------------------
 if ! command -v go >/dev/null 2>&1; then
-  echo "Go 1.25+ is needed to build Caddy with the gatehouse module: https://go.dev/dl" >&2
+  echo "Go 1.26 or newer is needed to build Caddy with the gatehouse module: https://go.dev/dl" >&2
   exit 1
 fi
 node scripts/build-caddy.mjs

@@ -3,7 +3,7 @@
 // (unit, integration, e2e) — and ends with one line `total: N passed, N failed`.
 //   node scripts/test-all.mjs [--only go|ts] [--fuzztime 10s]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,11 +18,11 @@ function banner(text) {
   console.log(`\n\x1b[1m━━ ${text}\x1b[0m`);
 }
 
-function check(name, cmd, args, opts = {}) {
+function check(name, cmd, args, { after, ...opts } = {}) {
   banner(name);
   const started = Date.now();
   const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
-  const ok = res.status === 0;
+  const ok = res.status === 0 && (after ? after() : true);
   console.log(`${ok ? 'ok' : 'FAILED'}: ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   if (ok) totals.passed++;
   else {
@@ -108,6 +108,24 @@ function goFuzz() {
   }
 }
 
+/** `npm run db:generate` must find nothing to write; what it wrote anyway is reported and taken back. */
+function migrationsMatchSchema() {
+  const dir = path.join(root, 'migrations');
+  const journal = path.join(dir, 'meta', '_journal.json');
+  const before = new Set(readdirSync(dir, { recursive: true }));
+  const journalBefore = readFileSync(journal);
+  check('migrations match src/db/schema (npm run db:generate)', 'npm', ['run', 'db:generate'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    after: () => {
+      const added = readdirSync(dir, { recursive: true }).filter((f) => !before.has(f));
+      for (const f of added) rmSync(path.join(dir, f), { recursive: true, force: true });
+      writeFileSync(journal, journalBefore);
+      if (added.length) console.log(`the schema changed without a migration (db:generate wrote ${added.join(', ')})`);
+      return added.length === 0;
+    },
+  });
+}
+
 function vitest() {
   banner('vitest (unit, integration, e2e)');
   mkdirSync(path.join(root, '.tmp'), { recursive: true });
@@ -139,14 +157,15 @@ function vitest() {
 
 const started = Date.now();
 if (values.only !== 'ts') {
-  check('build Caddy (caddy-module → bin/caddy)', 'node', ['scripts/build-caddy.mjs']);
+  check('build Caddy (caddy-module → bin/caddy)', 'npm', ['run', 'build:caddy']);
   check('go vet ./...', 'go', ['vet', './...'], { cwd: goDir });
   await goTests();
   goFuzz();
 }
 if (values.only !== 'go') {
-  check('typecheck (tsc --noEmit)', 'npx', ['tsc', '--noEmit']);
-  check('lint (biome ci)', 'npx', ['biome', 'ci', '.']);
+  check('typecheck (tsc --noEmit)', 'npm', ['run', 'typecheck']);
+  check('lint (biome check)', 'npm', ['run', 'lint']);
+  migrationsMatchSchema();
   vitest();
 }
 

@@ -1,6 +1,6 @@
 // Package policy evaluates a route's access policy: the peer ACL, the IP
 // filter (ip, cidr and country rules) and the per-client rate limit, in that
-// order, the first check that denies deciding (see DESIGN.md §1 "Access
+// order, the first check that denies deciding (see docs/architecture.md "Access
 // control").
 //
 // The package is pure Go on purpose: it does not import Caddy, so it compiles

@@ -74,9 +74,10 @@ func (c *Compiled) Explain(addr netip.Addr, now time.Time) Decision {
 	return c.evaluate(addr, now, false)
 }
 
-// evaluate runs the checks in the order of DESIGN.md §1: ACL, IP filter, rate
-// limit; the first that denies decides, so a denied address never costs a
-// token (or, further down the chain, a login round trip).
+// evaluate runs the checks in the order of docs/architecture.md "Access
+// control": ACL, IP filter, rate limit; the first that denies decides, so a
+// denied address never costs a token (or, further down the chain, a login
+// round trip).
 func (c *Compiled) evaluate(addr netip.Addr, now time.Time, consume bool) Decision {
 	var d Decision
 	if c == nil {

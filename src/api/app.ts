@@ -20,8 +20,8 @@ import type { AppDeps, AppEnv } from './types.ts';
 export const API_INFO = { title: 'Gatehouse API', version: '1' };
 
 /**
- * The whole HTTP surface of the control plane: `/healthz`, the REST API under `/api/v1` and (later) the
- * dashboard. Building it starts nothing; the server decides where it listens.
+ * The whole HTTP surface of the control plane: `/healthz`, the REST API under `/api/v1` and the dashboard
+ * at `/`. Building it starts nothing; the server decides where it listens.
  */
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();

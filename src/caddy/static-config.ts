@@ -3,7 +3,7 @@ import type { Config } from '../config/index.ts';
 /**
  * The static Caddy config: listeners, the gatehouse app, TLS automation and the admin socket. It is loaded
  * once per Caddy process and never changes with routes or policies (those go to the gatehouse module as a
- * snapshot — DESIGN §2, "the one rule of the data plane"). Built as data, never by string templates, so
+ * snapshot — docs/architecture.md, "Why these choices"). Built as data, never by string templates, so
  * no user-supplied text can inject config.
  */
 export interface StaticConfigInput {

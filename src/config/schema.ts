@@ -3,7 +3,7 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
-/** Default listen ports that an L4 route may never take (DESIGN §1). Our own ports are added at load. */
+/** Default listen ports an L4 route may never take (docs/architecture.md#what-is-published); ours are added at load. */
 export const DEFAULT_BLOCKED_PORTS = [22, 53, 80, 443, 2019, 3000, 51820] as const;
 
 const port = z.coerce

@@ -3,9 +3,9 @@ import { isIP } from 'node:net';
 import { z } from '@hono/zod-openapi';
 
 /**
- * The gateway sync protocol (DESIGN §2), shared by the server (which builds and sends it) and the agent
- * (which validates every event against it before touching a socket). Strict objects: a field the agent
- * does not know is a protocol mismatch, not something to ignore silently.
+ * The gateway sync protocol (docs/architecture.md#the-gateway-protocol), shared by the server (which builds and sends
+ * it) and the agent (which validates every event against it before touching a socket). Strict objects: a field the
+ * agent does not know is a protocol mismatch, not something to ignore silently.
  */
 
 /** Longest listen range the agent accepts; the server's own limit (GATEHOUSE_L4_MAX_PORT_RANGE) is lower. */

@@ -28,8 +28,8 @@ export function wolBroadcast(host: string, lanNetworks: string[]): string {
 }
 
 /**
- * Each gateway's forwarding table, derived from the routes that target it (DESIGN §2): L4 routes listen on
- * the gateway's tunnel IP on the server's own listen port (1:1, ranges with offset), HTTP routes on the port
+ * Each gateway's forwarding table, derived from the routes that target it (docs/architecture.md#a-request): L4 routes
+ * listen on the gateway's tunnel IP on the server's own listen port (1:1, ranges with offset), HTTP routes on the port
  * the route service allocated; enabled routes only. The version is the global config version.
  */
 export class RoutesGatewayConfigSource implements GatewayConfigSource {

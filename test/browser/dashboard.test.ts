@@ -10,9 +10,9 @@ import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { adminSessions } from '../../src/db/schema/index.ts';
-import { freePort } from '../helpers/caddy.ts';
 import { agent } from '../helpers/gateway.ts';
-import { echoServer, type Stack, startStack, tcpRoundTrip } from '../helpers/stack.ts';
+import { echoServer, freePort, tcpRoundTrip } from '../helpers/net.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
 import { checkA11y, checkNoOverflow, hasChromium, launchBrowser, newContext, screenshot } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import * as OTPAuth from 'otpauth';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/caddy.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { namespaceSkipReason } from './support/topology.ts';
 import { ADDR, buildWorld, WOL_MAC, type World } from './support/world.ts';
 

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,18 +10,6 @@ export function caddyBin(): string {
   const bin = process.env.GATEHOUSE_CADDY_BIN ?? path.join(ROOT, 'bin', 'caddy');
   if (!existsSync(bin)) throw new Error(`no Caddy binary at ${bin}: run npm run build:caddy first`);
   return bin;
-}
-
-/** A port that was free a moment ago (bind :0, read, close). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** TCP ports a process listens on, from /proc/net/tcp{,6} and its fds. */
@@ -56,26 +43,6 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-  stepMs = 25,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
 /**

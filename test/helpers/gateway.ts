@@ -133,13 +133,3 @@ export function agent(server: string, token: string, extra: Partial<GatewayAgent
     },
   };
 }
-
-/** Polls `check` every 20 ms until it holds, or throws after `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
 
@@ -7,13 +8,16 @@ export function fdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-/** A loopback port that nothing listens on right now (bound once, then released). */
-export async function unusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** A port on `host` that nothing listens on right now (bound to :0, read, released): free a moment ago. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** A TCP server on 127.0.0.1:0 (or the given port) that tracks its sockets and destroys them on close. */
@@ -43,9 +47,14 @@ export async function tcpServer(
   };
 }
 
-/** An echo server: what the forwarder's target usually is in these tests. */
-export function echoServer() {
-  return tcpServer((socket) => socket.pipe(socket));
+/**
+ * An echo server: what a forwarder's target usually is in these tests. With a `prefix`, every chunk comes back
+ * as text behind it (`tcp:` + data), so a test can tell which of several targets answered.
+ */
+export function echoServer(prefix = '') {
+  return tcpServer((socket) =>
+    prefix ? socket.on('data', (d: Buffer) => socket.write(prefix + d.toString())) : socket.pipe(socket),
+  );
 }
 
 /** Connects to 127.0.0.1:port and resolves once connected; the error handler is attached first. */
@@ -108,4 +117,53 @@ export async function silentTarget(): Promise<{ port: number; close: () => Promi
       );
     },
   };
+}
+
+/** Sends `message` over a new TCP connection to 127.0.0.1:port and resolves with the first answer. */
+export function tcpRoundTrip(port: number, message: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(message));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer on port ${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('data', (d) => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(d.toString());
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error(`connection to ${port} closed without an answer`));
+    });
+  });
+}
+
+/** A UDP server on 127.0.0.1:0 that answers every datagram with `prefix` + its text. */
+export async function udpEcho(prefix: string) {
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (msg, rinfo) => socket.send(Buffer.from(prefix + msg.toString()), rinfo.port, rinfo.address));
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return { port: socket.address().port, close: () => new Promise<void>((r) => socket.close(() => r())) };
+}
+
+/** Sends one datagram to 127.0.0.1:port and resolves with the first answer. */
+export function udpRoundTrip(port: number, message: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`no UDP answer on port ${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('message', (msg) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(msg.toString());
+    });
+    socket.send(message, port, '127.0.0.1');
+  });
 }

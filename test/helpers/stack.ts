@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { loadConfig } from '../../src/config/index.ts';
 import { startServer } from '../../src/server.ts';
 import { createToken } from '../../src/services/tokens/create.ts';
-import { caddyBin, freePort, waitFor } from './caddy.ts';
+import { caddyBin } from './caddy.ts';
 import { silentLogger, tempDir } from './env.ts';
+import { freePort } from './net.ts';
+import { waitFor } from './wait.ts';
 
 /**
  * The whole control plane in-process (`startServer`) with the real Caddy binary under supervision, TLS from
@@ -122,75 +122,6 @@ export function dechunk(body: string): string {
     rest = rest.slice(i + 2 + size + 2);
   }
   return out;
-}
-
-/** A TCP server on 127.0.0.1:0 that runs `onConnection`; closed by `close()`. */
-export async function tcpServer(onConnection: (socket: net.Socket) => void) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export const echoServer = (prefix = '') => tcpServer((s) => s.on('data', (d) => s.write(prefix + d.toString())));
-
-/** Sends `message` over a new TCP connection and resolves with the first answer. */
-export function tcpRoundTrip(port: number, message: string, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(message));
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no answer on port ${port} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('data', (d) => {
-      clearTimeout(timer);
-      socket.end();
-      resolve(d.toString());
-    });
-    socket.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    socket.on('close', () => {
-      clearTimeout(timer);
-      reject(new Error(`connection to ${port} closed without an answer`));
-    });
-  });
-}
-
-export async function udpEcho(prefix: string) {
-  const socket = dgram.createSocket('udp4');
-  socket.on('message', (msg, rinfo) => socket.send(Buffer.from(prefix + msg.toString()), rinfo.port, rinfo.address));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  return { port: socket.address().port, close: () => new Promise<void>((r) => socket.close(() => r())) };
-}
-
-export function udpRoundTrip(port: number, message: string, timeoutMs = 3000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket('udp4');
-    const timer = setTimeout(() => {
-      socket.close();
-      reject(new Error(`no UDP answer on port ${port} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.on('message', (msg) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(msg.toString());
-    });
-    socket.send(message, port, '127.0.0.1');
-  });
 }
 
 /** A self-signed certificate for `name` (openssl), for TLS targets behind passthrough routes. */

@@ -7,9 +7,10 @@ import path from 'node:path';
 import tls from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, writeTestMmdb } from '../helpers/caddy.ts';
+import { writeTestMmdb } from '../helpers/caddy.ts';
 import { tempDir } from '../helpers/env.ts';
-import { type Stack, startStack, tcpServer } from '../helpers/stack.ts';
+import { freePort, tcpServer } from '../helpers/net.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
 
 const DE = '127.0.0.10';
 const US = '127.0.0.11';

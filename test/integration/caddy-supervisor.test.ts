@@ -5,8 +5,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CaddySupervisor } from '../../src/caddy/supervisor.ts';
-import { caddyBin, freePort, listeningTcpPorts, processAlive, waitFor } from '../helpers/caddy.ts';
+import { caddyBin, listeningTcpPorts, processAlive } from '../helpers/caddy.ts';
 import { silentLogger, tempDir } from '../helpers/env.ts';
+import { freePort } from '../helpers/net.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const running: CaddySupervisor[] = [];
 const cleanups: (() => void)[] = [];

@@ -9,19 +9,10 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayAgent } from '../../src/gateway/agent.ts';
 import { agentConfigSchema } from '../../src/gateway/config.ts';
-import { freePort, waitFor } from '../helpers/caddy.ts';
 import { silentLogger, tempDir } from '../helpers/env.ts';
-import {
-  echoServer,
-  httpsGet,
-  type Stack,
-  selfSignedCert,
-  startStack,
-  tcpRoundTrip,
-  tcpServer,
-  udpEcho,
-  udpRoundTrip,
-} from '../helpers/stack.ts';
+import { echoServer, freePort, tcpRoundTrip, tcpServer, udpEcho, udpRoundTrip } from '../helpers/net.ts';
+import { httpsGet, type Stack, selfSignedCert, startStack } from '../helpers/stack.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let stack: Stack;
 let agent: GatewayAgent;

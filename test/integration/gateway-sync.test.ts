@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildGatewayConfig } from '../../src/schemas/gateway-protocol.ts';
-import { agent, controlPlane, emptyBody, until } from '../helpers/gateway.ts';
-import { connect, echoServer, unusedPort } from '../helpers/net.ts';
+import { agent, controlPlane, emptyBody } from '../helpers/gateway.ts';
+import { connect, echoServer, freePort } from '../helpers/net.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -41,9 +42,9 @@ describe('gateway sync', () => {
     const { row, token } = await cp.newGateway('home');
     const a = later(agent(cp.url, token));
     await a.agent.start();
-    await until(() => a.agent.appliedVersion === 1, 5_000, 'first config');
+    await waitFor('first config', () => a.agent.appliedVersion === 1, 5_000);
 
-    const port = await unusedPort();
+    const port = await freePort();
     await cp.change({
       [row.id]: {
         ...emptyBody(),
@@ -58,14 +59,15 @@ describe('gateway sync', () => {
         ],
       },
     });
-    await until(() => a.agent.appliedVersion === 2, 5_000, 'version 2');
+    await waitFor('version 2', () => a.agent.appliedVersion === 2, 5_000);
     expect(await echoRoundTrip(port, 'through the gateway')).toBe('through the gateway');
 
     // The agent reported back: the API shows it online, in sync, with the listener up and the target reachable.
     const api = await import('../../src/services/gateways/list.ts');
     const live = { isOnline: (id: number) => cp.hub.isOnline(id), handshakeAt: () => null };
     const { systemContext } = await import('../helpers/env.ts');
-    await until(
+    await waitFor(
+      'the applied version in the gateway record',
       async () =>
         (await api.getGateway({ ctx: systemContext(cp.db), input: { id: row.id }, live })).applied_version === 2,
     );
@@ -99,7 +101,7 @@ describe('gateway sync', () => {
       await a.agent.start();
       agents.push(a.agent);
     }
-    await until(() => agents.every((a) => a.appliedVersion === 1), 10_000, 'all agents on version 1');
+    await waitFor('all agents on version 1', () => agents.every((a) => a.appliedVersion === 1), 10_000);
 
     await cp.close();
     const down = performance.now();
@@ -107,7 +109,7 @@ describe('gateway sync', () => {
     cp.source.calls = [];
     await new Promise((resolve) => setTimeout(resolve, 300));
     await cp.listen();
-    await until(() => agents.every((a) => a.appliedVersion === 2), 20_000, 'all agents on version 2');
+    await waitFor('all agents on version 2', () => agents.every((a) => a.appliedVersion === 2), 20_000);
 
     const firstCall = new Map<number, number>();
     for (const c of cp.source.calls) if (!firstCall.has(c.gatewayId)) firstCall.set(c.gatewayId, c.at - down);
@@ -126,11 +128,11 @@ describe('gateway sync', () => {
     const { token } = await cp.newGateway('resume');
     const a = later(agent(cp.url, token));
     await a.agent.start();
-    await until(() => a.agent.appliedVersion === 1);
+    await waitFor('version 1', () => a.agent.appliedVersion === 1);
     const received = a.agent.received;
     await cp.close();
     await cp.listen();
-    await until(() => cp.hub.connectionCount === 1, 10_000, 'reconnect');
+    await waitFor('reconnect', () => cp.hub.connectionCount === 1, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(a.agent.received).toBe(received);
     expect(a.agent.reconnects).toBeGreaterThanOrEqual(1);
@@ -141,7 +143,7 @@ describe('gateway sync', () => {
     let fatal: Error | undefined;
     const a = later(agent(cp.url, 'gtw_not-a-real-token', { onFatal: (err) => (fatal = err) }));
     await a.agent.start();
-    await until(() => fatal !== undefined, 5_000, 'fatal');
+    await waitFor('fatal', () => fatal !== undefined, 5_000);
     expect(fatal!.message).toMatch(/rejected the gateway token \(HTTP 401\).*--token/);
   });
 
@@ -150,7 +152,7 @@ describe('gateway sync', () => {
     const target = await echoServer();
     cleanups.push(() => target.close());
     const { row, token } = await cp.newGateway('busy');
-    const [portA, portB] = [await unusedPort(), await unusedPort()];
+    const [portA, portB] = [await freePort(), await freePort()];
     const routeA = {
       route_id: 1,
       protocol: 'tcp' as const,
@@ -161,7 +163,7 @@ describe('gateway sync', () => {
     await cp.change({ [row.id]: { ...emptyBody(), l4_routes: [routeA] } });
     const a = later(agent(cp.url, token));
     await a.agent.start();
-    await until(() => a.agent.appliedVersion === 2);
+    await waitFor('version 2', () => a.agent.appliedVersion === 2);
     const socket = await connect(portA);
     let closed = false;
     socket.on('close', () => (closed = true));
@@ -174,7 +176,7 @@ describe('gateway sync', () => {
     await cp.change({
       [row.id]: { ...emptyBody(), l4_routes: [routeA, { ...routeA, route_id: 2, listen_port: portB }] },
     });
-    await until(() => a.agent.appliedVersion === 3);
+    await waitFor('version 3', () => a.agent.appliedVersion === 3);
     expect(await echo('after')).toBe('after');
     expect(closed).toBe(false);
     expect(await echoRoundTrip(portB, 'new route')).toBe('new route');
@@ -222,7 +224,7 @@ describe('gateway sync over a scripted stream', () => {
     );
     const a = later(agent(sse.url, 'gtw_scripted'));
     await a.agent.start();
-    await until(() => a.agent.appliedVersion === 2, 5_000, 'version 2 after the cut');
+    await waitFor('version 2 after the cut', () => a.agent.appliedVersion === 2, 5_000);
     expect(sse.lastIds).toEqual([undefined, '1']);
     expect(a.agent.received).toBe(2); // 1, then 2 once: the half event was dropped, nothing replayed
   });
@@ -230,7 +232,7 @@ describe('gateway sync over a scripted stream', () => {
   it('rejects a bad event and keeps the last good config and its listeners', async () => {
     const target = await echoServer();
     cleanups.push(() => target.close());
-    const port = await unusedPort();
+    const port = await freePort();
     const good = {
       ...emptyBody(),
       l4_routes: [
@@ -255,13 +257,13 @@ describe('gateway sync over a scripted stream', () => {
     );
     const a = later(agent(sse.url, 'gtw_scripted'));
     await a.agent.start();
-    await until(
+    await waitFor(
+      'two rejections',
       async () =>
         (await a.agent.metrics.registry.getSingleMetricAsString('gatehouse_gateway_config_rejected_total')).includes(
           ' 2',
         ),
       5_000,
-      'two rejections',
     );
     expect(a.agent.appliedVersion).toBe(1);
     expect(await echoRoundTrip(port, 'still here')).toBe('still here');
@@ -271,7 +273,7 @@ describe('gateway sync over a scripted stream', () => {
   it('starts from the last good config on disk when the server is unreachable', async () => {
     const target = await echoServer();
     cleanups.push(() => target.close());
-    const port = await unusedPort();
+    const port = await freePort();
     const body = {
       ...emptyBody(),
       l4_routes: [
@@ -287,13 +289,11 @@ describe('gateway sync over a scripted stream', () => {
     const sse = later(await scriptedSse([(res) => res.write(event(5, body))]));
     const first = agent(sse.url, 'gtw_scripted');
     await first.agent.start();
-    await until(() => first.agent.appliedVersion === 5);
+    await waitFor('version 5', () => first.agent.appliedVersion === 5);
     await first.agent.stop();
     await sse.cleanup();
 
-    const offline = later(
-      agent(`http://127.0.0.1:${await unusedPort()}`, 'gtw_scripted', { stateDir: first.stateDir }),
-    );
+    const offline = later(agent(`http://127.0.0.1:${await freePort()}`, 'gtw_scripted', { stateDir: first.stateDir }));
     await offline.agent.start();
     expect(offline.agent.appliedVersion).toBe(5);
     expect(await echoRoundTrip(port, 'offline')).toBe('offline');

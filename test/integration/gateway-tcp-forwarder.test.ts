@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TcpForwarder, type TcpForwarderOptions } from '../../src/gateway/forwarders/tcp.ts';
 import { createTargetGuard } from '../../src/gateway/target-guard.ts';
 import { silentLogger } from '../helpers/env.ts';
-import { collect, connect, echoServer, fdCount, silentTarget, tcpServer, unusedPort } from '../helpers/net.ts';
+import { collect, connect, echoServer, fdCount, freePort, silentTarget, tcpServer } from '../helpers/net.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -147,7 +147,7 @@ describe('TcpForwarder', () => {
   });
 
   it('resets the client when the target refuses', async () => {
-    const fwd = await forwarder({ port: await unusedPort() });
+    const fwd = await forwarder({ port: await freePort() });
     const client = await connect(fwd.port);
     const { error } = await collect(client);
     expect(error?.code).toBe('ECONNRESET');

@@ -7,7 +7,7 @@ import { TcpForwarder } from '../../src/gateway/forwarders/tcp.ts';
 import { UdpForwarder, type UdpForwarderOptions } from '../../src/gateway/forwarders/udp.ts';
 import { createTargetGuard } from '../../src/gateway/target-guard.ts';
 import { silentLogger } from '../helpers/env.ts';
-import { collect, connect, tcpServer, unusedPort } from '../helpers/net.ts';
+import { collect, connect, freePort, tcpServer } from '../helpers/net.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -118,7 +118,7 @@ describe('Wake-on-LAN', () => {
     const capture = await udpSocket();
     const packets: Buffer[] = [];
     capture.on('message', (msg) => packets.push(msg));
-    const targetPort = await unusedPort();
+    const targetPort = await freePort();
     const own = new Set<number>();
     const fwd = new TcpForwarder({
       routeId: 'w1',
@@ -164,7 +164,7 @@ describe('Wake-on-LAN', () => {
       listen: { host: '127.0.0.1', port: 0 },
       target: {
         host: '127.0.0.1',
-        port: await unusedPort(),
+        port: await freePort(),
         wol: { mac: '001122334455', broadcast: '127.0.0.1', port: capture.address().port },
       },
       guard: createTargetGuard({ ownPorts: () => new Set() }),

@@ -9,7 +9,8 @@ import { and, eq } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, routeAuthSessions } from '../../src/db/schema/index.ts';
-import { dechunk, type Stack, startStack, tcpServer } from '../helpers/stack.ts';
+import { tcpServer } from '../helpers/net.ts';
+import { dechunk, type Stack, startStack } from '../helpers/stack.ts';
 
 let stack: Stack;
 let upstreamPort: number;

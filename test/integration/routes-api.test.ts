@@ -1,6 +1,7 @@
 // Real: the Hono app (app.request), route services, validation, conflict detection and the libSQL temp-file
 // database. Simulated: no Caddy here (the data plane is absent, so writes report data_plane: "pending");
-// routes-live.test.ts covers the same write path against the real Caddy binary.
+// routes-live.test.ts covers the same write path against the real Caddy binary. GateControl is the commercial gateway
+// whose route API field names Gatehouse accepts verbatim (docs/architecture.md#gatecontrol-compatibility).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, peers, routes } from '../../src/db/schema/index.ts';
 import { testApp } from '../helpers/env.ts';

@@ -4,18 +4,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, waitFor } from '../helpers/caddy.ts';
-import {
-  echoServer,
-  httpsGet,
-  type Stack,
-  selfSignedCert,
-  startStack,
-  tcpRoundTrip,
-  tcpServer,
-  udpEcho,
-  udpRoundTrip,
-} from '../helpers/stack.ts';
+import { echoServer, freePort, tcpRoundTrip, tcpServer, udpEcho, udpRoundTrip } from '../helpers/net.ts';
+import { httpsGet, type Stack, selfSignedCert, startStack } from '../helpers/stack.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let stack: Stack;
 const closers: (() => Promise<void>)[] = [];

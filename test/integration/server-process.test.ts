@@ -4,8 +4,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { caddyBin, freePort, processAlive, ROOT, waitFor } from '../helpers/caddy.ts';
+import { caddyBin, processAlive, ROOT } from '../helpers/caddy.ts';
 import { tempDir } from '../helpers/env.ts';
+import { freePort } from '../helpers/net.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const children: ChildProcess[] = [];
 const cleanups: (() => void)[] = [];

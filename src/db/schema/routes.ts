@@ -32,8 +32,8 @@ export interface HealthCheck {
 }
 
 /**
- * Published services. Field names on the wire follow GateControl's API (DESIGN §1); the columns are the
- * same names in snake_case.
+ * Published services. Field names on the wire follow GateControl's API
+ * (docs/architecture.md#gatecontrol-compatibility); the columns are the same names in snake_case.
  */
 export const routes = sqliteTable(
   'routes',

@@ -35,8 +35,8 @@ export async function pushConfigInTx(ctx: ServiceContext, tx: Tx): Promise<Confi
 }
 
 /**
- * The write path of DESIGN §2 for anything that changes the data plane: in ONE transaction — the caller's
- * writes, then `pushConfigInTx`. If Caddy rejects the snapshot (422), the error propagates and the
+ * The write path (docs/architecture.md#a-route-change) for anything that changes the data plane: in ONE transaction —
+ * the caller's writes, then `pushConfigInTx`. If Caddy rejects the snapshot (422), the error propagates and the
  * transaction rolls back, so database and Caddy stay as they were. Gateways are told after the commit.
  */
 export async function changeConfig<T>(

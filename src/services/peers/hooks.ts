@@ -1,11 +1,10 @@
 import type { Tx } from '../../db/index.ts';
 
 /**
- * Peers leaving the interface (disabled, expired or deleted) must drop out of every route ACL in the same
- * transaction (DESIGN §1). The peer verbs do not know about routes; this is the seam. The routes/config side
- * registers at composition time and every peer verb calls the hooks inside its transaction, with the
- * transaction handle, so a failing hook (e.g. Caddy refusing the recompiled snapshot) rolls the peer change
- * back too.
+ * Peers leaving the interface (disabled, expired or deleted) must drop out of every route ACL in the same transaction
+ * (docs/architecture.md#access-control). The peer verbs do not know about routes; this is the seam. The routes/config
+ * side registers at composition time and every peer verb calls the hooks inside its transaction, with the transaction
+ * handle, so a failing hook (e.g. Caddy refusing the recompiled snapshot) rolls the peer change back too.
  *
  * - `onPeerRemoved`: a peer left the interface (disabled, expired, deleted).
  * - `onPeerChanged`: anything that can change what routes resolve to: created, removed, and updates of the

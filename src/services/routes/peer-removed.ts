@@ -6,7 +6,8 @@ import { recordAudit } from '../audit/record.ts';
 
 /**
  * A peer that is disabled, expired or deleted leaves every route ACL, in the peer change's own transaction
- * (DESIGN §1; GateControl does the same). Re-enabling the peer does not put it back: that is a decision.
+ * (docs/architecture.md#access-control; GateControl, whose API we mirror, does the same). Re-enabling the peer does not
+ * put it back: that is a decision.
  */
 export async function removePeersFromAcls({ ctx, tx, peerIds }: { ctx: ServiceContext; tx: Tx; peerIds: number[] }) {
   const gone = new Set(peerIds);

@@ -6,7 +6,7 @@ export function formatListenPort(start: number | null, end: number | null): stri
   return end !== null && end !== start ? `${start}-${end}` : String(start);
 }
 
-/** The API shape of a route (GateControl's field names). */
+/** The API shape of a route: GateControl's field names (docs/architecture.md#gatecontrol-compatibility). */
 export function toPublicRoute(r: Route): PublicRoute {
   return {
     id: r.id,

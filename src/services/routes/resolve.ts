@@ -50,7 +50,10 @@ export const ROUTE_DEFAULTS: RouteDraft = {
   authSessionHours: 24,
 };
 
-/** API fields (snake_case, GateControl names) onto a draft; absent fields keep the base's value. */
+/**
+ * API fields (GateControl's names, docs/architecture.md#gatecontrol-compatibility) onto a draft; absent fields keep
+ * the base's value.
+ */
 export function applyFields(base: RouteDraft, f: RouteFields): RouteDraft {
   const d: RouteDraft = { ...base };
   const set = <K extends keyof RouteDraft>(key: K, value: RouteDraft[K] | undefined) => {

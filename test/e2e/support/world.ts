@@ -1,8 +1,9 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CaddyAdminClient } from '../../../src/caddy/admin-client.ts';
-import { caddyBin, ROOT, waitFor, writeTestMmdb } from '../../helpers/caddy.ts';
+import { caddyBin, ROOT, writeTestMmdb } from '../../helpers/caddy.ts';
 import { tempDir } from '../../helpers/env.ts';
+import { waitFor } from '../../helpers/wait.ts';
 import { type ManagedProcess, Topology } from './topology.ts';
 
 /**
