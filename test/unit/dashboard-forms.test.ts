@@ -1,9 +1,9 @@
 // Real: the dashboard's form mapping and the shared zod schemas, the JSX chart renderer. Simulated: nothing
 // runs a server or a browser here; forms are the records Hono's body parser produces.
 import { describe, expect, it } from 'vitest';
-import { TrafficChart } from '../../src/dashboard/chart.tsx';
-import { toFormErrors } from '../../src/dashboard/forms.ts';
-import { routeInput } from '../../src/dashboard/routes.tsx';
+import { TrafficChart } from '../../src/dashboard/peers/parts/traffic-chart.tsx';
+import { routeInput } from '../../src/dashboard/routes/input.ts';
+import { toFormErrors } from '../../src/dashboard/shared/forms.ts';
 import { ConflictError, UpstreamRejectedError, ValidationError } from '../../src/errors.ts';
 import { CreateRouteSchema } from '../../src/schemas/routes.ts';
 

@@ -1,4 +1,4 @@
-import { Bare, Csrf, ErrorSummary, TextField } from '../layout.tsx';
+import { Bare, Csrf, ErrorSummary, TextField } from '../shared/layout.tsx';
 
 export function LoginPage(props: {
   csrf: string;

@@ -1,4 +1,4 @@
-import { formatBytes } from './layout.tsx';
+import { formatBytes } from '../../shared/layout.tsx';
 
 interface Point {
   at: string;

@@ -1,12 +1,6 @@
-import type { Context } from 'hono';
-import type { AppDeps, HealthReport } from '../../api/types.ts';
-import { DENIAL_ACTIONS, listAudit } from '../../services/audit/list.ts';
-import { listPeers } from '../../services/peers/list.ts';
-import { offlinePeerDeps } from '../../services/peers/offline.ts';
-import { listRoutes } from '../../services/routes/read.ts';
-import { ago, Badge, Layout, type PageMeta } from '../layout.tsx';
-import { meta, page } from '../render.ts';
-import type { DashEnv } from '../session.ts';
+import type { HealthReport } from '../../api/types.ts';
+import { ago, Badge, Layout, type PageMeta } from '../shared/layout.tsx';
+import type { OverviewData } from './data.ts';
 
 const tone = (state: string) =>
   ['ok', 'running', 'up'].includes(state)
@@ -27,42 +21,8 @@ function StateCard({ title, state, detail }: { title: string; state: string; det
   );
 }
 
-/** What the overview needs, gathered through the same verbs the API uses. */
-export async function overviewData(c: Context<DashEnv>, deps: AppDeps) {
-  const ctx = c.get('ctx');
-  const peerDeps = deps.peers ?? offlinePeerDeps();
-  const [health, peers, routes, l4, denials] = await Promise.all([
-    deps.health(),
-    listPeers({ ctx, deps: peerDeps, input: { limit: 500, offset: 0 } }),
-    listRoutes({ ctx, input: { limit: 1, offset: 0 } }),
-    listRoutes({ ctx, input: { type: 'l4', limit: 1, offset: 0 } }),
-    listAudit({ ctx, input: { actions: DENIAL_ACTIONS, limit: 10 } }),
-  ]);
-  return {
-    health,
-    peers: {
-      total: peers.pagination.total,
-      enabled: peers.data.filter((p) => p.enabled).length,
-      online: peers.data.filter((p) => p.stats?.online).length,
-    },
-    routes: {
-      total: routes.pagination.total,
-      l4: l4.pagination.total,
-      http: routes.pagination.total - l4.pagination.total,
-    },
-    denials,
-  };
-}
-
-function Overview({
-  meta: m,
-  data,
-  gateways,
-}: {
-  meta: PageMeta;
-  data: Awaited<ReturnType<typeof overviewData>>;
-  gateways?: unknown;
-}) {
+/** Health of the parts, counts, and the latest denials. */
+export function Overview({ meta: m, data, gateways }: { meta: PageMeta; data: OverviewData; gateways?: unknown }) {
   const h: HealthReport = data.health;
   const cfg = h.config;
   return (
@@ -131,9 +91,4 @@ function Overview({
       </section>
     </Layout>
   );
-}
-
-export async function overviewPage(c: Context<DashEnv>, deps: AppDeps, gateways?: unknown) {
-  const data = await overviewData(c, deps);
-  return page(c, <Overview meta={meta(c, 'Overview')} data={data} gateways={gateways} />);
 }

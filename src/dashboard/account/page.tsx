@@ -1,5 +1,5 @@
 import { raw } from 'hono/html';
-import { Csrf, ErrorSummary, Layout, type PageMeta, TextField } from '../layout.tsx';
+import { Csrf, ErrorSummary, Layout, type PageMeta, TextField } from '../shared/layout.tsx';
 
 export function AccountPage(props: {
   meta: PageMeta;

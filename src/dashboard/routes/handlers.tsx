@@ -1,0 +1,120 @@
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { AppDeps } from '../../api/types.ts';
+import { AppError } from '../../errors.ts';
+import { CreateRouteSchema, type PublicRoute, RouteListQuerySchema, UpdateRouteSchema } from '../../schemas/routes.ts';
+import { listPeers } from '../../services/peers/list.ts';
+import { offlinePeerDeps } from '../../services/peers/offline.ts';
+import { createRoute } from '../../services/routes/create.ts';
+import { explainRoute } from '../../services/routes/explain.ts';
+import { getRoute, listRoutes } from '../../services/routes/read.ts';
+import { removeRoute } from '../../services/routes/remove.ts';
+import { updateRoute } from '../../services/routes/update.ts';
+import { gatewayChoices } from '../gateways/live.tsx';
+import { type Form, type FormErrors, toFormErrors } from '../shared/forms.ts';
+import { meta, page, secureHeaders } from '../shared/render.ts';
+import { type DashEnv, formOf, isHtmx, redirect } from '../shared/session.ts';
+import { ROUTE_FIELDS, routeInput, useSuggestion } from './input.ts';
+import { RouteEditPage } from './pages/edit.tsx';
+import { RoutesPage } from './pages/list.tsx';
+import { type ExplainOutcome, ExplainResult } from './parts/explain.tsx';
+import { NEW_ROUTE_VALUES, type RouteFormOptions, routeValues } from './values.ts';
+
+const routeId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : 0);
+
+async function formOptions(c: Context<DashEnv>, deps: AppDeps): Promise<RouteFormOptions> {
+  const ctx = c.get('ctx');
+  const peers = await listPeers({ ctx, deps: deps.peers ?? offlinePeerDeps(), input: { limit: 500, offset: 0 } });
+  return {
+    peers: peers.data.map((p) => ({ id: p.id, name: p.name, address: p.address, enabled: p.enabled, tags: p.tags })),
+    gateways: await gatewayChoices(ctx, deps),
+  };
+}
+
+/** The dashboard's routes: list, create, edit, delete, and explain (would this client get through?). */
+export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv>) {
+  const app = new Hono<DashEnv>();
+
+  const editPage = async (
+    c: Context<DashEnv>,
+    opts: { route?: PublicRoute; values: Form; errors?: FormErrors; explain?: { ip: string; result: ExplainOutcome } },
+  ) =>
+    page(
+      c,
+      <RouteEditPage
+        meta={meta(c, opts.route ? opts.route.name : 'New route', '/routes')}
+        options={await formOptions(c, deps)}
+        {...opts}
+      />,
+      opts.errors ? 422 : 200,
+    );
+
+  app.get('/routes', session, async (c) => {
+    const parsed = RouteListQuerySchema.safeParse({ ...c.req.query(), limit: 200 });
+    const query = parsed.success ? parsed.data : RouteListQuerySchema.parse({ limit: 200 });
+    const result = await listRoutes({ ctx: c.get('ctx'), input: query });
+    return page(
+      c,
+      <RoutesPage meta={meta(c, 'Routes')} query={query} routes={result.data} total={result.pagination.total} />,
+    );
+  });
+
+  app.get('/routes/new', session, (c) => editPage(c, { values: NEW_ROUTE_VALUES }));
+
+  app.post('/routes', session, async (c) => {
+    const form = await formOf(c);
+    const filled = useSuggestion(form);
+    if (filled) return editPage(c, { values: filled });
+    try {
+      const route = await createRoute({ ctx: c.get('ctx'), input: CreateRouteSchema.parse(routeInput(form)) });
+      return redirect(c, `/routes/${route.id}?done=route-created`);
+    } catch (err) {
+      return editPage(c, { values: form, errors: toFormErrors(err, ROUTE_FIELDS) });
+    }
+  });
+
+  app.get('/routes/:id', session, async (c) => {
+    const route = await getRoute({ ctx: c.get('ctx'), input: { id: routeId(c.req.param('id')) } });
+    return editPage(c, { route, values: routeValues(route) });
+  });
+
+  app.post('/routes/:id', session, async (c) => {
+    const id = routeId(c.req.param('id'));
+    const ctx = c.get('ctx');
+    const form = await formOf(c);
+    const route = await getRoute({ ctx, input: { id } });
+    const filled = useSuggestion(form);
+    if (filled) return editPage(c, { route, values: filled });
+    try {
+      await updateRoute({ ctx, input: { id, fields: UpdateRouteSchema.parse(routeInput(form)) } });
+      return redirect(c, `/routes/${id}?done=route-saved`);
+    } catch (err) {
+      return editPage(c, { route, values: form, errors: toFormErrors(err, ROUTE_FIELDS) });
+    }
+  });
+
+  app.post('/routes/:id/delete', session, async (c) => {
+    await removeRoute({ ctx: c.get('ctx'), input: { id: routeId(c.req.param('id')) } });
+    return redirect(c, '/routes?done=route-deleted');
+  });
+
+  app.get('/routes/:id/explain', session, async (c) => {
+    const id = routeId(c.req.param('id'));
+    const ctx = c.get('ctx');
+    const ip = (c.req.query('ip') ?? '').trim().slice(0, 64);
+    let result: ExplainOutcome;
+    try {
+      result = { ok: true, body: await explainRoute({ ctx, input: { id, ip } }) };
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code === 'internal') throw err;
+      result = { ok: false, message: err.code === 'validation_failed' ? `"${ip}" is not an IP address.` : err.message };
+    }
+    if (isHtmx(c)) {
+      secureHeaders(c);
+      return c.html(<ExplainResult result={result} />);
+    }
+    const route = await getRoute({ ctx, input: { id } });
+    return editPage(c, { route, values: routeValues(route), explain: { ip, result } });
+  });
+
+  return app;
+}

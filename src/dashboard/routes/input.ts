@@ -1,0 +1,93 @@
+import { type Form, list, optNumber, str } from '../shared/forms.ts';
+
+/** Every field name the form shows an error next to; anything else goes to the summary. */
+export const ROUTE_FIELDS = [
+  'type',
+  'name',
+  'enabled',
+  'domain',
+  'target_kind',
+  'target_host',
+  'target_port',
+  'peer_id',
+  'gateway_id',
+  'target_lan_host',
+  'target_lan_port',
+  'backend_https',
+  'wol_enabled',
+  'wol_mac',
+  'l4_protocol',
+  'l4_listen_port',
+  'l4_tls_mode',
+  'proxy_protocol',
+  'acl_peers',
+  'ip_filter_rules',
+  'ip_filter_mode',
+  'rate_limit_requests',
+  'rate_limit_window',
+  'auth_method',
+  'auth_password',
+  'auth_session_hours',
+] as const;
+
+const on = (form: Form, key: string) => list(form, key).includes('1');
+
+/**
+ * The form as the API's route fields. Fields the chosen type, target kind or TLS mode does not use are sent
+ * as null, so switching an existing route from L4 to HTTP (say) clears them instead of failing validation.
+ */
+export function routeInput(form: Form) {
+  const type = str(form, 'type') === 'l4' ? 'l4' : 'http';
+  const l4 = type === 'l4';
+  const kindRaw = str(form, 'target_kind');
+  const kind = kindRaw === 'peer' || kindRaw === 'gateway' ? kindRaw : 'direct';
+  const tls = str(form, 'l4_tls_mode') || 'none';
+  const types = list(form, 'rule_type');
+  const wol = kind === 'gateway' && on(form, 'wol_enabled');
+  const password = typeof form.auth_password === 'string' ? form.auth_password : '';
+  return {
+    type,
+    ...(str(form, 'name') ? { name: str(form, 'name') } : {}),
+    enabled: on(form, 'enabled'),
+    domain: !l4 || tls !== 'none' ? str(form, 'domain') || null : null,
+    target_kind: kind,
+    target_host: kind === 'direct' ? str(form, 'target_host') || null : null,
+    target_port: kind !== 'gateway' ? optNumber(form, 'target_port') : null,
+    peer_id: kind === 'peer' ? optNumber(form, 'peer_id') : null,
+    gateway_id: kind === 'gateway' ? optNumber(form, 'gateway_id') : null,
+    target_lan_host: kind === 'gateway' ? str(form, 'target_lan_host') || null : null,
+    target_lan_port: kind === 'gateway' ? optNumber(form, 'target_lan_port') : null,
+    backend_https: !l4 && on(form, 'backend_https'),
+    wol_enabled: wol,
+    wol_mac: wol ? str(form, 'wol_mac') || null : null,
+    l4_protocol: l4 ? str(form, 'l4_protocol') || 'tcp' : null,
+    l4_listen_port: l4 ? str(form, 'l4_listen_port') || null : null,
+    l4_tls_mode: l4 ? tls : null,
+    proxy_protocol: l4 ? str(form, 'proxy_protocol') || 'none' : 'none',
+    acl_enabled: on(form, 'acl_enabled'),
+    acl_peers: list(form, 'acl_peers').map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+    ip_filter_enabled: on(form, 'ip_filter_enabled'),
+    ip_filter_mode: str(form, 'ip_filter_mode') || 'whitelist',
+    ip_filter_rules: list(form, 'rule_value')
+      .map((value, i) => ({ type: types[i] ?? 'ip', value: value.trim() }))
+      .filter((r) => r.value !== ''),
+    rate_limit_enabled: on(form, 'rate_limit_enabled'),
+    ...(str(form, 'rate_limit_requests') ? { rate_limit_requests: optNumber(form, 'rate_limit_requests') } : {}),
+    rate_limit_window: str(form, 'rate_limit_window') || '1m',
+    ...(l4
+      ? { auth_enabled: false, basic_auth_enabled: false }
+      : {
+          auth_enabled: on(form, 'auth_enabled'),
+          auth_method: str(form, 'auth_method') || 'password',
+          basic_auth_enabled: on(form, 'basic_auth_enabled'),
+          ...(str(form, 'auth_session_hours') ? { auth_session_hours: optNumber(form, 'auth_session_hours') } : {}),
+          ...(password ? { auth_password: password } : {}),
+        }),
+  };
+}
+
+/** "Use 20001" on a conflict fills the suggestion in and shows the form again for a last look. */
+export function useSuggestion(form: Form): Form | undefined {
+  const port = str(form, 'use_port');
+  return /^\d{1,5}(-\d{1,5})?$/.test(port) ? { ...form, l4_listen_port: port } : undefined;
+}

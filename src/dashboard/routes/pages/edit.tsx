@@ -1,0 +1,37 @@
+import type { PublicRoute } from '../../../schemas/routes.ts';
+import type { Form, FormErrors } from '../../shared/forms.ts';
+import { Badge, Csrf, Layout, type PageMeta } from '../../shared/layout.tsx';
+import { ExplainBox, type ExplainOutcome } from '../parts/explain.tsx';
+import { RouteForm } from '../parts/route-form.tsx';
+import type { RouteFormOptions } from '../values.ts';
+
+/** A new route's form, or an existing route's: its form, the explain box and the delete button. */
+export function RouteEditPage(props: {
+  meta: PageMeta;
+  route?: PublicRoute | undefined;
+  values: Form;
+  errors?: FormErrors | undefined;
+  options: RouteFormOptions;
+  explain?: { ip: string; result: ExplainOutcome } | undefined;
+}) {
+  const { meta: m, route } = props;
+  return (
+    <Layout meta={m}>
+      <div class="page-head">
+        <h1>{m.title}</h1>
+        {route ? <Badge tone="muted">route {route.id}</Badge> : null}
+      </div>
+      <RouteForm meta={m} route={route} values={props.values} errors={props.errors} options={props.options} />
+      {route ? <ExplainBox routeId={route.id} ip={props.explain?.ip} result={props.explain?.result} /> : null}
+      {route ? (
+        <form method="post" action={`/routes/${route.id}/delete`} class="card">
+          <Csrf token={m.csrf} />
+          <h2>Delete</h2>
+          <button type="submit" class="danger">
+            Delete this route
+          </button>
+        </form>
+      ) : null}
+    </Layout>
+  );
+}

@@ -1,0 +1,60 @@
+import type { PublicRoute } from '../../schemas/routes.ts';
+import type { Form } from '../shared/forms.ts';
+
+/** What the form offers to choose from: peers (and their tags) for targets and ACLs, gateways for LAN targets. */
+export interface RouteFormOptions {
+  peers: { id: number; name: string; address: string; enabled: boolean; tags: string[] }[];
+  gateways: { id: number; name: string }[];
+}
+
+/** A stored route as form values (the same names as the API fields). */
+export function routeValues(r: PublicRoute): Form {
+  const yes = (b: boolean) => (b ? '1' : '0');
+  return {
+    type: r.type,
+    name: r.name,
+    enabled: yes(r.enabled),
+    domain: r.domain ?? '',
+    target_kind: r.target_kind,
+    target_host: r.target_host ?? '',
+    target_port: r.target_port?.toString() ?? '',
+    peer_id: r.peer_id?.toString() ?? '',
+    gateway_id: r.gateway_id?.toString() ?? '',
+    target_lan_host: r.target_lan_host ?? '',
+    target_lan_port: r.target_lan_port?.toString() ?? '',
+    backend_https: yes(r.backend_https),
+    wol_enabled: yes(r.wol_enabled),
+    wol_mac: r.wol_mac ?? '',
+    l4_protocol: r.l4_protocol ?? 'tcp',
+    l4_listen_port: r.l4_listen_port ?? '',
+    l4_tls_mode: r.l4_tls_mode ?? 'none',
+    proxy_protocol: r.proxy_protocol,
+    acl_enabled: yes(r.acl_enabled),
+    acl_peers: r.acl_peers.map(String),
+    ip_filter_enabled: yes(r.ip_filter_enabled),
+    ip_filter_mode: r.ip_filter_mode,
+    rule_type: r.ip_filter_rules.map((x) => x.type),
+    rule_value: r.ip_filter_rules.map((x) => x.value),
+    rate_limit_enabled: yes(r.rate_limit_enabled),
+    rate_limit_requests: String(r.rate_limit_requests),
+    rate_limit_window: r.rate_limit_window,
+    auth_enabled: yes(r.auth_enabled),
+    auth_method: r.auth_method,
+    basic_auth_enabled: yes(r.basic_auth_enabled),
+    auth_session_hours: String(r.auth_session_hours),
+  };
+}
+
+export const NEW_ROUTE_VALUES: Form = {
+  type: 'http',
+  enabled: '1',
+  target_kind: 'direct',
+  l4_protocol: 'tcp',
+  l4_tls_mode: 'none',
+  proxy_protocol: 'none',
+  ip_filter_mode: 'whitelist',
+  rate_limit_requests: '100',
+  rate_limit_window: '1m',
+  auth_method: 'password',
+  auth_session_hours: '24',
+};

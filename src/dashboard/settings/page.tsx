@@ -1,0 +1,58 @@
+import type { getSettings } from '../../services/settings/get.ts';
+import { Layout, type PageMeta } from '../shared/layout.tsx';
+
+/** The effective settings (from the environment), read-only. */
+export function SettingsPage({
+  meta: m,
+  settings: s,
+}: {
+  meta: PageMeta;
+  settings: Awaited<ReturnType<typeof getSettings>>;
+}) {
+  const loaded = s.geoip.loaded ?? {};
+  return (
+    <Layout meta={m}>
+      <h1>Settings</h1>
+      <p class="muted">These come from the environment (see the README) and are read-only here.</p>
+      <section class="card" aria-labelledby="geoip-h">
+        <h2 id="geoip-h">GeoIP database</h2>
+        <dl class="facts">
+          <dt>Source</dt>
+          <dd>{s.geoip.source}</dd>
+          <dt>File</dt>
+          <dd class="mono">{s.geoip.path ?? '—'}</dd>
+          <dt>Type</dt>
+          <dd>{String(loaded.database_type ?? '—')}</dd>
+          <dt>Built</dt>
+          <dd>{String(loaded.build_time ?? 'not loaded by the data plane')}</dd>
+          <dt>Variable</dt>
+          <dd class="mono">{s.geoip.env}</dd>
+        </dl>
+      </section>
+      <section class="card" aria-labelledby="l4-h">
+        <h2 id="l4-h">Layer-4 listeners</h2>
+        <dl class="facts">
+          <dt>Blocked ports</dt>
+          <dd class="mono">{s.l4.blocked_ports.join(', ')}</dd>
+          <dt>Largest range</dt>
+          <dd>{s.l4.max_port_range} ports</dd>
+          <dt>Listen address</dt>
+          <dd class="mono">{s.l4.listen_host ?? 'all addresses'}</dd>
+          <dt>Gateway forwarding ports</dt>
+          <dd class="mono">{s.gateway_forward_ports}</dd>
+          <dt>Variables</dt>
+          <dd class="mono">{s.l4.env.join(', ')}</dd>
+        </dl>
+      </section>
+      <section class="card" aria-labelledby="tls-h">
+        <h2 id="tls-h">Server</h2>
+        <dl class="facts">
+          <dt>Public domain</dt>
+          <dd>{s.public_domain ?? '—'}</dd>
+          <dt>TLS issuer</dt>
+          <dd>{s.tls_issuer}</dd>
+        </dl>
+      </section>
+    </Layout>
+  );
+}
