@@ -4,9 +4,9 @@ import { FailureThrottle } from '../auth/throttle.ts';
 import { RateLimitedError } from '../errors.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { login, logout, SESSION_TTL_MS } from '../services/sessions/index.ts';
-import { anonymousContext, SESSION_COOKIE } from './middleware.ts';
+import { anonymousContext, SESSION_COOKIE } from '../http/middleware.ts';
 import { newApiRouter } from './openapi.ts';
-import type { AppDeps } from './types.ts';
+import type { AppDeps } from '../http/types.ts';
 
 const LoginSchema = z
   .strictObject({

@@ -6,9 +6,9 @@ import { type GatewayLiveSource, getGateway, listGateways } from '../services/ga
 import { removeGateway } from '../services/gateways/remove.ts';
 import { rotateGatewayToken } from '../services/gateways/rotate-token.ts';
 import { updateGateway } from '../services/gateways/update.ts';
-import { requireScope } from './middleware.ts';
+import { requireScope } from '../http/middleware.ts';
 import { newApiRouter } from './openapi.ts';
-import type { AppDeps } from './types.ts';
+import type { AppDeps } from '../http/types.ts';
 
 const security = [{ bearer: [] }];
 const json = <T>(schema: T) => ({ 'application/json': { schema } });

@@ -18,7 +18,7 @@ import { listPeers } from '../services/peers/list.ts';
 import { offlinePeerDeps } from '../services/peers/offline.ts';
 import { removePeer } from '../services/peers/remove.ts';
 import { updatePeer } from '../services/peers/update.ts';
-import { requireScope } from './middleware.ts';
+import { requireScope } from '../http/middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];

@@ -11,7 +11,7 @@ import { createAuthUser } from '../services/route-auth/create-user.ts';
 import { listAuthUsers } from '../services/route-auth/list-users.ts';
 import { removeAuthUser } from '../services/route-auth/remove-user.ts';
 import { rotateAuthUserTotp, setAuthUserPassword } from '../services/route-auth/update-user.ts';
-import { requireScope } from './middleware.ts';
+import { requireScope } from '../http/middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];

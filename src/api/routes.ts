@@ -6,7 +6,7 @@ import { explainRoute } from '../services/routes/explain.ts';
 import { getRoute, listRoutes } from '../services/routes/read.ts';
 import { removeRoute } from '../services/routes/remove.ts';
 import { updateRoute } from '../services/routes/update.ts';
-import { requireScope } from './middleware.ts';
+import { requireScope } from '../http/middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];

@@ -4,7 +4,7 @@ import { CreatedTokenSchema, CreateTokenSchema, TokenSchema } from '../schemas/t
 import { createToken } from '../services/tokens/create.ts';
 import { listTokens } from '../services/tokens/list.ts';
 import { revokeToken } from '../services/tokens/revoke.ts';
-import { requireScope } from './middleware.ts';
+import { requireScope } from '../http/middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];

@@ -1,5 +1,5 @@
 import type { Hono, MiddlewareHandler } from 'hono';
-import type { AppDeps } from '../api/types.ts';
+import type { AppDeps } from '../http/types.ts';
 import { CreateTokenSchema, type PublicToken } from '../schemas/tokens.ts';
 import { getSettings } from '../services/settings/get.ts';
 import { createToken } from '../services/tokens/create.ts';

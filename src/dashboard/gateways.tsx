@@ -1,6 +1,6 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { AppDeps } from '../api/types.ts';
+import type { AppDeps } from '../http/types.ts';
 import type { ServiceContext } from '../context.ts';
 import { CreateGatewaySchema, UpdateGatewaySchema } from '../schemas/gateways.ts';
 import { createGateway } from '../services/gateways/create.ts';

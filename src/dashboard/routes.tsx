@@ -1,5 +1,5 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
-import type { AppDeps } from '../api/types.ts';
+import type { AppDeps } from '../http/types.ts';
 import { AppError } from '../errors.ts';
 import { CreateRouteSchema, type PublicRoute, RouteListQuerySchema, UpdateRouteSchema } from '../schemas/routes.ts';
 import { listPeers } from '../services/peers/list.ts';

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { clientIp, SESSION_COOKIE, serviceContext } from '../api/middleware.ts';
-import type { AppDeps, AppEnv } from '../api/types.ts';
+import { clientIp, SESSION_COOKIE, serviceContext } from '../http/middleware.ts';
+import type { AppDeps, AppEnv } from '../http/types.ts';
 import { randomSecret, safeEqual } from '../auth/secrets.ts';
 import type { Actor } from '../context.ts';
 import { authenticateSession } from '../services/sessions/index.ts';
