@@ -147,6 +147,7 @@ if (values.only !== 'ts') {
 if (values.only !== 'go') {
   check('typecheck (tsc --noEmit)', 'npx', ['tsc', '--noEmit']);
   check('lint (biome ci)', 'npx', ['biome', 'ci', '.']);
+  check('layers (depcruise, docs/layers.md)', 'npm', ['run', '--silent', 'lint:deps']);
   vitest();
 }
 
