@@ -1,7 +1,7 @@
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { raw } from 'hono/html';
-import type { AppDeps } from '../http/types.ts';
 import { AppError } from '../errors.ts';
+import type { AppDeps } from '../http/types.ts';
 import { CreatePeerSchema, type PublicPeer, UpdatePeerSchema } from '../schemas/peers.ts';
 import { peerConfig, peerQr } from '../services/peers/config.ts';
 import { createPeer } from '../services/peers/create.ts';
