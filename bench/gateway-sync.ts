@@ -36,7 +36,7 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 
 async function serverRole(agents: number): Promise<void> {
   const { serve } = await import('@hono/node-server');
-  const { createApp } = await import('../src/api/app.ts');
+  const { createApp } = await import('../src/app.ts');
   const { routes } = await import('../src/db/schema/index.ts');
   const { bumpVersion } = await import('../src/services/config/version.ts');
   const { createGateway } = await import('../src/services/gateways/create.ts');

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { createApp } from '../src/api/app.ts';
+import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { createDb, migrateDb } from '../src/db/index.ts';
 import { peers } from '../src/db/schema/index.ts';

@@ -1,8 +1,8 @@
 import type { DataPlane } from './caddy/data-plane.ts';
+import type { GatewayRef } from './caddy/snapshot.ts';
 import type { Config } from './config/index.ts';
-import type { Db } from './db/index.ts';
+import type { Db, DbOrTx } from './db/index.ts';
 import type { Logger } from './logger.ts';
-import type { GatewayLoader } from './services/config/compile-input.ts';
 
 /** Who is acting: recorded in the audit log and checked by scope guards. */
 export type Actor =
@@ -36,3 +36,9 @@ export interface ConfigHooks {
   /** Called after a config change committed, with its version (the gateway sync publishes). */
   published?: ((version: number) => void) | undefined;
 }
+
+/**
+ * Gateways' tunnel addresses. The gateways table belongs to the gateway sync; until a loader is registered
+ * (src/server.ts does), gateway-targeted routes resolve to nothing and are left out of the snapshot.
+ */
+export type GatewayLoader = (db: DbOrTx) => Promise<GatewayRef[]>;

@@ -1,5 +1,5 @@
 /**
- * The one error model. Services throw these; `src/api/errors.ts` maps them to HTTP in one exhaustive
+ * The one error model. Services throw these; `src/http/errors.ts` maps them to HTTP in one exhaustive
  * switch. `code` is stable and machine-readable; `message` is for people.
  */
 export type ErrorCode =

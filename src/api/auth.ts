@@ -2,11 +2,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { FailureThrottle } from '../auth/throttle.ts';
 import { RateLimitedError } from '../errors.ts';
+import { anonymousContext, SESSION_COOKIE } from '../http/middleware.ts';
+import type { AppDeps } from '../http/types.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { login, logout, SESSION_TTL_MS } from '../services/sessions/index.ts';
-import { anonymousContext, SESSION_COOKIE } from './middleware.ts';
 import { newApiRouter } from './openapi.ts';
-import type { AppDeps } from './types.ts';
 
 const LoginSchema = z
   .strictObject({

@@ -1,12 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError, UnauthorizedError, UnavailableError } from '../errors.ts';
+import { fromZodError } from '../http/errors.ts';
+import type { AppDeps } from '../http/types.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { GatewayConfigSchema, GatewayStatusReportSchema } from '../schemas/gateway-protocol.ts';
 import { authenticateGateway, recordGatewayStatus, touchGateway } from '../services/gateways/agent.ts';
-import { fromZodError } from './errors.ts';
 import { newApiRouter } from './openapi.ts';
-import type { AppDeps } from './types.ts';
 
 function bearer(header: string | undefined): string {
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
@@ -16,7 +16,7 @@ function bearer(header: string | undefined): string {
 
 /**
  * `/api/v1/gateway/*`: the agents' side, authenticated by the gateway token (not by the admin middleware,
- * which would accept API tokens and sessions instead). Mounted outside the admin auth in src/api/app.ts.
+ * which would accept API tokens and sessions instead). Mounted outside the admin auth in src/api/app.ts (apiApp).
  */
 export function gatewaySyncApi(deps: AppDeps) {
   const app = newApiRouter();

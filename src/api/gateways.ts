@@ -1,4 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { requireScope } from '../http/middleware.ts';
+import type { AppDeps } from '../http/types.ts';
 import { errorResponses, IdParamSchema } from '../schemas/common.ts';
 import { CreatedGatewaySchema, CreateGatewaySchema, GatewaySchema, UpdateGatewaySchema } from '../schemas/gateways.ts';
 import { createGateway } from '../services/gateways/create.ts';
@@ -6,9 +8,7 @@ import { type GatewayLiveSource, getGateway, listGateways } from '../services/ga
 import { removeGateway } from '../services/gateways/remove.ts';
 import { rotateGatewayToken } from '../services/gateways/rotate-token.ts';
 import { updateGateway } from '../services/gateways/update.ts';
-import { requireScope } from './middleware.ts';
 import { newApiRouter } from './openapi.ts';
-import type { AppDeps } from './types.ts';
 
 const security = [{ bearer: [] }];
 const json = <T>(schema: T) => ({ 'application/json': { schema } });

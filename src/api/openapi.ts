@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { fromZodError } from './errors.ts';
-import type { AppEnv } from './types.ts';
+import { fromZodError } from '../http/errors.ts';
+import type { AppEnv } from '../http/types.ts';
 
 /**
  * Every sub-app is built with this, so request validation failures become our one error model

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { requireScope } from '../http/middleware.ts';
 import { errorResponses, IdParamSchema } from '../schemas/common.ts';
 import {
   CreatePeerSchema,
@@ -18,7 +19,6 @@ import { listPeers } from '../services/peers/list.ts';
 import { offlinePeerDeps } from '../services/peers/offline.ts';
 import { removePeer } from '../services/peers/remove.ts';
 import { updatePeer } from '../services/peers/update.ts';
-import { requireScope } from './middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];

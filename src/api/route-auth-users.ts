@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { requireScope } from '../http/middleware.ts';
 import { errorResponses, IdParamSchema } from '../schemas/common.ts';
 import {
   AuthUserParamsSchema,
@@ -11,7 +12,6 @@ import { createAuthUser } from '../services/route-auth/create-user.ts';
 import { listAuthUsers } from '../services/route-auth/list-users.ts';
 import { removeAuthUser } from '../services/route-auth/remove-user.ts';
 import { rotateAuthUserTotp, setAuthUserPassword } from '../services/route-auth/update-user.ts';
-import { requireScope } from './middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { requireScope } from '../http/middleware.ts';
 import { errorResponses, IdParamSchema, PaginationSchema } from '../schemas/common.ts';
 import { CreateRouteSchema, RouteListQuerySchema, RouteSchema, UpdateRouteSchema } from '../schemas/routes.ts';
 import { createRoute as createRouteVerb } from '../services/routes/create.ts';
@@ -6,7 +7,6 @@ import { explainRoute } from '../services/routes/explain.ts';
 import { getRoute, listRoutes } from '../services/routes/read.ts';
 import { removeRoute } from '../services/routes/remove.ts';
 import { updateRoute } from '../services/routes/update.ts';
-import { requireScope } from './middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { requireScope } from '../http/middleware.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { getSettings } from '../services/settings/get.ts';
-import { requireScope } from './middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const SettingsSchema = z

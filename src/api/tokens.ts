@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { requireScope } from '../http/middleware.ts';
 import { errorResponses, IdParamSchema } from '../schemas/common.ts';
 import { CreatedTokenSchema, CreateTokenSchema, TokenSchema } from '../schemas/tokens.ts';
 import { createToken } from '../services/tokens/create.ts';
 import { listTokens } from '../services/tokens/list.ts';
 import { revokeToken } from '../services/tokens/revoke.ts';
-import { requireScope } from './middleware.ts';
 import { newApiRouter } from './openapi.ts';
 
 const security = [{ bearer: [] }];

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppDeps } from '../api/types.ts';
+import type { AppDeps } from '../http/types.ts';
 import { accountDashboard } from './account/handlers.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
 import { loginDashboard } from './login/handlers.tsx';

@@ -62,3 +62,14 @@ export const PaginationQuery = {
 export const PaginationSchema = z
   .object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int() })
   .openapi('Pagination');
+
+/** A peer's or a gateway's display name: letters of any script, digits, spaces and a little punctuation. */
+export const NameSchema = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(64, 'must be at most 64 characters')
+  .regex(
+    /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]*$/u,
+    "may contain letters, digits, spaces and ._@'- and must start with a letter or digit",
+  );

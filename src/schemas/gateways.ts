@@ -1,18 +1,9 @@
 import { isIPv4 } from 'node:net';
 import { z } from '@hono/zod-openapi';
-import { Timestamp } from './common.ts';
+import { NameSchema, Timestamp } from './common.ts';
 import { ListenerStatusSchema, TargetStatusSchema } from './gateway-protocol.ts';
 
-const GatewayNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'is required')
-  .max(64, 'must be at most 64 characters')
-  .regex(
-    /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]*$/u,
-    "may contain letters, digits, spaces and ._@'- and must start with a letter or digit",
-  )
-  .openapi({ example: 'home-office' });
+const GatewayNameSchema = NameSchema.openapi({ example: 'home-office' });
 
 const LanNetworkSchema = z
   .string()

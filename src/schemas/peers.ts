@@ -2,7 +2,7 @@ import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { z } from '@hono/zod-openapi';
 import { isWireGuardKey } from '../wireguard/keys.ts';
 import { parseIPv4Cidr } from '../wireguard/subnet.ts';
-import { PaginationQuery, PaginationSchema, Timestamp } from './common.ts';
+import { NameSchema, PaginationQuery, PaginationSchema, Timestamp } from './common.ts';
 
 /**
  * Peer schemas, defined once for the API, the dashboard forms and OpenAPI. Checks that need the running
@@ -10,16 +10,7 @@ import { PaginationQuery, PaginationSchema, Timestamp } from './common.ts';
  * same field-level ValidationError.
  */
 
-export const PeerNameSchema = z
-  .string()
-  .trim()
-  .min(1, 'is required')
-  .max(64, 'must be at most 64 characters')
-  .regex(
-    /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]*$/u,
-    "may contain letters, digits, spaces and ._@'- and must start with a letter or digit",
-  )
-  .openapi({ example: 'alice-laptop' });
+export const PeerNameSchema = NameSchema.openapi({ example: 'alice-laptop' });
 
 export const WireGuardKeySchema = z
   .string()

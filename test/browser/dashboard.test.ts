@@ -32,8 +32,22 @@ const state: {
   gatewayPort?: number;
 } = {};
 
-const code = () =>
-  new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totpSecret!), digits: 6, period: 30 }).generate();
+const TOTP_STEP_MS = 30_000;
+const totpAt = (timestamp: number) =>
+  new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(totpSecret!), digits: 6, period: 30 }).generate({ timestamp });
+let lastTotpStep = -1;
+
+/**
+ * A code the server has not seen: it takes each time step once (replay protection) and accepts the steps next
+ * to the current one, so a second code within one step is the next step's, and a third waits for the clock.
+ */
+async function code(): Promise<string> {
+  const step = Math.max(lastTotpStep + 1, Math.floor(Date.now() / TOTP_STEP_MS));
+  const wait = (step - 1) * TOTP_STEP_MS - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 500));
+  lastTotpStep = step;
+  return totpAt(step * TOTP_STEP_MS);
+}
 
 /**
  * A free port whose upper neighbour is free too: the conflict suggestion searches outward from the taken
@@ -59,7 +73,7 @@ async function login(p: Page) {
   await p.getByRole('button', { name: 'Log in' }).click();
   if (totpSecret) {
     await expect.poll(() => p.getByRole('heading', { name: 'Two-factor code' }).count()).toBe(1);
-    await p.getByLabel('Code', { exact: true }).fill(code());
+    await p.getByLabel('Code', { exact: true }).fill(await code());
     await p.getByRole('button', { name: 'Verify' }).click();
   }
   await p.waitForURL((url) => !url.pathname.startsWith('/login'));
@@ -111,7 +125,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByLabel('Code from the app', { exact: true }).fill('000000');
     await page.getByRole('button', { name: 'Turn on TOTP' }).click();
     expect(await page.locator('.error-summary').innerText()).toContain('not the current code');
-    await page.getByLabel('Code from the app', { exact: true }).fill(code());
+    await page.getByLabel('Code from the app', { exact: true }).fill(await code());
     await page.getByRole('button', { name: 'Turn on TOTP' }).click();
     await expect.poll(() => page.locator('.flash').innerText()).toContain('TOTP is on');
     await screenshot(page, 'account-totp-on');
@@ -122,13 +136,13 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByLabel('Username', { exact: true }).fill('admin');
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByLabel('Code', { exact: true }).fill(code() === '123456' ? '654321' : '123456');
+    await page.getByLabel('Code', { exact: true }).fill(totpAt(Date.now()) === '123456' ? '654321' : '123456');
     await page.getByRole('button', { name: 'Verify' }).click();
     expect(await page.locator('.error-summary').innerText()).toContain('not valid');
     expect((await page.request.get('/api/v1/me')).status()).toBe(401);
     await checkA11y(page, 'totp step');
     await screenshot(page, 'login-totp-step');
-    await page.getByLabel('Code', { exact: true }).fill(code());
+    await page.getByLabel('Code', { exact: true }).fill(await code());
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL((url) => url.pathname === '/');
     expect((await page.request.get('/api/v1/me')).status()).toBe(200);
@@ -146,7 +160,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByLabel('Username', { exact: true }).fill('admin');
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByLabel('Code', { exact: true }).fill(code());
+    await page.getByLabel('Code', { exact: true }).fill(await code());
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL((url) => url.pathname === '/peers');
   });

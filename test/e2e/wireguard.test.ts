@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app.ts';
+import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createDb, type DbHandle, migrateDb } from '../../src/db/index.ts';
 import { PeerHooks } from '../../src/services/peers/hooks.ts';

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { createApp } from '../../src/api/app.ts';
-import type { AppDeps, HealthReport } from '../../src/api/types.ts';
+import { createApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import type { ServiceContext } from '../../src/context.ts';
 import { createDb, type DbHandle, migrateDb } from '../../src/db/index.ts';
+import type { AppDeps, HealthReport } from '../../src/http/types.ts';
 import { createToken } from '../../src/services/tokens/create.ts';
 
 export const silentLogger = pino({ level: 'silent' });

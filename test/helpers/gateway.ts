@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import pino from 'pino';
-import { createApp } from '../../src/api/app.ts';
+import { createApp } from '../../src/app.ts';
 import { GatewayAgent, type GatewayAgentOptions } from '../../src/gateway/agent.ts';
 import { agentConfigSchema } from '../../src/gateway/config.ts';
 import { buildGatewayConfig, type GatewayConfig, type GatewayConfigBody } from '../../src/schemas/gateway-protocol.ts';

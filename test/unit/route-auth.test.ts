@@ -3,7 +3,6 @@
 // Simulated: database rows are built by a factory; time is passed in.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as OTPAuth from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { hostMatches, hostName, safeReturnPath, stripOurCookies } from '../../src/auth/route-cookies.ts';
 import { ipKey } from '../../src/auth/route-throttle.ts';
@@ -11,7 +10,6 @@ import { controlPlaneDial } from '../../src/caddy/route-auth.ts';
 import { compileSnapshot } from '../../src/caddy/snapshot.ts';
 import type { Route } from '../../src/db/schema/routes.ts';
 import { routeAuthProblems } from '../../src/services/route-auth/rules.ts';
-import { totpCounter } from '../../src/services/route-auth/totp.ts';
 import { routeRow } from '../helpers/factories.ts';
 
 const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', 'http-route-auth.json');
@@ -80,20 +78,6 @@ describe('routeAuthProblems', () => {
     expect(
       routeAuthProblems({ type: 'http', authEnabled: true, basicAuthEnabled: true, authMethod: 'password' }),
     ).toEqual([]);
-  });
-});
-
-describe('totpCounter', () => {
-  const secret = new OTPAuth.Secret({ size: 20 }).base32;
-  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });
-  const now = new Date('2026-11-21T12:00:10Z');
-  it('returns the time step of a right code (±1 step), null for a wrong or malformed one', () => {
-    const step = Math.floor(now.getTime() / 30_000);
-    expect(totpCounter(secret, totp.generate({ timestamp: now.getTime() }), now)).toBe(step);
-    expect(totpCounter(secret, totp.generate({ timestamp: now.getTime() - 30_000 }), now)).toBe(step - 1);
-    expect(totpCounter(secret, totp.generate({ timestamp: now.getTime() - 90_000 }), now)).toBeNull();
-    expect(totpCounter(secret, '12345', now)).toBeNull();
-    expect(totpCounter(secret, 'abcdef', now)).toBeNull();
   });
 });
 

@@ -1,7 +1,7 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { AppDeps } from '../../api/types.ts';
 import type { ServiceContext } from '../../context.ts';
+import type { AppDeps } from '../../http/types.ts';
 import { CreateGatewaySchema, UpdateGatewaySchema } from '../../schemas/gateways.ts';
 import { createGateway } from '../../services/gateways/create.ts';
 import { getGateway, listGateways } from '../../services/gateways/list.ts';

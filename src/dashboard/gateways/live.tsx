@@ -1,5 +1,5 @@
-import type { AppDeps } from '../../api/types.ts';
 import type { ServiceContext } from '../../context.ts';
+import type { AppDeps } from '../../http/types.ts';
 import { type GatewayLiveSource, listGateways } from '../../services/gateways/list.ts';
 import { ConfigCell, HealthCell, SeenCell, StatusCell } from './parts/cells.tsx';
 

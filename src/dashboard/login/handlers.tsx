@@ -1,9 +1,9 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { anonymousContext, SESSION_COOKIE } from '../../api/middleware.ts';
-import type { AppDeps, AppEnv } from '../../api/types.ts';
 import { FailureThrottle } from '../../auth/throttle.ts';
 import { AppError } from '../../errors.ts';
+import { anonymousContext, SESSION_COOKIE } from '../../http/middleware.ts';
+import type { AppDeps, AppEnv } from '../../http/types.ts';
 import { logout, SESSION_TTL_MS } from '../../services/sessions/index.ts';
 import { finishTotpLogin, PENDING_TTL_MS, startLogin } from '../../services/sessions/two-step.ts';
 import { str } from '../shared/forms.ts';

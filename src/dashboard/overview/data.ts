@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppDeps } from '../../api/types.ts';
+import type { AppDeps } from '../../http/types.ts';
 import { DENIAL_ACTIONS, listAudit } from '../../services/audit/list.ts';
 import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';

@@ -1,5 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import type { AppDeps } from '../../api/types.ts';
+import type { AppDeps } from '../../http/types.ts';
 import { gatewaysCard } from '../gateways/live.tsx';
 import { meta, page } from '../shared/render.ts';
 import type { DashEnv } from '../shared/session.ts';

@@ -1,4 +1,4 @@
-import type { HealthReport } from '../../api/types.ts';
+import type { HealthReport } from '../../http/types.ts';
 import { ago, Badge, Layout, type PageMeta } from '../shared/layout.tsx';
 import type { OverviewData } from './data.ts';
 

@@ -1,6 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import type { AppDeps } from '../../api/types.ts';
 import { AppError } from '../../errors.ts';
+import type { AppDeps } from '../../http/types.ts';
 import { CreatePeerSchema, UpdatePeerSchema } from '../../schemas/peers.ts';
 import { peerConfig, peerQr } from '../../services/peers/config.ts';
 import { createPeer } from '../../services/peers/create.ts';

@@ -1,6 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import type { AppDeps } from '../../api/types.ts';
 import { AppError } from '../../errors.ts';
+import type { AppDeps } from '../../http/types.ts';
 import { CreateRouteSchema, type PublicRoute, RouteListQuerySchema, UpdateRouteSchema } from '../../schemas/routes.ts';
 import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';

@@ -1,6 +1,6 @@
 import type { ErrorHandler } from 'hono';
-import { statusOf } from '../../api/errors.ts';
 import { AppError } from '../../errors.ts';
+import { statusOf } from '../../http/errors.ts';
 import { Bare, Layout } from './layout.tsx';
 import { meta, page } from './render.ts';
 import type { DashEnv } from './session.ts';

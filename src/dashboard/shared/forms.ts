@@ -1,6 +1,6 @@
 import { ZodError } from 'zod';
-import { fromZodError } from '../../api/errors.ts';
 import { AppError, ValidationError } from '../../errors.ts';
+import { fromZodError } from '../../http/errors.ts';
 
 /** What a form shows after a failed submit: a message per field, a summary, and a conflict's suggestion. */
 export interface FormErrors {

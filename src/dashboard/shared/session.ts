@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { clientIp, SESSION_COOKIE, serviceContext } from '../../api/middleware.ts';
-import type { AppDeps, AppEnv } from '../../api/types.ts';
 import { randomSecret, safeEqual } from '../../auth/secrets.ts';
 import type { Actor } from '../../context.ts';
+import { clientIp, SESSION_COOKIE, serviceContext } from '../../http/middleware.ts';
+import type { AppDeps, AppEnv } from '../../http/types.ts';
 import { authenticateSession } from '../../services/sessions/index.ts';
 
 export const LOGIN_CSRF_COOKIE = 'gatehouse_login_csrf';

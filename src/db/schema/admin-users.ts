@@ -10,6 +10,8 @@ export const adminUsers = sqliteTable('admin_users', {
   /** Base32 TOTP secret; set while enrolling, used once `totpEnabled`. */
   totpSecret: text(),
   totpEnabled: integer({ mode: 'boolean' }).notNull().default(false),
+  /** The last TOTP time step accepted, so a code cannot be replayed within its window. */
+  totpLastCounter: integer(),
   createdAt: integer({ mode: 'timestamp_ms' }).notNull().default(sql`(unixepoch() * 1000)`),
   passwordChangedAt: integer({ mode: 'timestamp_ms' }).notNull().default(sql`(unixepoch() * 1000)`),
 });

@@ -1,11 +1,10 @@
 import { eq } from 'drizzle-orm';
-import * as OTPAuth from 'otpauth';
-import QRCode from 'qrcode';
+import { totpEnrollment } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import { adminUsers } from '../../db/schema/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
 import { recordAudit } from '../audit/record.ts';
-import { verifyTotp } from '../sessions/index.ts';
+import { consumeAdminTotp } from './totp-step.ts';
 
 /**
  * TOTP for the admin's own login, in two steps: `startTotpEnrollment` stores a fresh secret (not yet in force)
@@ -33,17 +32,10 @@ export async function startTotpEnrollment({ ctx }: { ctx: ServiceContext }) {
     if (!user) throw new NotFoundError('admin user', id);
     if (user.totpEnabled) throw new ConflictError('TOTP is already enabled; disable it first to enroll a new device');
     // A pending secret is reused so reloading the page does not invalidate a code already scanned.
-    const secret = user.totpSecret ? OTPAuth.Secret.fromBase32(user.totpSecret) : new OTPAuth.Secret({ size: 20 });
-    if (!user.totpSecret) await tx.update(adminUsers).set({ totpSecret: secret.base32 }).where(eq(adminUsers.id, id));
-    const uri = new OTPAuth.TOTP({
-      issuer: 'Gatehouse',
-      label: user.username,
-      secret,
-      digits: 6,
-      period: 30,
-    }).toString();
-    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-    return { secret: secret.base32, otpauth_uri: uri, qr_svg: qrSvg };
+    const enrollment = await totpEnrollment({ issuer: 'Gatehouse', label: user.username, secret: user.totpSecret });
+    if (!user.totpSecret)
+      await tx.update(adminUsers).set({ totpSecret: enrollment.secret }).where(eq(adminUsers.id, id));
+    return enrollment;
   });
 }
 
@@ -54,7 +46,7 @@ export async function confirmTotpEnrollment({ ctx, input }: { ctx: ServiceContex
     if (!user) throw new NotFoundError('admin user', id);
     if (user.totpEnabled) throw new ConflictError('TOTP is already enabled');
     if (!user.totpSecret) throw new ConflictError('start the enrollment first');
-    if (!/^\d{6}$/.test(input.code.replace(/\s/g, '')) || !verifyTotp(user.totpSecret, input.code, ctx.now())) {
+    if (!(await consumeAdminTotp(tx, user, input.code, ctx.now()))) {
       throw new ValidationError([
         { field: 'code', message: 'is not the current code of this secret; check the clock of the device' },
       ]);
@@ -72,10 +64,13 @@ export async function disableTotp({ ctx, input }: { ctx: ServiceContext; input: 
     const [user] = await tx.select().from(adminUsers).where(eq(adminUsers.id, id));
     if (!user) throw new NotFoundError('admin user', id);
     if (!user.totpEnabled || !user.totpSecret) throw new ConflictError('TOTP is not enabled');
-    if (!verifyTotp(user.totpSecret, input.code, ctx.now())) {
+    if (!(await consumeAdminTotp(tx, user, input.code, ctx.now()))) {
       throw new ValidationError([{ field: 'code', message: 'is not the current code' }]);
     }
-    await tx.update(adminUsers).set({ totpEnabled: false, totpSecret: null }).where(eq(adminUsers.id, id));
+    await tx
+      .update(adminUsers)
+      .set({ totpEnabled: false, totpSecret: null, totpLastCounter: null })
+      .where(eq(adminUsers.id, id));
     await recordAudit({
       ctx,
       tx,

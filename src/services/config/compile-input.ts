@@ -1,13 +1,8 @@
-import type { CompileInput, GatewayRef } from '../../caddy/snapshot.ts';
+import type { CompileInput } from '../../caddy/snapshot.ts';
+import type { GatewayLoader } from '../../context.ts';
 import { selectAllAsJson } from '../../db/bulk-read.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { peers, routes } from '../../db/schema/index.ts';
-
-/**
- * Gateways' tunnel addresses. The gateways table belongs to the gateway sync; until a loader is registered
- * (src/server.ts does), gateway-targeted routes resolve to nothing and are left out of the snapshot.
- */
-export type GatewayLoader = (db: DbOrTx) => Promise<GatewayRef[]>;
 
 /** Reads everything the snapshot compiler needs, with the caller's handle (inside its transaction). */
 export async function loadCompileInput(

@@ -1,8 +1,8 @@
 import { asc, eq } from 'drizzle-orm';
+import type { GatewayLoader } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { gateways, peers } from '../../db/schema/index.ts';
 import { NotFoundError } from '../../errors.ts';
-import type { GatewayLoader } from '../config/compile-input.ts';
 
 /** Gateways with their peer's tunnel address and public key (for the handshake age). */
 export async function listGatewayRows(db: DbOrTx) {

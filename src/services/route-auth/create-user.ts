@@ -1,11 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import { hashPassword } from '../../auth/passwords.ts';
+import { totpEnrollment } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import { routeAuthUsers } from '../../db/schema/index.ts';
 import { ConflictError } from '../../errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { requireHttpRoute, toPublicAuthUser } from './public.ts';
-import { newTotpEnrollment } from './totp.ts';
 
 /**
  * A user who may log in to one route. Every user gets a TOTP secret at once (used when the route's method is
@@ -27,7 +27,7 @@ export async function createAuthUser({
       .where(and(eq(routeAuthUsers.routeId, route.id), eq(routeAuthUsers.username, input.username)));
     if (taken)
       throw new ConflictError(`route ${route.id} already has a user named ${input.username}`, { field: 'username' });
-    const totp = await newTotpEnrollment({
+    const totp = await totpEnrollment({
       issuer: 'Gatehouse',
       label: `${input.username}@${route.domain ?? route.name}`,
     });

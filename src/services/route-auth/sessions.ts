@@ -1,11 +1,11 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { hashPassword, verifyPassword } from '../../auth/passwords.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
+import { isFreshStep, totpStep } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
 import { type RouteAuthUser, routeAuthSessions, routeAuthUsers, routes } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/record.ts';
-import { totpCounter } from './totp.ts';
 
 /** A wrong TOTP code this many times ends the challenge: the login starts over with the password. */
 export const TOTP_MAX_FAILURES = 5;
@@ -147,9 +147,8 @@ export async function answerTotp(
   const found = await readSession(db, input.token, input.route.id, input.now);
   if (found?.session.stage !== 'totp' || !found.session.userId) return { status: 'missing' };
   const username = found.username;
-  const counter = found.totpSecret ? totpCounter(found.totpSecret, input.code.replace(/\s/g, ''), input.now) : null;
-  const fresh = counter !== null && (found.totpLastCounter === null || counter > found.totpLastCounter);
-  if (!fresh) {
+  const counter = found.totpSecret ? totpStep(found.totpSecret, input.code, input.now) : null;
+  if (!isFreshStep(counter, found.totpLastCounter)) {
     const [row] = await db
       .update(routeAuthSessions)
       .set({ totpFailures: sql`${routeAuthSessions.totpFailures} + 1` })

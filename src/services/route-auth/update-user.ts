@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { hashPassword } from '../../auth/passwords.ts';
+import { totpEnrollment } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import { routeAuthSessions, routeAuthUsers } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/record.ts';
 import { requireAuthUser, requireHttpRoute, toPublicAuthUser } from './public.ts';
-import { newTotpEnrollment } from './totp.ts';
 
 /** A new password for a route-auth user; the user's sessions end (they were made with the old one). */
 export async function setAuthUserPassword({
@@ -44,7 +44,7 @@ export async function rotateAuthUserTotp({
   return ctx.db.transaction(async (tx) => {
     const route = await requireHttpRoute(tx, input.routeId);
     const existing = await requireAuthUser(tx, input.routeId, input.userId);
-    const totp = await newTotpEnrollment({
+    const totp = await totpEnrollment({
       issuer: 'Gatehouse',
       label: `${existing.username}@${route.domain ?? route.name}`,
     });

@@ -1,19 +1,14 @@
 import { and, eq, gt, lt } from 'drizzle-orm';
-import * as OTPAuth from 'otpauth';
 import { verifyPassword } from '../../auth/passwords.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
 import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { AppError, UnauthorizedError } from '../../errors.ts';
+import { consumeAdminTotp } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
-
-export function verifyTotp(secret: string, code: string, now: Date): boolean {
-  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });
-  return totp.validate({ token: code.replace(/\s/g, ''), window: 1, timestamp: now.getTime() }) !== null;
-}
 
 /**
  * Password (+ TOTP when enabled) → a new session. Every failure is audit-logged and answered with the
@@ -43,7 +38,7 @@ export async function login({
   }
   if (user.totpEnabled && user.totpSecret) {
     if (!input.totp_code) throw new AppError('unauthorized', 'a TOTP code is required', { totp_required: true });
-    if (!verifyTotp(user.totpSecret, input.totp_code, ctx.now())) {
+    if (!(await consumeAdminTotp(ctx.db, user, input.totp_code, ctx.now()))) {
       await fail('bad_totp');
       throw new UnauthorizedError('invalid TOTP code');
     }

@@ -3,8 +3,9 @@ import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { AppError, UnauthorizedError } from '../../errors.ts';
+import { consumeAdminTotp } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
-import { login, SESSION_TTL_MS, verifyTotp } from './index.ts';
+import { login, SESSION_TTL_MS } from './index.ts';
 
 /** How long the TOTP step may take after a correct password. */
 export const PENDING_TTL_MS = 5 * 60 * 1000;
@@ -77,7 +78,7 @@ export async function finishTotpLogin({
     );
   if (!row) throw new UnauthorizedError('the login has expired; enter your password again');
   const { user } = row;
-  if (!user.totpEnabled || !user.totpSecret || !verifyTotp(user.totpSecret, input.code, now)) {
+  if (!user.totpEnabled || !(await consumeAdminTotp(ctx.db, user, input.code, now))) {
     await ctx.db.transaction((tx) =>
       recordAudit({
         ctx,

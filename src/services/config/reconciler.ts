@@ -1,10 +1,10 @@
-import type { Db } from '../db/index.ts';
-import type { Logger } from '../logger.ts';
-import type { GatewayLoader } from '../services/config/compile-input.ts';
-import { loadCompileInput } from '../services/config/compile-input.ts';
-import { bumpVersion, currentVersion } from '../services/config/version.ts';
-import type { DataPlane } from './data-plane.ts';
-import { compileSnapshot } from './snapshot.ts';
+import type { DataPlane } from '../../caddy/data-plane.ts';
+import { compileSnapshot } from '../../caddy/snapshot.ts';
+import type { GatewayLoader } from '../../context.ts';
+import type { Db } from '../../db/index.ts';
+import type { Logger } from '../../logger.ts';
+import { loadCompileInput } from './compile-input.ts';
+import { bumpVersion, currentVersion } from './version.ts';
 
 export interface ReconcilerStatus {
   version: number;

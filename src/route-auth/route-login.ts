@@ -1,6 +1,15 @@
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { AppDeps, AppEnv } from '../api/types.ts';
+import {
+  hostName,
+  LOGIN_PREFIX,
+  ROUTE_CSRF_COOKIE,
+  ROUTE_SESSION_COOKIE,
+  safeReturnPath,
+} from '../auth/route-cookies.ts';
+import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
+import { randomSecret, safeEqual } from '../auth/secrets.ts';
+import type { AppDeps, AppEnv } from '../http/types.ts';
 import {
   type AuthRoute,
   answerTotp,
@@ -12,10 +21,7 @@ import {
   TOTP_CHALLENGE_MS,
 } from '../services/route-auth/sessions.ts';
 import { forwardedRequest } from './forward-auth.ts';
-import { hostName, LOGIN_PREFIX, ROUTE_CSRF_COOKIE, ROUTE_SESSION_COOKIE, safeReturnPath } from './route-cookies.ts';
 import { loginPage, logoutPage, messagePage, PAGE_HEADERS, totpPage } from './route-login-page.ts';
-import type { RouteAuthThrottle } from './route-throttle.ts';
-import { randomSecret, safeEqual } from './secrets.ts';
 
 type ForwardedRequest = NonNullable<Awaited<ReturnType<typeof forwardedRequest>>>;
 type LoginEnv = { Variables: AppEnv['Variables'] & { routeAuth: ForwardedRequest } };

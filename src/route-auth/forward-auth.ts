@@ -2,17 +2,6 @@ import { isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { anonymousContext } from '../api/middleware.ts';
-import type { AppDeps, AppEnv } from '../api/types.ts';
-import { CLEAN_COOKIE_HEADER, IDENTITY_HEADER } from '../caddy/route-auth.ts';
-import type { ServiceContext } from '../context.ts';
-import {
-  type AuthRoute,
-  checkPassword,
-  findAuthRoute,
-  readSession,
-  recordAuthFailure,
-} from '../services/route-auth/sessions.ts';
 import {
   hostMatches,
   hostName,
@@ -21,8 +10,19 @@ import {
   safeReturnPath,
   stripOurCookies,
   VERIFY_PATH,
-} from './route-cookies.ts';
-import type { RouteAuthThrottle } from './route-throttle.ts';
+} from '../auth/route-cookies.ts';
+import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
+import { CLEAN_COOKIE_HEADER, IDENTITY_HEADER } from '../caddy/route-auth.ts';
+import type { ServiceContext } from '../context.ts';
+import { anonymousContext } from '../http/middleware.ts';
+import type { AppDeps, AppEnv } from '../http/types.ts';
+import {
+  type AuthRoute,
+  checkPassword,
+  findAuthRoute,
+  readSession,
+  recordAuthFailure,
+} from '../services/route-auth/sessions.ts';
 
 const ROUTE_HEADER = 'x-gatehouse-route';
 const CLIENT_IP_HEADER = 'x-gatehouse-client-ip';

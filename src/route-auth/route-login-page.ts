@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { LOGIN_PREFIX } from './route-cookies.ts';
+import { LOGIN_PREFIX } from '../auth/route-cookies.ts';
 
 /**
  * The login pages on a protected route's own domain: plain server-rendered HTML forms (no scripts, no

@@ -1,0 +1,26 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { isFreshStep, totpStep } from '../../auth/totp.ts';
+import type { DbOrTx } from '../../db/index.ts';
+import { type AdminUser, adminUsers } from '../../db/schema/index.ts';
+
+/**
+ * Checks an admin's TOTP code and consumes its time step: true at most once per step, false for a wrong
+ * code and for a code already used (login, enrollment or turning TOTP off alike).
+ */
+export async function consumeAdminTotp(
+  db: DbOrTx,
+  user: Pick<AdminUser, 'id' | 'totpSecret' | 'totpLastCounter'>,
+  code: string,
+  now: Date,
+): Promise<boolean> {
+  if (!user.totpSecret) return false;
+  const step = totpStep(user.totpSecret, code, now);
+  if (!isFreshStep(step, user.totpLastCounter)) return false;
+  // Only one request can consume a given time step: the conditional update is the replay guard.
+  const claimed = await db
+    .update(adminUsers)
+    .set({ totpLastCounter: step })
+    .where(and(eq(adminUsers.id, user.id), sql`coalesce(${adminUsers.totpLastCounter}, -1) < ${step}`))
+    .returning({ id: adminUsers.id });
+  return claimed.length > 0;
+}
