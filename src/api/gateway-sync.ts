@@ -1,8 +1,8 @@
+import { GatewayConfigSchema, GatewayStatusReportSchema } from '@gatehouse/protocol';
 import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError, UnauthorizedError, UnavailableError } from '../errors.ts';
 import { errorResponses } from '../schemas/common.ts';
-import { GatewayConfigSchema, GatewayStatusReportSchema } from '../schemas/gateway-protocol.ts';
 import { authenticateGateway, recordGatewayStatus, touchGateway } from '../services/gateways/agent.ts';
 import { fromZodError } from './errors.ts';
 import { newApiRouter } from './openapi.ts';

@@ -1,7 +1,7 @@
+import { buildGatewayConfig, type GatewayConfig } from '@gatehouse/protocol';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.ts';
 import { gateways, peers } from '../db/schema/index.ts';
-import { buildGatewayConfig, type GatewayConfig } from '../schemas/gateway-protocol.ts';
 import { currentVersion } from '../services/config/version.ts';
 
 /**
