@@ -21,9 +21,10 @@ export interface AgentOptions {
 }
 
 /**
- * `gatehouse agent` (alias `gatehouse gateway`): the LAN agent. Starts from the last good config on disk (so it forwards even when
- * the server is unreachable), follows the server's event stream, applies each valid config through the
- * reconciler, saves it, and reports listener and target state back. `stop()` closes every socket it made.
+ * `gatehouse agent` (alias `gatehouse gateway`, or `gatehouse-agent` alone): the LAN agent. Starts from the
+ * last good config on disk (so it forwards even when the server is unreachable), follows the server's event
+ * stream, applies each valid config through the reconciler, saves it, and reports listener and target state
+ * back. `stop()` closes every socket it made.
  */
 export class Agent {
   readonly metrics = new AgentMetrics();
