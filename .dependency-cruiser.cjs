@@ -3,15 +3,16 @@
 
 /** Lowest first. `paths` are regular expressions on paths relative to the repository root. */
 const LAYERS = [
-  // The wire protocol between server and agents (zod only). Moving to the workspace package packages/protocol.
-  { name: 'protocol', paths: ['^src/schemas/gateway-protocol\\.ts$', '^packages/protocol/'] },
+  // The wire protocol between server and agents and the IPv4 helper (zod only): the workspace package
+  // packages/protocol (@gatehouse/protocol).
+  { name: 'protocol', paths: ['^packages/protocol/'] },
   // Pure helpers: no I/O at import, no knowledge of the database or HTTP.
   { name: 'lib', paths: ['^src/logger\\.ts$', '^src/errors\\.ts$', '^src/config/', '^src/auth/'] },
   { name: 'db', paths: ['^src/db/'] },
   // Adapters to the host and the data plane: WireGuard, Caddy's admin API, static config, snapshot compiler.
   { name: 'adapters', paths: ['^src/wireguard/', '^src/caddy/'] },
   // zod schemas of the API (other than the wire protocol above).
-  { name: 'schemas', paths: ['^src/schemas/(?!gateway-protocol\\.ts$)'] },
+  { name: 'schemas', paths: ['^src/schemas/'] },
   { name: 'services', paths: ['^src/services/', '^src/context\\.ts$'] },
   // The gateways' event streams (server side).
   { name: 'sync', paths: ['^src/sync/'] },
@@ -23,8 +24,8 @@ const LAYERS = [
   { name: 'cli', paths: ['^src/cli\\.ts$'] },
 ];
 const APPS = ['api', 'dashboard', 'route-auth'];
-// The LAN agent: the protocol and the logger only; of the server, only the CLI starts it.
-const AGENT = ['^src/gateway/', '^packages/agent/'];
+// The LAN agent: the protocol only; of the server, only the CLI starts it.
+const AGENT = ['^packages/agent/'];
 
 const either = (paths) => `(${paths.join('|')})`;
 const layered = LAYERS.flatMap((l) => l.paths).concat(AGENT);
@@ -49,10 +50,10 @@ module.exports = {
     })),
     {
       name: 'agent-alone',
-      comment: 'the LAN agent depends on the wire protocol and the logger only (it installs without the server)',
+      comment: 'the LAN agent depends on the wire protocol only (it installs without the server)',
       severity: 'error',
       from: { path: either(AGENT) },
-      to: { path: '^(src|packages)/', pathNot: either([...AGENT, ...LAYERS[0].paths, '^src/logger\\.ts$']) },
+      to: { path: '^(src|packages)/', pathNot: either([...AGENT, ...LAYERS[0].paths]) },
     },
     {
       name: 'agent-started-by-cli',
@@ -97,11 +98,14 @@ module.exports = {
   ],
   options: {
     // Files served to the browser as they are; no server module imports them.
-    exclude: { path: '^src/dashboard/assets/' },
+    exclude: { path: '(^src/dashboard/assets/|^packages/[^/]+/dist/)' },
     doNotFollow: { path: 'node_modules' },
     // Type-only imports count: a type from an upper layer couples just as much.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['gatehouse-source', 'import', 'require', 'node', 'default'],
+    },
   },
 };

@@ -13,6 +13,8 @@ RUN CGO_ENABLED=0 go build -trimpath -o /out/caddy ./cmd/caddy && /out/caddy lis
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The workspace packages (the wire protocol and the LAN agent) are part of the install.
+COPY packages ./packages
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # --- 3. runtime ---------------------------------------------------------------------------------------------
@@ -25,6 +27,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY bin/gatehouse ./bin/gatehouse
 COPY src ./src
+COPY packages ./packages
 COPY migrations ./migrations
 COPY --from=caddy /out/caddy ./bin/caddy
 

@@ -8,7 +8,7 @@
 // The world is test/e2e/support/world.ts (namespaces, wireguard-go, `gatehouse server` with Caddy, the
 // gateway agent), configured through the REST API; torn down in `finally`, even on failure.
 // Also prints each process's CPU use (share of one core) during the runs: that is what dominates.
-// Run: npx tsx bench/e2e-throughput.ts   (ROUNDS=5, SECONDS=5)
+// Run: npx tsx --conditions=gatehouse-source bench/e2e-throughput.ts   (ROUNDS=5, SECONDS=5)
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';

@@ -1,13 +1,12 @@
 // Benchmark (not a test): the agent's TCP forwarder against `socat -b 262144` doing the same forwarding
 // on loopback, measured by the same load process in the same run. Prints throughput (and the ratio),
 // 64-byte round-trip latency and connections per second, as medians over interleaved rounds.
-// Run: npx tsx bench/gateway-forwarder.ts [GiB per throughput run] (ROUNDS=5, KINDS=socat,gatehouse)
+// Run: npx tsx --conditions=gatehouse-source bench/gateway-forwarder.ts [GiB per throughput run] (ROUNDS=5, KINDS=socat,gatehouse)
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createTargetGuard, TcpForwarder } from '@gatehouse/agent';
 import pino from 'pino';
-import { TcpForwarder } from '../src/gateway/forwarders/tcp.ts';
-import { createTargetGuard } from '../src/gateway/target-guard.ts';
 import { freePort } from '../test/helpers/net.ts';
 
 type Result = { mbps: number; rttP50us: number; rttP99us: number; connPerSec: number; connFailed: number };

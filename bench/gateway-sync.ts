@@ -9,12 +9,12 @@
 // agents' listeners on one host would measure something else).
 // Latency per agent: from just before the commit (server) to the validated config event in the agent's
 // callback (client), both read from CLOCK_MONOTONIC (process.hrtime), which all processes on the host share.
-// Run: npx tsx bench/gateway-sync.ts [agents=500]   (ROUNDS=10)
+// Run: npx tsx --conditions=gatehouse-source bench/gateway-sync.ts [agents=500]   (ROUNDS=10)
 import { type ChildProcess, fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { SseClient } from '@gatehouse/agent';
 import pino from 'pino';
-import { SseClient } from '../src/gateway/sse-client.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 
 type Mem = { heapUsed: number; rss: number; external: number; arrayBuffers: number };

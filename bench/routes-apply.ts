@@ -1,6 +1,6 @@
 // Time from an API call to a live route, with 10 / 1,000 / 5,000 routes already in place.
 // Real: the control plane in-process, the real Caddy binary, the REST API over loopback, a TCP echo target.
-// Run: npx tsx bench/routes-apply.ts   (needs bin/caddy: npm run build:caddy)
+// Run: npx tsx --conditions=gatehouse-source bench/routes-apply.ts   (needs bin/caddy: npm run build:caddy)
 // Prints medians of several runs per size; ratios against the 10-route baseline show how cost grows.
 import { performance } from 'node:perf_hooks';
 import { routes } from '../src/db/schema/index.ts';

@@ -3,7 +3,7 @@
  * wireguard-go interface carrying 10 / 500 / 2,000 peers, and how long GET /api/v1/peers takes with 2,000
  * peers in the database. Ratios are against the 10-peer figures measured in the same run.
  *
- *   npx tsx bench/wireguard.ts            (root; wg, wireguard-go and ip installed)
+ *   npx tsx --conditions=gatehouse-source bench/wireguard.ts            (root; wg, wireguard-go and ip installed)
  *
  * Everything runs inside a network namespace this script creates and deletes again.
  */
@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { formatIPv4, parseIPv4 } from '@gatehouse/protocol';
 import pino from 'pino';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config/index.ts';
@@ -23,7 +24,6 @@ import type { ServerPeerSpec } from '../src/wireguard/conf.ts';
 import { netnsRunner, runCommand } from '../src/wireguard/exec.ts';
 import { WireGuardInterface } from '../src/wireguard/interface.ts';
 import { generateKeyPair, generatePresharedKey } from '../src/wireguard/keys.ts';
-import { intToIp, ipToInt } from '../src/wireguard/subnet.ts';
 
 const logger = pino({ level: 'silent' });
 const SIZES = [10, 500, 2000];
@@ -37,11 +37,11 @@ function stats(samples: number[]) {
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 function makePeers(n: number): ServerPeerSpec[] {
-  const base = ipToInt('10.64.0.2');
+  const base = parseIPv4('10.64.0.2')!;
   return Array.from({ length: n }, (_, i) => ({
     publicKey: generateKeyPair().publicKey,
     presharedKey: generatePresharedKey(),
-    address: intToIp(base + i),
+    address: formatIPv4(base + i),
   }));
 }
 
@@ -127,7 +127,7 @@ async function benchApiList() {
         publicKey: p.publicKey,
         privateKey: null,
         presharedKey: p.presharedKey,
-        address: intToIp(ipToInt('10.64.0.2') + have + i),
+        address: formatIPv4(parseIPv4('10.64.0.2')! + have + i),
         dns: ['1.1.1.1'],
         allowedIps: ['0.0.0.0/0'],
         enabled: true,

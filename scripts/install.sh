@@ -2,6 +2,8 @@
 # Installs what Gatehouse needs on a Debian machine, idempotently: only what is missing is installed.
 #   scripts/install.sh            runtime needs (npm packages, Caddy build, WireGuard tools when root)
 #   scripts/install.sh --test     also what the test suites use (namespaces, sshd, socat, Chromium, …)
+#   scripts/install.sh --agent    only the LAN agent (`gatehouse-agent`), with Node alone: no Go, Caddy or server
+#                                 packages; installs with `npm install -g` (npm_config_prefix=DIR to choose where)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +11,35 @@ want_test=false
 [ "${1:-}" = "--test" ] && want_test=true
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# --- the LAN agent alone ---------------------------------------------------------------------------
+if [ "${1:-}" = "--agent" ]; then
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' || {
+    echo "Node 20.19+ is needed for the agent: https://nodejs.org" >&2
+    exit 1
+  }
+  # Build the two packages in a scratch workspace that holds only them, so the build installs their own
+  # dependencies plus TypeScript (the versions the repository pins), never the server's.
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/packages" "$work/out"
+  cp -r packages/protocol packages/agent "$work/packages/"
+  rm -rf "$work"/packages/*/dist "$work"/packages/*/node_modules
+  cp tsconfig.json "$work/"
+  node -e '
+    const root = require("./package.json");
+    const pick = (n) => root.devDependencies[n];
+    require("fs").writeFileSync(process.argv[1], JSON.stringify({ private: true, workspaces: ["packages/*"],
+      devDependencies: { typescript: pick("typescript"), "@types/node": pick("@types/node") } }));
+  ' "$work/package.json"
+  say "building @gatehouse/protocol and @gatehouse/agent"
+  (cd "$work" && npm install --no-audit --no-fund --loglevel=error \
+    && npm pack -w @gatehouse/protocol -w @gatehouse/agent --pack-destination out --silent >/dev/null)
+  say "installing gatehouse-agent (npm install -g)"
+  npm install -g --no-audit --no-fund --loglevel=error "$work"/out/gatehouse-protocol-*.tgz "$work"/out/gatehouse-agent-*.tgz
+  say "done: gatehouse-agent --server https://gate.example.com --token gtw_…"
+  exit 0
+fi
 
 # --- Debian packages -------------------------------------------------------------------------------
 packages=()

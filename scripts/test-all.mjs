@@ -166,7 +166,7 @@ if (values.only !== 'go') {
   check('typecheck (tsc --noEmit)', 'npm', ['run', 'typecheck']);
   check('lint (biome check)', 'npm', ['run', 'lint']);
   migrationsMatchSchema();
-  check('layers (depcruise, docs/architecture.md#layers)', 'npm', ['run', '--silent', 'lint:deps']);
+  check('layers (depcruise, docs/architecture.md#layers)', 'npm', ['run', 'lint:deps']);
   vitest();
 }
 

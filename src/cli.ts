@@ -10,8 +10,9 @@ const USAGE = `gatehouse — publish LAN services through one public server, and
 Usage:
   gatehouse server                       start the control plane and the supervised Caddy
   gatehouse migrate                      apply database migrations and exit
-  gatehouse gateway --server URL --token T [--state-dir DIR] [--config FILE] [--listen-host IP]
-                                         run the LAN gateway agent (or GATEHOUSE_GATEWAY_SERVER/_TOKEN)
+  gatehouse agent --server URL --token T [--state-dir DIR] [--config FILE] [--listen-host IP]
+                                         run the LAN agent (or GATEHOUSE_GATEWAY_SERVER/_TOKEN);
+                                         \`gatehouse gateway\` is the same command
   gatehouse admin reset-password [USER]  set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD)
 
 Configuration comes from GATEHOUSE_* environment variables; see the README.`;
@@ -65,19 +66,10 @@ async function serverCommand() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-async function gatewayCommand(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv.slice(1),
-    strict: true,
-    options: Object.fromEntries(
-      ['server', 'token', 'state-dir', 'config', 'listen-host', 'metrics-listen'].map((k) => [
-        k,
-        { type: 'string' as const },
-      ]),
-    ),
-  });
-  const { runGatewayAgent } = await import('./gateway/main.ts');
-  await runGatewayAgent({ flags: values as Record<string, string | undefined>, env: process.env, fail });
+/** `gatehouse agent` (and its older name `gatehouse gateway`): the LAN agent, from its own package. */
+async function agentCommand(command: string, argv: string[]) {
+  const { runAgentCommand } = await import('@gatehouse/agent');
+  await runAgentCommand(argv.slice(1), { fail, program: `gatehouse ${command}` });
 }
 
 async function migrateCommand() {
@@ -118,8 +110,9 @@ async function main(argv: string[]) {
   switch (command) {
     case 'server':
       return serverCommand();
+    case 'agent':
     case 'gateway':
-      return gatewayCommand(argv);
+      return agentCommand(command, argv);
     case 'migrate':
       return migrateCommand();
     case 'admin':

@@ -1,10 +1,10 @@
+import { GatewayConfigSchema, GatewayStatusReportSchema } from '@gatehouse/protocol';
 import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError, UnauthorizedError, UnavailableError } from '../errors.ts';
 import { fromZodError } from '../http/errors.ts';
 import type { AppDeps } from '../http/types.ts';
 import { errorResponses } from '../schemas/common.ts';
-import { GatewayConfigSchema, GatewayStatusReportSchema } from '../schemas/gateway-protocol.ts';
 import { authenticateGateway, recordGatewayStatus, touchGateway } from '../services/gateways/agent.ts';
 import { newApiRouter } from './openapi.ts';
 

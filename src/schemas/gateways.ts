@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
+import { ListenerStatusSchema, TargetStatusSchema } from '@gatehouse/protocol';
 import { z } from '@hono/zod-openapi';
 import { NameSchema, Timestamp } from './common.ts';
-import { ListenerStatusSchema, TargetStatusSchema } from './gateway-protocol.ts';
 
 const GatewayNameSchema = NameSchema.openapi({ example: 'home-office' });
 

@@ -1,7 +1,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { formatIPv4Cidr, parseIPv4Cidr } from '@gatehouse/protocol';
 import { z } from '@hono/zod-openapi';
 import { isWireGuardKey } from '../wireguard/keys.ts';
-import { parseIPv4Cidr } from '../wireguard/subnet.ts';
 import { NameSchema, PaginationQuery, PaginationSchema, Timestamp } from './common.ts';
 
 /**
@@ -46,7 +46,7 @@ export function cidrProblem(value: string): string | undefined {
   if (ip && isIPv4(ip)) {
     const parsed = parseIPv4Cidr(value);
     if (!parsed) return 'must be a CIDR such as 192.168.1.0/24';
-    if (parsed.network !== ip) return `has host bits set; did you mean ${parsed.network}/${parsed.prefix}?`;
+    if (parsed.network !== parsed.address) return `has host bits set; did you mean ${formatIPv4Cidr(parsed)}?`;
     return undefined;
   }
   if (ip && isIPv6(ip) && bits !== undefined && /^\d{1,3}$/.test(bits) && Number(bits) <= 128) return undefined;

@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../schemas/gateway-protocol.ts';
+import type { GatewayConfig } from '@gatehouse/protocol';
 
 /**
  * Where a gateway's configuration comes from. The routes compiler implements it from the routes table

@@ -1,5 +1,5 @@
+import type { GatewayConfig } from '@gatehouse/protocol';
 import type { Logger } from '../logger.ts';
-import type { GatewayConfig } from '../schemas/gateway-protocol.ts';
 import type { GatewayConfigSource } from './gateway-config-source.ts';
 
 /** The part of Hono's SSE stream the hub writes to (an interface, so tests and benches can count writes). */

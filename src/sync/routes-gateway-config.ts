@@ -1,28 +1,28 @@
-import { isIPv4 } from 'node:net';
+import {
+  buildGatewayConfig,
+  formatIPv4,
+  type GatewayConfig,
+  type GatewayConfigBody,
+  ipv4CidrContains,
+  parseIPv4,
+  parseIPv4Cidr,
+} from '@gatehouse/protocol';
 import { and, eq, inArray } from 'drizzle-orm';
 import { usesForwardPort } from '../caddy/snapshot.ts';
 import type { Db } from '../db/index.ts';
 import { gateways, peers, type Route, routes } from '../db/schema/index.ts';
-import { buildGatewayConfig, type GatewayConfig, type GatewayConfigBody } from '../schemas/gateway-protocol.ts';
 import { currentVersion } from '../services/config/version.ts';
 import type { GatewayConfigSource } from './gateway-config-source.ts';
-
-const toInt = (ip: string) => ip.split('.').reduce((n, o) => ((n << 8) | Number(o)) >>> 0, 0);
-const toIp = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 
 /**
  * The directed broadcast address for a WoL packet to `host`: the broadcast of the gateway's LAN network
  * that contains it, or the limited broadcast when no listed network does (or the host is a name).
  */
 export function wolBroadcast(host: string, lanNetworks: string[]): string {
-  if (!isIPv4(host)) return '255.255.255.255';
-  const ip = toInt(host);
+  if (parseIPv4(host) === undefined) return '255.255.255.255';
   for (const cidr of lanNetworks) {
-    const [net, bits] = cidr.split('/');
-    const prefix = Number(bits);
-    if (!net || !isIPv4(net) || !(prefix >= 0 && prefix <= 32)) continue;
-    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-    if ((ip & mask) >>> 0 === (toInt(net) & mask) >>> 0) return toIp(((ip & mask) | (~mask >>> 0)) >>> 0);
+    const network = parseIPv4Cidr(cidr);
+    if (network && ipv4CidrContains(network, host)) return formatIPv4(network.broadcast);
   }
   return '255.255.255.255';
 }

@@ -1,26 +1,6 @@
-import { isIPv4 } from 'node:net';
+import { formatIPv4, ipv4Cidr, parseIPv4 } from '@gatehouse/protocol';
 
-/** IPv4 arithmetic for the tunnel subnet (the tunnel is IPv4-only, see GATEHOUSE_WG_ADDRESS). */
-export function ipToInt(ip: string): number {
-  const parts = ip.split('.').map(Number);
-  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-}
-
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-/** `a.b.c.d/n` → normalised network and prefix, or undefined when it is not an IPv4 CIDR. */
-export function parseIPv4Cidr(value: string): { network: string; prefix: number } | undefined {
-  const [ip, bits, extra] = value.split('/');
-  const prefix = Number(bits);
-  if (extra !== undefined || !ip || !isIPv4(ip) || bits === undefined || !/^\d{1,2}$/.test(bits) || prefix > 32) {
-    return undefined;
-  }
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { network: intToIp((ipToInt(ip) & mask) >>> 0), prefix };
-}
-
+/** The tunnel subnet (the tunnel is IPv4-only, see GATEHOUSE_WG_ADDRESS); arithmetic from @gatehouse/protocol. */
 export class Subnet {
   readonly network: number;
   readonly broadcast: number;
@@ -30,15 +10,17 @@ export class Subnet {
     serverAddress: string,
     readonly prefix: number,
   ) {
-    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-    this.server = ipToInt(serverAddress);
-    this.network = (this.server & mask) >>> 0;
-    this.broadcast = (this.network | (~mask >>> 0)) >>> 0;
+    const server = parseIPv4(serverAddress);
+    if (server === undefined) throw new Error(`"${serverAddress}" is not an IPv4 address`);
+    const cidr = ipv4Cidr(server, prefix);
+    this.server = server;
+    this.network = cidr.network;
+    this.broadcast = cidr.broadcast;
   }
 
   /** e.g. `10.8.0.0/24`. */
   get cidr(): string {
-    return `${intToIp(this.network)}/${this.prefix}`;
+    return `${formatIPv4(this.network)}/${this.prefix}`;
   }
 
   /** How many addresses peers can have (all hosts but the server's). */
@@ -47,16 +29,15 @@ export class Subnet {
   }
 
   contains(ip: string): boolean {
-    if (!isIPv4(ip)) return false;
-    const n = ipToInt(ip);
-    return n >= this.network && n <= this.broadcast;
+    const n = parseIPv4(ip);
+    return n !== undefined && n >= this.network && n <= this.broadcast;
   }
 
   /** Why `ip` cannot be a peer's address, or undefined when it can. */
   problemWith(ip: string): string | undefined {
-    if (!isIPv4(ip)) return 'must be an IPv4 address';
+    const n = parseIPv4(ip);
+    if (n === undefined) return 'must be an IPv4 address';
     if (!this.contains(ip)) return `must be inside the VPN subnet ${this.cidr}`;
-    const n = ipToInt(ip);
     if (n === this.network) return `is the network address of ${this.cidr}`;
     if (n === this.broadcast) return `is the broadcast address of ${this.cidr}`;
     if (n === this.server) return 'is the server’s own tunnel address';
@@ -69,9 +50,12 @@ export class Subnet {
    */
   firstFree(used: Iterable<string>): string | undefined {
     const taken = new Set<number>();
-    for (const ip of used) if (isIPv4(ip)) taken.add(ipToInt(ip));
+    for (const ip of used) {
+      const n = parseIPv4(ip);
+      if (n !== undefined) taken.add(n);
+    }
     for (let n = this.network + 1; n < this.broadcast; n++) {
-      if (n !== this.server && !taken.has(n)) return intToIp(n);
+      if (n !== this.server && !taken.has(n)) return formatIPv4(n);
     }
     return undefined;
   }

@@ -1,10 +1,9 @@
 import type { AddressInfo } from 'node:net';
+import { agentConfigSchema, Agent as GatewayAgent, type AgentOptions as GatewayAgentOptions } from '@gatehouse/agent';
+import { buildGatewayConfig, type GatewayConfig, type GatewayConfigBody } from '@gatehouse/protocol';
 import { type ServerType, serve } from '@hono/node-server';
 import pino from 'pino';
 import { createApp } from '../../src/app.ts';
-import { GatewayAgent, type GatewayAgentOptions } from '../../src/gateway/agent.ts';
-import { agentConfigSchema } from '../../src/gateway/config.ts';
-import { buildGatewayConfig, type GatewayConfig, type GatewayConfigBody } from '../../src/schemas/gateway-protocol.ts';
 import { createGateway } from '../../src/services/gateways/create.ts';
 import type { GatewayConfigSource } from '../../src/sync/gateway-config-source.ts';
 import { GatewayHub } from '../../src/sync/gateway-hub.ts';

@@ -1,8 +1,9 @@
 // Real: the routes service (validation, port allocation) and the gateway config source over a libSQL temp
 // file. Simulated: no Caddy (writes report data_plane "pending"); gateways are rows with a peer address.
+
+import { gatewayConfigHash } from '@gatehouse/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateways, peers } from '../../src/db/schema/index.ts';
-import { gatewayConfigHash } from '../../src/schemas/gateway-protocol.ts';
 import { CreateRouteSchema } from '../../src/schemas/routes.ts';
 import { loadGatewayRefs } from '../../src/services/gateways/read.ts';
 import { createRoute } from '../../src/services/routes/create.ts';

@@ -1,4 +1,4 @@
-// Real: the control plane in-process with the real Caddy binary, the gateway agent (GatewayAgent: SSE client,
+// Real: the control plane in-process with the real Caddy binary, the gateway agent (Agent: SSE client,
 // reconciler, TCP/UDP forwarders) connected over HTTP to the real SSE hub, LAN targets on loopback.
 // Simulated: the WireGuard tunnel — the VPN subnet is 127.0.0.0/24 with WireGuard off, so the gateway's
 // "tunnel IP" is a loopback address (127.0.0.x) that Caddy reaches directly. test/e2e runs the same path
@@ -6,16 +6,15 @@
 import dgram from 'node:dgram';
 import type net from 'node:net';
 import tls from 'node:tls';
+import { Agent, agentConfigSchema } from '@gatehouse/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayAgent } from '../../src/gateway/agent.ts';
-import { agentConfigSchema } from '../../src/gateway/config.ts';
 import { silentLogger, tempDir } from '../helpers/env.ts';
 import { echoServer, freePort, tcpRoundTrip, tcpServer, udpEcho, udpRoundTrip } from '../helpers/net.ts';
 import { httpsGet, type Stack, selfSignedCert, startStack } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 let stack: Stack;
-let agent: GatewayAgent;
+let agent: Agent;
 let gateway: { id: number; token: string; tunnel_ip: string };
 const closers: (() => Promise<void>)[] = [];
 const stateDir = tempDir('gatehouse-agent-');
@@ -31,7 +30,7 @@ beforeAll(async () => {
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   gateway = created.body as typeof gateway;
-  agent = new GatewayAgent({
+  agent = new Agent({
     config: agentConfigSchema.parse({
       server: stack.server.url,
       token: gateway.token,

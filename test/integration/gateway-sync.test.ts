@@ -6,8 +6,8 @@ import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { buildGatewayConfig } from '@gatehouse/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildGatewayConfig } from '../../src/schemas/gateway-protocol.ts';
 import { agent, controlPlane, emptyBody } from '../helpers/gateway.ts';
 import { connect, echoServer, freePort } from '../helpers/net.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -94,7 +94,7 @@ describe('gateway sync', () => {
 
   it('resyncs 50 agents after a server restart, their reconnects spread by jitter', async () => {
     const cp = later(await controlPlane({ retryMs: 400 }));
-    const agents: import('../../src/gateway/agent.ts').GatewayAgent[] = [];
+    const agents: import('@gatehouse/agent').Agent[] = [];
     for (let i = 0; i < 50; i++) {
       const { token } = await cp.newGateway(`gw-${i}`);
       const a = later(agent(cp.url, token, { sse: { retryMs: 200, maxRetryMs: 4_000, idleTimeoutMs: 10_000 } }));

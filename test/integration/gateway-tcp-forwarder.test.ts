@@ -3,9 +3,8 @@
 // process with a full accept queue stands in for a host that never answers).
 import { createHash, randomBytes } from 'node:crypto';
 import type net from 'node:net';
+import { createTargetGuard, TcpForwarder, type TcpForwarderOptions } from '@gatehouse/agent';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TcpForwarder, type TcpForwarderOptions } from '../../src/gateway/forwarders/tcp.ts';
-import { createTargetGuard } from '../../src/gateway/target-guard.ts';
 import { silentLogger } from '../helpers/env.ts';
 import { collect, connect, echoServer, fdCount, freePort, silentTarget, tcpServer } from '../helpers/net.ts';
 

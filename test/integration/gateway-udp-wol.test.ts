@@ -2,10 +2,8 @@
 // and captured on a UDP socket. Simulated: the LAN (echo servers in this process; the "broadcast" address
 // is 127.0.0.1 and the WoL port is the capture socket's, since tests stay on loopback).
 import dgram from 'node:dgram';
+import { createTargetGuard, TcpForwarder, UdpForwarder, type UdpForwarderOptions } from '@gatehouse/agent';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TcpForwarder } from '../../src/gateway/forwarders/tcp.ts';
-import { UdpForwarder, type UdpForwarderOptions } from '../../src/gateway/forwarders/udp.ts';
-import { createTargetGuard } from '../../src/gateway/target-guard.ts';
 import { silentLogger } from '../helpers/env.ts';
 import { collect, connect, freePort, tcpServer } from '../helpers/net.ts';
 

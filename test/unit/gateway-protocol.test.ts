@@ -1,12 +1,13 @@
 // Real: the shared zod schemas of the gateway sync protocol and the config hash. Simulated: nothing (plain
 // objects stand in for events on the wire).
-import { describe, expect, it } from 'vitest';
+
 import {
   buildGatewayConfig,
   GatewayConfigSchema,
   GatewayStatusReportSchema,
   gatewayConfigHash,
-} from '../../src/schemas/gateway-protocol.ts';
+} from '@gatehouse/protocol';
+import { describe, expect, it } from 'vitest';
 
 const body = {
   tunnel_ip: '10.8.0.5',

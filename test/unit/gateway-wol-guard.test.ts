@@ -1,8 +1,15 @@
 // Real: magic-packet encoding, MAC parsing, broadcast arithmetic and the target guard's address rules.
 // Simulated: interface tables and DNS answers (plain objects and functions passed in).
+
+import {
+  broadcastFor,
+  broadcastOf,
+  createTargetGuard,
+  isForbiddenAddress,
+  magicPacket,
+  parseMac,
+} from '@gatehouse/agent';
 import { describe, expect, it } from 'vitest';
-import { createTargetGuard, isForbiddenAddress } from '../../src/gateway/target-guard.ts';
-import { broadcastFor, broadcastOf, magicPacket, parseMac } from '../../src/gateway/wol.ts';
 
 describe('wake-on-lan encoding', () => {
   it('builds 6 × 0xFF then the MAC 16 times', () => {

@@ -20,6 +20,7 @@ const ranInCi: Record<string, { by: 'test-all' } | { by: 'equivalent'; because: 
   typecheck: { by: 'test-all' },
   lint: { by: 'test-all' },
   'db:generate': { by: 'test-all' },
+  'lint:deps': { by: 'test-all' },
   test: { by: 'equivalent', because: 'it is scripts/test-all.mjs, which .ci/run runs through scripts/test.sh' },
   'test:go': { by: 'equivalent', because: 'the Go half of scripts/test-all.mjs, which CI runs whole' },
   'test:unit': { by: 'equivalent', because: 'a vitest project; test-all runs every project' },
@@ -87,7 +88,7 @@ describe('the Go version', () => {
 });
 
 describe('comments that cite the design', () => {
-  const sources = ['src', 'caddy-module', 'test', 'bench', 'scripts'].flatMap((dir) =>
+  const sources = ['src', 'packages', 'caddy-module', 'test', 'bench', 'scripts'].flatMap((dir) =>
     readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
       .filter((f) => /\.(ts|tsx|mjs|go|sh)$/.test(f))
       .map((f) => path.join(dir, f)),

@@ -1,5 +1,5 @@
+import type { GatewayStatusReport } from '@gatehouse/protocol';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { GatewayStatusReport } from '../../schemas/gateway-protocol.ts';
 import { peers } from './peers.ts';
 
 /**

@@ -1,9 +1,9 @@
+import type { GatewayStatusReport } from '@gatehouse/protocol';
 import { eq } from 'drizzle-orm';
 import { sha256Hex } from '../../auth/secrets.ts';
 import type { Db } from '../../db/index.ts';
 import { gateways } from '../../db/schema/index.ts';
 import { UnauthorizedError } from '../../errors.ts';
-import type { GatewayStatusReport } from '../../schemas/gateway-protocol.ts';
 import { GATEWAY_TOKEN_PREFIX } from './public.ts';
 
 /** Resolves an agent's bearer token to its gateway, or 401 (unknown, rotated and malformed alike). */

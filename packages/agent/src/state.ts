@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { type GatewayConfig, GatewayConfigSchema } from '../schemas/gateway-protocol.ts';
+import { type GatewayConfig, GatewayConfigSchema } from '@gatehouse/protocol';
 
 const FILE = 'last-config.json';
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { TargetStatus } from '../schemas/gateway-protocol.ts';
+import type { TargetStatus } from '@gatehouse/protocol';
 import type { TargetGuard } from './target-guard.ts';
 
 /**

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import os from 'node:os';
+import { formatIPv4, ipv4CidrContains, parseIPv4Cidr } from '@gatehouse/protocol';
 
 /** The standard Wake-on-LAN port ("discard"); tests pass their own. */
 export const WOL_PORT = 9;
@@ -22,23 +23,11 @@ export function magicPacket(mac: string): Buffer {
   return packet;
 }
 
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((acc, part) => (acc << 8) + Number(part), 0) >>> 0;
-}
-
-function intToIpv4(n: number): string {
-  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.');
-}
-
 /** The directed broadcast address of a CIDR network, e.g. 192.168.2.0/24 → 192.168.2.255. */
 export function broadcastOf(cidr: string): string {
-  const [ip, bits] = cidr.split('/');
-  const prefix = Number(bits);
-  if (!ip || !isIPv4(ip) || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) {
-    throw new Error(`"${cidr}" is not an IPv4 CIDR`);
-  }
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return intToIpv4((ipv4ToInt(ip) | ~mask) >>> 0);
+  const parsed = parseIPv4Cidr(cidr);
+  if (!parsed) throw new Error(`"${cidr}" is not an IPv4 CIDR`);
+  return formatIPv4(parsed.broadcast);
 }
 
 /**
@@ -48,13 +37,11 @@ export function broadcastOf(cidr: string): string {
  */
 export function broadcastFor(target: string, interfaces = os.networkInterfaces()): string {
   if (!isIPv4(target)) return '255.255.255.255';
-  const t = ipv4ToInt(target);
   for (const list of Object.values(interfaces)) {
     for (const info of list ?? []) {
       if (info.family !== 'IPv4' || info.internal || !info.cidr) continue;
-      const prefix = Number(info.cidr.split('/')[1]);
-      const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-      if ((ipv4ToInt(info.address) & mask) >>> 0 === (t & mask) >>> 0) return broadcastOf(info.cidr);
+      const network = parseIPv4Cidr(info.cidr);
+      if (network && ipv4CidrContains(network, target)) return formatIPv4(network.broadcast);
     }
   }
   return '255.255.255.255';

@@ -1,7 +1,7 @@
-import type { Logger } from '../logger.ts';
-import type { GatewayConfig, ListenerStatus } from '../schemas/gateway-protocol.ts';
+import type { GatewayConfig, ListenerStatus } from '@gatehouse/protocol';
 import { TcpForwarder, type TcpForwarderOptions, type WolTarget } from './forwarders/tcp.ts';
 import { UdpForwarder, type UdpForwarderOptions } from './forwarders/udp.ts';
+import type { Logger } from './logger.ts';
 import { newRouteStats, type RouteStats } from './stats.ts';
 import { createTargetGuard, type TargetGuard } from './target-guard.ts';
 import { broadcastFor, WOL_PORT } from './wol.ts';
@@ -25,7 +25,7 @@ interface Entry {
   error?: string | undefined;
 }
 
-export interface GatewayReconcilerOptions {
+export interface AgentReconcilerOptions {
   logger: Logger;
   /** Overrides the config's tunnel_ip. */
   listenHost?: string | undefined;
@@ -54,7 +54,7 @@ function sameTarget(a: ListenerSpec['target'], b: ListenerSpec['target']): boole
  * its open connections; a new target on the same port applies to new connections only; a moved port gets
  * its new listener before the old one closes, and the old one's connections drain for a grace period.
  */
-export class GatewayReconciler {
+export class AgentReconciler {
   private readonly entries = new Map<string, Entry>();
   private readonly retiring = new Set<Forwarder>();
   private readonly retireTimers = new Set<NodeJS.Timeout>();
@@ -64,7 +64,7 @@ export class GatewayReconciler {
   private stopped = false;
   applied: GatewayConfig | undefined;
 
-  constructor(private readonly opts: GatewayReconcilerOptions) {
+  constructor(private readonly opts: AgentReconcilerOptions) {
     this.guard = createTargetGuard({ ownPorts: () => this.ownPorts() });
   }
 

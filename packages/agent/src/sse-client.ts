@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../logger.ts';
-import { type GatewayConfig, GatewayConfigSchema } from '../schemas/gateway-protocol.ts';
+import { type GatewayConfig, GatewayConfigSchema } from '@gatehouse/protocol';
+import type { Logger } from './logger.ts';
 
 /** The server refused our token: retrying cannot help, so the agent stops and says what to do. */
 export class FatalSyncError extends Error {

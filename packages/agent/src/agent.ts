@@ -1,33 +1,34 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../logger.ts';
-import type { GatewayConfig, GatewayStatusReport } from '../schemas/gateway-protocol.ts';
+import type { GatewayConfig, GatewayStatusReport } from '@gatehouse/protocol';
 import type { AgentConfig } from './config.ts';
+import type { Logger } from './logger.ts';
 import { AgentMetrics } from './metrics.ts';
 import { probeTargets } from './probe.ts';
-import { GatewayReconciler, type GatewayReconcilerOptions } from './reconciler.ts';
+import { AgentReconciler, type AgentReconcilerOptions } from './reconciler.ts';
 import { type FatalSyncError, SseClient, type SseClientOptions } from './sse-client.ts';
 import { loadLastConfig, saveLastConfig } from './state.ts';
 
-export interface GatewayAgentOptions {
+export interface AgentOptions {
   config: AgentConfig;
   logger: Logger;
   /** Called once when the server refuses the token; the CLI exits with the error's message. */
   onFatal?: (err: FatalSyncError) => void;
   /** Test knobs: timeouts, WoL port, backoff randomness. */
-  reconciler?: Partial<GatewayReconcilerOptions>;
+  reconciler?: Partial<AgentReconcilerOptions>;
   sse?: Partial<Pick<SseClientOptions, 'retryMs' | 'maxRetryMs' | 'idleTimeoutMs' | 'random'>>;
   probeTimeoutMs?: number;
 }
 
 /**
- * `gatehouse gateway`: the LAN agent. Starts from the last good config on disk (so it forwards even when
- * the server is unreachable), follows the server's event stream, applies each valid config through the
- * reconciler, saves it, and reports listener and target state back. `stop()` closes every socket it made.
+ * `gatehouse agent` (alias `gatehouse gateway`, or `gatehouse-agent` alone): the LAN agent. Starts from the
+ * last good config on disk (so it forwards even when the server is unreachable), follows the server's event
+ * stream, applies each valid config through the reconciler, saves it, and reports listener and target state
+ * back. `stop()` closes every socket it made.
  */
-export class GatewayAgent {
+export class Agent {
   readonly metrics = new AgentMetrics();
-  readonly reconciler: GatewayReconciler;
+  readonly reconciler: AgentReconciler;
   private readonly sse: SseClient;
   private statusTimer: NodeJS.Timeout | undefined;
   private metricsServer: Server | undefined;
@@ -37,9 +38,9 @@ export class GatewayAgent {
   /** Every valid config event that arrived (tests count replays with it). */
   received = 0;
 
-  constructor(private readonly opts: GatewayAgentOptions) {
+  constructor(private readonly opts: AgentOptions) {
     const { config, logger } = opts;
-    this.reconciler = new GatewayReconciler({
+    this.reconciler = new AgentReconciler({
       logger: logger.child({ component: 'reconciler' }),
       listenHost: config.listen_host,
       statsFor: (id) => this.metrics.route(id),

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../logger.ts';
 import { countError, newRouteStats, type RouteStats } from '../stats.ts';
 import type { TargetGuard } from '../target-guard.ts';
 import { sendMagicPacket } from '../wol.ts';

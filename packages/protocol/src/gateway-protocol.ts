@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { z } from '@hono/zod-openapi';
+import { z } from 'zod';
 
 /**
  * The gateway sync protocol (docs/architecture.md#the-gateway-protocol), shared by the server (which builds and sends
@@ -36,7 +36,7 @@ export const MacSchema = z
     /^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/,
     'must be a MAC address such as aa:bb:cc:dd:ee:ff',
   )
-  .openapi({ example: 'aa:bb:cc:dd:ee:ff' });
+  .meta({ example: 'aa:bb:cc:dd:ee:ff' });
 
 export const GatewayL4RouteSchema = z
   .strictObject({
@@ -65,7 +65,7 @@ export const GatewayL4RouteSchema = z
       ctx.addIssue({ code: 'custom', path: ['target_lan_port'], message: 'the target range would end past 65535' });
     }
   })
-  .openapi('GatewayL4Route');
+  .meta({ id: 'GatewayL4Route' });
 
 export const GatewayHttpForwardSchema = z
   .strictObject({
@@ -76,7 +76,7 @@ export const GatewayHttpForwardSchema = z
     target_port: Port,
     wol_mac: MacSchema.nullable().optional(),
   })
-  .openapi('GatewayHttpForward');
+  .meta({ id: 'GatewayHttpForward' });
 
 export const GatewayWolSchema = z
   .strictObject({
@@ -84,7 +84,7 @@ export const GatewayWolSchema = z
     /** IPv4 broadcast address of the network the host is on (its LAN network's directed broadcast). */
     broadcast: z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address'),
   })
-  .openapi('GatewayWol');
+  .meta({ id: 'GatewayWol' });
 
 const ConfigBody = {
   /** The address the agent listens on (its WireGuard tunnel IP); null until the gateway has a peer. */
@@ -125,7 +125,7 @@ export const GatewayConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['hash'], message: 'does not match the configuration it came with' });
     }
   })
-  .openapi('GatewayConfig');
+  .meta({ id: 'GatewayConfig' });
 
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type GatewayConfigBody = Omit<GatewayConfig, 'version' | 'hash'>;
@@ -163,7 +163,7 @@ export const ListenerStatusSchema = z
     state: z.enum(['listening', 'failed', 'stopped']),
     error: z.string().max(500).optional(),
   })
-  .openapi('GatewayListenerStatus');
+  .meta({ id: 'GatewayListenerStatus' });
 
 export const TargetStatusSchema = z
   .strictObject({
@@ -172,7 +172,7 @@ export const TargetStatusSchema = z
     latency_ms: z.number().nonnegative().optional(),
     error: z.string().max(500).optional(),
   })
-  .openapi('GatewayTargetStatus');
+  .meta({ id: 'GatewayTargetStatus' });
 
 /** `POST /api/v1/gateway/status`: what the agent applied and how its listeners and targets are doing. */
 export const GatewayStatusReportSchema = z
@@ -181,7 +181,7 @@ export const GatewayStatusReportSchema = z
     listeners: z.array(ListenerStatusSchema).max(20_000),
     targets: z.array(TargetStatusSchema).max(20_000),
   })
-  .openapi('GatewayStatusReport');
+  .meta({ id: 'GatewayStatusReport' });
 
 export type GatewayStatusReport = z.infer<typeof GatewayStatusReportSchema>;
 export type ListenerStatus = z.infer<typeof ListenerStatusSchema>;

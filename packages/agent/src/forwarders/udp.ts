@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../logger.ts';
 import { countError, newRouteStats, type RouteStats } from '../stats.ts';
 import type { TargetGuard } from '../target-guard.ts';
 

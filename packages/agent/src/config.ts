@@ -31,7 +31,7 @@ export const agentConfigSchema = z.strictObject({
     .string({ message: 'is required (--token, GATEHOUSE_GATEWAY_TOKEN or `token:` in the config file)' })
     .startsWith(GATEWAY_TOKEN_PREFIX, `must be a gateway token starting with ${GATEWAY_TOKEN_PREFIX}`),
   state_dir: z.string().min(1).default('./.gatehouse-gateway'),
-  /** Overrides the tunnel IP the server sends (tests, or a gateway behind its own NAT). */
+  /** Overrides the tunnel IP the server sends (tests, or an agent behind its own NAT). */
   listen_host: z
     .string()
     .refine((v) => isIP(v) !== 0, 'must be an IP address')

@@ -1,0 +1,2 @@
+export * from './gateway-protocol.ts';
+export * from './ipv4.ts';
