@@ -1,4 +1,4 @@
-// The layer rule of the control plane (docs/layers.md), checked by `npm run lint:deps` and scripts/test-all.mjs.
+// The layer rule of the control plane (docs/architecture.md#layers), checked by `npm run lint:deps` and scripts/test-all.mjs.
 // A module may import its own layer and the layers below it, never one above. No exceptions.
 
 /** Lowest first. `paths` are regular expressions on paths relative to the repository root. */
@@ -36,7 +36,7 @@ module.exports = {
       name: `layer-${layer.name}`,
       comment: `${layer.name} may not import a layer above it (${LAYERS.slice(i + 1)
         .map((l) => l.name)
-        .join(', ')}); see docs/layers.md`,
+        .join(', ')}); see docs/architecture.md#layers`,
       severity: 'error',
       from: { path: either(layer.paths) },
       to: { path: either(LAYERS.slice(i + 1).flatMap((l) => l.paths)) },

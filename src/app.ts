@@ -12,7 +12,7 @@ import { routeLoginApp } from './route-auth/route-login.ts';
 /**
  * The whole HTTP surface of the control plane: `/healthz`, route auth (Caddy's forward auth and the login pages
  * on protected domains), the REST API under `/api/v1` and the dashboard. It sits above every HTTP app so none of
- * them imports another (docs/layers.md). Building it starts nothing; the server decides where it listens.
+ * them imports another (docs/architecture.md#layers). Building it starts nothing; the server decides where it listens.
  */
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
