@@ -2,7 +2,6 @@
 // rules, TOTP steps with otpauth, the compiled forward-auth handler chain with its golden file).
 // Simulated: database rows are built by a factory; time is passed in.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import * as OTPAuth from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { hostMatches, hostName, safeReturnPath, stripOurCookies } from '../../src/auth/route-cookies.ts';
@@ -14,7 +13,7 @@ import { routeAuthProblems } from '../../src/services/route-auth/rules.ts';
 import { totpCounter } from '../../src/services/route-auth/totp.ts';
 import { routeRow } from '../helpers/factories.ts';
 
-const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', 'http-route-auth.json');
+const GOLDEN = new URL('../../caddy-module/snapshot/testdata/http-route-auth.json', import.meta.url).pathname;
 
 function route(fields: Partial<Route>): Route {
   return routeRow({ id: 1, name: 'r', domain: 'app.example.com', targetHost: '10.0.0.2', targetPort: 8080, ...fields });
