@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/gatehouse/gatehouse/caddy-module/policy"
+	"github.com/gatehouse/gatehouse/caddy-module/snapshot"
 )
 
 func init() {
@@ -77,16 +78,16 @@ func (api *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 // putState answers 200 with the apply result, 409 {"error", "version",
 // "current_version"} or 422 {"errors": [{"path", "message"}]}.
 func (api *AdminAPI) putState(a *App, w http.ResponseWriter, r *http.Request, dryRun bool) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxSnapshotBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, snapshot.MaxBytes+1))
 	if err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("reading body: %w", err)}
 	}
-	d, err := decodeSnapshotReusing(body, a.routeCache())
+	d, err := snapshot.DecodeReusing(body, a.routeCache())
 	var res applyResult
 	if err == nil {
 		res, err = a.apply(d, dryRun)
 	}
-	var verr *ValidationError
+	var verr *snapshot.ValidationError
 	var cerr *ConflictError
 	switch {
 	case err == nil:

@@ -35,7 +35,7 @@ func adminDo(t *testing.T, a *App, method, path, body string) (int, map[string]a
 func TestAdminStateLifecycle(t *testing.T) {
 	a := newTestApp(t, nil)
 	mk := func(v int, body string) string {
-		b, _ := json.Marshal(snapshot(v, staticRoute("1", body, "a.test")))
+		b, _ := json.Marshal(testSnapshot(v, staticRoute("1", body, "a.test")))
 		return string(b)
 	}
 	if code, _ := adminDo(t, a, "PUT", "/gatehouse/v1/state", mk(2, "two")); code != 200 {
@@ -71,7 +71,7 @@ func TestAdminExplain(t *testing.T) {
 	a := newTestApp(t, nil)
 	r := staticRoute("7", "x", "a.test")
 	r["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "blacklist", "rules": arr{obj{"type": "cidr", "value": "203.0.113.0/24"}}}}
-	mustPut(t, a, snapshot(1, r))
+	mustPut(t, a, testSnapshot(1, r))
 	code, body := adminDo(t, a, "GET", "/gatehouse/v1/explain?route=7&ip=::ffff:203.0.113.5", "")
 	dec, _ := body["decision"].(map[string]any)
 	if code != 200 || dec["allowed"] != false || dec["check"] != "ip_filter" || body["ip"] != "203.0.113.5" {

@@ -12,19 +12,21 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/caddy-module/internal/testnet"
 )
 
 func TestApplyVersionRules(t *testing.T) {
 	a := newTestApp(t, nil)
-	mustPut(t, a, snapshot(5, staticRoute("1", "one", "a.test")))
-	if res := mustPut(t, a, snapshot(5, staticRoute("1", "one", "a.test"))); res.Changed {
+	mustPut(t, a, testSnapshot(5, staticRoute("1", "one", "a.test")))
+	if res := mustPut(t, a, testSnapshot(5, staticRoute("1", "one", "a.test"))); res.Changed {
 		t.Error("same version, same content: want a no-op")
 	}
 	var cerr *ConflictError
-	if _, err := put(t, a, snapshot(4, staticRoute("1", "one", "a.test"))); !errors.As(err, &cerr) {
+	if _, err := put(t, a, testSnapshot(4, staticRoute("1", "one", "a.test"))); !errors.As(err, &cerr) {
 		t.Errorf("older version: want conflict, got %v", err)
 	}
-	if _, err := put(t, a, snapshot(5, staticRoute("1", "two", "a.test"))); !errors.As(err, &cerr) {
+	if _, err := put(t, a, testSnapshot(5, staticRoute("1", "two", "a.test"))); !errors.As(err, &cerr) {
 		t.Errorf("same version, other content: want conflict, got %v", err)
 	}
 	if got := serve(a, "a.test", "127.0.0.1").Body.String(); got != "one" {
@@ -34,10 +36,10 @@ func TestApplyVersionRules(t *testing.T) {
 
 func TestRejectedSnapshotLeavesOldGenerationServing(t *testing.T) {
 	a := newTestApp(t, nil)
-	mustPut(t, a, snapshot(1, staticRoute("1", "old", "a.test")))
+	mustPut(t, a, testSnapshot(1, staticRoute("1", "old", "a.test")))
 	before := a.generation()
 	unitsBefore := len(a.units)
-	bad := snapshot(2,
+	bad := testSnapshot(2,
 		staticRoute("1", "new", "a.test"),
 		staticRoute("2", "new", "b.test"),
 		obj{"id": "3", "http": obj{"hosts": arr{"c.test"}, "handle": arr{obj{"handler": "reverse_proxy", "no_such_field": 1}}}},
@@ -70,7 +72,7 @@ func TestRejectedSnapshotLeavesOldGenerationServing(t *testing.T) {
 
 func TestHostLookup(t *testing.T) {
 	a := newTestApp(t, nil)
-	mustPut(t, a, snapshot(1,
+	mustPut(t, a, testSnapshot(1,
 		staticRoute("exact", "exact", "app.example.com"),
 		staticRoute("wild", "wild", "*.example.com"),
 		staticRoute("deep", "deep", "*.b.example.com"),
@@ -112,7 +114,7 @@ func TestHTTPGuardUsesClientIPOnly(t *testing.T) {
 	r["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "whitelist", "rules": arr{obj{"type": "cidr", "value": "10.0.0.0/8"}}}}
 	rl := staticRoute("2", "ok", "rl.test")
 	rl["policy"] = obj{"rate_limit": obj{"enabled": true, "requests": 2, "window": "1h"}}
-	mustPut(t, a, snapshot(1, r, rl))
+	mustPut(t, a, testSnapshot(1, r, rl))
 	if c := serve(a, "a.test", "10.1.2.3").Code; c != 200 {
 		t.Errorf("whitelisted: %d", c)
 	}
@@ -137,9 +139,9 @@ func TestRateLimitStateSurvivesUnrelatedSwap(t *testing.T) {
 	a := newTestApp(t, nil)
 	rl := staticRoute("rl", "ok", "rl.test")
 	rl["policy"] = obj{"rate_limit": obj{"enabled": true, "requests": 1, "window": "1h"}}
-	mustPut(t, a, snapshot(1, rl))
+	mustPut(t, a, testSnapshot(1, rl))
 	serve(a, "rl.test", "192.0.2.9")
-	mustPut(t, a, snapshot(2, rl, staticRoute("x", "x", "x.test")))
+	mustPut(t, a, testSnapshot(2, rl, staticRoute("x", "x", "x.test")))
 	if c := serve(a, "rl.test", "192.0.2.9").Code; c != 429 {
 		t.Errorf("after swap: %d, want 429 (counters carried over)", c)
 	}
@@ -152,7 +154,7 @@ func TestRateLimitStateSurvivesUnrelatedSwap(t *testing.T) {
 func TestSwapUnderConcurrentReaders(t *testing.T) {
 	upstream := tagServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 	a := newTestApp(t, map[string]any{"grace_period": "1ms"})
-	mustPut(t, a, snapshot(1, staticRoute("s", "stable", "stable.test")))
+	mustPut(t, a, testSnapshot(1, staticRoute("s", "stable", "stable.test")))
 	runtime.GC()
 	baseline := runtime.NumGoroutine()
 
@@ -180,7 +182,7 @@ func TestSwapUnderConcurrentReaders(t *testing.T) {
 		swaps = 200
 	}
 	for v := 2; v < swaps+2; v++ {
-		mustPut(t, a, snapshot(v, staticRoute("s", "stable", "stable.test"), obj{"id": "rp", "http": obj{
+		mustPut(t, a, testSnapshot(v, staticRoute("s", "stable", "stable.test"), obj{"id": "rp", "http": obj{
 			"hosts": arr{"rp.test"},
 			"handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": upstream}},
 				"health_checks": obj{"active": obj{"uri": "/", "interval": "1h", "timeout": "1s"}},
@@ -214,7 +216,7 @@ func TestSwapUnderConcurrentReaders(t *testing.T) {
 
 func TestPersistedStateServesAfterRestart(t *testing.T) {
 	a := newTestApp(t, nil)
-	mustPut(t, a, snapshot(3, staticRoute("1", "persisted", "a.test")))
+	mustPut(t, a, testSnapshot(3, staticRoute("1", "persisted", "a.test")))
 	info, err := os.Stat(a.StateFile)
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("state file: %v %v", info, err)
@@ -236,9 +238,9 @@ func TestPermission(t *testing.T) {
 	if p.CertificateAllowed(t.Context(), "a.test") == nil {
 		t.Error("allowed before any snapshot")
 	}
-	mustPut(t, a, snapshot(1, staticRoute("1", "x", "a.test", "*.w.test"),
-		l4Proxy("t", "tcp", "terminate", []string{"t.test"}, freePort(t, "tcp"), "127.0.0.1:1"),
-		l4Proxy("p", "tcp", "passthrough", []string{"p.test"}, freePort(t, "tcp"), "127.0.0.1:1")))
+	mustPut(t, a, testSnapshot(1, staticRoute("1", "x", "a.test", "*.w.test"),
+		l4Proxy("t", "tcp", "terminate", []string{"t.test"}, testnet.UnusedPort(t, "tcp"), "127.0.0.1:1"),
+		l4Proxy("p", "tcp", "passthrough", []string{"p.test"}, testnet.UnusedPort(t, "tcp"), "127.0.0.1:1")))
 	for name, want := range map[string]bool{"a.test": true, "x.w.test": true, "t.test": true, "p.test": false, "b.test": false, "y.x.w.test": false} {
 		if got := p.CertificateAllowed(t.Context(), name) == nil; got != want {
 			t.Errorf("%s: allowed=%v, want %v", name, got, want)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/caddy-module/snapshot"
 )
 
 // BenchmarkApplyOneChangeAt5000 decodes and applies a 5,000-route snapshot
@@ -25,12 +27,12 @@ func BenchmarkApplyOneChangeAt5000(b *testing.B) {
 		routes = append(routes, obj{"id": fmt.Sprint(i), "http": obj{"hosts": arr{fmt.Sprintf("r%d.test", i)},
 			"handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": "127.0.0.1:9"}}, "headers": obj{"request": obj{"set": obj{"X": arr{body}}}}}}}})
 	}
-	tmpl, _ := json.Marshal(snapshot(999999999, routes...))
+	tmpl, _ := json.Marshal(testSnapshot(999999999, routes...))
 	mk := func(v int) []byte {
 		out := bytes.Replace(tmpl, []byte("999999999"), []byte(strconv.Itoa(v)), 1)
 		return bytes.Replace(out, []byte("@BODY@"), []byte(strconv.Itoa(v)), 1)
 	}
-	d, err := decodeSnapshot(mk(1))
+	d, err := snapshot.Decode(mk(1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func BenchmarkApplyOneChangeAt5000(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		body := mk(i + 2)
-		d, err := decodeSnapshotReusing(body, a.routeCache())
+		d, err := snapshot.DecodeReusing(body, a.routeCache())
 		if err != nil {
 			b.Fatal(err)
 		}

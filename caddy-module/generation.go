@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatehouse/gatehouse/caddy-module/policy"
+	"github.com/gatehouse/gatehouse/caddy-module/snapshot"
 )
 
 // A generation is one applied snapshot, compiled for lookups: host and
@@ -22,8 +23,8 @@ import (
 type generation struct {
 	version   uint64
 	hash      string
-	raw       []byte      // the body it was decoded from
-	cache     *routeCache // its routes by their bytes, for decoding the next body; may be nil
+	raw       []byte               // the body it was decoded from
+	cache     *snapshot.RouteCache // its routes by their bytes, for decoding the next body; may be nil
 	appliedAt time.Time
 
 	routes    map[string]*routeInfo
@@ -85,7 +86,7 @@ type l4HandlerList struct {
 }
 
 // routeCache is the current generation's, for decoding the next body.
-func (a *App) routeCache() *routeCache {
+func (a *App) routeCache() *snapshot.RouteCache {
 	if g := a.generation(); g != nil {
 		return g.cache
 	}
@@ -146,14 +147,14 @@ func (g *generation) tlsNameAllowed(name string) bool {
 // key the app already holds are reused; new ones are provisioned and
 // returned separately so that the caller can cancel them if the apply does
 // not go through. It must be called with a.mu held.
-func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fieldErrors) {
-	s := d.snap
-	errs := validateSnapshot(s, a.SharedHTTPSPort)
+func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, snapshot.FieldErrors) {
+	s := d.Snapshot
+	errs := snapshot.Validate(s, a.SharedHTTPSPort)
 	g := &generation{
 		version:   s.Version,
-		hash:      d.hash,
-		raw:       d.raw,
-		cache:     d.cache,
+		hash:      d.Hash,
+		raw:       d.Raw,
+		cache:     d.Cache,
 		routes:    make(map[string]*routeInfo, len(s.Routes)),
 		hosts:     make(map[string]*httpEntry),
 		wildHosts: make(map[string]*httpEntry),
@@ -191,7 +192,7 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 		compiled, perrs := policy.Compile(r.Policy, deps)
 		for _, pe := range perrs {
 			fe := pe.WithPrefix(fmt.Sprintf("routes[%d].policy", i))
-			errs = append(errs, FieldError{Path: fe.Path, Message: fe.Message})
+			errs = append(errs, snapshot.FieldError{Path: fe.Path, Message: fe.Message})
 		}
 		info := &routeInfo{id: r.ID, kind: kind, policy: compiled, src: r.Policy, idVar: r.ID}
 		if a.metrics != nil && !dryRun && compiled != nil {
@@ -232,7 +233,7 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 		u := &unit{key: key, ident: ident, handle: handle, ctx: uctx, cancel: cancel}
 		if err := provision(u); err != nil {
 			cancel()
-			errs.add(path(), "%v", err)
+			errs.Add(path(), "%v", err)
 			return nil
 		}
 		fresh = append(fresh, u)
@@ -268,7 +269,7 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 		}
 		l := r.L4
 		if l == nil {
-			continue // reported by validateSnapshot
+			continue // reported by snapshot.Validate
 		}
 		g.l4Routes++
 		for j, port := range l.Ports {
@@ -299,12 +300,12 @@ func (a *App) build(d *decodedSnapshot, dryRun bool) (*generation, []*unit, fiel
 				g.l4[key] = t
 			}
 			e := &l4Entry{route: info, unit: u}
-			if l.TLSMode == tlsModeNone {
+			if l.TLSMode == snapshot.TLSModeNone {
 				t.none = e
 				continue
 			}
 			for _, name := range l.ServerNames {
-				if l.TLSMode == tlsModeTerminate {
+				if l.TLSMode == snapshot.TLSModeTerminate {
 					g.tlsNames[name] = true
 				}
 				if strings.HasPrefix(name, "*.") {
@@ -333,7 +334,7 @@ func (g *generation) socketKeys(sharedPort int) map[l4Key]bool {
 	out := make(map[l4Key]bool, len(g.l4))
 	for k := range g.l4 {
 		if k.network == "tcp" && k.port == sharedPort || k.port < 1 || k.port > 65535 || k.network != "tcp" && k.network != "udp" {
-			continue // shared, or invalid (reported by validateSnapshot)
+			continue // shared, or invalid (reported by snapshot.Validate)
 		}
 		out[k] = true
 	}

@@ -30,7 +30,7 @@ func BenchmarkHTTPGuardAllowed(b *testing.B) {
 	for i := 0; i < 1000; i++ {
 		rules = append(rules, obj{"type": "cidr", "value": fmt.Sprintf("100.%d.%d.0/24", i/256, i%256)})
 	}
-	mustPut(b, a, snapshot(1, obj{"id": "bench",
+	mustPut(b, a, testSnapshot(1, obj{"id": "bench",
 		"policy": obj{
 			"acl":        obj{"enabled": true, "allow": arr{"127.0.0.0/8"}},
 			"ip_filter":  obj{"enabled": true, "mode": "whitelist", "rules": rules},

@@ -1,11 +1,9 @@
 package gatehouse
 
 import (
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -24,7 +22,8 @@ func init() {
 // honours the server's trusted_proxies; a header the client sent is never
 // believed. The resolved route and generation are left in the request's
 // vars for gatehouse_routes. Requests for unknown hosts pass untouched
-// (gatehouse_routes answers them).
+// (gatehouse_routes answers them). Its L4 counterpart is L4Guard
+// (guard_l4.go); both decide with the route's compiled policy.
 type HTTPGuard struct {
 	app *App
 }
@@ -121,54 +120,6 @@ func clientAddr(r *http.Request) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return addr.Unmap().WithZone(""), true
-}
-
-// addrOf is a connection's remote IP, IPv4-mapped IPv6 reduced.
-func addrOf(a net.Addr) (netip.Addr, bool) {
-	var ip net.IP
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		ip = v.IP
-	case *net.UDPAddr:
-		ip = v.IP
-	default:
-		ap, err := netip.ParseAddrPort(a.String())
-		if err != nil {
-			return netip.Addr{}, false
-		}
-		return ap.Addr().Unmap().WithZone(""), true
-	}
-	addr, ok := netip.AddrFromSlice(ip)
-	return addr.Unmap(), ok
-}
-
-// hostOnly strips a port from a Host header value. The common forms
-// ("name", "name:port") are cut by hand: net.SplitHostPort allocates an
-// error for a Host without a port, i.e. on most requests.
-func hostOnly(hostport string) string {
-	i := strings.LastIndexByte(hostport, ':')
-	switch {
-	case i < 0:
-		return hostport
-	case hostport[0] != '[' && strings.IndexByte(hostport[:i], ':') < 0:
-		return hostport[:i]
-	}
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return hostport
-}
-
-// normalizeHost lower-cases and drops a trailing dot, the forms clients
-// may legitimately send for the same name.
-func normalizeHost(h string) string {
-	h = strings.TrimSuffix(h, ".")
-	for i := 0; i < len(h); i++ {
-		if c := h[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(h)
-		}
-	}
-	return h
 }
 
 // Interface guards

@@ -1,8 +1,13 @@
 package gatehouse
 
 import (
+	"net"
+	"net/netip"
+	"time"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/mholt/caddy-l4/layer4"
+	"go.uber.org/zap"
 )
 
 func init() {
@@ -15,7 +20,8 @@ func init() {
 // resolved route and its generation are left in the connection's
 // variables, so gatehouse_routes does not resolve again (and cannot see a
 // newer generation than the guard decided on). Connections no route
-// claims pass untouched.
+// claims pass untouched. Its HTTP counterpart is HTTPGuard (guard_http.go);
+// both decide with the route's compiled policy.
 type L4Guard struct {
 	app *App
 }
@@ -50,6 +56,42 @@ func (h *L4Guard) Handle(cx *layer4.Connection, next layer4.Handler) error {
 	}, func() error {
 		return next.Handle(cx)
 	})
+}
+
+// allowL4 decides a new connection; a denied one is closed by the caller
+// before any byte reaches the route's target.
+func (a *App) allowL4(cx *layer4.Connection, e *l4Entry) bool {
+	addr, ok := addrOf(cx.RemoteAddr())
+	if !ok {
+		a.logger.Warn("l4 connection without an ip remote address; denied", zap.String("remote", cx.RemoteAddr().String()))
+		return false
+	}
+	d := e.route.policy.Decide(addr, time.Now())
+	a.metrics.decided(e.route, d)
+	if !d.Allowed {
+		a.logger.Debug("l4 connection denied", zap.String("route", e.route.id), zap.String("remote", addr.String()),
+			zap.String("check", d.Check), zap.String("rule", d.Rule))
+	}
+	return d.Allowed
+}
+
+// addrOf is a connection's remote IP, IPv4-mapped IPv6 reduced.
+func addrOf(a net.Addr) (netip.Addr, bool) {
+	var ip net.IP
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		ip = v.IP
+	case *net.UDPAddr:
+		ip = v.IP
+	default:
+		ap, err := netip.ParseAddrPort(a.String())
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		return ap.Addr().Unmap().WithZone(""), true
+	}
+	addr, ok := netip.AddrFromSlice(ip)
+	return addr.Unmap(), ok
 }
 
 // Interface guards

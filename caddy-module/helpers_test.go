@@ -22,6 +22,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 	_ "github.com/mholt/caddy-l4"
+
+	"github.com/gatehouse/gatehouse/caddy-module/snapshot"
 )
 
 // newTestApp provisions and starts a gatehouse app the way Caddy would,
@@ -64,7 +66,7 @@ func put(t testing.TB, a *App, snap any) (applyResult, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := decodeSnapshotReusing(raw, a.routeCache())
+	d, err := snapshot.DecodeReusing(raw, a.routeCache())
 	if err != nil {
 		return applyResult{}, err
 	}
@@ -83,7 +85,7 @@ func mustPut(t testing.TB, a *App, snap any) applyResult {
 type obj = map[string]any
 type arr = []any
 
-func snapshot(version int, routes ...any) obj {
+func testSnapshot(version int, routes ...any) obj {
 	if routes == nil {
 		routes = arr{}
 	}
@@ -126,25 +128,6 @@ func serve(a *App, host, clientIP string) *httptest.ResponseRecorder {
 	return w
 }
 
-// freePort finds a loopback port that is free right now.
-func freePort(t testing.TB, network string) int {
-	t.Helper()
-	if network == "udp" {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pc.Close()
-		return pc.LocalAddr().(*net.UDPAddr).Port
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // tagServer accepts TCP connections and answers each with its tag.
 func tagServer(t testing.TB, tag string) string {
 	t.Helper()
@@ -172,7 +155,7 @@ func tagServer(t testing.TB, tag string) string {
 }
 
 func fieldPaths(err error) string {
-	ve, ok := err.(*ValidationError)
+	ve, ok := err.(*snapshot.ValidationError)
 	if !ok {
 		return fmt.Sprintf("not a validation error: %v", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/caddy-module/internal/testnet"
 )
 
 // clientHello returns the first flight of a TLS client for serverName.
@@ -52,8 +54,8 @@ func dialRead(t *testing.T, port int, payload []byte) string {
 
 func TestL4PortAndSNIDispatch(t *testing.T) {
 	a := newTestApp(t, nil)
-	plain, tlsPort := freePort(t, "tcp"), freePort(t, "tcp")
-	mustPut(t, a, snapshot(1,
+	plain, tlsPort := testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp")
+	mustPut(t, a, testSnapshot(1,
 		l4Proxy("plain", "tcp", "none", nil, plain, tagServer(t, "PLAIN")),
 		l4Proxy("a", "tcp", "passthrough", []string{"a.test"}, tlsPort, tagServer(t, "A")),
 		l4Proxy("b", "tcp", "passthrough", []string{"*.b.test"}, tlsPort, tagServer(t, "B")),
@@ -74,10 +76,10 @@ func TestL4PortAndSNIDispatch(t *testing.T) {
 
 func TestL4DenialClosesBeforeTarget(t *testing.T) {
 	a := newTestApp(t, nil)
-	port := freePort(t, "tcp")
+	port := testnet.UnusedPort(t, "tcp")
 	r := l4Proxy("d", "tcp", "none", nil, port, tagServer(t, "SECRET"))
 	r["policy"] = obj{"acl": obj{"enabled": true, "allow": arr{"10.8.0.3"}}}
-	mustPut(t, a, snapshot(1, r))
+	mustPut(t, a, testSnapshot(1, r))
 	if got := dialRead(t, port, []byte("x")); got != "" {
 		t.Errorf("denied client got %q", got)
 	}
@@ -85,9 +87,9 @@ func TestL4DenialClosesBeforeTarget(t *testing.T) {
 
 func TestL4NewPortOpensAndRemovedPortCloses(t *testing.T) {
 	a := newTestApp(t, nil)
-	p1, p2 := freePort(t, "tcp"), freePort(t, "tcp")
-	mustPut(t, a, snapshot(1, l4Proxy("1", "tcp", "none", nil, p1, tagServer(t, "ONE"))))
-	mustPut(t, a, snapshot(2, l4Proxy("2", "tcp", "none", nil, p2, tagServer(t, "TWO"))))
+	p1, p2 := testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp")
+	mustPut(t, a, testSnapshot(1, l4Proxy("1", "tcp", "none", nil, p1, tagServer(t, "ONE"))))
+	mustPut(t, a, testSnapshot(2, l4Proxy("2", "tcp", "none", nil, p2, tagServer(t, "TWO"))))
 	if got := dialRead(t, p2, nil); got != "TWO" {
 		t.Errorf("new port: %q", got)
 	}
@@ -103,9 +105,9 @@ func TestL4PortInUseFailsTheWholeApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	free := freePort(t, "tcp")
-	mustPut(t, a, snapshot(1, staticRoute("1", "old", "a.test")))
-	_, err = put(t, a, snapshot(2,
+	free := testnet.UnusedPort(t, "tcp")
+	mustPut(t, a, testSnapshot(1, staticRoute("1", "old", "a.test")))
+	_, err = put(t, a, testSnapshot(2,
 		l4Proxy("ok", "tcp", "none", nil, free, "127.0.0.1:1"),
 		l4Proxy("busy", "tcp", "none", nil, busy.Addr().(*net.TCPAddr).Port, "127.0.0.1:1")))
 	if !containsPath(fieldPaths(err), "routes[1].l4.ports[0].port") {
@@ -137,8 +139,8 @@ func TestL4UDPSessions(t *testing.T) {
 		}
 	}()
 	a := newTestApp(t, map[string]any{"udp_idle_timeout": "500ms"})
-	port := freePort(t, "udp")
-	mustPut(t, a, snapshot(1, l4Proxy("u", "udp", "none", nil, port, "udp/"+echo.LocalAddr().String())))
+	port := testnet.UnusedPort(t, "udp")
+	mustPut(t, a, testSnapshot(1, l4Proxy("u", "udp", "none", nil, port, "udp/"+echo.LocalAddr().String())))
 	for _, client := range []string{"first", "second"} {
 		c, err := net.Dial("udp", "127.0.0.1:"+strconv.Itoa(port))
 		if err != nil {

@@ -117,23 +117,6 @@ func (a *App) dispatchL4(cx *layer4.Connection, next layer4.Handler, enforce boo
 	})
 }
 
-// allowL4 decides a new connection; a denied one is closed by the caller
-// before any byte reaches the route's target.
-func (a *App) allowL4(cx *layer4.Connection, e *l4Entry) bool {
-	addr, ok := addrOf(cx.RemoteAddr())
-	if !ok {
-		a.logger.Warn("l4 connection without an ip remote address; denied", zap.String("remote", cx.RemoteAddr().String()))
-		return false
-	}
-	d := e.route.policy.Decide(addr, time.Now())
-	a.metrics.decided(e.route, d)
-	if !d.Allowed {
-		a.logger.Debug("l4 connection denied", zap.String("route", e.route.id), zap.String("remote", addr.String()),
-			zap.String("check", d.Check), zap.String("rule", d.Rule))
-	}
-	return d.Allowed
-}
-
 // newSNIProbe builds a one-route caddy-l4 route list whose only matcher is
 // caddy-l4's TLS matcher. Running it prefetches the ClientHello without
 // consuming it and records the server name in the replacer; whether or not

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/caddy-module/snapshot"
 )
 
 // ConflictError is a snapshot that is older than, or the same version as
@@ -37,7 +39,7 @@ type applyResult struct {
 // the previous generation serving, untouched. dryRun does everything but
 // the swap (new ports are bound and released at once, to prove they are
 // free) and ignores version ordering.
-func (a *App) apply(d *decodedSnapshot, dryRun bool) (applyResult, error) {
+func (a *App) apply(d *snapshot.Decoded, dryRun bool) (applyResult, error) {
 	start := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -45,11 +47,11 @@ func (a *App) apply(d *decodedSnapshot, dryRun bool) (applyResult, error) {
 	cur := a.current.Load()
 	if !dryRun && cur != nil {
 		switch {
-		case d.snap.Version < cur.version:
-			return applyResult{}, &ConflictError{Version: d.snap.Version, Current: cur.version, Reason: "older than the applied snapshot"}
-		case d.snap.Version == cur.version && d.hash != cur.hash:
-			return applyResult{}, &ConflictError{Version: d.snap.Version, Current: cur.version, Reason: "same version as the applied snapshot with different content"}
-		case d.snap.Version == cur.version:
+		case d.Snapshot.Version < cur.version:
+			return applyResult{}, &ConflictError{Version: d.Snapshot.Version, Current: cur.version, Reason: "older than the applied snapshot"}
+		case d.Snapshot.Version == cur.version && d.Hash != cur.hash:
+			return applyResult{}, &ConflictError{Version: d.Snapshot.Version, Current: cur.version, Reason: "same version as the applied snapshot with different content"}
+		case d.Snapshot.Version == cur.version:
 			return applyResult{Version: cur.version, Hash: cur.hash, AppliedAt: cur.appliedAt}, nil
 		}
 	}
@@ -62,7 +64,7 @@ func (a *App) apply(d *decodedSnapshot, dryRun bool) (applyResult, error) {
 			ref.release(a)
 			delete(a.sockets, key)
 		}
-		return applyResult{}, &ValidationError{Errors: append(errs, serrs...)}
+		return applyResult{}, &snapshot.ValidationError{Errors: append(errs, serrs...)}
 	}
 	cancelFresh := func() {
 		for _, u := range fresh {
@@ -83,7 +85,7 @@ func (a *App) apply(d *decodedSnapshot, dryRun bool) (applyResult, error) {
 		}
 		cancelFresh()
 		if len(errs) > 0 {
-			return applyResult{}, &ValidationError{Errors: errs}
+			return applyResult{}, &snapshot.ValidationError{Errors: errs}
 		}
 		return applyResult{Version: g.version, Hash: g.hash, DryRun: true, Changed: cur == nil || cur.hash != g.hash}, nil
 	}
@@ -163,9 +165,9 @@ func (a *App) retire(old *generation) {
 // ones. Returned are the sockets opened now (so a failed apply can release
 // exactly those) and an error per socket that could not be opened. Called
 // with a.mu held.
-func (a *App) openSockets(want map[l4Key]bool, g *generation) (map[l4Key]*socketRef, fieldErrors) {
+func (a *App) openSockets(want map[l4Key]bool, g *generation) (map[l4Key]*socketRef, snapshot.FieldErrors) {
 	opened := make(map[l4Key]*socketRef)
-	var errs fieldErrors
+	var errs snapshot.FieldErrors
 	keys := make([]l4Key, 0, len(want))
 	for k := range want {
 		keys = append(keys, k)
@@ -179,7 +181,7 @@ func (a *App) openSockets(want map[l4Key]bool, g *generation) (map[l4Key]*socket
 		}
 		ref, err := acquireSocket(a, key)
 		if err != nil {
-			errs.add(g.portPaths[key], "cannot listen on %s %s: %v", key.network, a.listenAddr(key.port), unwrapOpErr(err))
+			errs.Add(g.portPaths[key], "cannot listen on %s %s: %v", key.network, a.listenAddr(key.port), unwrapOpErr(err))
 			continue
 		}
 		a.sockets[key] = ref
@@ -210,7 +212,7 @@ func (a *App) loadPersisted() error {
 	if err != nil || data == nil {
 		return err
 	}
-	d, err := decodeSnapshot(data)
+	d, err := snapshot.Decode(data)
 	if err != nil {
 		return err
 	}
@@ -218,7 +220,7 @@ func (a *App) loadPersisted() error {
 	defer a.mu.Unlock()
 	g, fresh, errs := a.build(d, false)
 	if len(errs) > 0 {
-		return &ValidationError{Errors: errs}
+		return &snapshot.ValidationError{Errors: errs}
 	}
 	want := g.socketKeys(a.SharedHTTPSPort)
 	_, serrs := a.openSockets(want, g)
@@ -233,7 +235,7 @@ func (a *App) loadPersisted() error {
 	return nil
 }
 
-func socketErrFor(errs fieldErrors, path string) string {
+func socketErrFor(errs snapshot.FieldErrors, path string) string {
 	for _, e := range errs {
 		if e.Path == path {
 			return e.Message

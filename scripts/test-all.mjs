@@ -159,6 +159,12 @@ const started = Date.now();
 if (values.only !== 'ts') {
   check('build Caddy (caddy-module → bin/caddy)', 'npm', ['run', 'build:caddy']);
   check('go vet ./...', 'go', ['vet', './...'], { cwd: goDir });
+  // gofmt exits 0 even when it lists files; an empty list is the pass
+  check('gofmt -l . (lists nothing)', 'sh', ['-c', 'out=$(gofmt -l .) && test -z "$out" || { echo "$out"; exit 1; }'], {
+    cwd: goDir,
+  });
+  check('staticcheck ./...', 'go', ['run', 'honnef.co/go/tools/cmd/staticcheck@v0.8.2', './...'], { cwd: goDir });
+  check('go mod tidy -diff (go.mod and go.sum are tidy)', 'go', ['mod', 'tidy', '-diff'], { cwd: goDir });
   await goTests();
   goFuzz();
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/caddy-module/internal/testnet"
 )
 
 type obj = map[string]any
@@ -143,8 +145,8 @@ func udpRoundTrip(c net.Conn, msg string) error {
 }
 
 func TestStreamsSurviveHundredSwaps(t *testing.T) {
-	in := startCaddy(t, t.TempDir(), freePort(t, "tcp"), freePort(t, "tcp"))
-	tcpPort, udpPort := freePort(t, "tcp"), freePort(t, "udp")
+	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
+	tcpPort, udpPort := testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "udp")
 	base := arr{
 		proxyRoute("ws", "ws.test", wsBackend(t)),
 		l4Route("tcp", "tcp", tcpPort, tcpEcho(t)),
@@ -210,10 +212,10 @@ func TestStreamsSurviveHundredSwaps(t *testing.T) {
 }
 
 func TestNewPortWithoutReload(t *testing.T) {
-	in := startCaddy(t, t.TempDir(), freePort(t, "tcp"), freePort(t, "tcp"))
+	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
 	in.mustPut(obj{"version": 1, "routes": arr{staticRoute("1", "one", "a.test")}})
 	_, _, h1 := in.do("GET", "/config/", nil)
-	port := freePort(t, "tcp")
+	port := testnet.UnusedPort(t, "tcp")
 	in.mustPut(obj{"version": 2, "routes": arr{staticRoute("1", "one", "a.test"), l4Route("new", "tcp", port, tcpEcho(t))}})
 	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 	if err != nil {
@@ -234,7 +236,7 @@ func TestNewPortWithoutReload(t *testing.T) {
 }
 
 func TestRejectedSnapshotLeavesOldServing(t *testing.T) {
-	in := startCaddy(t, t.TempDir(), freePort(t, "tcp"), freePort(t, "tcp"))
+	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
 	in.mustPut(obj{"version": 1, "routes": arr{staticRoute("1", "old", "a.test")}})
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -265,7 +267,7 @@ func TestRejectedSnapshotLeavesOldServing(t *testing.T) {
 
 func TestStateSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	httpPort, tlsPort, l4Port := freePort(t, "tcp"), freePort(t, "tcp"), freePort(t, "tcp")
+	httpPort, tlsPort, l4Port := testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp")
 	in := startCaddy(t, dir, httpPort, tlsPort)
 	in.mustPut(obj{"version": 42, "routes": arr{staticRoute("1", "persisted", "a.test"), l4Route("2", "tcp", l4Port, tcpEcho(t))}})
 	info, err := os.Stat(dir + "/state.json")
@@ -292,7 +294,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 }
 
 func TestSpoofedForwardedForDoesNotPassIPFilter(t *testing.T) {
-	in := startCaddy(t, t.TempDir(), freePort(t, "tcp"), freePort(t, "tcp"))
+	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
 	r := staticRoute("1", "secret", "a.test")
 	r["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "whitelist", "rules": arr{obj{"type": "cidr", "value": "10.0.0.0/8"}}}}
 	open := staticRoute("2", "open", "b.test")

@@ -12,10 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/caddy-module/internal/testnet"
 )
 
 func TestMetricsOnAdminEndpoint(t *testing.T) {
-	in := startCaddy(t, t.TempDir(), freePort(t, "tcp"), freePort(t, "tcp"))
+	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
 	open := staticRoute("open", "open", "open.test")
 	closed := staticRoute("closed", "closed", "closed.test")
 	closed["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "blacklist", "rules": arr{obj{"type": "cidr", "value": "127.0.0.0/8"}}}}

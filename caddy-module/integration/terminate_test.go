@@ -15,11 +15,13 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/caddy-module/internal/testnet"
 )
 
 func TestTerminateOnModulePort(t *testing.T) {
-	in := startCaddy(t, t.TempDir(), freePort(t, "tcp"), freePort(t, "tcp"))
-	port := freePort(t, "tcp")
+	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
+	port := testnet.UnusedPort(t, "tcp")
 	terminate := func(id string, names arr, dial string) obj {
 		return obj{"id": id, "l4": obj{"network": "tcp", "tls_mode": "terminate", "server_names": names,
 			"ports": arr{obj{"port": port, "handle": arr{

@@ -2,7 +2,6 @@
 // rules, TOTP steps with otpauth, the compiled forward-auth handler chain with its golden file).
 // Simulated: database rows are built by a factory; time is passed in.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostMatches, hostName, safeReturnPath, stripOurCookies } from '../../src/auth/route-cookies.ts';
 import { ipKey } from '../../src/auth/route-throttle.ts';
@@ -12,7 +11,7 @@ import type { Route } from '../../src/db/schema/routes.ts';
 import { routeAuthProblems } from '../../src/services/route-auth/rules.ts';
 import { routeRow } from '../helpers/factories.ts';
 
-const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden', 'http-route-auth.json');
+const GOLDEN = new URL('../../caddy-module/snapshot/testdata/http-route-auth.json', import.meta.url).pathname;
 
 function route(fields: Partial<Route>): Route {
   return routeRow({ id: 1, name: 'r', domain: 'app.example.com', targetHost: '10.0.0.2', targetPort: 8080, ...fields });

@@ -1,6 +1,7 @@
 // Real: the snapshot compiler and the static-config builder (pure functions). Simulated: database rows are
-// built by a factory here. Golden files live in test/unit/golden/; regenerate with UPDATE_GOLDEN=1 and review
-// the diff.
+// built by a factory here. Compiled snapshots are compared with caddy-module/snapshot/testdata/, the fixtures the
+// Go decoder's tests read too (so the contract is tested from both sides); the static config with
+// test/unit/golden/. Regenerate with UPDATE_GOLDEN=1, review the diff and run the Go tests.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,17 +11,22 @@ import { loadConfig } from '../../src/config/index.ts';
 import type { Route } from '../../src/db/schema/routes.ts';
 import { routeRow } from '../helpers/factories.ts';
 
-const GOLDEN = path.join(path.dirname(new URL(import.meta.url).pathname), 'golden');
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const GOLDEN = path.join(HERE, 'golden');
+const SNAPSHOT_FIXTURES = path.join(HERE, '..', '..', 'caddy-module', 'snapshot', 'testdata');
 
-function golden(name: string, value: unknown) {
-  const file = path.join(GOLDEN, `${name}.json`);
+function golden(name: string, value: unknown, dir = GOLDEN) {
+  const file = path.join(dir, `${name}.json`);
   const text = `${JSON.stringify(value, null, 2)}\n`;
   if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
-    mkdirSync(GOLDEN, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     writeFileSync(file, text);
   }
   expect(text).toBe(readFileSync(file, 'utf8'));
 }
+
+/** A compiled snapshot is a fixture of the Go decoder's tests as well. */
+const snapshotFixture = (name: string, snapshot: unknown) => golden(name, snapshot, SNAPSHOT_FIXTURES);
 
 let nextId = 1;
 function route(fields: Partial<Route>): Route {
@@ -41,7 +47,7 @@ const compile = (routes: Route[]) => compileSnapshot({ version: 42, routes, peer
 
 describe('compileSnapshot', () => {
   it('HTTP direct route with headers, extra upstreams, load balancing, health checks and an HTTPS backend', () => {
-    golden(
+    snapshotFixture(
       'http-direct-full',
       compile([
         route({
@@ -62,7 +68,7 @@ describe('compileSnapshot', () => {
   });
 
   it('HTTP routes to a peer and through a gateway, with every access-control check', () => {
-    golden(
+    snapshotFixture(
       'http-peer-gateway-policies',
       compile([
         route({
@@ -96,7 +102,7 @@ describe('compileSnapshot', () => {
   });
 
   it('L4 routes: TCP, a UDP range mapped with offset, passthrough, terminate with PROXY v2, and a gateway range', () => {
-    golden(
+    snapshotFixture(
       'l4-shapes',
       compile([
         route({

@@ -1,4 +1,4 @@
-package gatehouse
+package snapshot
 
 import (
 	"bytes"
@@ -11,43 +11,6 @@ import (
 	"strconv"
 	"strings"
 )
-
-// FieldError is one problem in a snapshot, named by its JSON path
-// ("routes[1].l4.ports[0].port") so that the control plane can point at the
-// offending route. The admin API answers 422 with all of them at once.
-type FieldError struct {
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
-
-func (e FieldError) Error() string {
-	if e.Path == "" {
-		return e.Message
-	}
-	return e.Path + ": " + e.Message
-}
-
-// fieldErrors collects FieldErrors; validation never stops at the first one,
-// because a control plane that fixes one error per round trip is slow to
-// converge.
-type fieldErrors []FieldError
-
-func (fe *fieldErrors) add(path, format string, args ...any) {
-	*fe = append(*fe, FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
-}
-
-// ValidationError carries every FieldError of a rejected snapshot.
-type ValidationError struct {
-	Errors []FieldError
-}
-
-func (e *ValidationError) Error() string {
-	msgs := make([]string, 0, len(e.Errors))
-	for _, fe := range e.Errors {
-		msgs = append(msgs, fe.Error())
-	}
-	return "invalid snapshot: " + strings.Join(msgs, "; ")
-}
 
 // decodeTree parses JSON into a generic tree (numbers kept as json.Number so
 // that nothing is lost to float64) and insists on exactly one value.
@@ -85,7 +48,7 @@ var rawMessageType = reflect.TypeOf(json.RawMessage(nil))
 // at the first problem and does not say where it is; the control plane
 // needs all of them with paths. json.RawMessage fields are opaque here:
 // they are Caddy module configs, which Caddy decodes strictly itself.
-func checkShape(path string, v any, t reflect.Type, errs *fieldErrors) {
+func checkShape(path string, v any, t reflect.Type, errs *FieldErrors) {
 	if t == rawMessageType {
 		return
 	}
@@ -94,7 +57,7 @@ func checkShape(path string, v any, t reflect.Type, errs *fieldErrors) {
 		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
 			return
 		}
-		errs.add(path, "must not be null")
+		errs.Add(path, "must not be null")
 		return
 	}
 	switch t.Kind() {
@@ -105,7 +68,7 @@ func checkShape(path string, v any, t reflect.Type, errs *fieldErrors) {
 	case reflect.Struct:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			errs.add(path, "must be an object, not %s", jsonKind(v))
+			errs.Add(path, "must be an object, not %s", jsonKind(v))
 			return
 		}
 		fields := jsonFields(t)
@@ -117,7 +80,7 @@ func checkShape(path string, v any, t reflect.Type, errs *fieldErrors) {
 		for _, k := range keys {
 			f, ok := fields[k]
 			if !ok {
-				errs.add(joinPath(path, k), "unknown field")
+				errs.Add(joinPath(path, k), "unknown field")
 				continue
 			}
 			checkShape(joinPath(path, k), obj[k], f.Type, errs)
@@ -125,7 +88,7 @@ func checkShape(path string, v any, t reflect.Type, errs *fieldErrors) {
 	case reflect.Slice:
 		arr, ok := v.([]any)
 		if !ok {
-			errs.add(path, "must be an array, not %s", jsonKind(v))
+			errs.Add(path, "must be an array, not %s", jsonKind(v))
 			return
 		}
 		for i, el := range arr {
@@ -134,7 +97,7 @@ func checkShape(path string, v any, t reflect.Type, errs *fieldErrors) {
 	case reflect.Map:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			errs.add(path, "must be an object, not %s", jsonKind(v))
+			errs.Add(path, "must be an object, not %s", jsonKind(v))
 			return
 		}
 		for k, el := range obj {
@@ -142,43 +105,43 @@ func checkShape(path string, v any, t reflect.Type, errs *fieldErrors) {
 		}
 	case reflect.String:
 		if _, ok := v.(string); !ok {
-			errs.add(path, "must be a string, not %s", jsonKind(v))
+			errs.Add(path, "must be a string, not %s", jsonKind(v))
 		}
 	case reflect.Bool:
 		if _, ok := v.(bool); !ok {
-			errs.add(path, "must be a boolean, not %s", jsonKind(v))
+			errs.Add(path, "must be a boolean, not %s", jsonKind(v))
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n, ok := v.(json.Number)
 		if !ok {
-			errs.add(path, "must be an integer, not %s", jsonKind(v))
+			errs.Add(path, "must be an integer, not %s", jsonKind(v))
 			return
 		}
 		i, err := strconv.ParseInt(string(n), 10, 64)
 		if err != nil || i < minInt(t.Bits()) || i > maxInt(t.Bits()) {
-			errs.add(path, "must be an integer that fits %s, got %s", t.Kind(), n)
+			errs.Add(path, "must be an integer that fits %s, got %s", t.Kind(), n)
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		n, ok := v.(json.Number)
 		if !ok {
-			errs.add(path, "must be a non-negative integer, not %s", jsonKind(v))
+			errs.Add(path, "must be a non-negative integer, not %s", jsonKind(v))
 			return
 		}
 		u, err := strconv.ParseUint(string(n), 10, 64)
 		if err != nil || (t.Bits() < 64 && u > uint64(1)<<t.Bits()-1) {
-			errs.add(path, "must be a non-negative integer that fits %s, got %s", t.Kind(), n)
+			errs.Add(path, "must be a non-negative integer that fits %s, got %s", t.Kind(), n)
 		}
 	case reflect.Float32, reflect.Float64:
 		n, ok := v.(json.Number)
 		if !ok {
-			errs.add(path, "must be a number, not %s", jsonKind(v))
+			errs.Add(path, "must be a number, not %s", jsonKind(v))
 			return
 		}
 		if _, err := n.Float64(); err != nil {
-			errs.add(path, "must be a finite number, got %s", n)
+			errs.Add(path, "must be a finite number, got %s", n)
 		}
 	default:
-		errs.add(path, "unsupported type %s", t)
+		errs.Add(path, "unsupported type %s", t)
 	}
 }
 

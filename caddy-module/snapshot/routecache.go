@@ -1,4 +1,4 @@
-package gatehouse
+package snapshot
 
 import (
 	"bytes"
@@ -6,11 +6,11 @@ import (
 	"hash/maphash"
 )
 
-// routeCache remembers a decoded snapshot's routes by their bytes, so that
+// RouteCache remembers a decoded snapshot's routes by their bytes, so that
 // the next body's unchanged routes (all but one or two, for a change made
 // in the dashboard) are taken as decoded instead of decoded again. It is
 // immutable once made and lives in its generation.
-type routeCache struct {
+type RouteCache struct {
 	raw    []byte   // the body; spans index it
 	spans  [][2]int // each route's bytes in raw
 	routes []Route  // decoded, same order as spans
@@ -21,8 +21,8 @@ type routeCache struct {
 // that fails and a decoding, never a wrong route.
 var routeSeed = maphash.MakeSeed()
 
-func newRouteCache(raw []byte, spans [][2]int, routes []Route) *routeCache {
-	c := &routeCache{raw: raw, spans: spans, routes: routes, byHash: make(map[uint64]int, len(spans))}
+func newRouteCache(raw []byte, spans [][2]int, routes []Route) *RouteCache {
+	c := &RouteCache{raw: raw, spans: spans, routes: routes, byHash: make(map[uint64]int, len(spans))}
 	for i, sp := range spans {
 		c.byHash[maphash.Bytes(routeSeed, raw[sp[0]:sp[1]])] = i
 	}
@@ -30,7 +30,7 @@ func newRouteCache(raw []byte, spans [][2]int, routes []Route) *routeCache {
 }
 
 // lookup returns the route decoded from exactly these bytes.
-func (c *routeCache) lookup(b []byte) (Route, bool) {
+func (c *RouteCache) lookup(b []byte) (Route, bool) {
 	if c == nil {
 		return Route{}, false
 	}
@@ -53,7 +53,7 @@ func (c *routeCache) lookup(b []byte) (Route, bool) {
 // the same alone as inside the array (routes equal to a previous one were
 // decoded from the same bytes). Routes are immutable once decoded, so
 // sharing them between generations is safe.
-func decodeReusing(data []byte, lay bodyLayout, prev *routeCache) (*Snapshot, *routeCache) {
+func decodeReusing(data []byte, lay bodyLayout, prev *RouteCache) (*Snapshot, *RouteCache) {
 	if lay.open < 0 || lay.close < lay.open || !json.Valid(data) || !onlySeparators(data, lay) {
 		return nil, nil
 	}

@@ -1,18 +1,19 @@
-package gatehouse
+package snapshot
 
-// Pure decoding and validation of snapshots; no Caddy, no sockets.
+// Pure decoding of snapshots; no Caddy, no sockets.
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 )
 
 func TestDecodeStrictReportsEveryUnknownFieldWithPath(t *testing.T) {
-	_, err := decodeSnapshot([]byte(`{"version":1,"extra":true,"routes":[
+	_, err := Decode([]byte(`{"version":1,"extra":true,"routes":[
 		{"id":"a","http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}],"hostz":1}},
 		{"id":"b","policy":{"acl":{"enabled":true,"alow":[]}},"l4":{"network":"tcp","tls_mode":"none","ports":[{"port":"80","handle":[]}]}}]}`))
 	got := fieldPaths(err)
@@ -25,7 +26,7 @@ func TestDecodeStrictReportsEveryUnknownFieldWithPath(t *testing.T) {
 
 func TestDecodeRejectsTrailingDataAndBadJSON(t *testing.T) {
 	for _, in := range []string{`{"version":1,"routes":[]} {}`, `{"version":`, `[]`, `null`, `{"version":-1,"routes":[]}`, `{"version":1.5,"routes":[]}`} {
-		if _, err := decodeSnapshot([]byte(in)); err == nil {
+		if _, err := Decode([]byte(in)); err == nil {
 			t.Errorf("%s: accepted", in)
 		}
 	}
@@ -33,20 +34,20 @@ func TestDecodeRejectsTrailingDataAndBadJSON(t *testing.T) {
 
 func TestHashIsTheBodysSHA256(t *testing.T) {
 	body := `{"version":1,"routes":[]}`
-	a, err := decodeSnapshot([]byte(body))
+	a, err := Decode([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256([]byte(body))
-	if a.hash != hex.EncodeToString(sum[:]) {
-		t.Errorf("hash = %s, want the SHA-256 of the body", a.hash)
+	if a.Hash != hex.EncodeToString(sum[:]) {
+		t.Errorf("hash = %s, want the SHA-256 of the body", a.Hash)
 	}
-	b, _ := decodeSnapshot([]byte("\n " + body + "\n"))
-	if b.hash != a.hash {
+	b, _ := Decode([]byte("\n " + body + "\n"))
+	if b.Hash != a.Hash {
 		t.Error("surrounding whitespace changed the hash")
 	}
-	c, _ := decodeSnapshot([]byte(`{"routes":[],"version":1}`))
-	if c.hash == a.hash {
+	c, _ := Decode([]byte(`{"routes":[],"version":1}`))
+	if c.Hash == a.Hash {
 		t.Error("other bytes, same hash: the hash is of the bytes (docs/snapshot.md)")
 	}
 }
@@ -75,52 +76,12 @@ func TestFastPathDefersToTheShapeCheck(t *testing.T) {
 			if plain && decodeFast([]byte(tt.json)) != nil && tt.name != "plain" {
 				t.Error("took the fast path")
 			}
-			d, err := decodeSnapshot([]byte(tt.json))
+			d, err := Decode([]byte(tt.json))
 			if (err == nil) != tt.valid {
 				t.Fatalf("err = %v, want valid=%v", err, tt.valid)
 			}
-			if tt.name == "duplicate key" && d.snap.Routes[0].Policy.ACL != nil {
+			if tt.name == "duplicate key" && d.Snapshot.Routes[0].Policy.ACL != nil {
 				t.Error("a repeated key must replace, not merge (as the shape check read it)")
-			}
-		})
-	}
-}
-
-func TestValidateSnapshot(t *testing.T) {
-	tests := []struct {
-		name  string
-		json  string
-		paths []string
-	}{
-		{"version zero", `{"version":0,"routes":[]}`, []string{"version"}},
-		{"route kinds", `{"version":1,"routes":[{"id":"a"},{"id":"a","http":{"hosts":["x.test"],"handle":[{}]},"l4":{"network":"tcp","tls_mode":"none","ports":[]}}]}`,
-			[]string{"routes[0]", "routes[1].id", "routes[1]"}},
-		{"hosts", `{"version":1,"routes":[{"id":"a","http":{"hosts":["X.test","ok.test","*.","a..b"],"handle":[{}]}},{"id":"b","http":{"hosts":["ok.test"],"handle":[]}}]}`,
-			[]string{"routes[0].http.hosts[0]", "routes[0].http.hosts[2]", "routes[0].http.hosts[3]", "routes[1].http.hosts[0]", "routes[1].http.handle"}},
-		{"l4 fields", `{"version":1,"routes":[{"id":"a","l4":{"network":"sctp","tls_mode":"x","ports":[{"port":0,"handle":[{}]}]}},{"id":"b","l4":{"network":"udp","tls_mode":"passthrough","ports":[{"port":5,"handle":[{}]}]}}]}`,
-			[]string{"routes[0].l4.network", "routes[0].l4.tls_mode", "routes[0].l4.ports[0].port", "routes[1].l4.tls_mode", "routes[1].l4.server_names"}},
-		{"port sharing", `{"version":1,"routes":[
-			{"id":"a","l4":{"network":"tcp","tls_mode":"none","ports":[{"port":2000,"handle":[{}]}]}},
-			{"id":"b","l4":{"network":"tcp","tls_mode":"passthrough","server_names":["b.test"],"ports":[{"port":2000,"handle":[{}]}]}},
-			{"id":"c","l4":{"network":"udp","tls_mode":"none","ports":[{"port":2000,"handle":[{}]}]}},
-			{"id":"d","l4":{"network":"tcp","tls_mode":"passthrough","server_names":["d.test"],"ports":[{"port":3000,"handle":[{}]}]}},
-			{"id":"e","l4":{"network":"tcp","tls_mode":"terminate","server_names":["d.test","e.test"],"ports":[{"port":3000,"handle":[{}]}]}},
-			{"id":"f","l4":{"network":"tcp","tls_mode":"none","ports":[{"port":443,"handle":[{}]}]}}]}`,
-			[]string{"routes[1].l4.ports[0].port", "routes[4].l4.ports[0].port", "routes[5].l4.ports[0].port"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d, err := decodeSnapshot([]byte(tt.json))
-			if err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			errs := validateSnapshot(d.snap, 443)
-			var got []string
-			for _, e := range errs {
-				got = append(got, e.Path)
-			}
-			if strings.Join(got, ",") != strings.Join(tt.paths, ",") {
-				t.Errorf("paths = %v, want %v (%v)", got, tt.paths, errs)
 			}
 		})
 	}
@@ -146,12 +107,12 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		f.Fatal("the seed snapshot does not take the fast path")
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := decodeSnapshot(data)
+		d, err := Decode(data)
 		if err != nil {
 			return
 		}
-		_ = validateSnapshot(d.snap, 443)
-		if d.hash != snapshotHash(d.raw) {
+		_ = Validate(d.Snapshot, 443)
+		if d.Hash != snapshotHash(d.Raw) {
 			t.Fatal("hash is not the raw body's")
 		}
 		lay, plain := scanBody(data)
@@ -225,22 +186,22 @@ func canonHandles(hs []json.RawMessage) []json.RawMessage {
 func TestUnchangedRoutesAreReusedNotDecoded(t *testing.T) {
 	const a = `{"id":"a","http":{"hosts":["a.test"],"handle":[{"handler":"static_response","body":"a"}]}}`
 	const b = `{"id":"b","http":{"hosts":["b.test"],"handle":[{"handler":"static_response","body":"b"}]}}`
-	first, err := decodeSnapshot([]byte(`{"version":1,"routes":[` + a + `,` + b + `]}`))
-	if err != nil || first.cache == nil {
-		t.Fatalf("first: %v, cache %v", err, first.cache)
+	first, err := Decode([]byte(`{"version":1,"routes":[` + a + `,` + b + `]}`))
+	if err != nil || first.Cache == nil {
+		t.Fatalf("first: %v, cache %v", err, first.Cache)
 	}
 	const b2 = `{"id":"b","http":{"hosts":["b.test"],"handle":[{"handler":"static_response","body":"B"}]}}`
-	second, err := decodeSnapshotReusing([]byte("{\"version\":2,\"routes\":[\n  "+b2+",\n  "+a+"\n]}"), first.cache)
+	second, err := DecodeReusing([]byte("{\"version\":2,\"routes\":[\n  "+b2+",\n  "+a+"\n]}"), first.Cache)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.snap.Version != 2 || len(second.snap.Routes) != 2 {
-		t.Fatalf("decoded %+v", second.snap)
+	if second.Snapshot.Version != 2 || len(second.Snapshot.Routes) != 2 {
+		t.Fatalf("decoded %+v", second.Snapshot)
 	}
-	if second.snap.Routes[1].HTTP != first.snap.Routes[0].HTTP {
+	if second.Snapshot.Routes[1].HTTP != first.Snapshot.Routes[0].HTTP {
 		t.Error("the unchanged route was decoded again")
 	}
-	if second.snap.Routes[0].HTTP == first.snap.Routes[1].HTTP || string(second.snap.Routes[0].HTTP.Handle[0]) != `{"handler":"static_response","body":"B"}` {
+	if second.Snapshot.Routes[0].HTTP == first.Snapshot.Routes[1].HTTP || string(second.Snapshot.Routes[0].HTTP.Handle[0]) != `{"handler":"static_response","body":"B"}` {
 		t.Error("the changed route was not decoded")
 	}
 	// what the reuse cannot vouch for goes to the shape check
@@ -249,9 +210,22 @@ func TestUnchangedRoutesAreReusedNotDecoded(t *testing.T) {
 		`{"version":3,"routes":[` + a + `,{"id":"c","hostz":1}]}`: "routes[1].hostz",
 		`{"version":3,"routes":[` + a + `],"routes_":[]}`:         "routes_",
 	} {
-		_, err := decodeSnapshotReusing([]byte(body), first.cache)
+		_, err := DecodeReusing([]byte(body), first.Cache)
 		if !strings.Contains(fieldPaths(err), path) {
 			t.Errorf("%s: errors %s, want %s", body, fieldPaths(err), path)
 		}
 	}
+}
+
+// fieldPaths lists a ValidationError's paths, comma-separated.
+func fieldPaths(err error) string {
+	ve, ok := err.(*ValidationError)
+	if !ok {
+		return fmt.Sprintf("not a validation error: %v", err)
+	}
+	var ps []string
+	for _, e := range ve.Errors {
+		ps = append(ps, e.Path)
+	}
+	return strings.Join(ps, ",")
 }
