@@ -93,7 +93,9 @@ if (kind === 'udp') {
   let got = '';
   c.on(kind === 'tls' ? 'secureConnect' : 'connect', () => { if (payload) c.write(payload); });
   c.on('data', (d) => { got += d; if (kind !== 'tls' || got.length) setTimeout(() => done(got), 50); });
-  c.on('error', (e) => done('ERROR ' + e.code));
+  // A server that closes a connection with our payload still unread makes the kernel send RST instead of FIN:
+  // either way the server hung up without answering, so a reset before any byte came back counts as CLOSED.
+  c.on('error', (e) => done(e.code === 'ECONNRESET' && !got ? 'CLOSED' : 'ERROR ' + e.code));
   c.on('close', () => done(got || 'CLOSED'));
 }`;
 const node = (role: string, ...args: string[]) => run(role, [process.execPath, '-e', NODE_CLIENT, ...args]);
