@@ -78,7 +78,7 @@ describe('through Caddy', () => {
 
 describe('straight to the control plane (not through Caddy)', () => {
   it('an address header is ignored on the API login, with or without a guessed secret', async () => {
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'X-Gatehouse-Client-Ip': '198.51.100.77' },
       { 'X-Gatehouse-Client-Ip': '198.51.100.77', 'X-Gatehouse-Proxy-Secret': 'x'.repeat(43) },
     ]) {
