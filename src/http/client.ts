@@ -14,10 +14,13 @@ export function socketAddress(c: Context): string | undefined {
   }
 }
 
-/** An IP address as the throttles and the audit log key it: IPv4-mapped IPv6 reduced to IPv4. */
+/**
+ * An IP address as the throttles and the audit log key it: IPv4-mapped IPv6 reduced to IPv4, no zone id (a
+ * zone would make one client many keys), anything else that is not a bare address refused.
+ */
 function normalizeIp(value: string | undefined): string | undefined {
   const ip = value?.trim();
-  if (!ip || ip.length > 45 || !isIP(ip)) return undefined;
+  if (!ip || ip.length > 45 || ip.includes('%') || !isIP(ip)) return undefined;
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   return mapped ? mapped[1] : ip.toLowerCase();
 }

@@ -9,9 +9,11 @@ import { statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { desc, eq } from 'drizzle-orm';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProxySecret, PROXY_SECRET_FILE } from '../../src/caddy/proxy-secret.ts';
 import { auditLog } from '../../src/db/schema/index.ts';
+import { clientOrigin } from '../../src/http/client.ts';
 import { tempDir } from '../helpers/env.ts';
 import { httpsRequest } from '../helpers/https-client.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
@@ -151,5 +153,49 @@ describe('the per-install secret', () => {
     } finally {
       cleanup();
     }
+  });
+});
+
+describe('which headers are believed (hostile values)', () => {
+  const SECRET = 's'.repeat(43);
+  const app = new Hono().get('/', (c) => c.json(clientOrigin(c, SECRET)));
+  const origin = async (headers: Record<string, string>) =>
+    (await (await app.request('/', { headers })).json()) as { ip?: string; https: boolean; viaCaddy: boolean };
+  const claimed = { 'X-Gatehouse-Client-Ip': '198.51.100.5', 'X-Gatehouse-Proto': 'https' };
+
+  it('nothing without the exact secret: wrong, shorter, longer, empty, differently cased', async () => {
+    for (const secret of ['', 's', 'S'.repeat(43), `${SECRET}x`, SECRET.slice(1)]) {
+      expect(await origin({ ...claimed, 'X-Gatehouse-Proxy-Secret': secret }), JSON.stringify(secret)).toEqual({
+        https: false,
+        viaCaddy: false,
+      });
+    }
+  });
+
+  it('with the secret: only a well-formed address is taken, IPv4-mapped IPv6 as IPv4, only "https" is https', async () => {
+    const via = (headers: Record<string, string>) => origin({ 'X-Gatehouse-Proxy-Secret': SECRET, ...headers });
+    expect(await via(claimed)).toEqual({ ip: '198.51.100.5', https: true, viaCaddy: true });
+    expect((await via({ 'X-Gatehouse-Client-Ip': '::ffff:203.0.113.9' })).ip).toBe('203.0.113.9');
+    expect((await via({ 'X-Gatehouse-Client-Ip': '2001:DB8::1' })).ip).toBe('2001:db8::1');
+    for (const bad of [
+      '',
+      'unknown',
+      '1.2.3.4, 5.6.7.8',
+      '[::1]',
+      'fe80::1%eth0',
+      '1.2.3.4:80',
+      `1.${'1'.repeat(60)}`,
+    ]) {
+      expect((await via({ 'X-Gatehouse-Client-Ip': bad })).ip, bad).toBeUndefined();
+    }
+    for (const proto of ['http', 'HTTPS', 'https,https', 'ftp', '']) {
+      expect((await via({ 'X-Gatehouse-Proto': proto })).https, proto).toBe(false);
+    }
+  });
+
+  it('without a configured secret nothing is believed, whatever is sent', async () => {
+    const open = new Hono().get('/', (c) => c.json(clientOrigin(c, undefined)));
+    const res = await open.request('/', { headers: { ...claimed, 'X-Gatehouse-Proxy-Secret': '' } });
+    expect(await res.json()).toEqual({ https: false, viaCaddy: false });
   });
 });
