@@ -33,6 +33,8 @@ export interface ConfigHooks {
   dataPlane?: DataPlane | undefined;
   /** Resolves gateways to tunnel addresses for the compiler. */
   loadGateways?: GatewayLoader | undefined;
+  /** Caddy's per-install secret, compiled into the route-auth handlers (src/caddy/proxy-secret.ts). */
+  proxySecret?: string | undefined;
   /** Called after a config change committed, with its version (the gateway sync publishes). */
   published?: ((version: number) => void) | undefined;
 }

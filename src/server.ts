@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { DataPlane } from './caddy/data-plane.ts';
+import { loadProxySecret } from './caddy/proxy-secret.ts';
 import { controlPlaneDial } from './caddy/route-auth.ts';
 import { staticCaddyConfig } from './caddy/static-config.ts';
 import { CaddySupervisor } from './caddy/supervisor.ts';
@@ -55,6 +56,9 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   });
   expiryJob.start();
 
+  // What Caddy sends with every request it forwards, so the control plane believes the client address it
+  // names (src/http/client.ts). Without Caddy nobody forwards, so nothing is believed.
+  const proxySecret = config.caddy.enabled ? loadProxySecret(config.dataDir) : undefined;
   const caddy = config.caddy.enabled
     ? new CaddySupervisor({
         bin: config.caddy.bin,
@@ -66,6 +70,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
           publicDomain: config.publicDomain,
           l4ListenHost: config.l4.listenHost,
           geoipDb: config.geoipDb,
+          proxySecret,
         }),
         logger: logger.child({ component: 'caddy-supervisor' }),
       })
@@ -79,13 +84,19 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // Gateway sync: every committed config change is published to the connected agents.
   const gatewaySource = new RoutesGatewayConfigSource(dbHandle.db);
   const gatewayHub = new GatewayHub({ source: gatewaySource, logger: logger.child({ component: 'gateway-hub' }) });
-  const hooks: ConfigHooks = { dataPlane, loadGateways: loadGatewayRefs, published: () => void gatewayHub.publish() };
+  const hooks: ConfigHooks = {
+    dataPlane,
+    loadGateways: loadGatewayRefs,
+    proxySecret,
+    published: () => void gatewayHub.publish(),
+  };
   const reconciler = new Reconciler({
     db: dbHandle.db,
     dataPlane,
     logger: logger.child({ component: 'reconciler' }),
     loadGateways: hooks.loadGateways,
     authEndpoint: controlPlaneDial(config.listen),
+    proxySecret,
     onVersion: (version) => hooks.published?.(version),
   });
   // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
@@ -144,6 +155,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     peers,
     hooks,
     gatewaySync: { hub: gatewayHub, source: gatewaySource },
+    proxySecret,
   });
   gatewayHub.start();
   const server: ServerType = await new Promise((resolve) => {

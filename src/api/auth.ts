@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { FailureThrottle } from '../auth/throttle.ts';
 import { RateLimitedError } from '../errors.ts';
-import { anonymousContext, SESSION_COOKIE } from '../http/middleware.ts';
+import { anonymousContext, clearSessionCookie, readSessionCookie, writeSessionCookie } from '../http/middleware.ts';
 import type { AppDeps } from '../http/types.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { login, logout, SESSION_TTL_MS } from '../services/sessions/index.ts';
@@ -19,7 +18,7 @@ const LoginSchema = z
   })
   .openapi('Login');
 
-/** Admin login for the API and dashboard: a session cookie (HttpOnly, SameSite=Strict). */
+/** Admin login for the API and dashboard: a session cookie (HttpOnly, SameSite=Strict; `__Host-`, Secure over HTTPS). */
 export function authApi(deps: AppDeps) {
   const app = newApiRouter();
   // Per client IP: 5 free attempts, then 1 s doubling up to 5 min.
@@ -59,13 +58,7 @@ export function authApi(deps: AppDeps) {
       try {
         const session = await login({ ctx, input: { ...input, userAgent: c.req.header('user-agent') } });
         throttle.succeed(key);
-        setCookie(c, SESSION_COOKIE, session.token, {
-          httpOnly: true,
-          sameSite: 'Strict',
-          secure: new URL(c.req.url).protocol === 'https:',
-          path: '/',
-          maxAge: SESSION_TTL_MS / 1000,
-        });
+        writeSessionCookie(c, session.token, SESSION_TTL_MS / 1000);
         return c.json(
           {
             username: session.user.username,
@@ -89,9 +82,9 @@ export function authApi(deps: AppDeps) {
     responses: { 204: { description: 'Logged out' } },
   });
   app.post('/logout', async (c) => {
-    const token = getCookie(c, SESSION_COOKIE);
+    const token = readSessionCookie(c);
     if (token) await logout({ db: deps.db, token });
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    clearSessionCookie(c);
     return c.body(null, 204);
   });
 

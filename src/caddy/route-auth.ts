@@ -1,3 +1,4 @@
+import { FORWARDED } from '../auth/forwarded.ts';
 import { LOGIN_PREFIX, VERIFY_PATH } from '../auth/route-cookies.ts';
 import type { Route } from '../db/schema/routes.ts';
 
@@ -9,6 +10,19 @@ export const CLEAN_COOKIE_HEADER = 'X-Gatehouse-Cookie';
 export function controlPlaneDial(listen: { host: string; port: number }): string {
   const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
   return host.includes(':') ? `[${host}]:${listen.port}` : `${host}:${listen.port}`;
+}
+
+/**
+ * The headers Caddy sets on every request it forwards to the control plane (src/auth/forwarded.ts): the
+ * client's address and scheme, and the per-install secret that makes the control plane believe them. Without
+ * a secret (unit tests) the control plane believes neither.
+ */
+export function forwardedHeaders(proxySecret: string | undefined): Record<string, string[]> {
+  return {
+    [FORWARDED.clientIp]: ['{http.vars.client_ip}'],
+    [FORWARDED.proto]: ['{http.request.scheme}'],
+    ...(proxySecret ? { [FORWARDED.secret]: [proxySecret] } : {}),
+  };
 }
 
 /** Copies a response header of the verify call onto the request, only when the response has it. */
@@ -32,11 +46,8 @@ function copyFromAuthResponse(from: string, to: string) {
  *   job); with basic auth the Authorization header (the route's credentials) is dropped too.
  * The control plane finds the route by `X-Gatehouse-Route` and checks the Host against its domain.
  */
-export function routeAuthHandlers(route: Route, dial: string): Record<string, unknown>[] {
-  const toControlPlane = {
-    'X-Gatehouse-Route': [String(route.id)],
-    'X-Gatehouse-Client-Ip': ['{http.vars.client_ip}'],
-  };
+export function routeAuthHandlers(route: Route, dial: string, proxySecret?: string): Record<string, unknown>[] {
+  const toControlPlane = { 'X-Gatehouse-Route': [String(route.id)], ...forwardedHeaders(proxySecret) };
   const consumed = ['Cookie', ...(route.basicAuthEnabled ? ['Authorization'] : [])];
   return [
     { handler: 'headers', request: { delete: [IDENTITY_HEADER, 'X-Gatehouse-*'] } },

@@ -50,6 +50,8 @@ export interface CompileInput {
   gateways: GatewayRef[];
   /** `host:port` of the control plane's verify endpoint and login pages; without it, auth routes stay out. */
   authEndpoint?: string | undefined;
+  /** Sent with forward auth and the login pages so the control plane believes the client address (proxy-secret.ts). */
+  proxySecret?: string | undefined;
 }
 
 /** The addresses a route's ACL admits: listed peers and members of listed `tag:` groups, enabled ones only. */
@@ -115,9 +117,10 @@ function httpHandlers(
   route: Route,
   upstream: { host: string; port: number },
   authEndpoint?: string,
+  proxySecret?: string,
 ): Record<string, unknown>[] {
   const handlers: Record<string, unknown>[] =
-    route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint) : [];
+    route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret) : [];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
   const response = route.customHeaders.filter((h) => h.direction === 'response');
   if (request.length || response.length) {
@@ -187,7 +190,7 @@ export function compileSnapshot(input: CompileInput): Snapshot {
       if (!route.domain || (route.authEnabled && !input.authEndpoint)) continue;
       routes.push({
         ...base,
-        http: { hosts: [route.domain], handle: httpHandlers(route, upstream, input.authEndpoint) },
+        http: { hosts: [route.domain], handle: httpHandlers(route, upstream, input.authEndpoint, input.proxySecret) },
       });
     } else {
       const tls = route.l4TlsMode ?? 'none';

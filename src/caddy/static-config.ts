@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.ts';
+import { controlPlaneDial, forwardedHeaders } from './route-auth.ts';
 
 /**
  * The static Caddy config: listeners, the gatehouse app, TLS automation and the admin socket. It is loaded
@@ -12,19 +13,31 @@ export interface StaticConfigInput {
   publicDomain: string | undefined;
   l4ListenHost: string;
   geoipDb: string | undefined;
+  /** Sent to the control plane with every forwarded request (src/caddy/proxy-secret.ts). */
+  proxySecret?: string | undefined;
 }
+
+/** One year, the usual HSTS lifetime; the public domain is only ever served over HTTPS. */
+export const HSTS = 'max-age=31536000';
 
 export function staticCaddyConfig(input: StaticConfigInput): Record<string, unknown> {
   const { caddy } = input;
-  const controlPlane = `${input.listen.host.includes(':') ? `[${input.listen.host}]` : input.listen.host}:${input.listen.port}`;
-
   // When a public domain is set, Caddy serves the dashboard and API there over HTTPS, so nothing of Node
-  // faces the internet directly. The route comes first; every other host goes to the dynamic tables.
+  // faces the internet directly. The route comes first; every other host goes to the dynamic tables. The
+  // control plane is told the client's address and scheme (set, so a client's own headers of these names are
+  // overwritten) with the secret that makes it believe them; browsers are told to use HTTPS only.
   const controlPlaneRoutes = input.publicDomain
     ? [
         {
           match: [{ host: [input.publicDomain] }],
-          handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: controlPlane }] }],
+          handle: [
+            { handler: 'headers', response: { set: { 'Strict-Transport-Security': [HSTS] } } },
+            {
+              handler: 'reverse_proxy',
+              upstreams: [{ dial: controlPlaneDial(input.listen) }],
+              headers: { request: { set: forwardedHeaders(input.proxySecret) } },
+            },
+          ],
           terminal: true,
         },
       ]
@@ -62,8 +75,14 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
             ],
             tls_connection_policies: [{}],
             automatic_https: { disable_redirects: true },
+            // Behind trusted proxies, X-Forwarded-For is read right to left and reading stops at the first hop
+            // that is not a trusted proxy: the entries a client wrote itself (leftmost) never become client_ip.
             ...(caddy.trustedProxies.length > 0
-              ? { trusted_proxies: { source: 'static', ranges: caddy.trustedProxies } }
+              ? {
+                  trusted_proxies: { source: 'static', ranges: caddy.trustedProxies },
+                  client_ip_headers: ['X-Forwarded-For'],
+                  trusted_proxies_strict: 1,
+                }
               : {}),
             routes: [
               ...controlPlaneRoutes,

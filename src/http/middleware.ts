@@ -1,22 +1,55 @@
 import { randomUUID } from 'node:crypto';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { safeEqual } from '../auth/secrets.ts';
 import type { Actor, ServiceContext } from '../context.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { authenticateSession } from '../services/sessions/index.ts';
 import { authenticateToken } from '../services/tokens/authenticate.ts';
+import { clientOrigin, socketAddress } from './client.ts';
 import type { AppDeps, AppEnv } from './types.ts';
 
+/** The admin session cookie over plain http (development on loopback). */
 export const SESSION_COOKIE = 'gatehouse_session';
+/**
+ * Over HTTPS: browsers accept a `__Host-` cookie only with Secure, Path=/ and no Domain, so no sibling domain
+ * can plant or overwrite it, and it never travels over plain http.
+ */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 
+/** The client's address as the control plane trusts it (src/http/client.ts); throttles and audit use it. */
 export function clientIp(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined; // app.request() in tests has no socket
-  }
+  const client = (c as unknown as Context<AppEnv>).get('client');
+  return client ? client.ip : socketAddress(c);
+}
+
+/** The request came over HTTPS (through Caddy on the public domain). */
+export function isHttps(c: Context): boolean {
+  return (c as unknown as Context<AppEnv>).get('client')?.https ?? false;
+}
+
+/** The admin session cookie's name for this request: only the `__Host-` one counts over HTTPS. */
+export function sessionCookieName(c: Context): string {
+  return isHttps(c) ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
+
+export function readSessionCookie(c: Context): string | undefined {
+  return getCookie(c, sessionCookieName(c));
+}
+
+/** HttpOnly, SameSite=Strict, Path=/; over HTTPS also Secure under the `__Host-` name. */
+export function writeSessionCookie(c: Context, token: string, maxAgeSeconds: number): void {
+  setCookie(c, sessionCookieName(c), token, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    secure: isHttps(c),
+    path: '/',
+    maxAge: Math.floor(maxAgeSeconds),
+  });
+}
+
+export function clearSessionCookie(c: Context): void {
+  deleteCookie(c, sessionCookieName(c), { path: '/', secure: isHttps(c) });
 }
 
 /** Request id, request-scoped logger and the service context every handler builds on. */
@@ -28,6 +61,7 @@ export function requestContext(deps: AppDeps): MiddlewareHandler<AppEnv> {
     c.set('requestId', requestId);
     c.set('logger', logger);
     c.set('actor', { kind: 'system' });
+    c.set('client', clientOrigin(c, deps.proxySecret));
     c.header('X-Request-Id', requestId);
     const started = performance.now();
     await next();
@@ -50,7 +84,7 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
       const token = await authenticateToken({ db: deps.db, token: match[1]!, now });
       actor = { kind: 'token', id: token.id, scope: token.scope };
     } else {
-      const cookie = getCookie(c, SESSION_COOKIE);
+      const cookie = readSessionCookie(c);
       const session = cookie ? await authenticateSession({ db: deps.db, token: cookie, now }) : null;
       if (!session?.session.fullyAuthenticated) throw new UnauthorizedError();
       actor = { kind: 'admin', id: session.user.id, username: session.user.username };

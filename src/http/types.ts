@@ -27,6 +27,21 @@ export interface AppDeps {
   hooks?: ConfigHooks | undefined;
   /** The gateways' event streams; absent: /api/v1/gateway/* answers 503 (tests of other resources). */
   gatewaySync?: { hub: GatewayHub; source: GatewayConfigSource } | undefined;
+  /**
+   * Caddy's per-install secret (src/caddy/proxy-secret.ts): a request that carries it came through Caddy, and
+   * only then are its client-address and scheme headers believed. Absent: never (tests without Caddy).
+   */
+  proxySecret?: string | undefined;
+}
+
+/** Who is on the other end of a request, as far as the control plane can trust it (src/http/client.ts). */
+export interface ClientOrigin {
+  /** The client's address: Caddy's client_ip when Caddy forwarded the request, else the socket's peer. */
+  ip: string | undefined;
+  /** The client reached us over HTTPS (through Caddy); decides the session cookie's name and Secure. */
+  https: boolean;
+  /** The request carried Caddy's secret. */
+  viaCaddy: boolean;
 }
 
 export interface AppEnv {
@@ -37,5 +52,6 @@ export interface AppEnv {
     /** Set for dashboard-session requests: the CSRF token their unsafe requests must echo. */
     csrfToken?: string;
     ctx: ServiceContext;
+    client: ClientOrigin;
   };
 }

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
@@ -14,7 +13,7 @@ import {
 import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
 import { CLEAN_COOKIE_HEADER, IDENTITY_HEADER } from '../caddy/route-auth.ts';
 import type { ServiceContext } from '../context.ts';
-import { anonymousContext } from '../http/middleware.ts';
+import { anonymousContext, clientIp } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import {
   type AuthRoute,
@@ -25,7 +24,6 @@ import {
 } from '../services/route-auth/sessions.ts';
 
 const ROUTE_HEADER = 'x-gatehouse-route';
-const CLIENT_IP_HEADER = 'x-gatehouse-client-ip';
 
 function peerAddress<E extends AppEnv>(c: Context<E>): string | undefined {
   try {
@@ -52,16 +50,17 @@ function fromThisHost<E extends AppEnv>(c: Context<E>, peer: string): boolean {
 
 /**
  * The request as Caddy forwarded it for a route with auth: the route (from the header our compiled
- * handlers set, confirmed by the host), and the client IP Caddy determined. Only Caddy talks to these
- * endpoints, over loopback; anything else, or a host that is not the route's, gets null (404).
+ * handlers set, confirmed by the host), and the client IP Caddy determined — believed only with Caddy's
+ * secret (src/http/client.ts); a local process that sends its own address header is its socket's address.
+ * Only Caddy talks to these endpoints, over loopback; anything else, or a host that is not the route's,
+ * gets null (404).
  */
 export async function forwardedRequest<E extends AppEnv>(c: Context<E>, deps: AppDeps, host: string | undefined) {
   const peer = peerAddress(c);
   if (peer !== undefined && !fromThisHost(c, peer)) return null;
   const route = await findAuthRoute(deps.db, Number(c.req.header(ROUTE_HEADER)));
   if (!route || !hostMatches(route.domain, hostName(host))) return null;
-  const sent = c.req.header(CLIENT_IP_HEADER)?.trim() ?? '';
-  const ip = isIP(sent) ? sent : (peer ?? 'unknown');
+  const ip = clientIp(c) ?? 'unknown';
   const ctx: ServiceContext = { ...anonymousContext(deps, c as unknown as Context<AppEnv>), ip };
   return { route, ip, ctx };
 }

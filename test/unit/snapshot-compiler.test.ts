@@ -217,6 +217,7 @@ describe('staticCaddyConfig', () => {
         publicDomain: config.publicDomain,
         l4ListenHost: '',
         geoipDb: '/srv/geo.mmdb',
+        proxySecret: 'per-install-secret',
       }),
     );
   });

@@ -1,8 +1,7 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { FailureThrottle } from '../../auth/throttle.ts';
 import { AppError } from '../../errors.ts';
-import { anonymousContext, SESSION_COOKIE } from '../../http/middleware.ts';
+import { anonymousContext, clearSessionCookie, readSessionCookie, writeSessionCookie } from '../../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../../http/types.ts';
 import { logout, SESSION_TTL_MS } from '../../services/sessions/index.ts';
 import { finishTotpLogin, PENDING_TTL_MS, startLogin } from '../../services/sessions/two-step.ts';
@@ -32,14 +31,8 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
   });
   const totpFailures = new Map<string, number>();
 
-  const setSessionCookie = (c: Parameters<typeof getCookie>[0], token: string, maxAgeMs: number) =>
-    setCookie(c, SESSION_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure: new URL(c.req.url).protocol === 'https:',
-      path: '/',
-      maxAge: Math.floor(maxAgeMs / 1000),
-    });
+  const setSessionCookie = (c: Context, token: string, maxAgeMs: number) =>
+    writeSessionCookie(c, token, maxAgeMs / 1000);
 
   app.get('/login', (c) => {
     const notice = c.req.query('expired')
@@ -88,7 +81,7 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
     const next = safeNext(str(form, 'next'));
     if (!checkLoginCsrf(c, form))
       return page(c, <TotpPage csrf={csrf} next={next} error="The form expired; please try again." />, 422);
-    const pending = getCookie(c, SESSION_COOKIE);
+    const pending = readSessionCookie(c);
     if (!pending) return c.redirect('/login?expired=1', 303);
     const ctx = anonymousContext(deps, c as unknown as Context<AppEnv>);
     const key = ctx.ip ?? 'unknown';
@@ -116,7 +109,7 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
       if (failures >= 5 || err.message.includes('expired')) {
         totpFailures.delete(pending);
         await logout({ db: deps.db, token: pending });
-        deleteCookie(c, SESSION_COOKIE, { path: '/' });
+        clearSessionCookie(c);
         return page(
           c,
           <LoginPage csrf={csrf} error="Too many wrong codes or the login expired; start again." next={next} />,
@@ -138,9 +131,9 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
   });
 
   app.post('/logout', session, async (c) => {
-    const token = getCookie(c, SESSION_COOKIE);
+    const token = readSessionCookie(c);
     if (token) await logout({ db: deps.db, token });
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    clearSessionCookie(c);
     return redirect(c, '/login?out=1');
   });
 

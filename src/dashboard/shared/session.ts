@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { randomSecret, safeEqual } from '../../auth/secrets.ts';
 import type { Actor } from '../../context.ts';
-import { clientIp, SESSION_COOKIE, serviceContext } from '../../http/middleware.ts';
+import { clientIp, isHttps, readSessionCookie, serviceContext } from '../../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../../http/types.ts';
 import { authenticateSession } from '../../services/sessions/index.ts';
 
@@ -43,7 +43,7 @@ export async function formOf(c: Context): Promise<Record<string, string | string
  */
 export function requireSession(deps: AppDeps): MiddlewareHandler<DashEnv> {
   return async (c, next) => {
-    const cookie = getCookie(c, SESSION_COOKIE);
+    const cookie = readSessionCookie(c);
     const found = cookie ? await authenticateSession({ db: deps.db, token: cookie, now: deps.now() }) : null;
     if (!found?.session.fullyAuthenticated) {
       const back = c.req.method === 'GET' ? `&next=${encodeURIComponent(c.req.path)}` : '';
@@ -74,7 +74,7 @@ export function loginCsrf(c: Context): string {
   setCookie(c, LOGIN_CSRF_COOKIE, token, {
     httpOnly: true,
     sameSite: 'Strict',
-    secure: new URL(c.req.url).protocol === 'https:',
+    secure: isHttps(c),
     path: '/login',
     maxAge: 3600,
   });

@@ -22,7 +22,13 @@ export interface ConfigChangeResult<T> extends ConfigPush {
 export async function pushConfigInTx(ctx: ServiceContext, tx: Tx): Promise<ConfigPush> {
   const dataPlane = ctx.hooks?.dataPlane;
   let version = await bumpVersion(tx, ctx.now(), dataPlane?.highestVersion ?? 0);
-  const input = await loadCompileInput(tx, version, ctx.hooks?.loadGateways, controlPlaneDial(ctx.config.listen));
+  const input = await loadCompileInput(
+    tx,
+    version,
+    ctx.hooks?.loadGateways,
+    controlPlaneDial(ctx.config.listen),
+    ctx.hooks?.proxySecret,
+  );
   let applied = dataPlane
     ? await dataPlane.apply(compileSnapshot(input))
     : ({ status: 'pending', reason: 'no data plane' } as const);

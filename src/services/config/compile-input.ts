@@ -10,6 +10,7 @@ export async function loadCompileInput(
   version: number,
   loadGateways?: GatewayLoader,
   authEndpoint?: string,
+  proxySecret?: string,
 ): Promise<CompileInput> {
   const [routeRows, peerRows, gateways] = await Promise.all([
     selectAllAsJson(db, routes),
@@ -37,5 +38,6 @@ export async function loadCompileInput(
     })),
     gateways,
     authEndpoint,
+    proxySecret,
   };
 }

@@ -32,6 +32,8 @@ export class Reconciler {
       loadGateways?: GatewayLoader | undefined;
       /** The control plane's address for routes with auth (forward auth and login pages). */
       authEndpoint?: string | undefined;
+      /** Caddy's per-install secret for requests it forwards to the control plane (caddy/proxy-secret.ts). */
+      proxySecret?: string | undefined;
       /** Told whenever the config version differs from the last one told (gateways catch up from it). */
       onVersion?: ((version: number) => void) | undefined;
       intervalMs?: number;
@@ -99,7 +101,7 @@ export class Reconciler {
       version = await db.transaction((tx) => bumpVersion(tx, new Date(), state.version));
     }
     const snapshot = compileSnapshot(
-      await loadCompileInput(db, version, this.opts.loadGateways, this.opts.authEndpoint),
+      await loadCompileInput(db, version, this.opts.loadGateways, this.opts.authEndpoint, this.opts.proxySecret),
     );
     const result = await dataPlane.apply(snapshot);
     if (result.status === 'applied') {
