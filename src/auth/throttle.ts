@@ -21,6 +21,12 @@ export class FailureThrottle {
     return Math.max(0, entry.blockedUntil - now);
   }
 
+  /** Whether `key` has failures that are not yet forgotten. */
+  hasFailures(key: string, now: number): boolean {
+    const entry = this.entries.get(key);
+    return entry !== undefined && now - entry.lastFailure <= this.opts.forgetAfterMs;
+  }
+
   fail(key: string, now: number): void {
     const entry = this.entries.get(key) ?? { failures: 0, blockedUntil: 0, lastFailure: now };
     entry.failures += 1;

@@ -11,7 +11,7 @@ import {
   stripOurCookies,
   VERIFY_PATH,
 } from '../auth/route-cookies.ts';
-import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
+import { accountOf, type RouteAuthThrottle } from '../auth/route-throttle.ts';
 import { CLEAN_COOKIE_HEADER, IDENTITY_HEADER } from '../caddy/route-auth.ts';
 import type { ServiceContext } from '../context.ts';
 import { anonymousContext } from '../http/middleware.ts';
@@ -113,14 +113,15 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
         c.header('WWW-Authenticate', basicChallenge(route));
         return c.text('authentication required', 401);
       }
-      const wait = throttle.retryAfterSeconds(route.id, ip, now.getTime());
+      const account = accountOf(route, creds.username.slice(0, 64));
+      const wait = throttle.retryAfterSeconds(route.id, account, ip, now.getTime());
       if (wait > 0) {
         c.header('Retry-After', String(wait));
         return c.text('too many failed attempts; try again later', 429);
       }
       const who = await checkPassword(deps.db, route, creds.username, creds.password, { sharedFallback: true });
       if (!who) {
-        throttle.fail(route.id, ip, now.getTime());
+        throttle.fail(route.id, account, ip, now.getTime());
         await recordAuthFailure(ctx, {
           routeId: route.id,
           step: 'basic',
@@ -130,7 +131,7 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
         c.header('WWW-Authenticate', basicChallenge(route));
         return c.text('authentication required', 401);
       }
-      throttle.succeed(ip);
+      throttle.succeed(route.id, account, ip);
       return allow(c, who.user?.username ?? null);
     }
 

@@ -71,7 +71,10 @@ describe('admin TOTP brute force', () => {
   it('per account: guesses from rotating /64s of one network slow the account down; another client is not', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 30 && !statuses.includes(429); i++) {
-      const res = await apiLogin(env, `2001:db8:77:${i.toString(16)}::1`, { ...ADMIN, totp_code: totp.wrongCode(now()) });
+      const res = await apiLogin(env, `2001:db8:77:${i.toString(16)}::1`, {
+        ...ADMIN,
+        totp_code: totp.wrongCode(now()),
+      });
       statuses.push(res.status);
     }
     expect(statuses, `statuses: ${statuses.join(',')}`).toContain(429);

@@ -25,8 +25,7 @@ async function apiSession() {
 }
 
 const me = (cookie: string) => env.app.request('/api/v1/me', { headers: { cookie } });
-const logout = (headers: Record<string, string>) =>
-  env.app.request('/api/v1/auth/logout', { method: 'POST', headers });
+const logout = (headers: Record<string, string>) => env.app.request('/api/v1/auth/logout', { method: 'POST', headers });
 
 describe('POST /api/v1/auth/logout', () => {
   it('refuses a logout without the CSRF token (403), and the session stays valid', async () => {
