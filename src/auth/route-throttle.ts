@@ -24,11 +24,3 @@ export class RouteAuthThrottle {
     this.throttle.succeed({ scope: `route:${routeId}`, account, ip });
   }
 }
-
-/**
- * The account a login attempt is counted against: the route user's name, or '' for the shared password (a
- * route without users has no names, so whatever is typed there must not spread the count over many keys).
- */
-export function accountOf(route: { hasUsers: boolean }, username: string): string {
-  return route.hasUsers ? username : '';
-}

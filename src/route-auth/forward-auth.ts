@@ -11,13 +11,14 @@ import {
   stripOurCookies,
   VERIFY_PATH,
 } from '../auth/route-cookies.ts';
-import { accountOf, type RouteAuthThrottle } from '../auth/route-throttle.ts';
+import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
 import { CLEAN_COOKIE_HEADER, IDENTITY_HEADER } from '../caddy/route-auth.ts';
 import type { ServiceContext } from '../context.ts';
 import { anonymousContext } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import {
   type AuthRoute,
+  attemptedAccount,
   checkPassword,
   findAuthRoute,
   readSession,
@@ -113,7 +114,7 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
         c.header('WWW-Authenticate', basicChallenge(route));
         return c.text('authentication required', 401);
       }
-      const account = accountOf(route, creds.username.slice(0, 64));
+      const account = await attemptedAccount(deps.db, route, creds.username.slice(0, 64));
       const wait = throttle.retryAfterSeconds(route.id, account, ip, now.getTime());
       if (wait > 0) {
         c.header('Retry-After', String(wait));

@@ -7,12 +7,13 @@ import {
   ROUTE_SESSION_COOKIE,
   safeReturnPath,
 } from '../auth/route-cookies.ts';
-import { accountOf, type RouteAuthThrottle } from '../auth/route-throttle.ts';
+import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
 import { randomSecret, safeEqual } from '../auth/secrets.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import {
   type AuthRoute,
   answerTotp,
+  attemptedAccount,
   checkPassword,
   endSession,
   readSession,
@@ -116,7 +117,7 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     const returnTo = safeReturnPath(form?.rd);
     if (!form || !csrfOk(c, form)) return loginView(c, route, returnTo, 'The form expired. Please try again.', 403);
     const username = (form.username ?? '').trim().slice(0, 64);
-    const account = accountOf(route, username);
+    const account = await attemptedAccount(deps.db, route, username);
     const wait = throttle.retryAfterSeconds(route.id, account, ip, now.getTime());
     if (wait > 0) return throttled(c, wait, (msg) => loginView(c, route, returnTo, msg, 429));
     const who = await checkPassword(deps.db, route, username, (form.password ?? '').slice(0, 1024));
@@ -180,7 +181,7 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     if (challenge?.session.stage !== 'totp')
       return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 303);
     // The challenge's user is the account: its failures were counted at the password step already.
-    const account = accountOf(route, challenge.username ?? '');
+    const account = challenge.username ?? '';
     const wait = throttle.retryAfterSeconds(route.id, account, ip, now.getTime());
     if (wait > 0) return throttled(c, wait, (msg) => view(msg, 429));
     const outcome = await answerTotp(deps.db, {

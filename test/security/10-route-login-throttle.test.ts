@@ -11,7 +11,11 @@ let env: Awaited<ReturnType<typeof testApp>>;
 let time: number;
 const SHARED = 'a long shared password';
 
-async function createRoute(domain: string, users: { username: string; password: string }[] = []) {
+async function createRoute(
+  domain: string,
+  users: { username: string; password: string }[] = [],
+  extra: Record<string, unknown> = {},
+) {
   const token = await env.tokenFor('write');
   const res = await env.call('POST', '/api/v1/routes', {
     token,
@@ -19,7 +23,7 @@ async function createRoute(domain: string, users: { username: string; password: 
       domain,
       target_host: '10.0.0.5',
       target_port: 80,
-      ...(users.length ? {} : { auth_enabled: true, auth_password: SHARED }),
+      ...(users.length ? {} : { auth_enabled: true, auth_password: SHARED, ...extra }),
     },
   });
   expect(res.status, await res.clone().text()).toBe(201);
@@ -29,7 +33,8 @@ async function createRoute(domain: string, users: { username: string; password: 
     expect(created.status, await created.clone().text()).toBe(201);
   }
   if (users.length) {
-    const enabled = await env.call('PUT', `/api/v1/routes/${id}`, { token, body: { auth_enabled: true } });
+    const body = { auth_enabled: true, ...extra };
+    const enabled = await env.call('PUT', `/api/v1/routes/${id}`, { token, body });
     expect(enabled.status, await enabled.clone().text()).toBe(200);
   }
   return { id, domain };
@@ -50,6 +55,19 @@ async function routeLogin(route: { id: number; domain: string }, ip: string, pas
     body: new URLSearchParams({ csrf, username, password, rd: '/' }).toString(),
   });
   return res;
+}
+
+/** One basic-auth request, as Caddy's forward auth sends it for client `ip`. */
+function basicAuth(route: { id: number; domain: string }, ip: string, username: string, password: string) {
+  return env.app.request('/auth/verify', {
+    headers: {
+      'x-forwarded-host': route.domain,
+      'x-gatehouse-route': String(route.id),
+      'x-gatehouse-client-ip': ip,
+      'x-forwarded-uri': '/',
+      authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+    },
+  });
 }
 
 beforeEach(async () => {
@@ -109,5 +127,18 @@ describe('route login throttles', () => {
     for (let i = 0; i < 8; i++) await routeLogin(b, ip, `wrong ${i}`);
     expect((await routeLogin(b, ip, SHARED)).status).toBe(429);
     expect((await routeLogin(a, ip, SHARED)).status).toBe(303);
+  });
+
+  it('basic auth: user names made up for each guess still count against the shared password', async () => {
+    const route = await createRoute('basic.example.com', [{ username: 'carol', password: 'carol has a long one' }], {
+      basic_auth_enabled: true,
+      auth_password: SHARED,
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30 && !statuses.includes(429); i++) {
+      statuses.push((await basicAuth(route, `2001:db8:6:${i.toString(16)}::1`, `name${i}`, `guess ${i}`)).status);
+    }
+    expect(statuses, `statuses: ${statuses.join(',')}`).toContain(429);
+    expect((await basicAuth(route, '198.51.100.50', 'anyone', SHARED)).status).toBe(200);
   });
 });

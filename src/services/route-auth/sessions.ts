@@ -67,6 +67,19 @@ export async function checkPassword(
   return (await verifyPasswordOrDummy(target?.hash, password)) && target ? { user: target.user } : null;
 }
 
+/**
+ * The account a login attempt can open, for the throttle: the route user it names, or '' (the shared
+ * password, which basic auth accepts under any name that is not a user's). Made-up names thus count together.
+ */
+export async function attemptedAccount(db: Db, route: AuthRoute, username: string): Promise<string> {
+  if (!username) return '';
+  const [user] = await db
+    .select({ username: routeAuthUsers.username })
+    .from(routeAuthUsers)
+    .where(and(eq(routeAuthUsers.routeId, route.id), eq(routeAuthUsers.username, username)));
+  return user?.username ?? '';
+}
+
 /** A new session (or TOTP challenge); returns the cookie token. Only its SHA-256 is stored. */
 export async function startSession(
   db: Db,
