@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects: unit (pure logic, fast), integration (real libSQL files, the real Caddy binary, real
-// sockets on loopback), e2e (network namespaces; root only) and browser (the dashboard in Debian's Chromium).
+// Five projects: unit (pure logic, fast), integration (real libSQL files, the real Caddy binary, real
+// sockets on loopback), security (each threat-model item's regression test), e2e (network namespaces; root
+// only) and browser (the dashboard in Debian's Chromium).
 // Each test file says in its header what is real and what is simulated.
 // The workspace packages (packages/*) resolve to their TypeScript sources under the gatehouse-source condition
 // (their package.json `exports`), so tests run without a build; the rest are Vite's server defaults.
@@ -20,10 +21,22 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Integration tests start Caddy processes and bind ports; two cores do not gain from more.
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // One file per item of the threat model (SECURITY.md), each failing without its fix.
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
         },

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { apiApp } from './api/app.ts';
+import { LoginThrottle } from './auth/login-throttle.ts';
 import { LOGIN_PREFIX } from './auth/route-cookies.ts';
 import { RouteAuthThrottle } from './auth/route-throttle.ts';
 import { dashboardApp } from './dashboard/index.tsx';
@@ -42,8 +43,10 @@ export function createApp(deps: AppDeps) {
     return c.json(report, report.status === 'ok' ? 200 : 503);
   });
 
-  app.route('/api/v1', apiApp(deps));
+  // One admin login throttle for the API and the dashboard: a guess counts the same through either door.
+  const adminLoginThrottle = new LoginThrottle();
+  app.route('/api/v1', apiApp(deps, adminLoginThrottle));
   // The dashboard registers each of its paths explicitly, so it claims nothing under /api/v1.
-  app.route('/', dashboardApp(deps));
+  app.route('/', dashboardApp(deps, adminLoginThrottle));
   return app;
 }

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { LoginThrottle } from '../auth/login-throttle.ts';
 import { authenticate, requireScope } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import { authApi } from './auth.ts';
@@ -17,9 +18,9 @@ export const API_INFO = { title: 'Gatehouse API', version: '1' };
  * The REST API, mounted by src/app.ts under `/api/v1`: its reference, the gateway agents' endpoints and every
  * resource behind a bearer token or a dashboard session. Building it starts nothing.
  */
-export function apiApp(deps: AppDeps) {
+export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   const api = new OpenAPIHono<AppEnv>();
-  api.route('/auth', authApi(deps));
+  api.route('/auth', authApi(deps, adminLoginThrottle));
 
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

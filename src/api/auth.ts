@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { FailureThrottle } from '../auth/throttle.ts';
-import { RateLimitedError } from '../errors.ts';
+import { ADMIN_LOGIN_SCOPE, type LoginThrottle } from '../auth/login-throttle.ts';
+import { safeEqual } from '../auth/secrets.ts';
+import { AppError, ForbiddenError, RateLimitedError } from '../errors.ts';
 import { anonymousContext, clearSessionCookie, readSessionCookie, writeSessionCookie } from '../http/middleware.ts';
 import type { AppDeps } from '../http/types.ts';
 import { errorResponses } from '../schemas/common.ts';
-import { login, logout, SESSION_TTL_MS } from '../services/sessions/index.ts';
+import { authenticateSession, login, logout, SESSION_TTL_MS } from '../services/sessions/index.ts';
 import { newApiRouter } from './openapi.ts';
 
 const LoginSchema = z
@@ -18,16 +19,13 @@ const LoginSchema = z
   })
   .openapi('Login');
 
-/** Admin login for the API and dashboard: a session cookie (HttpOnly, SameSite=Strict; `__Host-`, Secure over HTTPS). */
-export function authApi(deps: AppDeps) {
+/**
+ * Admin login for the API and dashboard: a session cookie (HttpOnly, SameSite=Strict; `__Host-` and Secure over
+ * HTTPS). Failures are throttled per client and per account together with the dashboard's login (`throttle` is
+ * shared, see src/app.ts).
+ */
+export function authApi(deps: AppDeps, throttle: LoginThrottle) {
   const app = newApiRouter();
-  // Per client IP: 5 free attempts, then 1 s doubling up to 5 min.
-  const throttle = new FailureThrottle({
-    freeAttempts: 5,
-    baseDelayMs: 1000,
-    maxDelayMs: 300_000,
-    forgetAfterMs: 3_600_000,
-  });
 
   app.openapi(
     createRoute({
@@ -50,14 +48,13 @@ export function authApi(deps: AppDeps) {
     }),
     async (c) => {
       const ctx = anonymousContext(deps, c);
-      const key = ctx.ip ?? 'unknown';
-      const wait = throttle.retryAfterMs(key, Date.now());
-      if (wait > 0)
-        throw new RateLimitedError('too many failed logins; wait before trying again', Math.ceil(wait / 1000));
       const input = c.req.valid('json');
+      const attempt = { scope: ADMIN_LOGIN_SCOPE, account: input.username, ip: ctx.ip ?? 'unknown' };
+      const wait = throttle.retryAfterSeconds(attempt, deps.now().getTime());
+      if (wait > 0) throw new RateLimitedError('too many failed logins; wait before trying again', wait);
       try {
         const session = await login({ ctx, input: { ...input, userAgent: c.req.header('user-agent') } });
-        throttle.succeed(key);
+        throttle.succeed(attempt);
         writeSessionCookie(c, session.token, SESSION_TTL_MS / 1000);
         return c.json(
           {
@@ -68,7 +65,9 @@ export function authApi(deps: AppDeps) {
           200,
         );
       } catch (err) {
-        throttle.fail(key, Date.now());
+        // A right password without the code it needs is not a guess; every other refusal is.
+        const refused = err instanceof AppError && err.code === 'unauthorized' && !err.details?.totp_required;
+        if (refused) throttle.fail(attempt, deps.now().getTime());
         throw err;
       }
     },
@@ -78,12 +77,18 @@ export function authApi(deps: AppDeps) {
     method: 'post',
     path: '/logout',
     tags: ['auth'],
-    summary: 'End the dashboard session (clears the cookie)',
-    responses: { 204: { description: 'Logged out' } },
+    summary: 'End the dashboard session (clears the cookie); needs the X-CSRF-Token header like every change',
+    responses: { 204: { description: 'Logged out' }, ...errorResponses(403) },
   });
   app.post('/logout', async (c) => {
     const token = readSessionCookie(c);
-    if (token) await logout({ db: deps.db, token });
+    const found = token ? await authenticateSession({ db: deps.db, token, now: deps.now() }) : null;
+    if (token && found) {
+      // Ending a session changes state: a cross-site form must not be able to do it (SECURITY.md).
+      if (!safeEqual(c.req.header('x-csrf-token') ?? '', found.session.csrfToken))
+        throw new ForbiddenError('missing or invalid CSRF token');
+      await logout({ db: deps.db, token });
+    }
     clearSessionCookie(c);
     return c.body(null, 204);
   });

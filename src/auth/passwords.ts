@@ -21,6 +21,22 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
   }
 }
 
+// Made once, when this module loads: an unknown user costs one verification, not a hash and a verification.
+const dummyHash = hashPassword(randomBytes(24).toString('base64url'));
+// Never an unhandled rejection at start; a failure shows when the hash is first awaited.
+dummyHash.catch(() => {});
+
+/**
+ * Checks a password against a stored hash, or, when there is none (the user does not exist), against a dummy
+ * hash with the same parameters: the same argon2 work either way, so the answer's timing does not tell which
+ * names exist (SECURITY.md). Always false without a stored hash.
+ */
+export async function verifyPasswordOrDummy(passwordHash: string | null | undefined, password: string) {
+  if (passwordHash) return verifyPassword(passwordHash, password);
+  await verifyPassword(await dummyHash, password);
+  return false;
+}
+
 /** A password people can type: 20 characters from an unambiguous alphabet (~110 bits). */
 export function generatePassword(length = 20): string {
   const alphabet = 'abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';

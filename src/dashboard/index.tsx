@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { LoginThrottle } from '../auth/login-throttle.ts';
 import type { AppDeps } from '../http/types.ts';
 import { accountDashboard } from './account/handlers.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
@@ -17,12 +18,12 @@ import { tokensDashboard } from './tokens/handlers.tsx';
  * (`<resource>/handlers.tsx` reads the request, calls the verb and renders `<resource>/pages`). Mounted at `/`
  * by createApp; every path is registered explicitly (no `use('*')`), so nothing here touches `/api/v1`.
  */
-export function dashboardApp(deps: AppDeps) {
+export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   const app = new Hono<DashEnv>();
   const session = requireSession(deps);
   app.get('/assets/:name', serveAssets());
   app.onError(errorPage);
-  app.route('/', loginDashboard(deps, session));
+  app.route('/', loginDashboard(deps, session, adminLoginThrottle));
   app.route('/', overviewDashboard(deps, session));
   app.route('/', accountDashboard(session));
   app.route('/', peersDashboard(deps, session));

@@ -17,6 +17,7 @@ import { anonymousContext, clientIp } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import {
   type AuthRoute,
+  attemptedAccount,
   checkPassword,
   findAuthRoute,
   readSession,
@@ -112,14 +113,15 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
         c.header('WWW-Authenticate', basicChallenge(route));
         return c.text('authentication required', 401);
       }
-      const wait = throttle.retryAfterSeconds(route.id, ip, now.getTime());
+      const account = await attemptedAccount(deps.db, route, creds.username.slice(0, 64));
+      const wait = throttle.retryAfterSeconds(route.id, account, ip, now.getTime());
       if (wait > 0) {
         c.header('Retry-After', String(wait));
         return c.text('too many failed attempts; try again later', 429);
       }
       const who = await checkPassword(deps.db, route, creds.username, creds.password, { sharedFallback: true });
       if (!who) {
-        throttle.fail(route.id, ip, now.getTime());
+        throttle.fail(route.id, account, ip, now.getTime());
         await recordAuthFailure(ctx, {
           routeId: route.id,
           step: 'basic',
@@ -129,7 +131,7 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
         c.header('WWW-Authenticate', basicChallenge(route));
         return c.text('authentication required', 401);
       }
-      throttle.succeed(ip);
+      throttle.succeed(route.id, account, ip);
       return allow(c, who.user?.username ?? null);
     }
 

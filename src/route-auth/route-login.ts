@@ -13,6 +13,7 @@ import type { AppDeps, AppEnv } from '../http/types.ts';
 import {
   type AuthRoute,
   answerTotp,
+  attemptedAccount,
   checkPassword,
   endSession,
   readSession,
@@ -115,19 +116,20 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     const form = await readForm(c);
     const returnTo = safeReturnPath(form?.rd);
     if (!form || !csrfOk(c, form)) return loginView(c, route, returnTo, 'The form expired. Please try again.', 403);
-    const wait = throttle.retryAfterSeconds(route.id, ip, now.getTime());
-    if (wait > 0) return throttled(c, wait, (msg) => loginView(c, route, returnTo, msg, 429));
     const username = (form.username ?? '').trim().slice(0, 64);
+    const account = await attemptedAccount(deps.db, route, username);
+    const wait = throttle.retryAfterSeconds(route.id, account, ip, now.getTime());
+    if (wait > 0) return throttled(c, wait, (msg) => loginView(c, route, returnTo, msg, 429));
     const who = await checkPassword(deps.db, route, username, (form.password ?? '').slice(0, 1024));
     if (!who) {
-      throttle.fail(route.id, ip, now.getTime());
+      throttle.fail(route.id, account, ip, now.getTime());
       await recordAuthFailure(ctx, { routeId: route.id, step: 'password', reason: 'bad_credentials', username });
       return loginView(c, route, returnTo, 'Wrong username or password.', 401);
     }
     const userAgent = c.req.header('user-agent');
     if (route.authMethod === 'password_totp') {
       if (!who.user?.totpSecret) {
-        throttle.fail(route.id, ip, now.getTime());
+        throttle.fail(route.id, account, ip, now.getTime());
         await recordAuthFailure(ctx, { routeId: route.id, step: 'password', reason: 'no_totp_enrolled', username });
         return loginView(c, route, returnTo, 'Wrong username or password.', 401);
       }
@@ -140,7 +142,7 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
       });
       return c.redirect(`${LOGIN_PREFIX}/totp?rd=${encodeURIComponent(returnTo)}`, 303);
     }
-    throttle.succeed(ip);
+    throttle.succeed(route.id, account, ip);
     const session = await startSession(deps.db, {
       route,
       userId: who.user?.id ?? null,
@@ -174,9 +176,14 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     const view = (error: string, status: 200 | 401 | 403 | 429) =>
       page(c, totpPage({ routeName: route.name, csrf: csrfToken(c), returnTo, error }), status);
     if (!form || !csrfOk(c, form)) return view('The form expired. Please try again.', 403);
-    const wait = throttle.retryAfterSeconds(route.id, ip, now.getTime());
-    if (wait > 0) return throttled(c, wait, (msg) => view(msg, 429));
     const token = getCookie(c, ROUTE_SESSION_COOKIE);
+    const challenge = await readSession(deps.db, token, route.id, now);
+    if (challenge?.session.stage !== 'totp')
+      return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 303);
+    // The challenge's user is the account: its failures were counted at the password step already.
+    const account = challenge.username ?? '';
+    const wait = throttle.retryAfterSeconds(route.id, account, ip, now.getTime());
+    if (wait > 0) return throttled(c, wait, (msg) => view(msg, 429));
     const outcome = await answerTotp(deps.db, {
       route,
       token: token ?? '',
@@ -187,7 +194,7 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     });
     switch (outcome.status) {
       case 'ok':
-        throttle.succeed(ip);
+        throttle.succeed(route.id, account, ip);
         setCookie(c, ROUTE_SESSION_COOKIE, outcome.token, {
           ...SECURE,
           sameSite: 'Lax',
@@ -197,7 +204,7 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
       case 'missing':
         return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 303);
       case 'wrong':
-        throttle.fail(route.id, ip, now.getTime());
+        throttle.fail(route.id, account, ip, now.getTime());
         await recordAuthFailure(ctx, {
           routeId: route.id,
           step: 'totp',
@@ -206,7 +213,7 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
         });
         return view(`Wrong code. ${outcome.remaining} ${outcome.remaining === 1 ? 'try' : 'tries'} left.`, 401);
       case 'dead':
-        throttle.fail(route.id, ip, now.getTime());
+        throttle.fail(route.id, account, ip, now.getTime());
         await recordAuthFailure(ctx, {
           routeId: route.id,
           step: 'totp',

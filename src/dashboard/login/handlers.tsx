@@ -1,10 +1,10 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
-import { FailureThrottle } from '../../auth/throttle.ts';
+import { ADMIN_LOGIN_SCOPE, type LoginThrottle } from '../../auth/login-throttle.ts';
 import { AppError } from '../../errors.ts';
 import { anonymousContext, clearSessionCookie, readSessionCookie, writeSessionCookie } from '../../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../../http/types.ts';
 import { logout, SESSION_TTL_MS } from '../../services/sessions/index.ts';
-import { finishTotpLogin, PENDING_TTL_MS, startLogin } from '../../services/sessions/two-step.ts';
+import { finishTotpLogin, PENDING_TTL_MS, pendingLoginUsername, startLogin } from '../../services/sessions/two-step.ts';
 import { str } from '../shared/forms.ts';
 import { page } from '../shared/render.ts';
 import { checkLoginCsrf, type DashEnv, formOf, loginCsrf, redirect } from '../shared/session.ts';
@@ -17,18 +17,13 @@ function safeNext(value: string | undefined): string {
 }
 
 /**
- * Logging in (password, then a TOTP code when the admin has one) and out. Failed attempts are throttled per
- * client IP; a pending TOTP login dies after 5 wrong codes.
+ * Logging in (password, then a TOTP code when the admin has one) and out. Failed attempts (wrong password or
+ * wrong code alike) are throttled per client and per account with the API's login (`throttle` is shared); only
+ * a whole login clears the client's count, so a right password does not buy more code guesses. A pending TOTP
+ * login also dies after 5 wrong codes.
  */
-export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv>) {
+export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv>, throttle: LoginThrottle) {
   const app = new Hono<DashEnv>();
-  // Per client IP, like the API's login: 5 free failures, then a doubling wait.
-  const throttle = new FailureThrottle({
-    freeAttempts: 5,
-    baseDelayMs: 1000,
-    maxDelayMs: 300_000,
-    forgetAfterMs: 3_600_000,
-  });
   const totpFailures = new Map<string, number>();
 
   const setSessionCookie = (c: Context, token: string, maxAgeMs: number) =>
@@ -52,25 +47,29 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
       page(c, <LoginPage csrf={csrf} error={error} username={username} next={next} />, status as 422);
     if (!checkLoginCsrf(c, form)) return again('The form expired; please try again.', 403);
     const ctx = anonymousContext(deps, c as unknown as Context<AppEnv>);
-    const key = ctx.ip ?? 'unknown';
-    const wait = throttle.retryAfterMs(key, Date.now());
-    if (wait > 0) return again(`Too many failed logins; wait ${Math.ceil(wait / 1000)} s and try again.`, 429);
+    const attempt = { scope: ADMIN_LOGIN_SCOPE, account: username, ip: ctx.ip ?? 'unknown' };
+    const wait = throttle.retryAfterSeconds(attempt, deps.now().getTime());
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return again(`Too many failed logins; wait ${wait} s and try again.`, 429);
+    }
     if (!username || !form.password) return again('Enter your username and password.', 422);
     try {
       const result = await startLogin({
         ctx,
         input: { username, password: String(form.password), userAgent: c.req.header('user-agent') },
       });
-      throttle.succeed(key);
+      // A right password with a code still to come clears nothing: the code step is guessed too.
       if (result.step === 'totp') {
         setSessionCookie(c, result.token, PENDING_TTL_MS);
         return page(c, <TotpPage csrf={csrf} next={next} />);
       }
+      throttle.succeed(attempt);
       setSessionCookie(c, result.token, SESSION_TTL_MS);
       return c.redirect(next, 303);
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'unauthorized')) throw err;
-      throttle.fail(key, Date.now());
+      throttle.fail(attempt, deps.now().getTime());
       return again('Invalid username or password.');
     }
   });
@@ -84,26 +83,30 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
     const pending = readSessionCookie(c);
     if (!pending) return c.redirect('/login?expired=1', 303);
     const ctx = anonymousContext(deps, c as unknown as Context<AppEnv>);
-    const key = ctx.ip ?? 'unknown';
-    const wait = throttle.retryAfterMs(key, Date.now());
-    if (wait > 0)
-      return page(
-        c,
-        <TotpPage csrf={csrf} next={next} error={`Too many failed attempts; wait ${Math.ceil(wait / 1000)} s.`} />,
-        422,
-      );
+    const username = await pendingLoginUsername({ ctx, pendingToken: pending });
+    if (username === null) {
+      clearSessionCookie(c);
+      return page(c, <LoginPage csrf={csrf} error="The login expired; start again." next={next} />, 422);
+    }
+    const attempt = { scope: ADMIN_LOGIN_SCOPE, account: username, ip: ctx.ip ?? 'unknown' };
+    const wait = throttle.retryAfterSeconds(attempt, deps.now().getTime());
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      const error = `Too many failed attempts; wait ${wait} s.`;
+      return page(c, <TotpPage csrf={csrf} next={next} error={error} />, 429 as 422);
+    }
     try {
       const done = await finishTotpLogin({
         ctx,
         input: { pendingToken: pending, code: str(form, 'code'), userAgent: c.req.header('user-agent') },
       });
-      throttle.succeed(key);
+      throttle.succeed(attempt);
       totpFailures.delete(pending);
       setSessionCookie(c, done.token, SESSION_TTL_MS);
       return c.redirect(next, 303);
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'unauthorized')) throw err;
-      throttle.fail(key, Date.now());
+      throttle.fail(attempt, deps.now().getTime());
       // A pending login dies after 5 wrong codes: guessing needs the password again.
       const failures = (totpFailures.get(pending) ?? 0) + 1;
       if (failures >= 5 || err.message.includes('expired')) {

@@ -1,5 +1,5 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
-import { hashPassword, verifyPassword } from '../../auth/passwords.ts';
+import { verifyPasswordOrDummy } from '../../auth/passwords.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import { isFreshStep, totpStep } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
@@ -40,8 +40,6 @@ export async function findAuthRoute(db: Db, id: number): Promise<(AuthRoute & { 
   return { ...row, hasUsers: Boolean(row.hasUsers) };
 }
 
-let dummyHash: Promise<string> | undefined;
-
 /**
  * Username (empty: the shared password) + password → who logged in, or null. Unknown names cost the same
  * argon2 work as known ones, so timing does not tell which names exist. In password_totp mode only users
@@ -66,12 +64,20 @@ export async function checkPassword(
   if (!target && (!username || opts.sharedFallback) && route.authPasswordHash && route.authMethod === 'password') {
     target = { hash: route.authPasswordHash, user: null };
   }
-  if (!target) {
-    dummyHash ??= hashPassword(randomSecret());
-    await verifyPassword(await dummyHash, password);
-    return null;
-  }
-  return (await verifyPassword(target.hash, password)) ? { user: target.user } : null;
+  return (await verifyPasswordOrDummy(target?.hash, password)) && target ? { user: target.user } : null;
+}
+
+/**
+ * The account a login attempt can open, for the throttle: the route user it names, or '' (the shared
+ * password, which basic auth accepts under any name that is not a user's). Made-up names thus count together.
+ */
+export async function attemptedAccount(db: Db, route: AuthRoute, username: string): Promise<string> {
+  if (!username) return '';
+  const [user] = await db
+    .select({ username: routeAuthUsers.username })
+    .from(routeAuthUsers)
+    .where(and(eq(routeAuthUsers.routeId, route.id), eq(routeAuthUsers.username, username)));
+  return user?.username ?? '';
 }
 
 /** A new session (or TOTP challenge); returns the cookie token. Only its SHA-256 is stored. */

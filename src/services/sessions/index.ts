@@ -1,5 +1,5 @@
 import { and, eq, gt, lt } from 'drizzle-orm';
-import { verifyPassword } from '../../auth/passwords.ts';
+import { verifyPasswordOrDummy } from '../../auth/passwords.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
@@ -22,7 +22,8 @@ export async function login({
   input: { username: string; password: string; totp_code?: string | undefined; userAgent?: string | undefined };
 }) {
   const [user] = await ctx.db.select().from(adminUsers).where(eq(adminUsers.username, input.username));
-  const passwordOk = user ? await verifyPassword(user.passwordHash, input.password) : false;
+  // Unknown names cost the same argon2 work as known ones: the timing must not tell which names exist.
+  const passwordOk = await verifyPasswordOrDummy(user?.passwordHash, input.password);
   const fail = async (reason: string) => {
     await ctx.db.transaction((tx) =>
       recordAudit({

@@ -53,6 +53,22 @@ export async function startLogin({
   return { step: 'totp', token, expiresAt };
 }
 
+/** The user name of a live pending login (what the TOTP step is throttled under), or null. */
+export async function pendingLoginUsername({ ctx, pendingToken }: { ctx: ServiceContext; pendingToken: string }) {
+  const [row] = await ctx.db
+    .select({ username: adminUsers.username })
+    .from(adminSessions)
+    .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
+    .where(
+      and(
+        eq(adminSessions.id, sha256Hex(pendingToken)),
+        eq(adminSessions.fullyAuthenticated, false),
+        gt(adminSessions.expiresAt, ctx.now()),
+      ),
+    );
+  return row?.username ?? null;
+}
+
 /**
  * Pending session + the current code → a new, full session (a new token: the pending one is deleted, so a
  * token seen before the second factor is worth nothing after it).
