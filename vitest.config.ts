@@ -31,6 +31,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // issue 13: one regression test per item (unit-level or live against the real Caddy binary)
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 300_000,

@@ -8,7 +8,8 @@ import { isLoopbackOrAny, targetHostProblem } from './targets.ts';
 import { normalizeTlsNames } from './tls-names.ts';
 
 /** What a route will be once saved: the database row without id and timestamps. */
-export type RouteDraft = Omit<NewRoute, 'id' | 'createdAt' | 'updatedAt'> & Pick<Route, 'aclPeers' | 'ipFilterRules' | 'tlsNames'>;
+export type RouteDraft = Omit<NewRoute, 'id' | 'createdAt' | 'updatedAt'> &
+  Pick<Route, 'aclPeers' | 'ipFilterRules' | 'tlsNames'>;
 
 /** What a new route starts from: every column's default (tests build rows from it too). */
 export const ROUTE_DEFAULTS: RouteDraft = {

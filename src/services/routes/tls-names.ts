@@ -1,5 +1,5 @@
+import type { Route } from '../../db/schema/routes.ts';
 import { MAX_TLS_NAMES, normalizeDomain } from '../../schemas/routes.ts';
-import type { RouteDraft } from './resolve.ts';
 
 /**
  * A wildcard route's tls_names: the names under `*.example.com` that on-demand TLS may get a certificate for.
@@ -9,7 +9,7 @@ import type { RouteDraft } from './resolve.ts';
  * below the route's wildcard and appears once; anything else is a field error.
  */
 export function normalizeTlsNames(
-  d: Pick<RouteDraft, 'type' | 'domain' | 'tlsNames'>,
+  d: { type?: Route['type'] | undefined; domain?: string | null | undefined; tlsNames: string[] },
   issue: (field: string, message: string) => void,
 ): string[] {
   const names = d.tlsNames ?? [];
