@@ -136,10 +136,10 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.UDPIdleTimeout <= 0 {
 		a.UDPIdleTimeout = caddy.Duration(30 * time.Second)
 	}
-	if a.UDPMaxSessionsPerRoute <= 0 {
+	if a.UDPMaxSessionsPerRoute == 0 {
 		a.UDPMaxSessionsPerRoute = 1024
 	}
-	if a.UDPMaxSessionsPerSource <= 0 {
+	if a.UDPMaxSessionsPerSource == 0 {
 		a.UDPMaxSessionsPerSource = 64
 	}
 	a.udpSessions = newUDPSessionCounter()
@@ -173,6 +173,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 func (a *App) Validate() error {
 	if a.SharedHTTPSPort < 0 || a.SharedHTTPSPort > 65535 {
 		return fmt.Errorf("shared_https_port: must be 0-65535, not %d", a.SharedHTTPSPort)
+	}
+	if a.UDPMaxSessionsPerRoute < 0 || a.UDPMaxSessionsPerSource < 0 {
+		return fmt.Errorf("udp_max_sessions_per_route and udp_max_sessions_per_source must not be negative")
 	}
 	if a.StateFile != "" && !filepath.IsAbs(a.StateFile) {
 		return fmt.Errorf("state_file: must be an absolute path, not %q", a.StateFile)

@@ -85,10 +85,10 @@ func (p *Permission) Provision(ctx caddy.Context) error {
 }
 
 func (p *Permission) setDefaults() {
-	if p.NamesPerMinute <= 0 {
+	if p.NamesPerMinute == 0 {
 		p.NamesPerMinute = 20
 	}
-	if p.RouteNamesPerMinute <= 0 {
+	if p.RouteNamesPerMinute == 0 {
 		p.RouteNamesPerMinute = 10
 	}
 	if p.now == nil {

@@ -130,3 +130,12 @@ func TestPermissionRateLimit(t *testing.T) {
 		t.Error("names still denied a minute later")
 	}
 }
+
+func TestPermissionValidate(t *testing.T) {
+	if (&Permission{NamesPerMinute: -1}).Validate() == nil || (&Permission{RouteNamesPerMinute: -1}).Validate() == nil {
+		t.Error("negative limits accepted")
+	}
+	if (&App{UDPMaxSessionsPerSource: -1}).Validate() == nil {
+		t.Error("negative udp cap accepted")
+	}
+}
