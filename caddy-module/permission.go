@@ -3,11 +3,13 @@ package gatehouse
 import (
 	"context"
 	"fmt"
+	"path"
 	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddytls"
+	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
 )
 
@@ -27,7 +29,8 @@ func init() {
 //   - every other name is denied;
 //   - names not allowed before are rate-limited, overall and per route,
 //     so that even a route with many listed names cannot make Caddy order
-//     them all at once.
+//     them all at once; a name whose certificate Caddy's storage already
+//     holds (after a restart) is not new and costs nothing.
 //
 // Denied names are logged and counted in
 // gatehouse_tls_names_denied_total{reason}.
@@ -40,8 +43,9 @@ type Permission struct {
 	// RouteNamesPerMinute is the same limit per route. Default: 10.
 	RouteNamesPerMinute int `json:"route_names_per_minute,omitempty"`
 
-	app    *App
-	logger *zap.Logger
+	app     *App
+	logger  *zap.Logger
+	storage certmagic.Storage // Caddy's, for certificates obtained before; nil in tests
 
 	mu      sync.Mutex
 	overall tokenBucket
@@ -80,6 +84,7 @@ func (p *Permission) Provision(ctx caddy.Context) error {
 	}
 	p.app = app
 	p.logger = ctx.Logger()
+	p.storage = ctx.Storage()
 	p.setDefaults()
 	return nil
 }
@@ -111,7 +116,7 @@ func (p *Permission) Validate() error {
 }
 
 // CertificateAllowed implements caddytls.OnDemandPermission.
-func (p *Permission) CertificateAllowed(_ context.Context, name string) error {
+func (p *Permission) CertificateAllowed(ctx context.Context, name string) error {
 	name = normalizeHost(name)
 	g := p.app.generation()
 	route, denied := "", denyNoSnapshot
@@ -119,7 +124,7 @@ func (p *Permission) CertificateAllowed(_ context.Context, name string) error {
 		route, denied = g.tlsRoute(name)
 	}
 	if denied == "" {
-		denied = p.take(route, name, len(g.routes))
+		denied = p.take(ctx, route, name, len(g.routes))
 	}
 	if denied == "" {
 		return nil
@@ -139,12 +144,20 @@ var denyMessage = map[string]string{
 	denyRateLimit:  "too many new names per minute",
 }
 
-// take lets a name allowed before through and charges a new one a token
-// of the overall and of its route's bucket.
-func (p *Permission) take(route, name string, routes int) string {
+// take lets a name allowed before (or stored) through and charges a new
+// one a token of the overall and of its route's bucket.
+func (p *Permission) take(ctx context.Context, route, name string, routes int) string {
+	p.mu.Lock()
+	_, ok := p.granted[name]
+	p.mu.Unlock()
+	if ok {
+		return ""
+	}
+	stored := p.stored(ctx, name) // storage I/O outside the lock
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.granted[name]; ok {
+	if stored {
+		p.grant(name)
 		return ""
 	}
 	now := p.now()
@@ -164,11 +177,35 @@ func (p *Permission) take(route, name string, routes int) string {
 	}
 	rb.spend()
 	p.overall.spend()
+	p.grant(name)
+	return ""
+}
+
+// grant remembers an allowed name; called with p.mu held.
+func (p *Permission) grant(name string) {
 	if len(p.granted) >= maxGranted {
 		clear(p.granted)
 	}
 	p.granted[name] = struct{}{}
-	return ""
+}
+
+// stored reports whether Caddy's storage holds a certificate for name from
+// any issuer. Only names a route allows get here, so a scanner's names
+// cost no storage lookups.
+func (p *Permission) stored(ctx context.Context, name string) bool {
+	if p.storage == nil {
+		return false
+	}
+	issuers, err := p.storage.List(ctx, "certificates", false)
+	if err != nil {
+		return false
+	}
+	for _, dir := range issuers {
+		if p.storage.Exists(ctx, certmagic.StorageKeys.SiteCert(path.Base(dir), name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenBucket holds up to perMinute tokens and refills them evenly over a

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/certmagic"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gatehouse/gatehouse/caddy-module/internal/testnet"
@@ -123,6 +124,16 @@ func TestPermissionRateLimit(t *testing.T) {
 	}
 	if got := denied(a, denyRateLimit); got != 3 {
 		t.Errorf("rate_limit denials = %d, want 3", got)
+	}
+	// a name whose certificate is stored (obtained before a restart) is
+	// not new: loading it costs no token
+	store := &certmagic.FileStorage{Path: t.TempDir()}
+	p.storage = store
+	if err := store.Store(t.Context(), certmagic.StorageKeys.SiteCert("local", "a9.w.test"), []byte("pem")); err != nil {
+		t.Fatal(err)
+	}
+	if !allowed("a9.w.test") || allowed("a8.w.test") {
+		t.Error("stored name denied, or an unstored one allowed, with an empty bucket")
 	}
 	// tokens come back over the minute
 	now = now.Add(time.Minute)
