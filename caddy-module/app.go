@@ -63,6 +63,15 @@ type App struct {
 	// after this long without a packet from it. Default: 30s.
 	UDPIdleTimeout caddy.Duration `json:"udp_idle_timeout,omitempty"`
 
+	// UDPMaxSessionsPerRoute caps the open UDP sessions (clients) of one
+	// route over all its ports; a datagram from a further new client is
+	// dropped (udp_limits.go). Default: 1024.
+	UDPMaxSessionsPerRoute int `json:"udp_max_sessions_per_route,omitempty"`
+
+	// UDPMaxSessionsPerSource caps the open UDP sessions of one source IP
+	// address over all routes (each source port is a session). Default: 64.
+	UDPMaxSessionsPerSource int `json:"udp_max_sessions_per_source,omitempty"`
+
 	ctx    caddy.Context
 	base   caddy.Context // parent of every unit context; see Provision
 	logger *zap.Logger
@@ -88,8 +97,10 @@ type App struct {
 	countries *policy.GeoIPDB
 	sniProbe  layer4.Handler
 	metrics   *metrics
-	stopSweep chan struct{}
-	started   bool
+	// udpSessions counts open UDP sessions against the caps above.
+	udpSessions *udpSessionCounter
+	stopSweep   chan struct{}
+	started     bool
 }
 
 // CaddyModule returns the Caddy module information.
@@ -125,6 +136,13 @@ func (a *App) Provision(ctx caddy.Context) error {
 	if a.UDPIdleTimeout <= 0 {
 		a.UDPIdleTimeout = caddy.Duration(30 * time.Second)
 	}
+	if a.UDPMaxSessionsPerRoute == 0 {
+		a.UDPMaxSessionsPerRoute = 1024
+	}
+	if a.UDPMaxSessionsPerSource == 0 {
+		a.UDPMaxSessionsPerSource = 64
+	}
+	a.udpSessions = newUDPSessionCounter()
 	a.units = make(map[string]*unit)
 	a.retiring = make(map[*generation]*time.Timer)
 	a.sockets = make(map[l4Key]*socketRef)
@@ -155,6 +173,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 func (a *App) Validate() error {
 	if a.SharedHTTPSPort < 0 || a.SharedHTTPSPort > 65535 {
 		return fmt.Errorf("shared_https_port: must be 0-65535, not %d", a.SharedHTTPSPort)
+	}
+	if a.UDPMaxSessionsPerRoute < 0 || a.UDPMaxSessionsPerSource < 0 {
+		return fmt.Errorf("udp_max_sessions_per_route and udp_max_sessions_per_source must not be negative")
 	}
 	if a.StateFile != "" && !filepath.IsAbs(a.StateFile) {
 		return fmt.Errorf("state_file: must be an absolute path, not %q", a.StateFile)

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gatehouse/gatehouse/caddy-module/internal/testnet"
 )
 
 func TestApplyVersionRules(t *testing.T) {
@@ -229,22 +227,6 @@ func TestPersistedStateServesAfterRestart(t *testing.T) {
 	}
 	if got := serve(b, "a.test", "127.0.0.1").Body.String(); got != "persisted" {
 		t.Errorf("body = %q", got)
-	}
-}
-
-func TestPermission(t *testing.T) {
-	a := newTestApp(t, nil)
-	p := &Permission{app: a}
-	if p.CertificateAllowed(t.Context(), "a.test") == nil {
-		t.Error("allowed before any snapshot")
-	}
-	mustPut(t, a, testSnapshot(1, staticRoute("1", "x", "a.test", "*.w.test"),
-		l4Proxy("t", "tcp", "terminate", []string{"t.test"}, testnet.UnusedPort(t, "tcp"), "127.0.0.1:1"),
-		l4Proxy("p", "tcp", "passthrough", []string{"p.test"}, testnet.UnusedPort(t, "tcp"), "127.0.0.1:1")))
-	for name, want := range map[string]bool{"a.test": true, "x.w.test": true, "t.test": true, "p.test": false, "b.test": false, "y.x.w.test": false} {
-		if got := p.CertificateAllowed(t.Context(), name) == nil; got != want {
-			t.Errorf("%s: allowed=%v, want %v", name, got, want)
-		}
 	}
 }
 

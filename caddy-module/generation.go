@@ -31,9 +31,14 @@ type generation struct {
 	hosts     map[string]*httpEntry // exact host → route
 	wildHosts map[string]*httpEntry // "example.com" for "*.example.com"
 	l4        map[l4Key]*l4Table
-	// tlsNames are the names on-demand TLS may get certificates for: HTTP
-	// hosts and terminate-mode server names ("*.x" entries included).
-	tlsNames map[string]bool
+	// tlsNames are the names on-demand TLS may get certificates for, with
+	// their route: exact HTTP hosts and terminate-mode server names, and
+	// the tls_names listed under a route's wildcards.
+	tlsNames map[string]string
+	// tlsWild are the domains of wildcard names ("example.com" for
+	// "*.example.com") with their route; a name under one that tlsNames
+	// does not list gets no certificate.
+	tlsWild map[string]string
 	// portPaths name, for each socket, the first snapshot path that wants
 	// it, so that a port that cannot be opened is reported where it is.
 	portPaths map[l4Key]string
@@ -132,15 +137,34 @@ func (g *generation) needsSNI(key l4Key) (known, sni bool) {
 	return true, t.none == nil
 }
 
-// tlsNameAllowed reports whether on-demand TLS may serve name.
-func (g *generation) tlsNameAllowed(name string) bool {
-	if g.tlsNames[name] {
-		return true
+// tlsRoute finds the route on-demand TLS may get a certificate for name
+// for; denied is "" then, else why not: "unknown" (no route has the name)
+// or "unlisted" (a wildcard covers it, the route's tls_names do not).
+func (g *generation) tlsRoute(name string) (route, denied string) {
+	if id, ok := g.tlsNames[name]; ok {
+		return id, ""
 	}
 	if i := strings.IndexByte(name, '.'); i > 0 {
-		return g.tlsNames["*."+name[i+1:]]
+		if id, ok := g.tlsWild[name[i+1:]]; ok {
+			return id, denyUnlisted
+		}
 	}
-	return false
+	return "", denyUnknown
+}
+
+// addTLSNames records a route's certificate names: its exact ones, the
+// domains of its wildcards, and the tls_names listed under them.
+func (g *generation) addTLSNames(id string, names, listed []string) {
+	for _, name := range names {
+		if d, ok := strings.CutPrefix(name, "*."); ok {
+			g.tlsWild[d] = id
+		} else {
+			g.tlsNames[name] = id
+		}
+	}
+	for _, name := range listed {
+		g.tlsNames[name] = id
+	}
 }
 
 // build compiles a validated-shape snapshot into a generation. Units whose
@@ -159,7 +183,8 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 		hosts:     make(map[string]*httpEntry),
 		wildHosts: make(map[string]*httpEntry),
 		l4:        make(map[l4Key]*l4Table),
-		tlsNames:  make(map[string]bool),
+		tlsNames:  make(map[string]string),
+		tlsWild:   make(map[string]string),
 		portPaths: make(map[l4Key]string),
 		unitOf:    make(map[unitIdent]*unit, len(s.Routes)),
 	}
@@ -257,8 +282,8 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 				continue
 			}
 			e := &httpEntry{route: info, unit: u}
+			g.addTLSNames(r.ID, h.Hosts, r.TLSNames)
 			for _, host := range h.Hosts {
-				g.tlsNames[host] = true
 				if strings.HasPrefix(host, "*.") {
 					g.wildHosts[host[2:]] = e
 				} else {
@@ -304,10 +329,10 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 				t.none = e
 				continue
 			}
+			if l.TLSMode == snapshot.TLSModeTerminate {
+				g.addTLSNames(r.ID, l.ServerNames, r.TLSNames)
+			}
 			for _, name := range l.ServerNames {
-				if l.TLSMode == snapshot.TLSModeTerminate {
-					g.tlsNames[name] = true
-				}
 				if strings.HasPrefix(name, "*.") {
 					t.wild[name[2:]] = e
 				} else {

@@ -72,7 +72,7 @@ func acquireSocket(a *App, key l4Key) (*socketRef, error) {
 			return nil, err
 		}
 		s.pc = pc
-		s.udp = newUDPServer(pc, s.serveConn, s.idleTimeout)
+		s.udp = newUDPServer(pc, s.serveConn, s.idleTimeout, s.admitUDP)
 		go s.udp.readLoop()
 	default:
 		return nil, errors.New("unsupported network " + key.network)

@@ -17,6 +17,8 @@ type metrics struct {
 	version    prometheus.Gauge
 	routes     *prometheus.GaugeVec
 	swap       prometheus.Histogram
+	tlsDenied  *prometheus.CounterVec
+	udpDropped *prometheus.CounterVec
 	collectors []prometheus.Collector
 }
 
@@ -40,13 +42,37 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time to validate, provision and swap in a snapshot.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
+		tlsDenied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gatehouse", Name: "tls_names_denied_total",
+			Help: "On-demand certificates refused by reason (unknown, unlisted, rate_limit, no_snapshot).",
+		}, []string{"reason"}),
+		udpDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gatehouse", Name: "udp_sessions_dropped_total",
+			Help: "Datagrams from new UDP clients dropped by route and reason (route_limit, source_limit).",
+		}, []string{"route", "reason"}),
 	}
-	m.collectors = []prometheus.Collector{m.decisions, m.version, m.routes, m.swap}
+	// each collector with where an already registered one goes instead
+	// (a config reload provisions a new app while the old one's are
+	// still registered)
+	slots := []struct {
+		c   prometheus.Collector
+		use func(prometheus.Collector)
+	}{
+		{m.decisions, func(c prometheus.Collector) { m.decisions = c.(*prometheus.CounterVec) }},
+		{m.version, func(c prometheus.Collector) { m.version = c.(prometheus.Gauge) }},
+		{m.routes, func(c prometheus.Collector) { m.routes = c.(*prometheus.GaugeVec) }},
+		{m.swap, func(c prometheus.Collector) { m.swap = c.(prometheus.Histogram) }},
+		{m.tlsDenied, func(c prometheus.Collector) { m.tlsDenied = c.(*prometheus.CounterVec) }},
+		{m.udpDropped, func(c prometheus.Collector) { m.udpDropped = c.(*prometheus.CounterVec) }},
+	}
+	for _, s := range slots {
+		m.collectors = append(m.collectors, s.c)
+	}
 	if reg == nil {
 		return m, nil
 	}
-	for i, c := range m.collectors {
-		if err := reg.Register(c); err != nil {
+	for i, s := range slots {
+		if err := reg.Register(s.c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
 				for _, done := range m.collectors[:i] {
@@ -55,16 +81,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 				return nil, err
 			}
 			m.collectors[i] = are.ExistingCollector
-			switch existing := are.ExistingCollector.(type) {
-			case *prometheus.CounterVec:
-				m.decisions = existing
-			case prometheus.Gauge:
-				m.version = existing
-			case *prometheus.GaugeVec:
-				m.routes = existing
-			case prometheus.Histogram:
-				m.swap = existing
-			}
+			s.use(are.ExistingCollector)
 		}
 	}
 	return m, nil
@@ -112,6 +129,7 @@ func (m *metrics) swapped(g *generation, took time.Duration, old *generation) {
 	for id := range old.routes {
 		if _, ok := g.routes[id]; !ok {
 			m.decisions.DeletePartialMatch(prometheus.Labels{"route": id})
+			m.udpDropped.DeletePartialMatch(prometheus.Labels{"route": id})
 		}
 	}
 }

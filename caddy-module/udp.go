@@ -16,17 +16,19 @@ import (
 // handler returns, or when the socket closes. caddy-l4's own type is
 // unexported, and its sessions block on an unread channel once their
 // server has stopped; this one closes every session with the socket.
+// admit decides whether a new client may open a session (udp_limits.go).
 type udpServer struct {
 	pc      net.PacketConn
 	serve   func(net.Conn)
 	idle    func() time.Duration
+	admit   func(net.Addr) (release func(), ok bool)
 	mu      sync.Mutex
 	clients map[string]*udpSession
 	closed  bool
 }
 
-func newUDPServer(pc net.PacketConn, serve func(net.Conn), idle func() time.Duration) *udpServer {
-	return &udpServer{pc: pc, serve: serve, idle: idle, clients: make(map[string]*udpSession)}
+func newUDPServer(pc net.PacketConn, serve func(net.Conn), idle func() time.Duration, admit func(net.Addr) (func(), bool)) *udpServer {
+	return &udpServer{pc: pc, serve: serve, idle: idle, admit: admit, clients: make(map[string]*udpSession)}
 }
 
 // maxDatagram is the largest UDP payload.
@@ -51,12 +53,25 @@ func (u *udpServer) readLoop() {
 			return
 		}
 		s := u.clients[key]
+		u.mu.Unlock()
 		if s == nil {
-			s = &udpSession{srv: u, key: key, addr: addr, in: make(chan []byte, 64), done: make(chan struct{}), idle: u.idle()}
-			u.clients[key] = s
+			// admit outside u.mu: it takes the socket pool's lock, which
+			// is held while closing a udpServer
+			release, ok := u.admit(addr)
+			if !ok {
+				continue // dropped and counted by admit
+			}
+			s = &udpSession{srv: u, key: key, addr: addr, in: make(chan []byte, 64), done: make(chan struct{}), idle: u.idle(), release: release}
+			u.mu.Lock()
+			if u.closed {
+				u.mu.Unlock()
+				release()
+				return
+			}
+			u.clients[key] = s // only this loop adds sessions: key is still free
+			u.mu.Unlock()
 			go u.serve(s)
 		}
-		u.mu.Unlock()
 		select {
 		case s.in <- pkt:
 		default:
@@ -100,6 +115,7 @@ type udpSession struct {
 	in      chan []byte
 	done    chan struct{}
 	endOnce sync.Once
+	release func() // gives the session's place under the caps back
 	idle    time.Duration
 	pending []byte
 	// deadline is the read deadline in UnixNano (0: none); caddy-l4 sets
@@ -157,6 +173,7 @@ func (s *udpSession) end() {
 	s.endOnce.Do(func() {
 		close(s.done)
 		s.srv.forget(s)
+		s.release()
 	})
 }
 

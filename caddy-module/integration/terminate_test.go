@@ -29,8 +29,10 @@ func TestTerminateOnModulePort(t *testing.T) {
 				obj{"handler": "proxy", "upstreams": arr{obj{"dial": arr{dial}}}},
 			}}}}}
 	}
+	wild := terminate("term", arr{"term.test", "*.wild.test"}, tcpEcho(t))
+	wild["tls_names"] = arr{"a.wild.test"}
 	in.mustPut(obj{"version": 1, "routes": arr{
-		terminate("term", arr{"term.test", "*.wild.test"}, tcpEcho(t)),
+		wild,
 		terminate("other", arr{"other.test"}, lineTagger(t, "OTHER ")),
 	}})
 
@@ -79,6 +81,11 @@ func TestTerminateOnModulePort(t *testing.T) {
 	if c, err := dial("evil.test"); err == nil {
 		c.Close()
 		t.Error("evil.test: handshake succeeded")
+	}
+	// a name under the wildcard that its tls_names do not list gets none
+	if c, err := dial("b.wild.test"); err == nil {
+		c.Close()
+		t.Error("b.wild.test: a name the route does not list got a certificate")
 	}
 	if c, err := dial("deep.a.wild.test"); err == nil {
 		c.Close()

@@ -31,7 +31,19 @@ type Route struct {
 
 	// L4 makes this a layer-4 route. Default: nil.
 	L4 *L4Route `json:"l4,omitempty"`
+
+	// TLSNames are the names under the route's wildcard hosts (HTTP) or
+	// wildcard server names (L4 terminate) that on-demand TLS may get a
+	// certificate for; a name a wildcard covers but this list does not
+	// gets none, so that nobody can make Caddy order certificates for
+	// arbitrary names. Exact hosts need no entry. At most MaxTLSNames,
+	// each covered by one of the route's wildcards. Default: [] (no
+	// certificate for names under a wildcard).
+	TLSNames []string `json:"tls_names,omitempty"`
 }
+
+// MaxTLSNames bounds a route's tls_names.
+const MaxTLSNames = 100
 
 // HTTPRoute serves requests for a set of hosts.
 type HTTPRoute struct {

@@ -44,6 +44,7 @@ func Validate(s *Snapshot, sharedPort int) FieldErrors {
 			errs.Add(p(""), "must have only one of http or l4")
 			continue
 		}
+		validateTLSNames(r, p, &errs)
 		if h := r.HTTP; h != nil {
 			if len(h.Hosts) == 0 {
 				errs.Add(p(".http.hosts"), "must list at least one host")
@@ -136,6 +137,51 @@ func Validate(s *Snapshot, sharedPort int) FieldErrors {
 		}
 	}
 	return errs
+}
+
+// validateTLSNames checks a route's tls_names: few, well-formed, unique,
+// and each one label below a wildcard of the route that terminates TLS.
+func validateTLSNames(r Route, p func(string) string, errs *FieldErrors) {
+	if len(r.TLSNames) == 0 {
+		return
+	}
+	if len(r.TLSNames) > MaxTLSNames {
+		errs.Add(p(".tls_names"), "at most %d names, got %d", MaxTLSNames, len(r.TLSNames))
+		return
+	}
+	var wild []string
+	switch {
+	case r.HTTP != nil:
+		wild = r.HTTP.Hosts
+	case r.L4 != nil && r.L4.TLSMode == TLSModeTerminate:
+		wild = r.L4.ServerNames
+	default:
+		errs.Add(p(".tls_names"), "only HTTP routes and L4 routes with tls_mode terminate get certificates")
+		return
+	}
+	covered := make(map[string]bool)
+	for _, w := range wild {
+		if strings.HasPrefix(w, "*.") {
+			covered[w[2:]] = true
+		}
+	}
+	seen := make(map[string]bool, len(r.TLSNames))
+	for j, name := range r.TLSNames {
+		np := func() string { return p(fmt.Sprintf(".tls_names[%d]", j)) }
+		if err := checkHostName(name); err != nil {
+			errs.Add(np(), "%v", err)
+			continue
+		}
+		i := strings.IndexByte(name, '.')
+		if strings.HasPrefix(name, "*.") || i < 0 || !covered[name[i+1:]] {
+			errs.Add(np(), "%q is not one label below a wildcard of this route", name)
+			continue
+		}
+		if seen[name] {
+			errs.Add(np(), "duplicate name %q", name)
+		}
+		seen[name] = true
+	}
 }
 
 // checkHostName accepts lower-case DNS names with an optional leading "*."

@@ -16,6 +16,8 @@ export interface SnapshotPolicy {
 export interface SnapshotRoute {
   id: string;
   policy: SnapshotPolicy;
+  /** Names under a wildcard host that may get an on-demand certificate (caddy-module/permission.go). */
+  tls_names?: string[];
   http?: { hosts: string[]; handle: Record<string, unknown>[] };
   l4?: {
     network: 'tcp' | 'udp';
@@ -191,6 +193,7 @@ export function compileSnapshot(input: CompileInput): Snapshot {
       routes.push({
         ...base,
         http: { hosts: [route.domain], handle: httpHandlers(route, upstream, input.authEndpoint, input.proxySecret) },
+        ...(route.tlsNames.length > 0 ? { tls_names: [...route.tlsNames] } : {}),
       });
     } else {
       const tls = route.l4TlsMode ?? 'none';

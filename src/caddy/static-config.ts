@@ -116,10 +116,16 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
             ...(input.publicDomain ? [{ subjects: [input.publicDomain], issuers: [issuer] }] : []),
             { issuers: [issuer], on_demand: true },
           ],
-          // On-demand TLS only for names present in the current snapshot: no certificate for strangers.
+          // On-demand TLS only for names a route names exactly or lists in tls_names, rate-limited
+          // (caddy-module/permission.go): no certificate for strangers.
           on_demand: { permission: { module: 'gatehouse' } },
         },
       },
+      // The internal issuer's CA ("local") must never be installed into the host's trust stores (system,
+      // Firefox, Java): Caddy would do that by default when its pki app starts. Configured in every mode, so
+      // nothing that provisions the local CA implicitly can bring the default back. The root certificate is
+      // offered for download instead (GET /api/v1/tls/root-certificate).
+      pki: { certificate_authorities: { local: { install_trust: false } } },
     },
   };
 }

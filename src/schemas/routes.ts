@@ -32,6 +32,9 @@ export function normalizeDomain(input: string): { value: string } | { error: str
   return { value: wildcard ? `*.${ascii}` : ascii };
 }
 
+/** A route's tls_names at most (the data plane's snapshot.MaxTLSNames). */
+export const MAX_TLS_NAMES = 100;
+
 const port = z.number().int('must be a whole number').min(1, 'must be 1–65535').max(65535, 'must be 1–65535');
 
 /** `2222`, `"2222"` or `"2000-2099"`. Range limits are checked with the configuration, not here. */
@@ -123,6 +126,15 @@ export const RouteFieldsSchema = z.strictObject({
   ip_filter_enabled: z.boolean().optional(),
   ip_filter_mode: z.enum(IP_FILTER_MODES).optional(),
   ip_filter_rules: z.array(IpFilterRuleSchema).max(10_000).optional(),
+  tls_names: z
+    .array(z.string().max(253))
+    .max(MAX_TLS_NAMES, `at most ${MAX_TLS_NAMES} names`)
+    .optional()
+    .openapi({
+      description:
+        'Wildcard HTTP routes: the names under the wildcard that may get a certificate on demand; others get none',
+      example: ['app.example.com'],
+    }),
   rate_limit_enabled: z.boolean().optional(),
   rate_limit_requests: z
     .number()
@@ -193,6 +205,7 @@ export const RouteSchema = z
     ip_filter_enabled: z.boolean(),
     ip_filter_mode: z.enum(IP_FILTER_MODES),
     ip_filter_rules: z.array(z.object({ type: z.enum(['ip', 'cidr', 'country']), value: z.string() })),
+    tls_names: z.array(z.string()),
     rate_limit_enabled: z.boolean(),
     rate_limit_requests: z.number(),
     rate_limit_window: z.enum(RATE_LIMIT_WINDOWS),

@@ -200,6 +200,21 @@ describe('compileSnapshot', () => {
       contentHash(compile([route({ domain: 'h.example.com', targetHost: '10.0.0.2', targetPort: 80 })])),
     );
   });
+
+  it('a wildcard HTTP route carries the names under it that may get a certificate', () => {
+    snapshotFixture(
+      'http-wildcard-tls-names',
+      compile([
+        route({
+          domain: '*.apps.example.com',
+          targetHost: '10.0.0.5',
+          targetPort: 8080,
+          tlsNames: ['wiki.apps.example.com', 'git.apps.example.com'],
+        }),
+        route({ domain: '*.other.example.com', targetHost: '10.0.0.6', targetPort: 8080 }),
+      ]),
+    );
+  });
 });
 
 describe('staticCaddyConfig', () => {

@@ -52,6 +52,15 @@ export function SettingsPage({
           <dt>TLS issuer</dt>
           <dd>{s.tls_issuer}</dd>
         </dl>
+        {s.tls_issuer === 'internal' ? (
+          <p>
+            Certificates come from Gatehouse's own CA, which is never added to this server's trust store. Install{' '}
+            <a href="/api/v1/tls/root-certificate" download="gatehouse-root-ca.crt">
+              its root certificate
+            </a>{' '}
+            on the devices that should trust them.
+          </p>
+        ) : null}
       </section>
     </Layout>
   );

@@ -71,6 +71,11 @@ export const routes = sqliteTable(
     aclEnabled: integer({ mode: 'boolean' }).notNull().default(false),
     /** Peer ids and `tag:<name>` groups. */
     aclPeers: text({ mode: 'json' }).$type<(number | string)[]>().notNull(),
+    /**
+     * Wildcard HTTP routes: the names under the wildcard that may get an on-demand certificate (any other name
+     * under it gets none: caddy-module/permission.go). Normalised, each one label below the wildcard, ≤ 100.
+     */
+    tlsNames: text({ mode: 'json' }).$type<string[]>().notNull().default([]),
     ipFilterEnabled: integer({ mode: 'boolean' }).notNull().default(false),
     ipFilterMode: text({ enum: IP_FILTER_MODES }).notNull().default('whitelist'),
     ipFilterRules: text({ mode: 'json' }).$type<IpFilterRule[]>().notNull(),

@@ -38,6 +38,7 @@ export function toPublicRoute(r: Route): PublicRoute {
     ip_filter_enabled: r.ipFilterEnabled,
     ip_filter_mode: r.ipFilterMode,
     ip_filter_rules: r.ipFilterRules,
+    tls_names: r.tlsNames,
     rate_limit_enabled: r.rateLimitEnabled,
     rate_limit_requests: r.rateLimitRequests,
     rate_limit_window: r.rateLimitWindow,

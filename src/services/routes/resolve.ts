@@ -5,9 +5,11 @@ import { type FieldIssue, ValidationError } from '../../errors.ts';
 import { normalizeDomain, type RouteFields } from '../../schemas/routes.ts';
 import { routeAuthProblems } from '../route-auth/rules.ts';
 import { isLoopbackOrAny, targetHostProblem } from './targets.ts';
+import { normalizeTlsNames } from './tls-names.ts';
 
 /** What a route will be once saved: the database row without id and timestamps. */
-export type RouteDraft = Omit<NewRoute, 'id' | 'createdAt' | 'updatedAt'> & Pick<Route, 'aclPeers' | 'ipFilterRules'>;
+export type RouteDraft = Omit<NewRoute, 'id' | 'createdAt' | 'updatedAt'> &
+  Pick<Route, 'aclPeers' | 'ipFilterRules' | 'tlsNames'>;
 
 /** What a new route starts from: every column's default (tests build rows from it too). */
 export const ROUTE_DEFAULTS: RouteDraft = {
@@ -37,6 +39,7 @@ export const ROUTE_DEFAULTS: RouteDraft = {
   proxyProtocol: 'none',
   aclEnabled: false,
   aclPeers: [],
+  tlsNames: [],
   ipFilterEnabled: false,
   ipFilterMode: 'whitelist',
   ipFilterRules: [],
@@ -86,6 +89,7 @@ export function applyFields(base: RouteDraft, f: RouteFields): RouteDraft {
   set('proxyProtocol', f.proxy_protocol);
   set('aclEnabled', f.acl_enabled);
   set('aclPeers', f.acl_peers);
+  set('tlsNames', f.tls_names);
   set('ipFilterEnabled', f.ip_filter_enabled);
   set('ipFilterMode', f.ip_filter_mode);
   set('ipFilterRules', f.ip_filter_rules);
@@ -251,6 +255,7 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
     return rule.type === 'country' ? { ...rule, value: rule.value.toUpperCase() } : rule;
   });
   for (const problem of routeAuthProblems(d)) issue(problem.field, problem.message);
+  d.tlsNames = normalizeTlsNames(d, issue);
   if (!d.name) d.name = d.domain ?? (isL4 ? `${d.l4Protocol} ${d.l4ListenPortStart ?? ''}`.trim() : 'route');
 
   if (issues.length > 0) throw new ValidationError(issues);

@@ -1,0 +1,1 @@
+ALTER TABLE `routes` ADD `tls_names` text DEFAULT '[]' NOT NULL;
