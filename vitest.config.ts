@@ -31,6 +31,19 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Faults and load (issue 13): half-open streams, reconnect storms, the soak. One file at a time:
+          // each one loads the machine on purpose and measures time or resources.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 300_000,
