@@ -91,7 +91,8 @@ describe('SSE stream half-open', () => {
       id === stalled.row.id
         ? buildGatewayConfig(cp.source.version, {
             ...emptyBody(),
-            wol: [{ route_id: 1, mac: 'aa:bb:cc:dd:ee:ff', broadcast: 'x'.repeat(1 << 20) }] as never,
+            // Padding past the schema (the raw client does not validate): only the size matters here.
+            wol: [{ mac: 'aa:bb:cc:dd:ee:ff', broadcast: 'x'.repeat(1 << 20) }],
           })
         : configFor(id);
     let droppedAt: number | undefined;

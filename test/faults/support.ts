@@ -52,12 +52,18 @@ export async function freezableProxy(targetPort: number) {
 }
 
 /** A bare SseClient (the agent's event stream without its reconciler) that records what it saw and when. */
-export function streamClient(url: string, token: string, opts: { retryMs?: number; maxRetryMs?: number } = {}) {
+export function streamClient(
+  url: string,
+  token: string,
+  opts: { retryMs?: number; maxRetryMs?: number; random?: () => number } = {},
+) {
   const seen = {
     version: 0,
     config: undefined as GatewayConfig | undefined,
     connects: [] as number[],
     disconnects: [] as number[],
+    /** When each connection attempt started (the client's own fetch calls). */
+    attempts: [] as number[],
   };
   const client = new SseClient({
     url: `${url}/api/v1/gateway/events`,
@@ -71,6 +77,10 @@ export function streamClient(url: string, token: string, opts: { retryMs?: numbe
     },
     onFatal: () => {},
     onConnection: (state) => (state === 'connected' ? seen.connects : seen.disconnects).push(performance.now()),
+    fetch: (input, init) => {
+      seen.attempts.push(performance.now());
+      return fetch(input, init);
+    },
     ...opts,
   });
   client.start();
