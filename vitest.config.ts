@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Five projects: unit (pure logic, fast), integration (real libSQL files, the real Caddy binary, real
+// Six projects: unit (pure logic, fast), integration (real libSQL files, the real Caddy binary, real
 // sockets on loopback), security (each threat-model item's regression test), e2e (network namespaces; root
-// only) and browser (the dashboard in Debian's Chromium).
+// only), browser (the dashboard in Debian's Chromium) and faults (faults and load, run last and alone).
 // Each test file says in its header what is real and what is simulated.
 // The workspace packages (packages/*) resolve to their TypeScript sources under the gatehouse-source condition
 // (their package.json `exports`), so tests run without a build; the rest are Vite's server defaults.
@@ -39,6 +39,20 @@ export default defineConfig({
           hookTimeout: 120_000,
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Faults and load (issue 13): half-open streams, reconnect storms, the soak. One file at a time:
+          // each one loads the machine on purpose and measures time or resources.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          // Last and alone: nothing else loads the machine while they measure.
+          sequence: { groupOrder: 4 },
         },
       },
       {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every suite — static checks, Go (vet, race tests, a short fuzz run per target) and TypeScript
-// (unit, integration, e2e) — and ends with one line `total: N passed, N failed`.
+// (unit, integration, faults, e2e, browser) — and ends with one line `total: N passed, N failed`.
 //   node scripts/test-all.mjs [--only go|ts] [--fuzztime 10s]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -127,7 +127,7 @@ function migrationsMatchSchema() {
 }
 
 function vitest() {
-  banner('vitest (unit, integration, e2e)');
+  banner('vitest (unit, integration, faults, e2e, browser)');
   mkdirSync(path.join(root, '.tmp'), { recursive: true });
   const report = path.join(root, '.tmp', 'vitest.json');
   const res = spawnSync(

@@ -58,7 +58,9 @@ export function gatewaySyncApi(deps: AppDeps) {
     // Proxies in front of us must not buffer the stream.
     c.header('X-Accel-Buffering', 'no');
     c.header('Cache-Control', 'no-store');
-    return streamSSE(c, (stream) => sync.hub.attach(gateway.id, stream, lastEventId));
+    // The hub cuts the socket of a stream whose peer stopped reading (@hono/node-server passes it as env).
+    const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+    return streamSSE(c, (stream) => sync.hub.attach(gateway.id, stream, lastEventId, () => outgoing?.destroy()));
   });
 
   app.post('/status', async (c) => {

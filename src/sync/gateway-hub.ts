@@ -9,6 +9,8 @@ export interface SseSink {
   onAbort(listener: () => void | Promise<void>): void;
   readonly aborted: boolean;
   readonly closed: boolean;
+  /** Fails the pending and future writes (Hono's `StreamingApi.abort`), so a stuck write settles. */
+  abort?(): void;
 }
 
 interface Connection {
@@ -18,13 +20,24 @@ interface Connection {
   version: number | undefined;
   hash: string | undefined;
   done: () => void;
+  /** Tears down the socket under the stream: a peer that stopped reading never drains it. */
+  destroyTransport?: () => void;
 }
 
 export interface GatewayHubOptions {
   source: GatewayConfigSource;
   logger: Logger;
-  /** Keep-alive interval: below the idle timeouts of proxies and the agent's own watchdog (45 s). */
+  /**
+   * Keep-alive interval (default 15 s), announced in every ping so that agents can treat a stream silent
+   * for longer (plus a margin) as dead; below the idle timeouts of proxies.
+   */
   pingIntervalMs?: number;
+  /**
+   * A write to one stream that has not gone out after this long (default: one ping interval) means its
+   * peer stopped reading or vanished with data in flight: the stream is dropped and its socket destroyed,
+   * so the gateway shows offline and the publishes to every other agent do not wait on it.
+   */
+  stallTimeoutMs?: number;
   /** The `retry:` hint: the agents' first reconnect delay (they add jitter and back off from it). */
   retryMs?: number;
 }
@@ -44,7 +57,7 @@ export class GatewayHub {
 
   start(): void {
     this.stopped = false;
-    this.pinger = setInterval(() => this.ping(), this.opts.pingIntervalMs ?? 15_000);
+    this.pinger = setInterval(() => this.ping(), this.pingIntervalMs);
   }
 
   async stop(): Promise<void> {
@@ -52,6 +65,10 @@ export class GatewayHub {
     clearInterval(this.pinger);
     await this.chain;
     for (const c of [...this.connections]) await this.drop(c);
+  }
+
+  private get pingIntervalMs(): number {
+    return this.opts.pingIntervalMs ?? 15_000;
   }
 
   get connectionCount(): number {
@@ -67,18 +84,23 @@ export class GatewayHub {
    * Serves one agent's stream until it goes away: the retry hint, then the current config unless the
    * agent's Last-Event-ID says it has this version already (a resume is not a replay).
    */
-  async attach(gatewayId: number, sink: SseSink, lastEventId: string | undefined): Promise<void> {
+  async attach(
+    gatewayId: number,
+    sink: SseSink,
+    lastEventId: string | undefined,
+    destroyTransport?: () => void,
+  ): Promise<void> {
     if (this.stopped) return;
     const resumed = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : undefined;
     let done!: () => void;
     const finished = new Promise<void>((resolve) => {
       done = resolve;
     });
-    const conn: Connection = { gatewayId, sink, version: resumed, hash: undefined, done };
+    const conn: Connection = { gatewayId, sink, version: resumed, hash: undefined, done, destroyTransport };
     this.connections.add(conn);
     sink.onAbort(() => this.drop(conn));
     try {
-      await sink.writeSSE({ event: 'ping', data: '', retry: this.opts.retryMs ?? 2_000 });
+      await this.write(conn, { event: 'ping', data: String(this.pingIntervalMs), retry: this.opts.retryMs ?? 2_000 });
       // Through the chain, so a publish running right now cannot interleave an older config after ours.
       await this.enqueue(async () => {
         await this.sendCurrent([conn], await this.opts.source.configFor(gatewayId));
@@ -145,25 +167,42 @@ export class GatewayHub {
   }
 
   private ping(): void {
-    for (const c of this.connections) void this.write(c, { event: 'ping', data: '' });
+    const data = String(this.pingIntervalMs);
+    for (const c of this.connections) void this.write(c, { event: 'ping', data });
   }
 
-  private async write(c: Connection, message: { event: string; data: string; id?: string }): Promise<void> {
+  /** One write, bounded: a stream whose write does not go out within the stall timeout is dropped. */
+  private async write(
+    c: Connection,
+    message: { event: string; data: string; id?: string; retry?: number },
+  ): Promise<void> {
     if (c.sink.aborted || c.sink.closed) return this.drop(c);
+    const stalled = setTimeout(() => {
+      this.opts.logger.warn({ gatewayId: c.gatewayId }, 'gateway event stream stalled (peer not reading); dropping it');
+      void this.drop(c, true);
+    }, this.opts.stallTimeoutMs ?? this.pingIntervalMs);
     try {
       await c.sink.writeSSE(message);
     } catch {
       await this.drop(c);
+    } finally {
+      clearTimeout(stalled);
     }
   }
 
-  private async drop(c: Connection): Promise<void> {
+  private async drop(c: Connection, stalled = false): Promise<void> {
     if (!this.connections.delete(c)) return;
+    c.done();
+    if (stalled) {
+      // A graceful close would wait for the stuck write; fail it and cut the socket instead.
+      c.sink.abort?.();
+      c.destroyTransport?.();
+      return;
+    }
     try {
       await c.sink.close();
     } catch {
       // already gone
     }
-    c.done();
   }
 }

@@ -29,7 +29,11 @@ export interface SseClientOptions {
   /** First reconnect delay until the server's `retry:` says otherwise (default 1 s). */
   retryMs?: number;
   maxRetryMs?: number;
-  /** No byte (not even a ping) for this long means a dead connection (default 45 s: three missed pings). */
+  /**
+   * No byte (not even a ping) for this long means a dead connection (default 45 s: three missed pings of a
+   * server that does not announce its interval). A server that announces it in its pings (`data:` = ms)
+   * shortens this to that interval plus a margin (see `idleDeadline`).
+   */
   idleTimeoutMs?: number;
   random?: () => number;
   fetch?: typeof fetch;
@@ -43,9 +47,13 @@ export interface SseClientOptions {
 export class SseClient {
   private stopped = false;
   private aborter: AbortController | undefined;
+  /** Aborted by stop() only: the backoff sleep must not share the connection's signal, which the watchdog aborts. */
+  private readonly stopper = new AbortController();
   private loop: Promise<void> | undefined;
   private retryMs: number;
   private attempt = 0;
+  /** The ping interval the server announced (ms), if it did. */
+  private serverPingMs: number | undefined;
   connected = false;
   /** Reconnects so far (tests and metrics). */
   reconnects = 0;
@@ -60,6 +68,7 @@ export class SseClient {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopper.abort();
     this.aborter?.abort();
     await this.loop;
   }
@@ -69,6 +78,17 @@ export class SseClient {
     const max = this.opts.maxRetryMs ?? 30_000;
     const exp = Math.min(max, this.retryMs * 2 ** Math.min(this.attempt, 16));
     return Math.round(exp / 2 + (this.opts.random ?? Math.random)() * (exp / 2));
+  }
+
+  /**
+   * How long the stream may stay silent before it counts as dead: the announced ping interval plus a margin
+   * of half an interval (at least 1 s) for scheduling and network delay, never more than `idleTimeoutMs`.
+   * A half-open stream (the server's packets stop arriving, no FIN) is so noticed within about one interval.
+   */
+  idleDeadline(): number {
+    const cap = this.opts.idleTimeoutMs ?? 45_000;
+    const ping = this.serverPingMs;
+    return ping === undefined ? cap : Math.min(cap, ping + Math.max(1_000, Math.round(ping / 2)));
   }
 
   private async run(): Promise<void> {
@@ -97,7 +117,7 @@ export class SseClient {
       this.attempt++;
       this.reconnects++;
       try {
-        await sleep(delay, undefined, { signal: aborter.signal });
+        await sleep(delay, undefined, { signal: this.stopper.signal });
       } catch {
         break; // stopped while waiting
       }
@@ -108,8 +128,7 @@ export class SseClient {
     const headers: Record<string, string> = { authorization: `Bearer ${this.opts.token}`, accept: 'text/event-stream' };
     const last = this.opts.lastEventId();
     if (last !== undefined) headers['last-event-id'] = last;
-    const idleMs = this.opts.idleTimeoutMs ?? 45_000;
-    let watchdog = setTimeout(() => aborter.abort(new Error('connect timed out')), idleMs);
+    let watchdog = setTimeout(() => aborter.abort(new Error('connect timed out')), this.idleDeadline());
     try {
       const res = await (this.opts.fetch ?? fetch)(this.opts.url, { headers, signal: aborter.signal });
       if (res.status === 401 || res.status === 403) {
@@ -127,7 +146,7 @@ export class SseClient {
       let event = { type: 'message', data: [] as string[], id: undefined as string | undefined };
       for (;;) {
         clearTimeout(watchdog);
-        watchdog = setTimeout(() => aborter.abort(new Error('no data from the server')), idleMs);
+        watchdog = setTimeout(() => aborter.abort(new Error('no data from the server')), this.idleDeadline());
         const { done, value } = await reader.read();
         if (done) return;
         buffer += value;
@@ -163,6 +182,8 @@ export class SseClient {
   private async dispatch(type: string, data: string): Promise<void> {
     if (type === 'ping') {
       this.attempt = 0;
+      // Servers that announce their interval send it as the data (bounded; anything else is ignored).
+      if (/^\d{1,7}$/.test(data) && Number(data) >= 100 && Number(data) <= 600_000) this.serverPingMs = Number(data);
       return;
     }
     if (type !== 'config') return;
