@@ -127,7 +127,7 @@ function migrationsMatchSchema() {
 }
 
 function vitest() {
-  banner('vitest (unit, integration, faults, e2e, browser)');
+  banner('vitest (unit, integration, security, e2e, browser, faults)');
   mkdirSync(path.join(root, '.tmp'), { recursive: true });
   const report = path.join(root, '.tmp', 'vitest.json');
   const res = spawnSync(

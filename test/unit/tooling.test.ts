@@ -27,6 +27,8 @@ const ranInCi: Record<string, { by: 'test-all' } | { by: 'equivalent'; because: 
   'test:integration': { by: 'equivalent', because: 'a vitest project; test-all runs every project' },
   'test:e2e': { by: 'equivalent', because: 'a vitest project; test-all runs every project' },
   'test:browser': { by: 'equivalent', because: 'a vitest project; test-all runs every project' },
+  'test:security': { by: 'equivalent', because: 'a vitest project; test-all runs every project' },
+  'test:faults': { by: 'equivalent', because: 'a vitest project; test-all runs every project' },
   start: { by: 'equivalent', because: 'test/integration/server-process.test.ts spawns `bin/gatehouse server`' },
   gatehouse: { by: 'equivalent', because: 'test/integration/server-process.test.ts spawns `bin/gatehouse`' },
   format: { by: 'equivalent', because: 'lint (biome check) fails on any file `biome format --write` would change' },
