@@ -1,4 +1,4 @@
-import { GatewayConfigSchema, GatewayStatusReportSchema } from '@gatehouse/protocol';
+import { AGENT_PROTOCOL_HEADER, GatewayConfigSchema, GatewayStatusReportSchema } from '@gatehouse/protocol';
 import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError, UnauthorizedError, UnavailableError } from '../errors.ts';
@@ -58,7 +58,8 @@ export function gatewaySyncApi(deps: AppDeps) {
     // Proxies in front of us must not buffer the stream.
     c.header('X-Accel-Buffering', 'no');
     c.header('Cache-Control', 'no-store');
-    return streamSSE(c, (stream) => sync.hub.attach(gateway.id, stream, lastEventId));
+    const protocol = c.req.header(AGENT_PROTOCOL_HEADER) === '2' ? 2 : 1;
+    return streamSSE(c, (stream) => sync.hub.attach(gateway.id, stream, lastEventId, { protocol }));
   });
 
   app.post('/status', async (c) => {

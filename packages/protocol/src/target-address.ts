@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import { formatIPv4, parseIPv4 } from './ipv4.ts';
+import { formatIPv4, parseIPv4, parseIPv4Cidr } from './ipv4.ts';
 
 /**
  * The one judge of "may a route dial this address?", shared by the server (route and gateway validation)
@@ -197,4 +197,18 @@ export function judgeTargetHost(input: string): JudgedHost {
   if (METADATA_HOST_NAMES.has(name))
     return { kind: 'name', host: name, loopback: false, problem: `"${raw}" is a cloud metadata endpoint` };
   return { kind: 'name', host: name, loopback: name === 'localhost' || name.endsWith('.localhost') };
+}
+
+/**
+ * Whether an IP (any spelling `judgeIp` accepts) lies in one of the IPv4 networks (`a.b.c.d/n`), as a gateway's
+ * `lan_networks` lists them. IPv6 and names are never inside: the list is IPv4 only.
+ */
+export function inLanNetworks(address: string, lanNetworks: readonly string[]): boolean {
+  const ip = judgeIp(address);
+  if (ip?.family !== 4 || ip.ipv4 === undefined) return false;
+  const n = ip.ipv4;
+  return lanNetworks.some((text) => {
+    const net = parseIPv4Cidr(text);
+    return net !== undefined && (n & net.mask) >>> 0 === net.network;
+  });
 }

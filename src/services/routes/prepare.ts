@@ -39,14 +39,12 @@ export async function prepareRoute({
       issues.push({ field: `acl_peers.${i}`, message: `peer ${p} does not exist` });
   });
   if (d.targetKind === 'gateway' && d.gatewayId) {
-    const gateways = ctx.hooks?.loadGateways ? await ctx.hooks.loadGateways(tx) : [];
-    if (!gateways.some((g) => g.id === d.gatewayId))
-      issues.push({ field: 'gateway_id', message: `gateway ${d.gatewayId} does not exist` });
     const [gateway] = await tx
       .select({ lanNetworks: gatewaysTable.lanNetworks })
       .from(gatewaysTable)
       .where(eq(gatewaysTable.id, d.gatewayId));
-    if (gateway && d.targetLanHost) {
+    if (!gateway) issues.push({ field: 'gateway_id', message: `gateway ${d.gatewayId} does not exist` });
+    else if (d.targetLanHost) {
       const checked = checkGatewayTarget(d.targetLanHost, gateway.lanNetworks);
       if (checked.problem) issues.push({ field: 'target_lan_host', message: checked.problem });
     }

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { judgeTargetHost, parseIPv4, parseIPv4Cidr } from '@gatehouse/protocol';
+import { inLanNetworks, judgeTargetHost } from '@gatehouse/protocol';
 import type { Config } from '../../config/index.ts';
 
 /** Caddy's default admin port: ours is a unix socket, but a Caddy started elsewhere on the host listens here. */
@@ -55,8 +55,7 @@ export function checkGatewayTarget(input: string, lanNetworks: readonly string[]
         }
       : { host: judged.host };
   }
-  const inside = outsideLanNetworks(judged.host, lanNetworks) === undefined;
-  if (inside) return { host: judged.host };
+  if (inLanNetworks(judged.host, lanNetworks)) return { host: judged.host };
   return {
     host: judged.host,
     field: 'host',
@@ -64,17 +63,4 @@ export function checkGatewayTarget(input: string, lanNetworks: readonly string[]
       ? `${judged.host} is not in the gateway's lan_networks (${lanNetworks.join(', ')})`
       : `${judged.host} is not in the gateway's lan_networks (the gateway lists none; add the LAN network first)`,
   };
-}
-
-/** Undefined when the (canonical) IP lies in one of the networks; else the IP. Names are not judged here. */
-export function outsideLanNetworks(host: string, lanNetworks: readonly string[]): string | undefined {
-  const judged = judgeTargetHost(host);
-  if (judged.kind !== 'ip') return undefined;
-  const n = judged.ip.family === 4 ? parseIPv4(judged.ip.address) : undefined;
-  if (n === undefined) return judged.host;
-  for (const text of lanNetworks) {
-    const net = parseIPv4Cidr(text);
-    if (net && (n & net.mask) >>> 0 === net.network) return undefined;
-  }
-  return judged.host;
 }
