@@ -82,7 +82,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     logger.child({ component: 'data-plane' }),
   );
   // Gateway sync: every committed config change is published to the connected agents.
-  const gatewaySource = new RoutesGatewayConfigSource(dbHandle.db);
+  const gatewaySource = new RoutesGatewayConfigSource(dbHandle.db, { serverTunnelIp: config.wireguard.address });
   const gatewayHub = new GatewayHub({ source: gatewaySource, logger: logger.child({ component: 'gateway-hub' }) });
   const hooks: ConfigHooks = {
     dataPlane,

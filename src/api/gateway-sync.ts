@@ -1,4 +1,4 @@
-import { GatewayConfigSchema, GatewayStatusReportSchema } from '@gatehouse/protocol';
+import { AGENT_PROTOCOL_HEADER, GatewayConfigSchema, GatewayStatusReportSchema } from '@gatehouse/protocol';
 import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError, UnauthorizedError, UnavailableError } from '../errors.ts';
@@ -60,7 +60,10 @@ export function gatewaySyncApi(deps: AppDeps) {
     c.header('Cache-Control', 'no-store');
     // The hub cuts the socket of a stream whose peer stopped reading (@hono/node-server passes it as env).
     const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
-    return streamSSE(c, (stream) => sync.hub.attach(gateway.id, stream, lastEventId, () => outgoing?.destroy()));
+    const protocol = c.req.header(AGENT_PROTOCOL_HEADER) === '2' ? 2 : 1;
+    return streamSSE(c, (stream) =>
+      sync.hub.attach(gateway.id, stream, lastEventId, { protocol, destroyTransport: () => outgoing?.destroy() }),
+    );
   });
 
   app.post('/status', async (c) => {

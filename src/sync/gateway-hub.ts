@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '@gatehouse/protocol';
+import { type GatewayConfig, protocolOneConfig } from '@gatehouse/protocol';
 import type { Logger } from '../logger.ts';
 import type { GatewayConfigSource } from './gateway-config-source.ts';
 
@@ -19,6 +19,8 @@ interface Connection {
   /** The version this agent has: from Last-Event-ID, then from every config event we sent. */
   version: number | undefined;
   hash: string | undefined;
+  /** 1: a strict agent that knows none of the optional fields (it gets `protocolOneConfig`); 2: it knows them. */
+  protocol: 1 | 2;
   done: () => void;
   /** Tears down the socket under the stream: a peer that stopped reading never drains it. */
   destroyTransport?: () => void;
@@ -88,7 +90,7 @@ export class GatewayHub {
     gatewayId: number,
     sink: SseSink,
     lastEventId: string | undefined,
-    destroyTransport?: () => void,
+    opts: { protocol?: 1 | 2; destroyTransport?: () => void } = {},
   ): Promise<void> {
     if (this.stopped) return;
     const resumed = lastEventId && /^\d+$/.test(lastEventId) ? Number(lastEventId) : undefined;
@@ -96,7 +98,15 @@ export class GatewayHub {
     const finished = new Promise<void>((resolve) => {
       done = resolve;
     });
-    const conn: Connection = { gatewayId, sink, version: resumed, hash: undefined, done, destroyTransport };
+    const conn: Connection = {
+      gatewayId,
+      sink,
+      version: resumed,
+      hash: undefined,
+      protocol: opts.protocol ?? 1,
+      done,
+      destroyTransport: opts.destroyTransport,
+    };
     this.connections.add(conn);
     sink.onAbort(() => this.drop(conn));
     try {
@@ -153,15 +163,17 @@ export class GatewayHub {
     return run;
   }
 
-  private async sendCurrent(conns: Connection[], config: GatewayConfig): Promise<void> {
-    const data = JSON.stringify(config);
+  private async sendCurrent(conns: Connection[], current: GatewayConfig): Promise<void> {
+    const forms = { 2: current, 1: protocolOneConfig(current) };
+    const data = { 2: JSON.stringify(forms[2]), 1: JSON.stringify(forms[1]) };
     await Promise.all(
       conns.map(async (c) => {
+        const config = forms[c.protocol];
         // Equal only: an agent claiming a version we never reached (a database restored from backup) gets ours.
         if (c.version === config.version) return;
         c.version = config.version;
         c.hash = config.hash;
-        await this.write(c, { event: 'config', id: String(config.version), data });
+        await this.write(c, { event: 'config', id: String(config.version), data: data[c.protocol] });
       }),
     );
   }

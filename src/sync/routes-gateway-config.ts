@@ -33,7 +33,11 @@ export function wolBroadcast(host: string, lanNetworks: string[]): string {
  * the route service allocated; enabled routes only. The version is the global config version.
  */
 export class RoutesGatewayConfigSource implements GatewayConfigSource {
-  constructor(private readonly db: Db) {}
+  /** `serverTunnelIp`: the server's WireGuard address, the one source agents accept forwarded connections from. */
+  constructor(
+    private readonly db: Db,
+    private readonly opts: { serverTunnelIp?: string | undefined } = {},
+  ) {}
 
   async configFor(gatewayId: number): Promise<GatewayConfig> {
     return (await this.configsFor([gatewayId])).get(gatewayId)!;
@@ -65,7 +69,14 @@ export class RoutesGatewayConfigSource implements GatewayConfigSource {
     gateway: { lanNetworks: string[]; tunnelIp: string | null } | undefined,
     rows: Route[],
   ): GatewayConfigBody {
-    const body: GatewayConfigBody = { tunnel_ip: gateway?.tunnelIp ?? null, l4_routes: [], http_forwards: [], wol: [] };
+    const body: GatewayConfigBody = {
+      tunnel_ip: gateway?.tunnelIp ?? null,
+      l4_routes: [],
+      http_forwards: [],
+      wol: [],
+      lan_networks: gateway?.lanNetworks ?? [],
+      server_tunnel_ip: this.opts.serverTunnelIp ?? null,
+    };
     const wol = new Map<string, string>();
     for (const r of rows.sort((a, b) => a.id - b.id)) {
       if (!r.targetLanHost || !r.targetLanPort) continue;

@@ -112,6 +112,8 @@ export function agent(server: string, token: string, extra: Partial<GatewayAgent
     token,
     state_dir: state.dir,
     listen_host: '127.0.0.1',
+    // LAN targets in these tests are loopback services: the agent's own opt-in (never the server's).
+    allow_loopback_targets: true,
     log_level: 'silent',
     status_interval_seconds: 60,
   });

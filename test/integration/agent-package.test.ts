@@ -118,6 +118,7 @@ describe('the agent as a package of its own', () => {
       env: {
         PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`,
         GATEHOUSE_GATEWAY_LISTEN_HOST: '127.0.0.1',
+        GATEHOUSE_GATEWAY_ALLOW_LOOPBACK_TARGETS: 'true',
         GATEHOUSE_GATEWAY_LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -36,6 +36,7 @@ beforeAll(async () => {
       token: gateway.token,
       state_dir: stateDir.dir,
       status_interval_seconds: 1,
+      allow_loopback_targets: true,
     }),
     logger: silentLogger,
   });

@@ -8,6 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../helpers/env.ts';
 import { collect, connect, echoServer, fdCount, freePort, silentTarget, tcpServer } from '../helpers/net.ts';
 
+// The LAN targets here are loopback services: the agent's own allow_loopback_targets setting.
+const loopbackTargets = () => ({ allowLoopback: true });
+
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
@@ -19,7 +22,7 @@ async function forwarder(target: { host?: string; port: number }, extra: Partial
     routeId: 'r1',
     listen: { host: '127.0.0.1', port: 0 },
     target: { host: target.host ?? '127.0.0.1', port: target.port },
-    guard: createTargetGuard({ ownPorts: () => own }),
+    guard: createTargetGuard({ ownPorts: () => own, policy: loopbackTargets }),
     logger: silentLogger,
     ...extra,
   });
@@ -208,7 +211,7 @@ describe('TcpForwarder', () => {
       routeId: 'r1',
       listen: { host: '127.0.0.1', port: 0 },
       target: { host: '127.0.0.1', port: target.port },
-      guard: createTargetGuard({ ownPorts: () => new Set() }),
+      guard: createTargetGuard({ ownPorts: () => new Set(), policy: loopbackTargets }),
       logger: silentLogger,
       connectTimeoutMs: 30_000,
     });

@@ -7,6 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../helpers/env.ts';
 import { collect, connect, freePort, tcpServer } from '../helpers/net.ts';
 
+// The LAN targets here are loopback services: the agent's own allow_loopback_targets setting.
+const loopbackTargets = () => ({ allowLoopback: true });
+
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
@@ -35,7 +38,7 @@ async function udpForwarder(targetPort: number, extra: Partial<UdpForwarderOptio
     routeId: 'u1',
     listen: { host: '127.0.0.1', port: 0 },
     target: { host: '127.0.0.1', port: targetPort },
-    guard: createTargetGuard({ ownPorts: () => new Set() }),
+    guard: createTargetGuard({ ownPorts: () => new Set(), policy: loopbackTargets }),
     logger: silentLogger,
     ...extra,
   });
@@ -126,7 +129,7 @@ describe('Wake-on-LAN', () => {
         port: targetPort,
         wol: { mac: '00:11:22:AA:bb:cc', broadcast: '127.0.0.1', port: capture.address().port },
       },
-      guard: createTargetGuard({ ownPorts: () => own }),
+      guard: createTargetGuard({ ownPorts: () => own, policy: loopbackTargets }),
       logger: silentLogger,
       wolRetryMs: 10_000,
       wolRetryIntervalMs: 100,
@@ -165,7 +168,7 @@ describe('Wake-on-LAN', () => {
         port: await freePort(),
         wol: { mac: '001122334455', broadcast: '127.0.0.1', port: capture.address().port },
       },
-      guard: createTargetGuard({ ownPorts: () => new Set() }),
+      guard: createTargetGuard({ ownPorts: () => new Set(), policy: loopbackTargets }),
       logger: silentLogger,
       wolRetryMs: 300,
       wolRetryIntervalMs: 50,

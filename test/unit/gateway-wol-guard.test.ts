@@ -75,11 +75,11 @@ describe('target guard', () => {
       resolve: async (host) => (host === 'nas.lan' ? ['192.168.1.5'] : ['192.168.1.6', '169.254.169.254']),
     });
     await expect(guard('nas.lan', 445)).resolves.toBe('192.168.1.5');
-    await expect(guard('sneaky.lan', 80)).rejects.toThrow(/link-local or a metadata/);
+    await expect(guard('sneaky.lan', 80)).rejects.toThrow(/link-local/);
   });
 
   it("refuses the agent's own listener ports on its own addresses only", async () => {
-    const guard = createTargetGuard({ ownPorts: () => new Set([2222]) });
+    const guard = createTargetGuard({ ownPorts: () => new Set([2222]), policy: () => ({ allowLoopback: true }) });
     await expect(guard('127.0.0.1', 2222)).rejects.toThrow(/own listeners/);
     await expect(guard('127.0.0.1', 2223)).resolves.toBe('127.0.0.1');
     await expect(guard('192.0.2.1', 2222)).resolves.toBe('192.0.2.1');

@@ -43,6 +43,7 @@ export class Agent {
     this.reconciler = new AgentReconciler({
       logger: logger.child({ component: 'reconciler' }),
       listenHost: config.listen_host,
+      allowLoopbackTargets: config.allow_loopback_targets,
       statsFor: (id) => this.metrics.route(id),
       ...opts.reconciler,
     });
@@ -103,6 +104,16 @@ export class Agent {
 
   private async onConfig(config: GatewayConfig): Promise<void> {
     this.received++;
+    const applied = this.reconciler.applied;
+    // A replayed or forged older version must not roll back what we run (its targets may since be refused).
+    if (applied && config.version < applied.version) {
+      this.metrics.rejected();
+      this.opts.logger.warn(
+        { version: config.version, applied: applied.version },
+        'config older than the applied one ignored',
+      );
+      return;
+    }
     // Same content under a newer version (an unrelated change elsewhere): nothing to touch, only record it.
     if (this.reconciler.applied?.hash === config.hash) this.reconciler.applied = config;
     else await this.reconciler.apply(config);

@@ -37,6 +37,13 @@ export const agentConfigSchema = z.strictObject({
     .refine((v) => isIP(v) !== 0, 'must be an IP address')
     .optional(),
   metrics_listen: hostPort.optional(),
+  /**
+   * Targets on this host's own loopback (127.0.0.0/8, ::1): refused unless set here, on the gateway host. The
+   * server cannot turn it on: a write token on the server must not reach services bound to the gateway's loopback.
+   */
+  allow_loopback_targets: z
+    .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+    .default(false),
   log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   status_interval_seconds: z.coerce.number().int().min(1).max(3600).default(30),
 });
@@ -56,6 +63,7 @@ const ENV: Record<string, keyof AgentConfig> = {
   GATEHOUSE_GATEWAY_STATE_DIR: 'state_dir',
   GATEHOUSE_GATEWAY_LISTEN_HOST: 'listen_host',
   GATEHOUSE_GATEWAY_METRICS_LISTEN: 'metrics_listen',
+  GATEHOUSE_GATEWAY_ALLOW_LOOPBACK_TARGETS: 'allow_loopback_targets',
   GATEHOUSE_GATEWAY_LOG_LEVEL: 'log_level',
   GATEHOUSE_GATEWAY_STATUS_INTERVAL: 'status_interval_seconds',
 };

@@ -2,8 +2,9 @@ import type { GatewayConfig, ListenerStatus } from '@gatehouse/protocol';
 import { TcpForwarder, type TcpForwarderOptions, type WolTarget } from './forwarders/tcp.ts';
 import { UdpForwarder, type UdpForwarderOptions } from './forwarders/udp.ts';
 import type { Logger } from './logger.ts';
+import { allowedSource } from './source-filter.ts';
 import { newRouteStats, type RouteStats } from './stats.ts';
-import { createTargetGuard, type TargetGuard } from './target-guard.ts';
+import { createTargetGuard, isOwnAddress, type TargetGuard } from './target-guard.ts';
 import { broadcastFor, WOL_PORT } from './wol.ts';
 
 /** One listening socket the config asks for: a route's port (a range gives one spec per port). */
@@ -29,6 +30,8 @@ export interface AgentReconcilerOptions {
   logger: Logger;
   /** Overrides the config's tunnel_ip. */
   listenHost?: string | undefined;
+  /** The agent's own `allow_loopback_targets` (a service on the gateway host itself); never the server's say. */
+  allowLoopbackTargets?: boolean | undefined;
   /** Counters per route, shared with the metrics registry. */
   statsFor?: (routeId: number) => RouteStats;
   /** How long a removed listener's open connections may carry on before they are cut (default 60 s). */
@@ -63,9 +66,23 @@ export class AgentReconciler {
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   applied: GatewayConfig | undefined;
+  /** The config being applied or last applied: its LAN networks and server address rule every dial and accept. */
+  private current: GatewayConfig | undefined;
 
   constructor(private readonly opts: AgentReconcilerOptions) {
-    this.guard = createTargetGuard({ ownPorts: () => this.ownPorts() });
+    this.guard = createTargetGuard({
+      ownPorts: () => this.ownPorts(),
+      policy: () => ({ lanNetworks: this.current?.lan_networks, allowLoopback: this.opts.allowLoopbackTargets }),
+    });
+  }
+
+  /**
+   * Whether a forwarded connection or datagram from `address` is accepted: only from the server's tunnel address
+   * when the server names it (protocol 2), so a VPN peer cannot skip Caddy's ACL and route login by dialling the
+   * forwarding port directly. Others are refused and counted (errors_total{kind="source_refused"}).
+   */
+  acceptsFrom(address: string | undefined): boolean {
+    return allowedSource(address, this.current?.server_tunnel_ip);
   }
 
   /** Every port we listen on (TCP and UDP alike): a target there would loop back into the agent. */
@@ -129,7 +146,16 @@ export class AgentReconciler {
   }
 
   expand(config: GatewayConfig): Map<string, ListenerSpec> {
-    const host = this.opts.listenHost ?? config.tunnel_ip ?? '';
+    // A tunnel_ip that is not ours (0.0.0.0 above all) would open the LAN's services to every network the
+    // gateway host is on; only the agent's own listen_host setting may pick another address.
+    const fromServer = config.tunnel_ip && isOwnAddress(config.tunnel_ip) ? config.tunnel_ip : '';
+    if (!this.opts.listenHost && config.tunnel_ip && !fromServer) {
+      this.opts.logger.error(
+        { tunnel_ip: config.tunnel_ip },
+        'tunnel_ip is not an address of this host; not listening on it',
+      );
+    }
+    const host = this.opts.listenHost ?? fromServer;
     const wolByMac = new Map(config.wol.map((w) => [w.mac.toLowerCase(), w.broadcast]));
     const wolFor = (mac: string | null | undefined, targetHost: string): WolTarget | undefined =>
       mac
@@ -170,6 +196,7 @@ export class AgentReconciler {
 
   private async applyNow(config: GatewayConfig): Promise<void> {
     if (this.stopped) return;
+    this.current = config;
     const desired = this.expand(config);
     // Open and retarget first, close last: a moved port is never without a listener in between.
     for (const spec of desired.values()) {
@@ -211,13 +238,14 @@ export class AgentReconciler {
     const { spec } = entry;
     if (!spec.host) {
       entry.state = 'failed';
-      entry.error = 'no tunnel IP known to listen on';
+      entry.error = 'no tunnel IP of this host known to listen on';
       return;
     }
     const common = {
       routeId: String(spec.routeId),
       listen: { host: spec.host, port: spec.port },
       guard: this.guard,
+      acceptsFrom: (address: string | undefined) => this.acceptsFrom(address),
       logger: this.opts.logger,
       stats: this.statsFor(spec.routeId),
     };

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type GatewayConfig, GatewayConfigSchema } from '@gatehouse/protocol';
+import { AGENT_PROTOCOL_HEADER, type GatewayConfig, GatewayConfigSchema } from '@gatehouse/protocol';
 import type { Logger } from './logger.ts';
 
 /** The server refused our token: retrying cannot help, so the agent stops and says what to do. */
@@ -125,7 +125,12 @@ export class SseClient {
   }
 
   private async connectOnce(aborter: AbortController): Promise<void> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.opts.token}`, accept: 'text/event-stream' };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.opts.token}`,
+      accept: 'text/event-stream',
+      // We understand lan_networks and server_tunnel_ip; without this the server sends protocol-1 configs.
+      [AGENT_PROTOCOL_HEADER]: '2',
+    };
     const last = this.opts.lastEventId();
     if (last !== undefined) headers['last-event-id'] = last;
     let watchdog = setTimeout(() => aborter.abort(new Error('connect timed out')), this.idleDeadline());

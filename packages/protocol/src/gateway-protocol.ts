@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseIPv4Cidr } from './ipv4.ts';
 
 /**
  * The gateway sync protocol (docs/architecture.md#the-gateway-protocol), shared by the server (which builds and sends
@@ -95,7 +96,24 @@ const ConfigBody = {
   l4_routes: z.array(GatewayL4RouteSchema).max(10_000),
   http_forwards: z.array(GatewayHttpForwardSchema).max(10_000),
   wol: z.array(GatewayWolSchema).max(10_000),
+  /**
+   * Protocol 2 (sent only to agents that announce it, see AGENT_PROTOCOL_HEADER): the gateway's LAN networks,
+   * outside which the agent refuses every target, and the server's tunnel address, the only source the
+   * agent accepts forwarded connections from (Caddy's ACL and route login are skipped by anyone else).
+   */
+  lan_networks: z
+    .array(z.string().refine((v) => parseIPv4Cidr(v) !== undefined, 'must be an IPv4 network like 192.168.2.0/24'))
+    .max(32)
+    .optional(),
+  server_tunnel_ip: z
+    .string()
+    .refine((v) => isIP(v) !== 0, 'must be an IP address')
+    .nullable()
+    .optional(),
 };
+
+/** Request header of an agent that understands protocol 2 (the optional fields above); value `2`. */
+export const AGENT_PROTOCOL_HEADER = 'gatehouse-agent-protocol';
 
 /** The `config` event: the gateway's whole configuration, `id:` = version. */
 export const GatewayConfigSchema = z
@@ -146,8 +164,18 @@ function canonical(value: unknown): string {
 
 /** The hash covers the content, not the version: an unrelated version bump leaves it (and the agent) alone. */
 export function gatewayConfigHash(config: GatewayConfigBody): string {
-  const { tunnel_ip, l4_routes, http_forwards, wol } = config;
-  return createHash('sha256').update(canonical({ tunnel_ip, l4_routes, http_forwards, wol })).digest('hex');
+  const { tunnel_ip, l4_routes, http_forwards, wol, lan_networks, server_tunnel_ip } = config;
+  // Absent protocol-2 fields drop out of `canonical`, so a protocol-1 body hashes as it always did.
+  return createHash('sha256')
+    .update(canonical({ tunnel_ip, l4_routes, http_forwards, wol, lan_networks, server_tunnel_ip }))
+    .digest('hex');
+}
+
+/** The same config for a protocol-1 agent (strict schema, no protocol-2 fields), hashed as it expects. */
+export function protocolOneConfig(config: GatewayConfig): GatewayConfig {
+  if (config.lan_networks === undefined && config.server_tunnel_ip === undefined) return config;
+  const { version, hash: _hash, lan_networks: _l, server_tunnel_ip: _s, ...body } = config;
+  return buildGatewayConfig(version, body);
 }
 
 /** Builds a complete, hashed config event body from its parts. */

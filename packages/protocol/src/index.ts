@@ -1,2 +1,3 @@
 export * from './gateway-protocol.ts';
 export * from './ipv4.ts';
+export * from './target-address.ts';

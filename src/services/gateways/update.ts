@@ -6,11 +6,13 @@ import type { UpdateGatewayInput } from '../../schemas/gateways.ts';
 import { recordAudit } from '../audit/record.ts';
 import { changeConfig } from '../config/change.ts';
 import { assertNameFree, checkPeer } from './create.ts';
+import { assertRoutesInsideLanNetworks } from './lan-networks.ts';
 import { auditView } from './public.ts';
 
 /**
  * A new peer moves the gateway's tunnel IP, which the snapshot's gateway targets point at: that write goes
- * through `changeConfig` (version bump, snapshot push, publish to gateways). Name and networks do not.
+ * through `changeConfig` (version bump, snapshot push, publish to gateways), and so do new LAN networks (the
+ * agent's target guard enforces them). A name does not.
  */
 export async function updateGateway({
   ctx,
@@ -25,6 +27,7 @@ export async function updateGateway({
     if (!before) throw new NotFoundError('gateway', id);
     if (patch.name !== undefined) await assertNameFree(tx, patch.name, id);
     if (patch.peer_id) await checkPeer(tx, patch.peer_id, id);
+    if (patch.lan_networks !== undefined) await assertRoutesInsideLanNetworks(tx, id, patch.lan_networks);
     const [after] = await tx
       .update(gateways)
       .set({
@@ -48,6 +51,7 @@ export async function updateGateway({
     });
     return { before, after: after! };
   };
-  if (patch.peer_id === undefined) return (await ctx.db.transaction(write)).after;
+  // lan_networks travel to the agent too (its target guard enforces them), so they take the config path.
+  if (patch.peer_id === undefined && patch.lan_networks === undefined) return (await ctx.db.transaction(write)).after;
   return (await changeConfig(ctx, write)).result.after;
 }

@@ -53,6 +53,7 @@ export function suggestFreePort(draft: RouteDraft, others: Other[], config: Conf
  * a passthrough name on the shared HTTPS port may not shadow an HTTP route's domain.
  */
 export function checkConflicts(draft: RouteDraft, selfId: number | undefined, all: Other[], config: Config): void {
+  checkReservedDomain(draft, selfId, config);
   if (!draft.enabled) return;
   const others = all.filter((o) => o.id !== selfId && o.enabled);
   if (draft.type === 'http') {
@@ -134,6 +135,25 @@ export function checkConflicts(draft: RouteDraft, selfId: number | undefined, al
       });
     }
   }
+}
+
+/**
+ * The public domain serves the dashboard, the API and the agents' event stream (GATEHOUSE_PUBLIC_DOMAIN): no
+ * route may name it — not as an HTTP domain, not as an L4 SNI name (passthrough would hand its TLS to the
+ * route's target), not through a wildcard that covers it (`*.example.com` covers `gate.example.com`). Checked
+ * for disabled routes too: enabling one later must not be the way around it.
+ */
+export function checkReservedDomain(draft: Pick<RouteDraft, 'domain'>, selfId: number | undefined, config: Config) {
+  const reserved = config.publicDomain?.toLowerCase().replace(/\.$/, '');
+  const domain = draft.domain?.toLowerCase();
+  if (!reserved || !domain) return;
+  const covers =
+    domain === reserved || (domain.startsWith('*.') && reserved.slice(reserved.indexOf('.') + 1) === domain.slice(2));
+  if (!covers) return;
+  throw new ConflictError(
+    `${domain === reserved ? `domain ${reserved} is` : `wildcard ${domain} covers ${reserved}, which is`} reserved for Gatehouse itself (GATEHOUSE_PUBLIC_DOMAIN: dashboard, API and gateway sync)`,
+    { field: 'domain', route_id: selfId ?? null },
+  );
 }
 
 /**

@@ -1,12 +1,13 @@
-import { inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { usesForwardPort } from '../../caddy/snapshot.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
-import { peers, routes } from '../../db/schema/index.ts';
+import { gateways as gatewaysTable, peers, routes } from '../../db/schema/index.ts';
 import { ValidationError } from '../../errors.ts';
 import { routeAuthIssues } from '../route-auth/rules.ts';
 import { allocateGatewayPort, checkConflicts } from './conflicts.ts';
 import { normalizeDraft, type RouteDraft } from './resolve.ts';
+import { checkGatewayTarget } from './targets.ts';
 
 /**
  * Everything between "the fields parse" and "write the row": normalise, check references (peers, gateways,
@@ -38,9 +39,15 @@ export async function prepareRoute({
       issues.push({ field: `acl_peers.${i}`, message: `peer ${p} does not exist` });
   });
   if (d.targetKind === 'gateway' && d.gatewayId) {
-    const gateways = ctx.hooks?.loadGateways ? await ctx.hooks.loadGateways(tx) : [];
-    if (!gateways.some((g) => g.id === d.gatewayId))
-      issues.push({ field: 'gateway_id', message: `gateway ${d.gatewayId} does not exist` });
+    const [gateway] = await tx
+      .select({ lanNetworks: gatewaysTable.lanNetworks })
+      .from(gatewaysTable)
+      .where(eq(gatewaysTable.id, d.gatewayId));
+    if (!gateway) issues.push({ field: 'gateway_id', message: `gateway ${d.gatewayId} does not exist` });
+    else if (d.targetLanHost) {
+      const checked = checkGatewayTarget(d.targetLanHost, gateway.lanNetworks);
+      if (checked.problem) issues.push({ field: 'target_lan_host', message: checked.problem });
+    }
   }
   issues.push(...(await routeAuthIssues(tx, d, selfId)));
   if (issues.length) throw new ValidationError(issues);

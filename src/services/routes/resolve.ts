@@ -1,10 +1,11 @@
 import { isIP } from 'node:net';
+import { judgeTargetHost } from '@gatehouse/protocol';
 import type { Config } from '../../config/index.ts';
 import type { NewRoute, Route } from '../../db/schema/routes.ts';
 import { type FieldIssue, ValidationError } from '../../errors.ts';
 import { normalizeDomain, type RouteFields } from '../../schemas/routes.ts';
 import { routeAuthProblems } from '../route-auth/rules.ts';
-import { isLoopbackOrAny, targetHostProblem } from './targets.ts';
+import { checkServerTarget } from './targets.ts';
 import { normalizeTlsNames } from './tls-names.ts';
 
 /** What a route will be once saved: the database row without id and timestamps. */
@@ -190,23 +191,22 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
     }
   }
 
+  // Every address a route may dial goes through one judge and is stored in its normal form (targets.ts).
   const checkHost = (field: string, host: string | null | undefined, port: number | null | undefined) => {
-    if (!host) return issue(field, `is required for target_kind ${d.targetKind}`);
-    const problem = targetHostProblem(host);
-    if (problem) return issue(field, problem);
-    if (port && isLoopbackOrAny(host) && (port === config.listen.port || port === 2019)) {
-      issue(
-        field.replace('host', 'port'),
-        `port ${port} on this server is the control plane or Caddy admin; it cannot be a target`,
-      );
+    if (!host) {
+      issue(field, `is required for target_kind ${d.targetKind}`);
+      return host;
     }
+    const checked = checkServerTarget(host, port, config);
+    if (checked.problem) issue(checked.field === 'port' ? field.replace('host', 'port') : field, checked.problem);
+    return checked.host;
   };
   const needPort = (field: string, value: number | null | undefined) => {
     if (!value) issue(field, `is required for target_kind ${d.targetKind}`);
   };
   switch (d.targetKind) {
     case 'direct':
-      checkHost('target_host', d.targetHost, d.targetPort);
+      d.targetHost = checkHost('target_host', d.targetHost, d.targetPort) ?? null;
       needPort('target_port', d.targetPort);
       d.peerId = d.gatewayId = null;
       d.targetLanHost = null;
@@ -222,7 +222,13 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
       break;
     case 'gateway':
       if (!d.gatewayId) issue('gateway_id', 'is required for target_kind gateway');
-      checkHost('target_lan_host', d.targetLanHost, undefined);
+      // The agent dials it, not this server: only the shared judge here; prepare.ts adds lan_networks.
+      if (!d.targetLanHost) issue('target_lan_host', 'is required for target_kind gateway');
+      else {
+        const judged = judgeTargetHost(d.targetLanHost);
+        if (judged.problem) issue('target_lan_host', judged.problem);
+        else d.targetLanHost = judged.host;
+      }
       needPort('target_lan_port', d.targetLanPort);
       d.targetHost = null;
       d.targetPort = null;
@@ -233,9 +239,10 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
 
   if (d.targetKind !== 'direct' && d.upstreams.length > 0)
     issue('upstreams', 'extra upstreams are only for direct targets');
-  d.upstreams.forEach((u, i) => {
-    const problem = targetHostProblem(u.host);
-    if (problem) issue(`upstreams.${i}.host`, problem);
+  d.upstreams = d.upstreams.map((u, i) => {
+    const checked = checkServerTarget(u.host, u.port, config);
+    if (checked.problem) issue(`upstreams.${i}.${checked.field}`, checked.problem);
+    return { ...u, host: checked.host };
   });
   if (isL4) {
     if (d.upstreams.length > 0) issue('upstreams', 'are only for HTTP routes');

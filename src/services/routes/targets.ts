@@ -1,57 +1,66 @@
-import { isIP } from 'node:net';
+import os from 'node:os';
+import { inLanNetworks, judgeTargetHost } from '@gatehouse/protocol';
+import type { Config } from '../../config/index.ts';
 
-/** Addresses no route may point at: link-local (incl. cloud metadata) and "any". */
-const FORBIDDEN_V4 = [
-  { net: [169, 254], bits: 16, why: 'is link-local (169.254.0.0/16, where cloud metadata services live)' },
-  { net: [0], bits: 8, why: 'is not a routable address' },
-  { net: [224], bits: 4, why: 'is a multicast address' },
-];
-const METADATA_HOSTS = new Set([
-  'metadata',
-  'metadata.google.internal',
-  'metadata.azure.com',
-  'instance-data',
-  '100.100.100.200',
-]);
+/** Caddy's default admin port: ours is a unix socket, but a Caddy started elsewhere on the host listens here. */
+export const CADDY_DEFAULT_ADMIN_PORT = 2019;
 
-function v4InNet(ip: string, net: number[], bits: number): boolean {
-  const parts = ip.split('.').map(Number);
-  let remaining = bits;
-  for (let i = 0; i < 4 && remaining > 0; i++) {
-    const take = Math.min(8, remaining);
-    const mask = (0xff << (8 - take)) & 0xff;
-    if (((parts[i] ?? 0) & mask) !== ((net[i] ?? 0) & mask)) return false;
-    remaining -= take;
-  }
-  return true;
-}
+export type TargetCheck =
+  | { host: string; problem?: undefined }
+  | { host: string; problem: string; field: 'host' | 'port' };
 
-export function isLoopbackOrAny(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === 'localhost' || h === '::1' || h === '::' || h === '0.0.0.0' || (isIP(h) === 4 && h.startsWith('127.'));
+/** Every address of this host (loopback, interfaces, our listen and tunnel addresses), canonical. */
+function ownAddresses(config: Config): Set<string> {
+  const own = new Set([config.listen.host, config.wireguard.address]);
+  for (const list of Object.values(os.networkInterfaces())) for (const info of list ?? []) own.add(info.address);
+  return new Set([...own].map((a) => judgeTargetHost(a)).map((j) => j.host));
 }
 
 /**
- * Why `host` may not be a target, or undefined when it may. Hostnames are checked by name only (they are
- * resolved where the connection is made; the gateway checks again at dial time).
+ * Normalises and judges a host that Caddy on this server dials (`target_host`, `upstreams`): the shared
+ * judge (packages/protocol/src/target-address.ts) plus this server's own ports — the control plane's listen
+ * port and Caddy's admin port are refused on loopback and on every address of this host. Other loopback
+ * ports stay allowed (apps published from the server itself). A host name is judged by name only; Caddy
+ * resolves it when it dials (SECURITY.md#what-a-route-may-dial says what that leaves open).
  */
-export function targetHostProblem(host: string): string | undefined {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (METADATA_HOSTS.has(h)) return `"${host}" is a cloud metadata endpoint`;
-  const family = isIP(h);
-  if (family === 4) {
-    for (const f of FORBIDDEN_V4) if (v4InNet(h, f.net, f.bits)) return `${host} ${f.why}`;
-    return undefined;
+export function checkServerTarget(input: string, port: number | null | undefined, config: Config): TargetCheck {
+  const judged = judgeTargetHost(input);
+  if (judged.kind === 'invalid' || judged.problem)
+    return { host: judged.host, problem: judged.problem!, field: 'host' };
+  if (!port || (port !== config.listen.port && port !== CADDY_DEFAULT_ADMIN_PORT)) return { host: judged.host };
+  const local = judged.kind === 'name' ? judged.loopback : judged.ip.loopback || ownAddresses(config).has(judged.host);
+  if (!local) return { host: judged.host };
+  return {
+    host: judged.host,
+    field: 'port',
+    problem: `port ${port} on this server is the ${port === config.listen.port ? 'control plane' : 'Caddy admin endpoint'}; it cannot be a target`,
+  };
+}
+
+/**
+ * Normalises and judges a gateway's LAN host (`target_lan_host`): the shared judge, and an IP must lie in one of
+ * the gateway's `lan_networks`. Loopback is refused (it is the gateway host's own, never a LAN service). A host
+ * name cannot be placed here; the agent resolves it and checks every answer against the same networks.
+ */
+export function checkGatewayTarget(input: string, lanNetworks: readonly string[]): TargetCheck {
+  const judged = judgeTargetHost(input);
+  if (judged.kind === 'invalid' || judged.problem)
+    return { host: judged.host, problem: judged.problem!, field: 'host' };
+  if (judged.kind === 'name') {
+    return judged.loopback
+      ? {
+          host: judged.host,
+          field: 'host',
+          problem: `"${judged.host}" is the gateway host's own loopback, not a LAN host`,
+        }
+      : { host: judged.host };
   }
-  if (family === 6) {
-    if (/^fe[89ab]/.test(h)) return `${host} is link-local (fe80::/10)`;
-    if (h === '::' || h === 'fd00:ec2::254') return `${host} is not an allowed target`;
-    if (/^ff/.test(h)) return `${host} is a multicast address`;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-    return mapped ? targetHostProblem(mapped[1]!) : undefined;
-  }
-  if (!/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(h)) {
-    return `"${host}" is neither an IP address nor a host name`;
-  }
-  return undefined;
+  if (inLanNetworks(judged.host, lanNetworks)) return { host: judged.host };
+  return {
+    host: judged.host,
+    field: 'host',
+    problem: lanNetworks.length
+      ? `${judged.host} is not in the gateway's lan_networks (${lanNetworks.join(', ')})`
+      : `${judged.host} is not in the gateway's lan_networks (the gateway lists none; add the LAN network first)`,
+  };
 }

@@ -23,6 +23,8 @@ export interface TcpForwarderOptions {
   listen: { host: string; port: number };
   target: TcpTarget;
   guard: TargetGuard;
+  /** Whether a client from this address may use the listener (the server's tunnel address only); all by default. */
+  acceptsFrom?: (address: string | undefined) => boolean;
   logger: Logger;
   stats?: RouteStats;
   /** Give up on a target that neither accepts nor refuses (default 10 s). */
@@ -124,6 +126,14 @@ export class TcpForwarder {
 
   private onConnection(client: net.Socket): void {
     if (this.aborter.signal.aborted) return void client.destroy();
+    if (this.opts.acceptsFrom && !this.opts.acceptsFrom(client.remoteAddress)) {
+      countError(this.stats, 'source_refused');
+      this.opts.logger.warn(
+        { route: this.routeId, from: client.remoteAddress },
+        'connection not from the server refused',
+      );
+      return void client.destroy();
+    }
     this.track(client);
     this.stats.connectionsTotal++;
     this.stats.connectionsActive++;

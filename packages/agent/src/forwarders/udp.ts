@@ -9,6 +9,8 @@ export interface UdpForwarderOptions {
   listen: { host: string; port: number };
   target: { host: string; port: number };
   guard: TargetGuard;
+  /** Whether datagrams from this address may use the listener (the server's tunnel address only); all by default. */
+  acceptsFrom?: (address: string | undefined) => boolean;
   logger: Logger;
   stats?: RouteStats;
   /** A client silent for this long loses its session (and its upstream socket). Default 60 s. */
@@ -119,6 +121,11 @@ export class UdpForwarder {
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    // Before any session exists: a refused source costs one comparison, never a socket.
+    if (this.opts.acceptsFrom && !this.opts.acceptsFrom(rinfo.address)) {
+      countError(this.stats, 'source_refused');
+      return;
+    }
     const key = `${rinfo.address}|${rinfo.port}`;
     let session = this.sessions.get(key);
     if (!session) {
