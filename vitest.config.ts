@@ -31,6 +31,18 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // One file per item of the threat model (SECURITY.md), each failing without its fix.
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 300_000,
