@@ -43,7 +43,8 @@ export function meta(c: Context<DashEnv>, title: string, path = c.req.path): Pag
     path,
     username: c.get('username'),
     csrf: c.get('csrfToken'),
-    flash: code ? FLASH[code] : undefined,
+    // `?done=` comes from the URL: only the table's own keys count, not what its prototype answers.
+    flash: code && Object.hasOwn(FLASH, code) ? FLASH[code] : undefined,
   };
 }
 
