@@ -62,9 +62,10 @@ export function createApp(deps: AppDeps) {
   app.route('/', forwardAuthApp(deps, routeAuthThrottle));
   app.route(LOGIN_PREFIX, routeLoginApp(deps, routeAuthThrottle));
 
+  // Public: up or down only. The details (paths, pids, versions) are GET /api/v1/health, behind a login.
   app.get('/healthz', async (c) => {
-    const report = await deps.health();
-    return c.json(report, report.status === 'ok' ? 200 : 503);
+    const report = await deps.health().catch(() => undefined);
+    return report?.status === 'ok' ? c.json({ status: 'ok' }, 200) : c.json({ status: 'down' }, 503);
   });
 
   app.route('/api/v1', apiApp(deps));

@@ -34,6 +34,7 @@ const FLASH: Record<string, string> = {
   'gateway-saved': 'Gateway saved.',
   'gateway-rotated': 'Token rotated. The old token no longer works.',
   'gateway-deleted': 'Gateway deleted.',
+  'settings-saved': 'Settings saved.',
 };
 
 export function meta(c: Context<DashEnv>, title: string, path = c.req.path): PageMeta {
