@@ -2,7 +2,7 @@ import type { getSettings } from '../../services/settings/get.ts';
 import { Check } from '../shared/controls.tsx';
 import { Csrf, Layout, type PageMeta } from '../shared/layout.tsx';
 
-/** The effective settings (from the environment), read-only. */
+/** The run-time settings (a form each) and the effective settings from the environment (read-only). */
 export function SettingsPage({
   meta: m,
   settings: s,
