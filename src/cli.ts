@@ -42,8 +42,8 @@ async function serverCommand() {
     '',
     '  Gatehouse is running',
     `  Dashboard and API:  ${publicUrl}`,
-    `  API reference:      ${publicUrl}/api/v1/docs`,
-    `  Health:             ${server.url}/healthz`,
+    `  API reference:      ${publicUrl}/api/v1/docs   (needs a login unless the api_docs_public setting is on)`,
+    `  Health:             ${server.url}/healthz   (up or down; details at /api/v1/health with a login)`,
     server.initialAdmin
       ? `  Admin login:        ${server.initialAdmin.username} / ${server.initialAdmin.password}   (shown once; store it now)`
       : `  Admin login:        ${config.admin.user} (password set at first start; reset with: gatehouse admin reset-password)`,

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'payload_too_large'
   | 'rate_limited'
   | 'unavailable'
   | 'upstream_rejected'
@@ -77,6 +78,13 @@ export class RateLimitedError extends AppError {
 export class UpstreamRejectedError extends AppError {
   constructor(message: string, details?: Record<string, unknown>) {
     super('upstream_rejected', message, details);
+  }
+}
+
+/** A request body over the endpoint's limit (src/http/body-limit.ts); counted by bytes read, chunked included. */
+export class PayloadTooLargeError extends AppError {
+  constructor(readonly limitBytes: number) {
+    super('payload_too_large', `the request body is larger than ${limitBytes} bytes`, { limit_bytes: limitBytes });
   }
 }
 

@@ -1,10 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
 import { authenticate, requireScope } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
+import { apiDocsPublic } from '../services/settings/runtime.ts';
 import { authApi } from './auth.ts';
 import { gatewaySyncApi } from './gateway-sync.ts';
 import { gatewaysApi } from './gateways.ts';
+import { healthApi } from './health.ts';
 import { peersApi } from './peers.ts';
 import { renderReference } from './reference.ts';
 import { routeAuthUsersApi } from './route-auth-users.ts';
@@ -35,8 +38,15 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   });
   // Registered before the secured sub-app: its auth middleware would otherwise claim these paths.
   const document = () => api.getOpenAPI31Document({ openapi: '3.1.0', info: API_INFO, servers: [{ url: '/api/v1' }] });
-  api.get('/openapi.json', (c) => c.json(document()));
-  api.get('/docs', (c) => c.html(renderReference(document())));
+  // The reference maps the whole attack surface: public only when an admin turns `api_docs_public` on.
+  const docsAccess: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (await apiDocsPublic(deps.db)) return next();
+    return authenticate(deps)(c, async () => {
+      await requireScope('read')(c, next);
+    });
+  };
+  api.get('/openapi.json', docsAccess, (c) => c.json(document()));
+  api.get('/docs', docsAccess, (c) => c.html(renderReference(document())));
 
   // Gateway agents authenticate with their own token, not the admin auth below.
   api.route('/gateway', gatewaySyncApi(deps));
@@ -49,6 +59,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/routes', routeAuthUsersApi());
   secured.route('/settings', settingsApi());
   secured.route('/tls', tlsApi());
+  secured.route('/health', healthApi(deps));
   secured.route('/peers', peersApi(deps));
   secured.route('/gateways', gatewaysApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));

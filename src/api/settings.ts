@@ -1,11 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireScope } from '../http/middleware.ts';
 import { errorResponses } from '../schemas/common.ts';
+import { UpdateSettingsSchema } from '../schemas/settings.ts';
 import { getSettings } from '../services/settings/get.ts';
+import { updateRuntimeSettings } from '../services/settings/runtime.ts';
 import { newApiRouter } from './openapi.ts';
 
 const SettingsSchema = z
   .object({
+    api_docs_public: z
+      .boolean()
+      .openapi({ description: 'The API reference (/api/v1/docs, /api/v1/openapi.json) is public; default false' }),
     geoip: z.object({
       path: z.string().nullable(),
       source: z.string(),
@@ -43,6 +48,27 @@ export function settingsApi() {
       },
     }),
     async (c) => c.json(await getSettings({ ctx: c.get('ctx') }), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/',
+      tags: ['settings'],
+      summary: 'Change the run-time settings (absent fields keep their value); the rest come from the environment',
+      security: [{ bearer: [] }],
+      request: {
+        body: { content: { 'application/json': { schema: UpdateSettingsSchema } }, required: true },
+      },
+      responses: {
+        200: { description: 'Settings after the change', content: { 'application/json': { schema: SettingsSchema } } },
+        ...errorResponses(401, 403, 422),
+      },
+    }),
+    async (c) => {
+      const ctx = c.get('ctx');
+      await updateRuntimeSettings({ ctx, input: c.req.valid('json') });
+      return c.json(await getSettings({ ctx }), 200);
+    },
   );
   return app;
 }

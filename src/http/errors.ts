@@ -18,6 +18,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
       return 404;
     case 'conflict':
       return 409;
+    case 'payload_too_large':
+      return 413;
     case 'rate_limited':
       return 429;
     case 'upstream_rejected':

@@ -13,19 +13,27 @@ const LanNetworkSchema = z
     return !!ip && isIPv4(ip) && /^\d{1,2}$/.test(bits ?? '') && Number(bits) <= 32;
   }, 'must be an IPv4 network in CIDR notation, e.g. 192.168.2.0/24');
 
+const LanNetworksSchema = z
+  .array(LanNetworkSchema)
+  .max(32, 'at most 32 networks')
+  .openapi({ example: ['192.168.2.0/24'] });
+
+/** The writable fields, without defaults: an update must not fill in what its body leaves out. */
+const GatewayFields = {
+  name: GatewayNameSchema,
+  peer_id: z.number().int().positive().nullable().optional().openapi({ description: "The gateway's WireGuard peer" }),
+  lan_networks: LanNetworksSchema,
+};
+
 export const CreateGatewaySchema = z
-  .strictObject({
-    name: GatewayNameSchema,
-    peer_id: z.number().int().positive().nullable().optional().openapi({ description: "The gateway's WireGuard peer" }),
-    lan_networks: z
-      .array(LanNetworkSchema)
-      .max(32, 'at most 32 networks')
-      .default([])
-      .openapi({ example: ['192.168.2.0/24'] }),
-  })
+  .strictObject({ ...GatewayFields, lan_networks: LanNetworksSchema.default([]) })
   .openapi('CreateGateway');
 
-export const UpdateGatewaySchema = CreateGatewaySchema.partial()
+// Zod 4 applies a `.default()` even under `.partial()`, so this is built from the fields without defaults:
+// a PATCH of the name alone used to reset lan_networks to [].
+export const UpdateGatewaySchema = z
+  .strictObject(GatewayFields)
+  .partial()
   .refine((v) => Object.keys(v).length > 0, 'give at least one field to change')
   .openapi('UpdateGateway');
 

@@ -410,7 +410,7 @@ describe.skipIf(reason)('Gatehouse end to end', () => {
     );
     expect(back.trim()).toBe('back');
 
-    const before = (await world.api('GET', '/healthz')).body;
+    const before = (await world.api('GET', '/api/v1/health')).body;
     const server = world.server();
     const exited = new Promise((r) => server.child.once('exit', r));
     server.child.kill('SIGKILL'); // the node process only: Caddy and WireGuard keep running
@@ -419,7 +419,7 @@ describe.skipIf(reason)('Gatehouse end to end', () => {
     expect((await curl('client', 'app.e2e.test', ADDR.server)).status).toBe(200);
     expect((await run('client', ssh('echo during'))).trim()).toBe('during');
     await world.startServer();
-    const after = (await world.api('GET', '/healthz')).body;
+    const after = (await world.api('GET', '/api/v1/health')).body;
     expect(after.caddy.pid).toBe(before.caddy.pid);
     await eventually('the agent to reconnect by itself', async () =>
       (await world.api('GET', `/api/v1/gateways/${world.gateway.id}`)).body.online ? true : undefined,

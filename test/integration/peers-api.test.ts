@@ -275,7 +275,9 @@ describe('/api/v1/peers errors and security', () => {
   });
 
   it('is in the OpenAPI document', async () => {
-    const doc = (await (await env.call('GET', '/api/v1/openapi.json')).json()) as { paths: Record<string, unknown> };
+    const doc = (await (await env.call('GET', '/api/v1/openapi.json', { token: read })).json()) as {
+      paths: Record<string, unknown>;
+    };
     for (const path of ['/peers', '/peers/{id}', '/peers/{id}/config', '/peers/{id}/qr', '/peers/{id}/stats']) {
       expect(doc.paths).toHaveProperty(path);
     }

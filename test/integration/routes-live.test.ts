@@ -243,11 +243,12 @@ describe('routes through the real Caddy', () => {
       expect(res.status).toBe(201);
       expect(res.body.data_plane).toBe('pending');
     }
-    const health = (await (await fetch(`${stack.server.url}/healthz`)).json()) as { config: { pending: boolean } };
+    // Health details need a login (the public /healthz says up or down only).
+    const health = (await stack.request('GET', '/api/v1/health')).body as { config: { pending: boolean } };
     await waitFor(
-      'healthz to report pending',
+      'the health details to report pending',
       async () => {
-        const h = (await (await fetch(`${stack.server.url}/healthz`)).json()) as { config: { pending: boolean } };
+        const h = (await stack.request('GET', '/api/v1/health')).body as { config: { pending: boolean } };
         return h.config.pending ? true : undefined;
       },
       3000,

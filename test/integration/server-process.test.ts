@@ -48,8 +48,21 @@ async function startServer(extraEnv: Record<string, string> = {}) {
   return { child, dir, api, http, https, output: () => ({ stdout, stderr }) };
 }
 
-async function health(port: number) {
-  const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+/** An admin session cookie, logged in with the password the first start printed. */
+async function adminCookie(port: number, stdout: string): Promise<string> {
+  const password = /Admin login:\s+admin \/ (\S+)/.exec(stdout)?.[1];
+  const login = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  expect(login.status).toBe(200);
+  return (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+}
+
+/** The health details need a login; the public /healthz says up or down only (issue 13 item 20). */
+async function health(port: number, cookie: string) {
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/health`, { headers: { cookie } });
   return {
     status: res.status,
     body: (await res.json()) as { status: string; caddy: { state: string; pid?: number; restarts: number } },
@@ -63,17 +76,20 @@ describe('gatehouse server', () => {
     expect(stdout).toContain(`http://127.0.0.1:${server.api}`);
     const password = /Admin login:\s+admin \/ (\S+)/.exec(stdout)?.[1];
     expect(password).toMatch(/^[A-Za-z0-9]{20}$/);
+    const cookie = await adminCookie(server.api, stdout);
 
     const ready = await waitFor(
-      'caddy running in /healthz',
+      'caddy running in /api/v1/health',
       async () => {
-        const h = await health(server.api);
+        const h = await health(server.api, cookie);
         return h.body.caddy.state === 'running' ? h : undefined;
       },
       20_000,
     );
     expect(ready.status).toBe(200);
     expect(ready.body.status).toBe('ok');
+    const publicHealth = await fetch(`http://127.0.0.1:${server.api}/healthz`);
+    expect(await publicHealth.json()).toEqual({ status: 'ok' });
 
     // The printed password logs in.
     const login = await fetch(`http://127.0.0.1:${server.api}/api/v1/auth/login`, {
@@ -91,7 +107,7 @@ describe('gatehouse server', () => {
     const back = await waitFor(
       'caddy restarted',
       async () => {
-        const h = await health(server.api);
+        const h = await health(server.api, cookie);
         return h.body.caddy.state === 'running' && h.body.caddy.pid !== caddyPid ? h : undefined;
       },
       5000,
@@ -109,10 +125,12 @@ describe('gatehouse server', () => {
 
   it('a control plane killed outright leaves the data plane serving, and the next start adopts it', async () => {
     const first = await startServer();
+    // Sessions live in the database, so this cookie also works on the restarted control plane.
+    const cookie = await adminCookie(first.api, first.output().stdout);
     const ready = await waitFor(
       'caddy running',
       async () => {
-        const h = await health(first.api);
+        const h = await health(first.api, cookie);
         return h.body.caddy.state === 'running' ? h : undefined;
       },
       20_000,
@@ -141,7 +159,7 @@ describe('gatehouse server', () => {
     const adopted = await waitFor(
       'the restarted control plane to report Caddy',
       async () => {
-        const h = await health(first.api).catch(() => undefined);
+        const h = await health(first.api, cookie).catch(() => undefined);
         return h?.body.caddy.state === 'running' ? h : undefined;
       },
       30_000,

@@ -119,7 +119,9 @@ describe('/api/v1/tokens', () => {
 
 describe('OpenAPI', () => {
   it('serves an OpenAPI 3.1 document generated from the schemas, and a reference page', async () => {
-    const res = await env.call('GET', '/api/v1/openapi.json');
+    // The reference needs a login unless api_docs_public is on (test/security/13-health-docs.test.ts).
+    const reader = await env.tokenFor('read');
+    const res = await env.call('GET', '/api/v1/openapi.json', { token: reader });
     expect(res.status).toBe(200);
     const doc = (await res.json()) as {
       openapi: string;
@@ -141,7 +143,7 @@ describe('OpenAPI', () => {
       ]),
     );
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['CreateToken', 'Token', 'Error']));
-    const page = await env.call('GET', '/api/v1/docs');
+    const page = await env.call('GET', '/api/v1/docs', { token: reader });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/api/v1/tokens');
   });

@@ -1,7 +1,8 @@
 import type { getSettings } from '../../services/settings/get.ts';
-import { Layout, type PageMeta } from '../shared/layout.tsx';
+import { Check } from '../shared/controls.tsx';
+import { Csrf, Layout, type PageMeta } from '../shared/layout.tsx';
 
-/** The effective settings (from the environment), read-only. */
+/** The run-time settings (a form each) and the effective settings from the environment (read-only). */
 export function SettingsPage({
   meta: m,
   settings: s,
@@ -13,7 +14,23 @@ export function SettingsPage({
   return (
     <Layout meta={m}>
       <h1>Settings</h1>
-      <p class="muted">These come from the environment (see the README) and are read-only here.</p>
+      <section class="card" aria-labelledby="api-docs-h">
+        <h2 id="api-docs-h">API reference</h2>
+        <form method="post" action="/settings/api-docs">
+          <Csrf token={m.csrf} />
+          <Check
+            name="api_docs_public"
+            label="Anyone may read the API reference without logging in"
+            on={s.api_docs_public}
+          />
+          <p class="muted">
+            <a href="/api/v1/docs">/api/v1/docs</a> and <span class="mono">/api/v1/openapi.json</span> list every
+            endpoint. Off (the default), they need a login.
+          </p>
+          <button type="submit">Save</button>
+        </form>
+      </section>
+      <p class="muted">The settings below come from the environment (see the README) and are read-only here.</p>
       <section class="card" aria-labelledby="geoip-h">
         <h2 id="geoip-h">GeoIP database</h2>
         <dl class="facts">

@@ -3,17 +3,18 @@ import { createRequire } from 'node:module';
 import type { Handler } from 'hono';
 
 const require = createRequire(import.meta.url);
-const ASSETS: Record<string, { file: string; type: string }> = {
-  'app.css': { file: new URL('../assets/app.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
-  'app.js': { file: new URL('../assets/app.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' },
-  'htmx.min.js': { file: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' },
-};
+// A Map, not an object literal: `/assets/__proto__` or `/assets/constructor` must find nothing (issue 13 item 19).
+const ASSETS = new Map<string, { file: string; type: string }>([
+  ['app.css', { file: new URL('../assets/app.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' }],
+  ['app.js', { file: new URL('../assets/app.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' }],
+  ['htmx.min.js', { file: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' }],
+]);
 
 /** `GET /assets/:name`: our stylesheet and script and htmx, from a fixed list, read once and kept in memory. */
 export function serveAssets(): Handler {
   const cache = new Map<string, string>();
   return async (c) => {
-    const asset = ASSETS[c.req.param('name') ?? ''];
+    const asset = ASSETS.get(c.req.param('name') ?? '');
     if (!asset) return c.notFound();
     let body = cache.get(asset.file);
     if (body === undefined) {

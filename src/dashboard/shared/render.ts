@@ -34,6 +34,7 @@ const FLASH: Record<string, string> = {
   'gateway-saved': 'Gateway saved.',
   'gateway-rotated': 'Token rotated. The old token no longer works.',
   'gateway-deleted': 'Gateway deleted.',
+  'settings-saved': 'Settings saved.',
 };
 
 export function meta(c: Context<DashEnv>, title: string, path = c.req.path): PageMeta {
@@ -43,7 +44,8 @@ export function meta(c: Context<DashEnv>, title: string, path = c.req.path): Pag
     path,
     username: c.get('username'),
     csrf: c.get('csrfToken'),
-    flash: code ? FLASH[code] : undefined,
+    // `?done=` comes from the URL: only the table's own keys count, not what its prototype answers.
+    flash: code && Object.hasOwn(FLASH, code) ? FLASH[code] : undefined,
   };
 }
 

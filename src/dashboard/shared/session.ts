@@ -28,7 +28,8 @@ export async function formOf(c: Context): Promise<Record<string, string | string
   const type = c.req.header('content-type') ?? '';
   if (!type.includes('application/x-www-form-urlencoded') && !type.includes('multipart/form-data')) return {};
   const body = await c.req.parseBody({ all: true });
-  const out: Record<string, string | string[]> = {};
+  // No prototype: a field named `__proto__` is a field, not the object's prototype.
+  const out: Record<string, string | string[]> = Object.create(null);
   for (const [key, value] of Object.entries(body)) {
     if (Array.isArray(value)) out[key] = value.filter((v): v is string => typeof v === 'string');
     else if (typeof value === 'string') out[key] = value;

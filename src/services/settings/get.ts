@@ -1,14 +1,18 @@
 import type { ServiceContext } from '../../context.ts';
+import { readRuntimeSettings } from './runtime.ts';
 
 /**
  * The settings people look for: which GeoIP database is in use (and its build date, as the data plane
- * loaded it) and the L4 port rules. They come from the environment (see the README), so this is read-only.
+ * loaded it) and the L4 port rules. They come from the environment (see the README) and are read-only here;
+ * the run-time settings (runtime.ts) are stored in the database and change through updateRuntimeSettings.
  */
 export async function getSettings({ ctx }: { ctx: ServiceContext }) {
   const health = await ctx.hooks?.dataPlane?.health().catch(() => undefined);
   const loaded = (health?.geoip ?? null) as Record<string, unknown> | null;
   const configured = ctx.config.geoipDb;
+  const runtime = await readRuntimeSettings(ctx.db);
   return {
+    ...runtime,
     geoip: {
       path: configured ?? null,
       source: configured?.includes('@ip-location-db/geo-whois-asn-country-mmdb')

@@ -192,11 +192,28 @@ export async function buildWorld(log: (line: string) => void): Promise<World> {
       log('starting gatehouse server in the server namespace');
       server = topo.spawn('server', 'gatehouse-server', path.join(ROOT, 'bin/gatehouse'), ['server'], serverEnv);
       await server.waitFor('Gatehouse is running', 60_000);
+      // The health details need a login (the public /healthz says up or down only): the API token once there
+      // is one, before that an admin session.
+      let cookie = '';
+      const healthDetails = async () => {
+        if (!token && !cookie) {
+          const login = await fetch(`${base}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: 'admin', password: 'e2e admin password' }),
+            signal: AbortSignal.timeout(3000),
+          });
+          cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+        }
+        const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : { cookie };
+        const res = await fetch(`${base}/api/v1/health`, { headers, signal: AbortSignal.timeout(3000) });
+        return (await res.json()) as any;
+      };
       await waitFor(
-        'healthz: caddy running and WireGuard up',
+        'health details: caddy running and WireGuard up',
         async () => {
-          const h = (await (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(3000) })).json()) as any;
-          return h.caddy.state === 'running' && h.wireguard.state === 'up' ? h : undefined;
+          const h = await healthDetails();
+          return h.caddy?.state === 'running' && h.wireguard?.state === 'up' ? h : undefined;
         },
         30_000,
         200,

@@ -1,0 +1,50 @@
+import { eq, inArray } from 'drizzle-orm';
+import type { ServiceContext } from '../../context.ts';
+import type { DbOrTx } from '../../db/index.ts';
+import { settings } from '../../db/schema/index.ts';
+import type { UpdateSettingsInput } from '../../schemas/settings.ts';
+import { recordAudit } from '../audit/record.ts';
+
+/**
+ * Settings changed at run time, with their defaults. Each is a row of the `settings` key/value table (which also
+ * holds the config version, services/config/version.ts); a missing row means the default.
+ */
+export type RuntimeSettings = Required<UpdateSettingsInput>;
+export const RUNTIME_DEFAULTS: RuntimeSettings = {
+  /** The API reference is public only when an admin says so (issue 13 item 20). */
+  api_docs_public: false,
+};
+const KEYS = Object.keys(RUNTIME_DEFAULTS) as (keyof RuntimeSettings)[];
+
+export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> {
+  const rows = await db.select().from(settings).where(inArray(settings.key, KEYS));
+  const out: RuntimeSettings = { ...RUNTIME_DEFAULTS };
+  for (const row of rows) {
+    if (row.key === 'api_docs_public' && typeof row.value === 'boolean') out.api_docs_public = row.value;
+  }
+  return out;
+}
+
+export async function apiDocsPublic(db: DbOrTx): Promise<boolean> {
+  const [row] = await db.select().from(settings).where(eq(settings.key, 'api_docs_public'));
+  return row?.value === true;
+}
+
+/** Changes the given settings only (absent ones keep their value), with one audit entry, in one transaction. */
+export async function updateRuntimeSettings({ ctx, input }: { ctx: ServiceContext; input: UpdateSettingsInput }) {
+  return ctx.db.transaction(async (tx) => {
+    const before = await readRuntimeSettings(tx);
+    const now = ctx.now();
+    for (const key of KEYS) {
+      const value = input[key];
+      if (value === undefined) continue;
+      await tx
+        .insert(settings)
+        .values({ key, value, updatedAt: now })
+        .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
+    }
+    const after = await readRuntimeSettings(tx);
+    await recordAudit({ ctx, tx, input: { action: 'settings.update', resourceType: 'settings', before, after } });
+    return after;
+  });
+}
