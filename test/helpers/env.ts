@@ -45,7 +45,9 @@ const okHealth = async (): Promise<HealthReport> => ({
 });
 
 /** The Hono app over a temp database, with a clock the test can move. */
-export async function testApp(opts: { now?: () => Date; peers?: AppDeps['peers'] } = {}) {
+export async function testApp(
+  opts: { now?: () => Date; peers?: AppDeps['peers']; proxySecret?: string } = {},
+) {
   const handle = await testDb();
   const now = opts.now ?? (() => new Date());
   const app = createApp({
@@ -55,6 +57,7 @@ export async function testApp(opts: { now?: () => Date; peers?: AppDeps['peers']
     now,
     health: okHealth,
     peers: opts.peers,
+    proxySecret: opts.proxySecret,
   });
   const tokenFor = async (scope: 'read' | 'write' | 'admin', extra: { expires_at?: string } = {}) =>
     (await createToken({ ctx: systemContext(handle, now), input: { name: `test ${scope}`, scope, ...extra } })).token;

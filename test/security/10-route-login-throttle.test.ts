@@ -2,14 +2,15 @@
 // (IPv6 per /64) and per account (route user, or the shared password), backoff with a bounded delay for the
 // account, and a success clears only its own client's bucket on its own route.
 // Real: the Hono app (route login pages and the forward-auth verify endpoint), route and route-user services,
-// a libSQL temp file. Simulated: the clock, and the client address Caddy passes (X-Gatehouse-Client-IP, trusted
-// because app.request has no socket, i.e. the caller is this host).
+// a libSQL temp file. Simulated: the clock, and Caddy: each request carries the client address and the
+// per-install proxy secret the way Caddy forwards them (src/http/client.ts believes the address only with it).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testApp } from '../helpers/env.ts';
 
 let env: Awaited<ReturnType<typeof testApp>>;
 let time: number;
 const SHARED = 'a long shared password';
+const PROXY_SECRET = 'test-proxy-secret-0123456789abcdef';
 
 async function createRoute(
   domain: string,
@@ -49,6 +50,7 @@ async function routeLogin(route: { id: number; domain: string }, ip: string, pas
       host: route.domain,
       'x-gatehouse-route': String(route.id),
       'x-gatehouse-client-ip': ip,
+      'x-gatehouse-proxy-secret': PROXY_SECRET,
       'content-type': 'application/x-www-form-urlencoded',
       cookie: `__Host-gatehouse_csrf=${csrf}`,
     },
@@ -64,6 +66,7 @@ function basicAuth(route: { id: number; domain: string }, ip: string, username: 
       'x-forwarded-host': route.domain,
       'x-gatehouse-route': String(route.id),
       'x-gatehouse-client-ip': ip,
+      'x-gatehouse-proxy-secret': PROXY_SECRET,
       'x-forwarded-uri': '/',
       authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
     },
@@ -72,7 +75,7 @@ function basicAuth(route: { id: number; domain: string }, ip: string, username: 
 
 beforeEach(async () => {
   time = Date.parse('2026-11-21T12:00:00Z');
-  env = await testApp({ now: () => new Date(time) });
+  env = await testApp({ now: () => new Date(time), proxySecret: PROXY_SECRET });
 });
 afterEach(() => env.cleanup());
 
