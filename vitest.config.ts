@@ -20,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Integration tests start Caddy processes and bind ports; two cores do not gain from more.

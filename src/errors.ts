@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'conflict'
   | 'rate_limited'
   | 'unavailable'
+  | 'database_busy'
+  | 'storage_full'
   | 'upstream_rejected'
   | 'internal';
 
@@ -25,8 +27,9 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -83,5 +86,24 @@ export class UpstreamRejectedError extends AppError {
 export class UnavailableError extends AppError {
   constructor(message: string) {
     super('unavailable', message);
+  }
+}
+
+/**
+ * The database could not take a write in time (another process holds its lock, or this process's write queue
+ * is that long). Nothing of the write was applied; the client may retry after `retryAfterSeconds`.
+ */
+export class DatabaseBusyError extends AppError {
+  readonly retryAfterSeconds = 2;
+  constructor(message: string, options?: ErrorOptions) {
+    super('database_busy', message, { retry_after: 2 }, options);
+  }
+}
+
+/** The disk under the database is full: the write was rolled back; reads keep working. */
+export class StorageFullError extends AppError {
+  readonly retryAfterSeconds = 30;
+  constructor(message = 'the disk under the database is full; nothing was written', options?: ErrorOptions) {
+    super('storage_full', message, { retry_after: 30 }, options);
   }
 }
