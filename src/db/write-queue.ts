@@ -59,12 +59,13 @@ function isRead(stmt: InStatement): boolean {
 }
 
 /** Runs `op` again while another connection (usually another process) holds the write lock, until `deadline`. */
-async function untilUnlocked<T>(op: () => Promise<T>, deadline: number): Promise<T> {
+async function untilUnlocked<T>(op: () => Promise<T>, deadline: number, afterBusy: () => Promise<void>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await op();
     } catch (err) {
       if (!isBusyError(err)) throw err;
+      await afterBusy();
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         throw new DatabaseBusyError('the database is locked by another process; try again shortly', { cause: err });
@@ -75,15 +76,32 @@ async function untilUnlocked<T>(op: () => Promise<T>, deadline: number): Promise
   }
 }
 
+/** A read that lost its connection to `afterBusy`'s reopen (not to close()) runs again once: reads are idempotent. */
+async function reopenedOnce<T>(client: Client, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'CLIENT_CLOSED' || client.closed) throw err;
+    return read();
+  }
+}
+
 /** Wraps a libSQL client so that its writes take turns (see above). */
 export function queueWrites(client: Client, opts: WriteQueueOptions): Client {
   const lock = new WriteLock();
+  // A statement that failed with SQLITE_BUSY stays "in progress" on its pooled connection, and a later COMMIT
+  // there fails ("cannot commit transaction - SQL statements in progress"). Reopening the pool drops those
+  // connections. Safe here: the caller holds the write lock (no write transaction is open) and reads borrow a
+  // connection only for the span of one synchronous call.
+  const afterBusy = async () => {
+    await client.reconnect();
+  };
   const write = async <T>(op: () => Promise<T>): Promise<T> => {
     const deadline = Date.now() + opts.maxWaitMs;
     await lock.acquire(opts.maxWaitMs);
     try {
       // A single statement or batch is atomic, so running it again after SQLITE_BUSY is safe.
-      return await untilUnlocked(op, deadline);
+      return await untilUnlocked(op, deadline, afterBusy);
     } finally {
       lock.release();
     }
@@ -96,7 +114,7 @@ export function queueWrites(client: Client, opts: WriteQueueOptions): Client {
     let tx: Transaction;
     try {
       // Only BEGIN is retried: nothing of the caller's has run yet.
-      tx = await untilUnlocked(() => client.transaction(mode), deadline);
+      tx = await untilUnlocked(() => client.transaction(mode), deadline, afterBusy);
     } catch (err) {
       lock.release();
       throw err;
@@ -141,7 +159,7 @@ export function queueWrites(client: Client, opts: WriteQueueOptions): Client {
         case 'execute':
           return (stmt: InStatement, args?: unknown) =>
             isRead(stmt)
-              ? target.execute(stmt as never, args as never)
+              ? reopenedOnce(target, () => target.execute(stmt as never, args as never))
               : write(() => target.execute(stmt as never, args as never));
         case 'batch':
           return (stmts: InStatement[], mode?: TransactionMode) =>
