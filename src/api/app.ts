@@ -9,6 +9,7 @@ import { renderReference } from './reference.ts';
 import { routeAuthUsersApi } from './route-auth-users.ts';
 import { routesApi } from './routes.ts';
 import { settingsApi } from './settings.ts';
+import { statusApi } from './status.ts';
 import { tokensApi } from './tokens.ts';
 
 export const API_INFO = { title: 'Gatehouse API', version: '1' };
@@ -46,6 +47,7 @@ export function apiApp(deps: AppDeps) {
   secured.route('/routes', routesApi());
   secured.route('/routes', routeAuthUsersApi());
   secured.route('/settings', settingsApi());
+  secured.route('/status', statusApi());
   secured.route('/peers', peersApi(deps));
   secured.route('/gateways', gatewaysApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
