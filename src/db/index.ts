@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Client, createClient } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import { secureDatabaseFiles } from './files.ts';
 import * as schema from './schema/index.ts';
 import { DEFAULT_WRITE_WAIT_MS, queueWrites } from './write-queue.ts';
 
@@ -32,9 +31,7 @@ export function createDb(opts: {
   /** How long a write may wait for its turn before it answers 503 `database_busy`. */
   writeWaitMs?: number | undefined;
 }): DbHandle {
-  if (opts.url.startsWith('file:')) {
-    mkdirSync(path.dirname(opts.url.slice('file:'.length)), { recursive: true });
-  }
+  secureDatabaseFiles(opts.url);
   const raw = createClient({ url: opts.url, authToken: opts.authToken });
   // One write queue for the whole process (src/db/write-queue.ts): transactions and single statements alike.
   const client = queueWrites(raw, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS });

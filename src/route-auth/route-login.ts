@@ -8,6 +8,7 @@ import {
   safeReturnPath,
 } from '../auth/route-cookies.ts';
 import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
+import { secretBoxFor } from '../auth/secret-box.ts';
 import { randomSecret, safeEqual } from '../auth/secrets.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import {
@@ -177,14 +178,18 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     const wait = throttle.retryAfterSeconds(route.id, ip, now.getTime());
     if (wait > 0) return throttled(c, wait, (msg) => view(msg, 429));
     const token = getCookie(c, ROUTE_SESSION_COOKIE);
-    const outcome = await answerTotp(deps.db, {
-      route,
-      token: token ?? '',
-      code: form.code ?? '',
-      ip,
-      userAgent: c.req.header('user-agent'),
-      now,
-    });
+    const outcome = await answerTotp(
+      deps.db,
+      {
+        route,
+        token: token ?? '',
+        code: form.code ?? '',
+        ip,
+        userAgent: c.req.header('user-agent'),
+        now,
+      },
+      secretBoxFor(deps.config),
+    );
     switch (outcome.status) {
       case 'ok':
         throttle.succeed(ip);
