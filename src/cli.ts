@@ -14,6 +14,7 @@ Usage:
                                          run the LAN agent (or GATEHOUSE_GATEWAY_SERVER/_TOKEN);
                                          \`gatehouse gateway\` is the same command
   gatehouse admin reset-password [USER]  set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD)
+  gatehouse secrets rotate               (server stopped) a new secret key; every secret at rest re-encrypted
 
 Configuration comes from GATEHOUSE_* environment variables; see the README.`;
 
@@ -95,6 +96,17 @@ async function resetPasswordCommand(username: string | undefined) {
   );
 }
 
+async function rotateSecretsCommand() {
+  const config = configOrExit();
+  const { rotateSecretKey } = await import('./services/secrets/rotate.ts');
+  const result = await rotateSecretKey(config);
+  process.stdout.write(
+    result.keyFile
+      ? `re-encrypted ${result.secrets} secrets; the new key is in ${result.keyFile} (back it up with the database)\n`
+      : `re-encrypted ${result.secrets} secrets; set GATEHOUSE_SECRET_KEY=${result.newKey} before the next start\n`,
+  );
+}
+
 async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -115,6 +127,9 @@ async function main(argv: string[]) {
       return agentCommand(command, argv);
     case 'migrate':
       return migrateCommand();
+    case 'secrets':
+      if (sub === 'rotate') return rotateSecretsCommand();
+      return fail(`unknown secrets command "${sub ?? ''}"\n\n${USAGE}`);
     case 'admin':
       if (sub === 'reset-password') return resetPasswordCommand(arg);
       return fail(`unknown admin command "${sub ?? ''}"\n\n${USAGE}`);

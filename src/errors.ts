@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'rate_limited'
   | 'unavailable'
+  | 'database_busy'
+  | 'storage_full'
   | 'upstream_rejected'
   | 'internal';
 
@@ -26,8 +28,9 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -91,5 +94,24 @@ export class PayloadTooLargeError extends AppError {
 export class UnavailableError extends AppError {
   constructor(message: string) {
     super('unavailable', message);
+  }
+}
+
+/**
+ * The database could not take a write in time (another process holds its lock, or this process's write queue
+ * is that long). Nothing of the write was applied; the client may retry after `retryAfterSeconds`.
+ */
+export class DatabaseBusyError extends AppError {
+  readonly retryAfterSeconds = 2;
+  constructor(message: string, options?: ErrorOptions) {
+    super('database_busy', message, { retry_after: 2 }, options);
+  }
+}
+
+/** The disk under the database is full: the write was rolled back; reads keep working. */
+export class StorageFullError extends AppError {
+  readonly retryAfterSeconds = 30;
+  constructor(message = 'the disk under the database is full; nothing was written', options?: ErrorOptions) {
+    super('storage_full', message, { retry_after: 30 }, options);
   }
 }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { createApp } from './app.ts';
+import { secretBoxFor } from './auth/secret-box.ts';
 import { DataPlane } from './caddy/data-plane.ts';
 import { loadProxySecret } from './caddy/proxy-secret.ts';
 import { controlPlaneDial } from './caddy/route-auth.ts';
@@ -8,6 +9,7 @@ import { staticCaddyConfig } from './caddy/static-config.ts';
 import { CaddySupervisor } from './caddy/supervisor.ts';
 import type { Config } from './config/index.ts';
 import type { ConfigHooks, ServiceContext } from './context.ts';
+import { secureDataDir } from './db/files.ts';
 import { createDb, type DbHandle, migrateDb } from './db/index.ts';
 import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
@@ -20,6 +22,7 @@ import type { PeerDeps } from './services/peers/deps.ts';
 import { PeerExpiryJob } from './services/peers/expire.ts';
 import { PeerHooks } from './services/peers/hooks.ts';
 import { removePeersFromAcls } from './services/routes/peer-removed.ts';
+import { sealSecretsAtRest } from './services/secrets/at-rest.ts';
 import { GatewayHub } from './sync/gateway-hub.ts';
 import { RoutesGatewayConfigSource } from './sync/routes-gateway-config.ts';
 import { WireGuardRuntime } from './wireguard/runtime.ts';
@@ -39,8 +42,15 @@ export interface RunningServer {
  * address, and the supervised Caddy process. Everything started here is stopped by `stop()`.
  */
 export async function startServer({ config, logger }: { config: Config; logger: Logger }): Promise<RunningServer> {
+  // Owner-only from the first byte: files the process makes (database, WAL, SHM, keys, sockets) get 0600/0700.
+  restrictUmask(logger);
+  secureDataDir(config.dataDir);
+  // The secret key first: a wrong key stops the start here, before anything is written.
+  const secrets = secretBoxFor(config);
   const dbHandle = createDb(config.db);
   await migrateDb(dbHandle);
+  const sealed = await sealSecretsAtRest(dbHandle.db, secrets);
+  if (sealed > 0) logger.info({ sealed }, 'sealed plaintext secrets from an older database');
   const now = () => new Date();
   const systemCtx: ServiceContext = { db: dbHandle.db, config, logger, now, actor: { kind: 'system' } };
   const admin = await bootstrapAdmin({ ctx: systemCtx });
@@ -204,4 +214,13 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       logger.info('stopped');
     },
   };
+}
+
+/** umask 077 for the whole process; in a worker thread (tests) it cannot be set, and the chmods still apply. */
+function restrictUmask(logger: Logger): void {
+  try {
+    process.umask(0o077);
+  } catch (err) {
+    logger.debug({ err: (err as Error).message }, 'umask not set (not the main thread)');
+  }
 }

@@ -13,6 +13,7 @@ import { renderReference } from './reference.ts';
 import { routeAuthUsersApi } from './route-auth-users.ts';
 import { routesApi } from './routes.ts';
 import { settingsApi } from './settings.ts';
+import { statusApi } from './status.ts';
 import { tlsApi } from './tls.ts';
 import { tokensApi } from './tokens.ts';
 
@@ -60,6 +61,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/settings', settingsApi());
   secured.route('/tls', tlsApi());
   secured.route('/health', healthApi(deps));
+  secured.route('/status', statusApi());
   secured.route('/peers', peersApi(deps));
   secured.route('/gateways', gatewaysApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UpstreamRejectedError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { type CaddyAdminClient, CaddyAdminError } from './admin-client.ts';
@@ -13,6 +14,15 @@ export type ApplyResult =
   | { status: 'applied' }
   | { status: 'pending'; reason: string }
   | { status: 'stale'; current: number };
+
+/**
+ * The hash the module reports for a snapshot it applied: SHA-256 of the body as sent (`JSON.stringify`, what
+ * the admin client puts on the wire; caddy-module/decode.go snapshotHash). Equal hashes mean Caddy runs exactly
+ * what the database compiles to.
+ */
+export function appliedHash(snapshot: Snapshot): string {
+  return createHash('sha256').update(JSON.stringify(snapshot)).digest('hex');
+}
 
 /**
  * The control plane's handle on the gatehouse module's admin API (`/gatehouse/v1/` on the unix socket).

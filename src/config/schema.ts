@@ -131,6 +131,15 @@ export const envSchema = z.object({
     .regex(/^[a-zA-Z0-9._@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-')
     .default('admin'),
   GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /** The key that seals secrets at rest; else `<data dir>/secret.key` (SECURITY.md, "Keys and rotation"). */
+  GATEHOUSE_SECRET_KEY: z
+    .string()
+    .trim()
+    .refine(
+      (v) => /^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32,
+      'must be base64 of 32 random bytes (256 bits), e.g. from `openssl rand -base64 32`',
+    )
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -168,6 +177,8 @@ export interface Config {
   geoipDb: string | undefined;
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
   admin: { user: string; password: string | undefined };
+  /** Secrets at rest: the key given in the environment (base64), else the key file. */
+  secrets: { key: string | undefined; keyFile: string };
 }
 
 export function toConfig(env: Env): Config {
@@ -219,6 +230,7 @@ export function toConfig(env: Env): Config {
     geoipDb: env.GATEHOUSE_GEOIP_DB ? path.resolve(env.GATEHOUSE_GEOIP_DB) : bundledGeoipDb(),
     logLevel: env.GATEHOUSE_LOG_LEVEL,
     admin: { user: env.GATEHOUSE_ADMIN_USER, password: env.GATEHOUSE_ADMIN_PASSWORD },
+    secrets: { key: env.GATEHOUSE_SECRET_KEY, keyFile: path.join(dataDir, 'secret.key') },
   };
 }
 

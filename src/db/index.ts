@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Client, createClient } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import { secureDatabaseFiles } from './files.ts';
 import * as schema from './schema/index.ts';
+import { DEFAULT_WRITE_WAIT_MS, queueWrites } from './write-queue.ts';
 
 export type Db = LibSQLDatabase<typeof schema>;
 /** The handle a service verb writes with: the transaction, never the outer database. */
@@ -25,39 +25,26 @@ export interface DbHandle {
  * Opens the database: an embedded libSQL file (`file:…`) by default, or a libSQL server (`libsql://`,
  * `http(s)://`) that behaves the same. Nothing is migrated here; call `migrateDb`.
  */
-export function createDb(opts: { url: string; authToken?: string | undefined }): DbHandle {
-  if (opts.url.startsWith('file:')) {
-    mkdirSync(path.dirname(opts.url.slice('file:'.length)), { recursive: true });
-  }
-  const client = createClient({ url: opts.url, authToken: opts.authToken });
+export function createDb(opts: {
+  url: string;
+  authToken?: string | undefined;
+  /** How long a write may wait for its turn before it answers 503 `database_busy`. */
+  writeWaitMs?: number | undefined;
+}): DbHandle {
+  secureDatabaseFiles(opts.url);
+  const raw = createClient({ url: opts.url, authToken: opts.authToken });
+  // One write queue for the whole process (src/db/write-queue.ts): transactions and single statements alike.
+  const client = queueWrites(raw, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS });
   const db = drizzle(client, { schema, casing: 'snake_case' });
-  serializeTransactions(db);
-  return { db, client, close: () => client.close() };
+  return { db, client, close: () => raw.close() };
 }
 
 export async function migrateDb(handle: DbHandle): Promise<void> {
-  // WAL lets the dashboard read while a write transaction runs; busy_timeout rides out short lock waits.
+  // WAL lets the dashboard read while a write transaction runs. No busy_timeout: SQLite's busy wait would
+  // block the event loop (the driver is synchronous); the write queue waits asynchronously instead.
   if (handle.client.protocol === 'file') {
     await handle.client.execute('PRAGMA journal_mode = WAL');
-    await handle.client.execute('PRAGMA busy_timeout = 5000');
   }
   await handle.client.execute('PRAGMA foreign_keys = ON');
   await migrate(handle.db, { migrationsFolder: MIGRATIONS_DIR });
-}
-
-/**
- * One write transaction at a time in this process. libSQL starts transactions with BEGIN IMMEDIATE and a
- * second writer fails at once with SQLITE_BUSY (a busy wait would block the event loop: the driver is
- * synchronous), so without this, concurrent API writes fail instead of waiting their turn. A queue is the
- * honest model of SQLite's single writer. Never call `db.transaction` from inside a transaction callback
- * (use the `tx` handle): that would wait for itself.
- */
-function serializeTransactions(db: Db): void {
-  const original = db.transaction.bind(db);
-  let tail: Promise<unknown> = Promise.resolve();
-  db.transaction = ((fn, config) => {
-    const run = tail.then(() => original(fn, config));
-    tail = run.catch(() => undefined);
-    return run;
-  }) as Db['transaction'];
 }

@@ -23,6 +23,15 @@ export function isBusyError(err: unknown): boolean {
   });
 }
 
+/** True when the disk (or the file size limit) under the database is full: SQLITE_FULL, or ENOSPC on a WAL write. */
+export function isStorageFull(err: unknown): boolean {
+  return causes(err).some((e) => {
+    const code = String((e as { code?: unknown }).code ?? '');
+    const message = String((e as { message?: unknown }).message ?? '');
+    return code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || /database or disk is full/i.test(message);
+  });
+}
+
 /** True for a UNIQUE violation, optionally on one `table.column`. */
 export function isUniqueViolation(err: unknown, column?: string): boolean {
   return causes(err).some((e) => {

@@ -2,7 +2,15 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import { AppError, type ErrorCode, RateLimitedError, ValidationError } from '../errors.ts';
+import { isBusyError, isStorageFull } from '../db/retry.ts';
+import {
+  AppError,
+  DatabaseBusyError,
+  type ErrorCode,
+  RateLimitedError,
+  StorageFullError,
+  ValidationError,
+} from '../errors.ts';
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
   switch (code) {
@@ -25,6 +33,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
     case 'upstream_rejected':
       return 422;
     case 'unavailable':
+    case 'database_busy':
+    case 'storage_full':
       return 503;
     case 'internal':
       return 500;
@@ -49,7 +59,13 @@ export function errorResponse(c: Context, err: unknown): Response {
   if (appError.code === 'internal') {
     c.get('logger')?.error({ err, requestId }, 'unhandled error');
   }
-  if (err instanceof RateLimitedError) c.header('Retry-After', String(err.retryAfterSeconds));
+  if (
+    appError instanceof RateLimitedError ||
+    appError instanceof DatabaseBusyError ||
+    appError instanceof StorageFullError
+  ) {
+    c.header('Retry-After', String(appError.retryAfterSeconds));
+  }
   return c.json(
     { error: { code: appError.code, message: appError.message, request_id: requestId, ...appError.details } },
     statusOf(appError.code),
@@ -58,7 +74,13 @@ export function errorResponse(c: Context, err: unknown): Response {
 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // drizzle wraps what the write queue threw (DrizzleQueryError); its cause is ours.
+  const wrapped = (err as { cause?: unknown } | undefined)?.cause;
+  if (wrapped instanceof DatabaseBusyError || wrapped instanceof StorageFullError) return wrapped;
   if (err instanceof ZodError) return fromZodError(err);
+  // Raw driver errors that escaped a verb (drizzle wraps them; the cause chain holds the SQLite code).
+  if (isStorageFull(err)) return new StorageFullError(undefined, { cause: err });
+  if (isBusyError(err)) return new DatabaseBusyError('the database is busy; try again shortly', { cause: err });
   // Hono raises these itself, e.g. for a body that is not valid JSON.
   if (err instanceof HTTPException && err.status < 500) {
     return new AppError(err.status === 401 ? 'unauthorized' : 'bad_request', err.message || 'malformed request');

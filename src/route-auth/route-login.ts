@@ -8,6 +8,7 @@ import {
   safeReturnPath,
 } from '../auth/route-cookies.ts';
 import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
+import { secretBoxFor } from '../auth/secret-box.ts';
 import { randomSecret, safeEqual } from '../auth/secrets.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import {
@@ -184,14 +185,18 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     const account = challenge.username ?? '';
     const wait = throttle.retryAfterSeconds(route.id, account, ip, now.getTime());
     if (wait > 0) return throttled(c, wait, (msg) => view(msg, 429));
-    const outcome = await answerTotp(deps.db, {
-      route,
-      token: token ?? '',
-      code: form.code ?? '',
-      ip,
-      userAgent: c.req.header('user-agent'),
-      now,
-    });
+    const outcome = await answerTotp(
+      deps.db,
+      {
+        route,
+        token: token ?? '',
+        code: form.code ?? '',
+        ip,
+        userAgent: c.req.header('user-agent'),
+        now,
+      },
+      secretBoxFor(deps.config),
+    );
     switch (outcome.status) {
       case 'ok':
         throttle.succeed(route.id, account, ip);

@@ -39,7 +39,7 @@ const errorDescriptions: Record<number, string> = {
   409: 'Conflicts with the current state',
   422: 'Validation failed; `fields` names each field and why',
   429: 'Too many requests; see Retry-After',
-  503: 'A dependency is unavailable',
+  503: 'A dependency is unavailable, or the database is busy (`database_busy`) or its disk full (`storage_full`); see Retry-After',
 };
 
 /** Every list endpoint pages the same way: `?limit=&offset=` in, `{ data, pagination }` out. */

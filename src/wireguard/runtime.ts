@@ -1,3 +1,4 @@
+import { secretBoxFor } from '../auth/secret-box.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logger.ts';
 import { detectWireGuard, type WireGuardAvailability } from './availability.ts';
@@ -71,7 +72,7 @@ export class WireGuardRuntime implements PeerNetwork {
   async start(initialPeers: ServerPeerSpec[] = []): Promise<void> {
     const { config, logger } = this.opts;
     const wg = config.wireguard;
-    this.key = await loadOrCreateServerKey(config.dataDir);
+    this.key = await loadOrCreateServerKey(config.dataDir, secretBoxFor(config));
     if (wg.mode === 'false') {
       this.state = 'disabled';
       this.detail = 'disabled by GATEHOUSE_WG_ENABLED=false';

@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import type { SecretBox } from '../../auth/secret-box.ts';
 import { isFreshStep, totpStep } from '../../auth/totp.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { type AdminUser, adminUsers } from '../../db/schema/index.ts';
@@ -12,9 +13,10 @@ export async function consumeAdminTotp(
   user: Pick<AdminUser, 'id' | 'totpSecret' | 'totpLastCounter'>,
   code: string,
   now: Date,
+  box: SecretBox,
 ): Promise<boolean> {
   if (!user.totpSecret) return false;
-  const step = totpStep(user.totpSecret, code, now);
+  const step = totpStep(box.open(user.totpSecret), code, now);
   if (!isFreshStep(step, user.totpLastCounter)) return false;
   // Only one request can consume a given time step: the conditional update is the replay guard.
   const claimed = await db

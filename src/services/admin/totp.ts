@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import { secretBoxFor } from '../../auth/secret-box.ts';
 import { totpEnrollment } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import { adminUsers } from '../../db/schema/index.ts';
@@ -32,9 +33,17 @@ export async function startTotpEnrollment({ ctx }: { ctx: ServiceContext }) {
     if (!user) throw new NotFoundError('admin user', id);
     if (user.totpEnabled) throw new ConflictError('TOTP is already enabled; disable it first to enroll a new device');
     // A pending secret is reused so reloading the page does not invalidate a code already scanned.
-    const enrollment = await totpEnrollment({ issuer: 'Gatehouse', label: user.username, secret: user.totpSecret });
+    const box = secretBoxFor(ctx.config);
+    const enrollment = await totpEnrollment({
+      issuer: 'Gatehouse',
+      label: user.username,
+      secret: box.openNullable(user.totpSecret),
+    });
     if (!user.totpSecret)
-      await tx.update(adminUsers).set({ totpSecret: enrollment.secret }).where(eq(adminUsers.id, id));
+      await tx
+        .update(adminUsers)
+        .set({ totpSecret: box.seal(enrollment.secret) })
+        .where(eq(adminUsers.id, id));
     return enrollment;
   });
 }
@@ -46,7 +55,7 @@ export async function confirmTotpEnrollment({ ctx, input }: { ctx: ServiceContex
     if (!user) throw new NotFoundError('admin user', id);
     if (user.totpEnabled) throw new ConflictError('TOTP is already enabled');
     if (!user.totpSecret) throw new ConflictError('start the enrollment first');
-    if (!(await consumeAdminTotp(tx, user, input.code, ctx.now()))) {
+    if (!(await consumeAdminTotp(tx, user, input.code, ctx.now(), secretBoxFor(ctx.config)))) {
       throw new ValidationError([
         { field: 'code', message: 'is not the current code of this secret; check the clock of the device' },
       ]);
@@ -64,7 +73,7 @@ export async function disableTotp({ ctx, input }: { ctx: ServiceContext; input: 
     const [user] = await tx.select().from(adminUsers).where(eq(adminUsers.id, id));
     if (!user) throw new NotFoundError('admin user', id);
     if (!user.totpEnabled || !user.totpSecret) throw new ConflictError('TOTP is not enabled');
-    if (!(await consumeAdminTotp(tx, user, input.code, ctx.now()))) {
+    if (!(await consumeAdminTotp(tx, user, input.code, ctx.now(), secretBoxFor(ctx.config)))) {
       throw new ValidationError([{ field: 'code', message: 'is not the current code' }]);
     }
     await tx

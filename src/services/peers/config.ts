@@ -1,3 +1,4 @@
+import { secretBoxFor } from '../../auth/secret-box.ts';
 import type { ServiceContext } from '../../context.ts';
 import { ConflictError } from '../../errors.ts';
 import { formatEndpoint, renderClientConf } from '../../wireguard/conf.ts';
@@ -28,7 +29,7 @@ export async function peerConfig({ ctx, deps, input }: { ctx: ServiceContext; de
   }
   const text = renderClientConf({
     name: row.name,
-    privateKey: row.privateKey,
+    privateKey: secretBoxFor(ctx.config).openNullable(row.privateKey),
     address: row.address,
     dns: row.dns,
     presharedKey: row.presharedKey,

@@ -1,3 +1,4 @@
+import { secretBoxFor } from '../../auth/secret-box.ts';
 import type { ServiceContext } from '../../context.ts';
 import { isUniqueViolation, withWriteRetry } from '../../db/retry.ts';
 import { peers } from '../../db/schema/index.ts';
@@ -64,7 +65,7 @@ export async function createPeer({
           .values({
             name: input.name,
             publicKey: keys.publicKey,
-            privateKey: keys.privateKey,
+            privateKey: secretBoxFor(ctx.config).sealNullable(keys.privateKey),
             presharedKey,
             address,
             dns: input.dns ?? defaultDns(ctx.config),

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { hashPassword } from '../../auth/passwords.ts';
+import { secretBoxFor } from '../../auth/secret-box.ts';
 import { totpEnrollment } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import { routeAuthUsers } from '../../db/schema/index.ts';
@@ -38,7 +39,7 @@ export async function createAuthUser({
         routeId: route.id,
         username: input.username,
         passwordHash,
-        totpSecret: totp.secret,
+        totpSecret: secretBoxFor(ctx.config).seal(totp.secret),
         createdAt: now,
         updatedAt: now,
       })

@@ -1,5 +1,6 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { verifyPasswordOrDummy } from '../../auth/passwords.ts';
+import type { SecretBox } from '../../auth/secret-box.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import { isFreshStep, totpStep } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
@@ -149,11 +150,12 @@ export type TotpOutcome =
 export async function answerTotp(
   db: Db,
   input: { route: AuthRoute; token: string; code: string; ip: string; userAgent: string | undefined; now: Date },
+  box: SecretBox,
 ): Promise<TotpOutcome> {
   const found = await readSession(db, input.token, input.route.id, input.now);
   if (found?.session.stage !== 'totp' || !found.session.userId) return { status: 'missing' };
   const username = found.username;
-  const counter = found.totpSecret ? totpStep(found.totpSecret, input.code, input.now) : null;
+  const counter = found.totpSecret ? totpStep(box.open(found.totpSecret), input.code, input.now) : null;
   if (!isFreshStep(counter, found.totpLastCounter)) {
     const [row] = await db
       .update(routeAuthSessions)

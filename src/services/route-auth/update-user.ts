@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { hashPassword } from '../../auth/passwords.ts';
+import { secretBoxFor } from '../../auth/secret-box.ts';
 import { totpEnrollment } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import { routeAuthSessions, routeAuthUsers } from '../../db/schema/index.ts';
@@ -50,7 +51,7 @@ export async function rotateAuthUserTotp({
     });
     const [row] = await tx
       .update(routeAuthUsers)
-      .set({ totpSecret: totp.secret, totpLastCounter: null, updatedAt: ctx.now() })
+      .set({ totpSecret: secretBoxFor(ctx.config).seal(totp.secret), totpLastCounter: null, updatedAt: ctx.now() })
       .where(eq(routeAuthUsers.id, input.userId))
       .returning();
     await tx.delete(routeAuthSessions).where(eq(routeAuthSessions.userId, input.userId));

@@ -1,5 +1,6 @@
 import { and, eq, gt, lt } from 'drizzle-orm';
 import { verifyPasswordOrDummy } from '../../auth/passwords.ts';
+import { secretBoxFor } from '../../auth/secret-box.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
@@ -39,7 +40,7 @@ export async function login({
   }
   if (user.totpEnabled && user.totpSecret) {
     if (!input.totp_code) throw new AppError('unauthorized', 'a TOTP code is required', { totp_required: true });
-    if (!(await consumeAdminTotp(ctx.db, user, input.totp_code, ctx.now()))) {
+    if (!(await consumeAdminTotp(ctx.db, user, input.totp_code, ctx.now(), secretBoxFor(ctx.config)))) {
       await fail('bad_totp');
       throw new UnauthorizedError('invalid TOTP code');
     }

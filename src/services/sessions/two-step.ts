@@ -1,4 +1,5 @@
 import { and, eq, gt } from 'drizzle-orm';
+import { secretBoxFor } from '../../auth/secret-box.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import { adminSessions, adminUsers } from '../../db/schema/index.ts';
@@ -94,7 +95,7 @@ export async function finishTotpLogin({
     );
   if (!row) throw new UnauthorizedError('the login has expired; enter your password again');
   const { user } = row;
-  if (!user.totpEnabled || !(await consumeAdminTotp(ctx.db, user, input.code, now))) {
+  if (!user.totpEnabled || !(await consumeAdminTotp(ctx.db, user, input.code, now, secretBoxFor(ctx.config)))) {
     await ctx.db.transaction((tx) =>
       recordAudit({
         ctx,

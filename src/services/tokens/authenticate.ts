@@ -18,7 +18,13 @@ export async function authenticateToken({ db, token, now }: { db: Db; token: str
   if (!row || row.revokedAt) throw new UnauthorizedError('invalid API token');
   if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) throw new UnauthorizedError('API token expired');
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id));
+    // Not awaited: a hint must never be why a request waits or fails (a locked database or a full disk
+    // would otherwise turn every authenticated read into a 503).
+    void db
+      .update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(eq(apiTokens.id, row.id))
+      .catch(() => undefined);
   }
   return row;
 }
