@@ -45,9 +45,7 @@ const okHealth = async (): Promise<HealthReport> => ({
 });
 
 /** The Hono app over a temp database, with a clock the test can move. */
-export async function testApp(
-  opts: { now?: () => Date; peers?: AppDeps['peers']; proxySecret?: string } = {},
-) {
+export async function testApp(opts: { now?: () => Date; peers?: AppDeps['peers']; proxySecret?: string } = {}) {
   const handle = await testDb();
   const now = opts.now ?? (() => new Date());
   const app = createApp({
