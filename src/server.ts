@@ -23,6 +23,7 @@ import { PeerExpiryJob } from './services/peers/expire.ts';
 import { PeerHooks } from './services/peers/hooks.ts';
 import { removePeersFromAcls } from './services/routes/peer-removed.ts';
 import { sealSecretsAtRest } from './services/secrets/at-rest.ts';
+import { assertNoPendingRotation } from './services/secrets/rotate.ts';
 import { GatewayHub } from './sync/gateway-hub.ts';
 import { RoutesGatewayConfigSource } from './sync/routes-gateway-config.ts';
 import { WireGuardRuntime } from './wireguard/runtime.ts';
@@ -45,7 +46,9 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // Owner-only from the first byte: files the process makes (database, WAL, SHM, keys, sockets) get 0600/0700.
   restrictUmask(logger);
   secureDataDir(config.dataDir);
-  // The secret key first: a wrong key stops the start here, before anything is written.
+  // The secret key first: a wrong key, or a key rotation cut short, stops the start here, before anything is
+  // written.
+  assertNoPendingRotation(config);
   const secrets = secretBoxFor(config);
   const dbHandle = createDb(config.db);
   await migrateDb(dbHandle);

@@ -26,9 +26,19 @@ export function keyId(key: Buffer): string {
 
 export class SecretBox {
   readonly id: string;
-  constructor(private readonly key: Buffer) {
-    if (key.length !== 32) throw new SecretKeyError('the secret key must be 32 bytes (256 bits)');
+  private readonly openers: Map<string, Buffer>;
+  /**
+   * `key` seals and opens; `alsoOpens` only opens (a rotation that was cut short holds values sealed with
+   * either key until it is finished: src/services/secrets/rotate.ts).
+   */
+  constructor(
+    private readonly key: Buffer,
+    alsoOpens: Buffer[] = [],
+  ) {
+    if ([key, ...alsoOpens].some((k) => k.length !== 32))
+      throw new SecretKeyError('the secret key must be 32 bytes (256 bits)');
     this.id = keyId(key);
+    this.openers = new Map([...alsoOpens, key].map((k) => [keyId(k), k]));
   }
 
   seal(plain: string): string {
@@ -41,14 +51,15 @@ export class SecretBox {
   open(sealed: string): string {
     if (!isSealed(sealed)) throw new SecretKeyError('the value is not sealed (plaintext from an older database?)');
     const [id, data] = sealed.slice(SEALED_PREFIX.length).split(':');
-    if (id !== this.id) {
+    const key = id === undefined ? undefined : this.openers.get(id);
+    if (!key) {
       throw new SecretKeyError(
         `a secret was sealed with key ${id}, but the secret key in use is ${this.id}: wrong secret.key or GATEHOUSE_SECRET_KEY`,
       );
     }
     const raw = Buffer.from(data ?? '', 'base64');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, IV_BYTES));
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch {
@@ -82,6 +93,20 @@ export function newSecretKey(): Buffer {
 export function writeKeyFile(file: string, key: Buffer, flag: 'wx' | 'w' = 'wx'): void {
   writeFileSync(file, `${key.toString('base64')}\n`, { flag, mode: 0o600 });
   chmodSync(file, 0o600);
+}
+
+/** The key in `file`; undefined when there is no such file. */
+export function readKeyFile(file: string): Buffer | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const key = parseSecretKey(text);
+  if (!key) throw new SecretKeyError(`${file} does not hold a secret key (base64 of 32 bytes)`);
+  return key;
 }
 
 /** Reads `file`, or creates it with a new key when absent (first start). */

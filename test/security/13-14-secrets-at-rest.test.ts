@@ -1,15 +1,17 @@
 // Issue 13 item 14: owner-only data dir and database files; WireGuard private keys and TOTP secrets encrypted at
 // rest; a wrong key stops the start; `gatehouse secrets rotate` re-encrypts everything. Real: startServer (Caddy
 // and WireGuard off), the services, the libSQL file, the key file. Simulated: nothing.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from '@libsql/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { forgetSecretBoxes, newSecretKey, SecretBox, SecretKeyError } from '../../src/auth/secret-box.ts';
+import { forgetSecretBoxes, newSecretKey, SecretBox, SecretKeyError, writeKeyFile } from '../../src/auth/secret-box.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { createDb } from '../../src/db/index.ts';
 import { startServer } from '../../src/server.ts';
 import { startTotpEnrollment } from '../../src/services/admin/totp.ts';
-import { rotateSecretKey } from '../../src/services/secrets/rotate.ts';
+import { resealSecrets } from '../../src/services/secrets/at-rest.ts';
+import { pendingKeyFile, rotateSecretKey } from '../../src/services/secrets/rotate.ts';
 import { createToken } from '../../src/services/tokens/create.ts';
 import { silentLogger, tempDir } from '../helpers/env.ts';
 
@@ -156,5 +158,35 @@ describe('item 14: secrets at rest', () => {
     await expect(
       startServer({ config: configFor(dir, { GATEHOUSE_SECRET_KEY: oldKey }), logger: silentLogger }),
     ).rejects.toThrow(SecretKeyError);
+  });
+
+  it('finishes a rotation that was cut short after the database commit, losing nothing', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const { config, storedKey } = await serverWithSecrets(dir);
+    const oldKey = Buffer.from(readFileSync(path.join(dir, 'secret.key'), 'utf8').trim(), 'base64');
+    const plain = new SecretBox(oldKey).open(storedKey);
+    // The crash: the new key written to secret.key.next and the rows resealed with it, then the process died
+    // before the server's key file and secret.key were replaced.
+    const newKey = newSecretKey();
+    writeKeyFile(pendingKeyFile(config), newKey, 'w');
+    const handle = createDb(config.db);
+    await resealSecrets(handle.db, new SecretBox(oldKey), new SecretBox(newKey));
+    handle.close();
+
+    // The server refuses to start half-way and says how to finish.
+    await expect(startServer({ config, logger: silentLogger })).rejects.toThrow(
+      /run `gatehouse secrets rotate` again/i,
+    );
+    // Running the rotation again finishes it with the same new key.
+    const result = await rotateSecretKey(config);
+    expect(result.secrets).toBe(2);
+    expect(existsSync(pendingKeyFile(config))).toBe(false);
+    expect(readFileSync(path.join(dir, 'secret.key'), 'utf8').trim()).toBe(newKey.toString('base64'));
+    forgetSecretBoxes();
+    const server = await startServer({ config, logger: silentLogger });
+    const [row] = await server.db.query.peers.findMany();
+    await server.stop();
+    expect(new SecretBox(newKey).open(row!.privateKey!)).toBe(plain);
   });
 });
