@@ -105,7 +105,9 @@ describe('item 22: GET /api/v1/status/agreement', () => {
   });
 
   it('is in the OpenAPI document', async () => {
-    const doc = await (await fetch(`${stack.server.url}/api/v1/openapi.json`)).json();
-    expect(Object.keys((doc as { paths: Record<string, unknown> }).paths)).toContain('/status/agreement');
+    // The reference needs a login (item 20): the stack's request carries its admin token.
+    const doc = await stack.request('GET', '/api/v1/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys((doc.body as { paths: Record<string, unknown> }).paths)).toContain('/status/agreement');
   });
 });
