@@ -119,7 +119,7 @@ describe('/api/v1/tokens', () => {
 
 describe('OpenAPI', () => {
   it('serves an OpenAPI 3.1 document generated from the schemas, and a reference page', async () => {
-    // The reference needs a login unless api_docs_public is on (test/security/13-health-docs.test.ts).
+    // The reference needs a login unless api_docs_public is on (test/security/20-health-docs.test.ts).
     const reader = await env.tokenFor('read');
     const res = await env.call('GET', '/api/v1/openapi.json', { token: reader });
     expect(res.status).toBe(200);
