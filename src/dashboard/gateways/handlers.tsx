@@ -13,10 +13,12 @@ import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';
 import { removePeer } from '../../services/peers/remove.ts';
 import { listRoutes } from '../../services/routes/read.ts';
+import { isConfirmed, toConfirmPage } from '../shared/confirm.tsx';
 import { type Form, type FormErrors, str, toFormErrors } from '../shared/forms.ts';
 import { OnceStore } from '../shared/once.ts';
 import { meta, page } from '../shared/render.ts';
 import { type DashEnv, formOf, redirect } from '../shared/session.ts';
+import { confirmGatewayAction } from './confirm.tsx';
 import { liveFragments, liveSource } from './live.tsx';
 import { GatewayPage } from './pages/detail.tsx';
 import { GatewaysPage } from './pages/list.tsx';
@@ -153,8 +155,13 @@ export function gatewaysDashboard(deps: AppDeps, session: MiddlewareHandler<Dash
     }
   });
 
+  app.get('/gateways/:id/rotate', session, (c) =>
+    confirmGatewayAction(c, live, gatewayId(c.req.param('id')), 'rotate'),
+  );
+
   app.post('/gateways/:id/rotate', session, async (c) => {
     const id = gatewayId(c.req.param('id'));
+    if (!isConfirmed(await formOf(c))) return toConfirmPage(c);
     const { row, token } = await rotateGatewayToken({ ctx: c.get('ctx'), input: { id } });
     await deps.gatewaySync?.hub.disconnect(id);
     shown.put(c.get('csrfToken') ?? '', {
@@ -165,8 +172,13 @@ export function gatewaysDashboard(deps: AppDeps, session: MiddlewareHandler<Dash
     return redirect(c, `/gateways/${id}?done=gateway-rotated`);
   });
 
+  app.get('/gateways/:id/delete', session, (c) =>
+    confirmGatewayAction(c, live, gatewayId(c.req.param('id')), 'delete'),
+  );
+
   app.post('/gateways/:id/delete', session, async (c) => {
     const id = gatewayId(c.req.param('id'));
+    if (!isConfirmed(await formOf(c))) return toConfirmPage(c);
     await removeGateway({ ctx: c.get('ctx'), input: { id } });
     await deps.gatewaySync?.hub.disconnect(id);
     return redirect(c, '/gateways?done=gateway-deleted');

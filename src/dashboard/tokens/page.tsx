@@ -116,12 +116,13 @@ export function TokensPage(props: {
                   <td>{tokenState(t)}</td>
                   <td class="actions">
                     {t.revoked_at ? null : (
-                      <form method="post" action={`/tokens/${t.id}/revoke`} class="inline">
-                        <Csrf token={m.csrf} />
-                        <button type="submit" class="small danger" aria-label={`Revoke token ${t.name}`}>
-                          Revoke
-                        </button>
-                      </form>
+                      <a
+                        class="button small danger"
+                        href={`/tokens/${t.id}/revoke`}
+                        aria-label={`Revoke token ${t.name}`}
+                      >
+                        Revoke…
+                      </a>
                     )}
                   </td>
                 </tr>

@@ -82,14 +82,13 @@ export function PeerPage(props: {
       </section>
       <h2>Edit</h2>
       <PeerForm meta={m} peer={peer} values={props.edit?.values ?? peerValues(peer)} errors={props.edit?.errors} />
-      <form method="post" action={`/peers/${peer.id}/delete`} class="card">
-        <Csrf token={m.csrf} />
-        <h2>Delete</h2>
-        <p>The peer leaves the interface and every route ACL at once.</p>
-        <button type="submit" class="danger">
-          Delete {peer.name}
-        </button>
-      </form>
+      <section class="card" aria-labelledby="delete-h">
+        <h2 id="delete-h">Delete</h2>
+        <p>The peer leaves the interface and every route ACL at once; the next page shows what that cuts.</p>
+        <a class="button danger" href={`/peers/${peer.id}/delete`}>
+          Delete {peer.name}…
+        </a>
+      </section>
     </Layout>
   );
 }
