@@ -35,9 +35,11 @@ export function peersDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
     const history = await peerHistory({ ctx, deps: peerDeps, input: { id } });
     let qr: string | undefined;
     let qrProblem: string | undefined;
+    let configText: string | undefined;
     if (peer.has_private_key) {
       try {
         qr = String((await peerQr({ ctx, deps: peerDeps, input: { id, format: 'svg' } })).body);
+        configText = (await peerConfig({ ctx, deps: peerDeps, input: { id } })).text;
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         qrProblem = err.message;
@@ -51,6 +53,7 @@ export function peersDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
         history={history}
         qr={qr}
         qrProblem={qrProblem}
+        configText={configText}
         edit={edit}
       />,
       edit ? 422 : 200,
