@@ -342,6 +342,7 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Save peer' }).click();
     await expect.poll(() => page.locator('.flash').innerText()).toContain('Peer saved');
     expect(await page.locator('dl.facts').innerText()).toContain('2031-01-02 03:04 UTC');
+    await page.getByRole('link', { name: 'Delete bob-phone-2…' }).click();
     await page.getByRole('button', { name: 'Delete bob-phone-2' }).click();
     await expect.poll(() => page.locator('.flash').innerText()).toContain('Peer deleted');
     expect(await page.locator('tbody').innerText()).not.toContain('bob-phone');
@@ -361,7 +362,8 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.reload();
     expect(await page.locator('#new-token').count()).toBe(0);
     await page.goto('/tokens');
-    await page.getByRole('button', { name: 'Revoke token ci deploy' }).click();
+    await page.getByRole('link', { name: 'Revoke token ci deploy' }).click();
+    await page.getByRole('button', { name: 'Revoke ci deploy' }).click();
     await expect.poll(() => page.locator('.flash').innerText()).toContain('Token revoked');
     expect(await page.locator('tbody tr', { hasText: 'ci deploy' }).innerText()).toContain('revoked');
     expect(await me(token)).toBe(401);

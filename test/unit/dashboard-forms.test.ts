@@ -2,10 +2,13 @@
 // runs a server or a browser here; forms are the records Hono's body parser produces.
 import { describe, expect, it } from 'vitest';
 import { TrafficChart } from '../../src/dashboard/peers/parts/traffic-chart.tsx';
-import { routeInput } from '../../src/dashboard/routes/input.ts';
+import { ROUTE_FIELDS, routeInput } from '../../src/dashboard/routes/input.ts';
+import { routeValues } from '../../src/dashboard/routes/values.ts';
 import { toFormErrors } from '../../src/dashboard/shared/forms.ts';
 import { ConflictError, UpstreamRejectedError, ValidationError } from '../../src/errors.ts';
 import { CreateRouteSchema } from '../../src/schemas/routes.ts';
+import { toPublicRoute } from '../../src/services/routes/public.ts';
+import { routeRow } from '../helpers/factories.ts';
 
 describe('route form → API fields', () => {
   it('an L4 route sends only what L4 uses, and clears the HTTP-only fields', () => {
@@ -83,6 +86,101 @@ describe('route form → API fields', () => {
     expect(parsed.success).toBe(false);
     const errors = toFormErrors(parsed.error, ['target_port']);
     expect(Object.keys(errors.fields)).toEqual(['target_port']);
+  });
+});
+
+describe('route form: custom headers, upstreams, load balancing, health check', () => {
+  const base = {
+    type: 'http',
+    enabled: ['0', '1'],
+    target_kind: 'direct',
+    target_host: '10.0.0.5',
+    target_port: '8080',
+    domain: 'app.example.com',
+  };
+
+  it('reads header and upstream rows (blank rows ignored), the policy and the health check', () => {
+    const fields = CreateRouteSchema.parse(
+      routeInput({
+        ...base,
+        header_name: ['X-Env', '', 'Strict-Transport-Security'],
+        header_value: ['prod', '', 'max-age=300'],
+        header_direction: ['request', 'request', 'response'],
+        upstream_host: ['10.0.0.6', ' ', '10.0.0.7'],
+        upstream_port: ['8080', '', '8081'],
+        lb_policy: 'least_conn',
+        health_check_enabled: ['0', '1'],
+        'health_check.path': '/healthz',
+        'health_check.interval_seconds': '10',
+        'health_check.timeout_seconds': '',
+        'health_check.expect_status': '204',
+      }),
+    );
+    expect(fields).toMatchObject({
+      custom_headers: [
+        { name: 'X-Env', value: 'prod', direction: 'request' },
+        { name: 'Strict-Transport-Security', value: 'max-age=300', direction: 'response' },
+      ],
+      upstreams: [
+        { host: '10.0.0.6', port: 8080 },
+        { host: '10.0.0.7', port: 8081 },
+      ],
+      lb_policy: 'least_conn',
+      health_check: { path: '/healthz', interval_seconds: 10, timeout_seconds: 5, expect_status: 204 },
+    });
+  });
+
+  it('an unticked health check is null; L4 and non-direct targets send no headers or upstreams', () => {
+    const http = routeInput({ ...base, health_check_enabled: '0', 'health_check.path': '/x' });
+    expect(http.health_check).toBeNull();
+    const l4 = routeInput({ ...base, type: 'l4', header_name: 'X-A', header_value: 'b', upstream_host: 'h' });
+    expect(l4).toMatchObject({ custom_headers: [], upstreams: [], health_check: null });
+    const peer = routeInput({ ...base, target_kind: 'peer', upstream_host: '10.0.0.6', upstream_port: '80' });
+    expect(peer.upstreams).toEqual([]);
+  });
+
+  it('hostile values get the API’s errors next to their own row and field', () => {
+    const parsed = CreateRouteSchema.safeParse(
+      routeInput({
+        ...base,
+        header_name: ['X-Ok', 'Bad Header:'],
+        header_value: ['a\r\nSet-Cookie: x=1', 'v'],
+        upstream_host: ['10.0.0.6', ''],
+        upstream_port: ['70000', '80'],
+        lb_policy: 'fastest',
+        health_check_enabled: '1',
+        'health_check.path': 'healthz',
+        'health_check.interval_seconds': '1e9',
+        'health_check.timeout_seconds': 'soon',
+      }),
+    );
+    expect(parsed.success).toBe(false);
+    const { fields, summary } = toFormErrors(parsed.error, ROUTE_FIELDS);
+    expect(fields['custom_headers.0.value']).toBe('must not contain line breaks');
+    expect(fields['custom_headers.1.name']).toBe('must be a valid header name');
+    expect(fields['upstreams.0.port']).toBe('must be 1–65535');
+    expect(fields['upstreams.1.host']).toBeTruthy();
+    expect(fields.lb_policy).toBeTruthy();
+    expect(fields['health_check.path']).toBe('must start with /');
+    expect(fields['health_check.interval_seconds']).toBeTruthy();
+    expect(fields['health_check.timeout_seconds']).toBeTruthy();
+    expect(summary).toBe('Please correct the marked fields.');
+  });
+
+  it('a stored route becomes form values that read back to the same fields', () => {
+    const stored = {
+      custom_headers: [{ name: 'X-A', value: 'b', direction: 'response' as const }],
+      upstreams: [{ host: '10.0.0.9', port: 9000 }],
+      lb_policy: 'ip_hash' as const,
+      health_check: { path: '/up', interval_seconds: 15, timeout_seconds: 3 },
+    };
+    const values = routeValues({
+      ...toPublicRoute(
+        routeRow({ id: 7, type: 'http', domain: 'app.example.com', targetHost: '10.0.0.5', targetPort: 80 }),
+      ),
+      ...stored,
+    });
+    expect(routeInput(values)).toMatchObject(stored);
   });
 });
 

@@ -15,12 +15,34 @@
       body.insertBefore(row, template);
       row.querySelector('input')?.focus();
     }
+    // Copy buttons: the text of the element they name goes to the clipboard.
+    const copy = event.target.closest('[data-copy]');
+    if (copy) {
+      const source = document.getElementById(copy.getAttribute('data-copy'));
+      if (!source) return;
+      const text = ('value' in source ? source.value : source.textContent).trim();
+      const label = copy.getAttribute('data-label') || copy.textContent;
+      copy.setAttribute('data-label', label);
+      navigator.clipboard.writeText(text).then(
+        () => {
+          copy.textContent = 'Copied';
+          setTimeout(() => {
+            copy.textContent = label;
+          }, 2000);
+        },
+        () => {
+          copy.textContent = 'Select the text and copy it';
+        },
+      );
+    }
     const remove = event.target.closest('[data-remove-row]');
     if (remove) {
       event.preventDefault();
       remove.closest('.rule-row')?.remove();
     }
   });
+  // The clipboard API exists only in secure contexts; elsewhere the buttons stay hidden and the text selectable.
+  if (navigator.clipboard) for (const b of document.querySelectorAll('[data-copy]')) b.hidden = false;
   // Live status: elements with data-live="<event>" are replaced by the server's fragment for that event.
   const live = document.querySelector('[data-live-stream]');
   if (live && 'EventSource' in window) {

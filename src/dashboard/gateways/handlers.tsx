@@ -13,10 +13,13 @@ import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';
 import { removePeer } from '../../services/peers/remove.ts';
 import { listRoutes } from '../../services/routes/read.ts';
+import { isConfirmed, toConfirmPage } from '../shared/confirm.tsx';
 import { type Form, type FormErrors, str, toFormErrors } from '../shared/forms.ts';
 import { OnceStore } from '../shared/once.ts';
 import { meta, page } from '../shared/render.ts';
 import { type DashEnv, formOf, redirect } from '../shared/session.ts';
+import { agentCommand, agentServerUrl } from './agent-url.ts';
+import { confirmGatewayAction } from './confirm.tsx';
 import { liveFragments, liveSource } from './live.tsx';
 import { GatewayPage } from './pages/detail.tsx';
 import { GatewaysPage } from './pages/list.tsx';
@@ -26,11 +29,6 @@ const GATEWAY_FIELDS = ['name', 'peer_id', 'lan_networks'] as const;
 /** How often the live stream looks for changes, and how long one stream lives (EventSource reconnects). */
 const LIVE_INTERVAL_MS = 1_000;
 const LIVE_MAX_MS = 5 * 60_000;
-
-function agentCommand(c: Context, token: string, publicDomain: string | undefined) {
-  const server = publicDomain ? `https://${publicDomain}` : new URL(c.req.url).origin;
-  return `gatehouse gateway --server ${server} --token ${token}`;
-}
 
 const networks = (form: Form) =>
   str(form, 'lan_networks')
@@ -46,6 +44,10 @@ export function gatewaysDashboard(deps: AppDeps, session: MiddlewareHandler<Dash
   const peerDeps = deps.peers ?? offlinePeerDeps();
   // The agent command with a fresh token, for the one page view after the POST that made it.
   const shown = new OnceStore<CreatedToken>();
+  const agentShown = (c: Context, token: string) => {
+    const server = agentServerUrl(deps.config, new URL(c.req.url).origin);
+    return { command: agentCommand(server, token), reach: server.reach, fix: server.fix };
+  };
   const peerChoices = async (ctx: ServiceContext) =>
     (await listPeers({ ctx, deps: peerDeps, input: { limit: 500, offset: 0 } })).data.map((p) => ({
       id: p.id,
@@ -106,7 +108,7 @@ export function gatewaysDashboard(deps: AppDeps, session: MiddlewareHandler<Dash
       const { row, token } = await createGateway({ ctx, input });
       shown.put(c.get('csrfToken') ?? '', {
         name: row.name,
-        command: agentCommand(c, token, deps.config.publicDomain),
+        ...agentShown(c, token),
         peerId: row.peerId,
       });
       return redirect(c, '/gateways?done=gateway-created');
@@ -153,20 +155,30 @@ export function gatewaysDashboard(deps: AppDeps, session: MiddlewareHandler<Dash
     }
   });
 
+  app.get('/gateways/:id/rotate', session, (c) =>
+    confirmGatewayAction(c, live, gatewayId(c.req.param('id')), 'rotate'),
+  );
+
   app.post('/gateways/:id/rotate', session, async (c) => {
     const id = gatewayId(c.req.param('id'));
+    if (!isConfirmed(await formOf(c))) return toConfirmPage(c);
     const { row, token } = await rotateGatewayToken({ ctx: c.get('ctx'), input: { id } });
     await deps.gatewaySync?.hub.disconnect(id);
     shown.put(c.get('csrfToken') ?? '', {
       name: row.name,
-      command: agentCommand(c, token, deps.config.publicDomain),
+      ...agentShown(c, token),
       peerId: null,
     });
     return redirect(c, `/gateways/${id}?done=gateway-rotated`);
   });
 
+  app.get('/gateways/:id/delete', session, (c) =>
+    confirmGatewayAction(c, live, gatewayId(c.req.param('id')), 'delete'),
+  );
+
   app.post('/gateways/:id/delete', session, async (c) => {
     const id = gatewayId(c.req.param('id'));
+    if (!isConfirmed(await formOf(c))) return toConfirmPage(c);
     await removeGateway({ ctx: c.get('ctx'), input: { id } });
     await deps.gatewaySync?.hub.disconnect(id);
     return redirect(c, '/gateways?done=gateway-deleted');

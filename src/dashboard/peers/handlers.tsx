@@ -10,9 +10,11 @@ import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';
 import { removePeer } from '../../services/peers/remove.ts';
 import { updatePeer } from '../../services/peers/update.ts';
+import { isConfirmed, toConfirmPage } from '../shared/confirm.tsx';
 import { type Form, type FormErrors, str, toFormErrors } from '../shared/forms.ts';
 import { meta, page } from '../shared/render.ts';
 import { type DashEnv, formOf, redirect } from '../shared/session.ts';
+import { confirmPeerDelete } from './confirm.tsx';
 import { PEER_FIELDS, peerInput } from './input.ts';
 import { PeerPage } from './pages/detail.tsx';
 import { NewPeerPage, PeersPage } from './pages/list.tsx';
@@ -33,9 +35,11 @@ export function peersDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
     const history = await peerHistory({ ctx, deps: peerDeps, input: { id } });
     let qr: string | undefined;
     let qrProblem: string | undefined;
+    let configText: string | undefined;
     if (peer.has_private_key) {
       try {
         qr = String((await peerQr({ ctx, deps: peerDeps, input: { id, format: 'svg' } })).body);
+        configText = (await peerConfig({ ctx, deps: peerDeps, input: { id } })).text;
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         qrProblem = err.message;
@@ -49,6 +53,7 @@ export function peersDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
         history={history}
         qr={qr}
         qrProblem={qrProblem}
+        configText={configText}
         edit={edit}
       />,
       edit ? 422 : 200,
@@ -107,7 +112,10 @@ export function peersDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
     return redirect(c, `${back}?done=${enabled ? 'peer-enabled' : 'peer-disabled'}`);
   });
 
+  app.get('/peers/:id/delete', session, (c) => confirmPeerDelete(c, peerDeps, peerId(c.req.param('id'))));
+
   app.post('/peers/:id/delete', session, async (c) => {
+    if (!isConfirmed(await formOf(c))) return toConfirmPage(c);
     await removePeer({ ctx: c.get('ctx'), deps: peerDeps, input: { id: peerId(c.req.param('id')) } });
     return redirect(c, '/peers?done=peer-deleted');
   });

@@ -10,9 +10,11 @@ import { getRoute, listRoutes } from '../../services/routes/read.ts';
 import { removeRoute } from '../../services/routes/remove.ts';
 import { updateRoute } from '../../services/routes/update.ts';
 import { gatewayChoices } from '../gateways/live.tsx';
+import { isConfirmed, toConfirmPage } from '../shared/confirm.tsx';
 import { type Form, type FormErrors, toFormErrors } from '../shared/forms.ts';
 import { meta, page, secureHeaders } from '../shared/render.ts';
 import { type DashEnv, formOf, isHtmx, redirect } from '../shared/session.ts';
+import { confirmRouteDelete } from './confirm.tsx';
 import { ROUTE_FIELDS, routeInput, useSuggestion } from './input.ts';
 import { RouteEditPage } from './pages/edit.tsx';
 import { RoutesPage } from './pages/list.tsx';
@@ -92,7 +94,10 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
     }
   });
 
+  app.get('/routes/:id/delete', session, (c) => confirmRouteDelete(c, routeId(c.req.param('id'))));
+
   app.post('/routes/:id/delete', session, async (c) => {
+    if (!isConfirmed(await formOf(c))) return toConfirmPage(c);
     await removeRoute({ ctx: c.get('ctx'), input: { id: routeId(c.req.param('id')) } });
     return redirect(c, '/routes?done=route-deleted');
   });

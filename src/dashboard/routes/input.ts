@@ -28,9 +28,52 @@ export const ROUTE_FIELDS = [
   'auth_method',
   'auth_password',
   'auth_session_hours',
+  'custom_headers',
+  'upstreams',
+  'lb_policy',
+  'health_check',
+  'health_check.path',
+  'health_check.interval_seconds',
+  'health_check.timeout_seconds',
+  'health_check.expect_status',
 ] as const;
 
 const on = (form: Form, key: string) => list(form, key).includes('1');
+
+/** Header rows; a row with neither name nor value is an unused blank row. */
+function customHeaders(form: Form) {
+  const values = list(form, 'header_value');
+  const directions = list(form, 'header_direction');
+  return list(form, 'header_name')
+    .map((name, i) => ({
+      name: name.trim(),
+      value: values[i] ?? '',
+      direction: directions[i] === 'response' ? 'response' : 'request',
+    }))
+    .filter((h) => h.name !== '' || h.value.trim() !== '');
+}
+
+/** Extra upstream rows; blank rows are ignored, a half-filled row reaches the schema and gets its error. */
+function upstreams(form: Form) {
+  const ports = list(form, 'upstream_port');
+  return list(form, 'upstream_host')
+    .map((host, i) => ({ host: host.trim(), port: (ports[i] ?? '').trim() }))
+    .filter((u) => u.host !== '' || u.port !== '')
+    .map((u) => ({ host: u.host, port: u.port === '' ? null : Number(u.port) }));
+}
+
+/** The health check when its box is ticked; empty numbers fall back to the schema's defaults. */
+function healthCheck(form: Form) {
+  if (!on(form, 'health_check_enabled')) return null;
+  const n = (key: string) =>
+    str(form, key) === '' ? {} : { [key.slice('health_check.'.length)]: optNumber(form, key) };
+  return {
+    path: str(form, 'health_check.path'),
+    ...n('health_check.interval_seconds'),
+    ...n('health_check.timeout_seconds'),
+    ...n('health_check.expect_status'),
+  };
+}
 
 /**
  * The form as the API's route fields. Fields the chosen type, target kind or TLS mode does not use are sent
@@ -58,6 +101,10 @@ export function routeInput(form: Form) {
     target_lan_host: kind === 'gateway' ? str(form, 'target_lan_host') || null : null,
     target_lan_port: kind === 'gateway' ? optNumber(form, 'target_lan_port') : null,
     backend_https: !l4 && on(form, 'backend_https'),
+    custom_headers: l4 ? [] : customHeaders(form),
+    upstreams: !l4 && kind === 'direct' ? upstreams(form) : [],
+    lb_policy: str(form, 'lb_policy') || 'round_robin',
+    health_check: l4 ? null : healthCheck(form),
     wol_enabled: wol,
     wol_mac: wol ? str(form, 'wol_mac') || null : null,
     l4_protocol: l4 ? str(form, 'l4_protocol') || 'tcp' : null,

@@ -41,12 +41,18 @@ export function toFormErrors(err: unknown, shownFields: readonly string[] = []):
     const fields: Record<string, string> = {};
     const other: string[] = [];
     for (const issue of error.issues) {
-      // IP filter rows show their own errors (`ip_filter_rules.2.value`); other lists show one per field.
-      const row = /^ip_filter_rules\.\d+/.exec(issue.field);
-      const key = row
-        ? `${row[0]}.value`
-        : (shownFields.find((f) => issue.field === f || issue.field.startsWith(`${f}.`)) ?? issue.field);
-      if (shownFields.length && !shownFields.includes(key) && !/^ip_filter_rules\.\d+/.test(key)) {
+      // Rows of a list show their own errors (`ip_filter_rules.2.value`, `custom_headers.0.name`,
+      // `upstreams.1.port`); other lists show one per field.
+      const row = /^(ip_filter_rules|custom_headers|upstreams)\.\d+/.exec(issue.field);
+      const rowShown = row !== null && (row[1] === 'ip_filter_rules' || shownFields.includes(row[1] ?? ''));
+      const key = rowShown
+        ? row?.[1] === 'ip_filter_rules'
+          ? `${row[0]}.value`
+          : issue.field
+        : shownFields.includes(issue.field)
+          ? issue.field
+          : (shownFields.find((f) => issue.field.startsWith(`${f}.`)) ?? issue.field);
+      if (shownFields.length && !shownFields.includes(key) && !rowShown) {
         other.push(`${issue.field}: ${issue.message}`);
         continue;
       }

@@ -3,10 +3,12 @@ import { CreateTokenSchema } from '../../schemas/tokens.ts';
 import { createToken } from '../../services/tokens/create.ts';
 import { listTokens } from '../../services/tokens/list.ts';
 import { revokeToken } from '../../services/tokens/revoke.ts';
+import { isConfirmed, toConfirmPage } from '../shared/confirm.tsx';
 import { str, toFormErrors } from '../shared/forms.ts';
 import { OnceStore } from '../shared/once.ts';
 import { meta, page } from '../shared/render.ts';
 import { type DashEnv, formOf, redirect } from '../shared/session.ts';
+import { confirmTokenRevoke } from './confirm.tsx';
 import { TokensPage } from './page.tsx';
 
 /** The dashboard's API tokens: list, create (shown once after the redirect), revoke. */
@@ -48,7 +50,12 @@ export function tokensDashboard(session: MiddlewareHandler<DashEnv>) {
     }
   });
 
+  const tokenId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : 0);
+
+  app.get('/tokens/:id/revoke', session, (c) => confirmTokenRevoke(c, tokenId(c.req.param('id'))));
+
   app.post('/tokens/:id/revoke', session, async (c) => {
+    if (!isConfirmed(await formOf(c))) return toConfirmPage(c);
     const id = Number(c.req.param('id'));
     await revokeToken({ ctx: c.get('ctx'), input: { id: Number.isInteger(id) ? id : 0 } });
     return redirect(c, '/tokens?done=token-revoked');

@@ -1,4 +1,5 @@
 import type { PublicToken } from '../../schemas/tokens.ts';
+import { CopyButton } from '../shared/copy.tsx';
 import { type Form, type FormErrors, str } from '../shared/forms.ts';
 import {
   ago,
@@ -37,7 +38,10 @@ export function TokensPage(props: {
           <p>
             <strong>Token “{created.name}” created.</strong> Copy it now: it is shown only this once.
           </p>
-          <code id="new-token">{created.token}</code>
+          <div class="copyable">
+            <code id="new-token">{created.token}</code>
+            <CopyButton target="new-token" label="Copy token" />
+          </div>
         </div>
       ) : null}
       <form method="post" action="/tokens" class="card" novalidate>
@@ -116,12 +120,13 @@ export function TokensPage(props: {
                   <td>{tokenState(t)}</td>
                   <td class="actions">
                     {t.revoked_at ? null : (
-                      <form method="post" action={`/tokens/${t.id}/revoke`} class="inline">
-                        <Csrf token={m.csrf} />
-                        <button type="submit" class="small danger" aria-label={`Revoke token ${t.name}`}>
-                          Revoke
-                        </button>
-                      </form>
+                      <a
+                        class="button small danger"
+                        href={`/tokens/${t.id}/revoke`}
+                        aria-label={`Revoke token ${t.name}`}
+                      >
+                        Revoke…
+                      </a>
                     )}
                   </td>
                 </tr>

@@ -1,7 +1,7 @@
 import type { PublicGateway } from '../../../schemas/gateways.ts';
 import type { PublicRoute } from '../../../schemas/routes.ts';
 import type { Form, FormErrors } from '../../shared/forms.ts';
-import { Csrf, Layout, type PageMeta } from '../../shared/layout.tsx';
+import { Layout, type PageMeta } from '../../shared/layout.tsx';
 import { ConfigCell, SeenCell, StatusCell } from '../parts/cells.tsx';
 import { GatewayForm } from '../parts/gateway-form.tsx';
 import { GatewayRoutesTable } from '../parts/routes-table.tsx';
@@ -58,10 +58,9 @@ export function GatewayPage(props: {
         <section class="card" aria-labelledby="gw-token-h">
           <h2 id="gw-token-h">Agent token</h2>
           <p>A new token stops the old one at once and disconnects the agent until it uses the new one.</p>
-          <form method="post" action={`/gateways/${g.id}/rotate`}>
-            <Csrf token={m.csrf} />
-            <button type="submit">Rotate token</button>
-          </form>
+          <a class="button" href={`/gateways/${g.id}/rotate`}>
+            Rotate token…
+          </a>
         </section>
       </div>
       <section class="card" aria-labelledby="gw-routes-h">
@@ -75,14 +74,13 @@ export function GatewayPage(props: {
         errors={props.edit?.errors}
         peers={props.peers}
       />
-      <form method="post" action={`/gateways/${g.id}/delete`} class="card">
-        <Csrf token={m.csrf} />
-        <h2>Delete</h2>
+      <section class="card" aria-labelledby="gw-delete-h">
+        <h2 id="gw-delete-h">Delete</h2>
         <p>Only a gateway that no route uses can be deleted; its agent is disconnected.</p>
-        <button type="submit" class="danger">
-          Delete {g.name}
-        </button>
-      </form>
+        <a class="button danger" href={`/gateways/${g.id}/delete`}>
+          Delete {g.name}…
+        </a>
+      </section>
     </Layout>
   );
 }

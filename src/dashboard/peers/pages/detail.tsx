@@ -1,5 +1,6 @@
 import { raw } from 'hono/html';
 import type { PublicPeer } from '../../../schemas/peers.ts';
+import { CopyButton } from '../../shared/copy.tsx';
 import type { Form, FormErrors } from '../../shared/forms.ts';
 import { ago, Csrf, formatBytes, Layout, type PageMeta } from '../../shared/layout.tsx';
 import { peerValues } from '../input.ts';
@@ -8,7 +9,17 @@ import { PeerStatus } from '../parts/status.tsx';
 import { TrafficChart } from '../parts/traffic-chart.tsx';
 
 /** The client configuration: a QR code and a download, or why the server cannot write it. */
-function ClientConfig({ peer, qr, qrProblem }: { peer: PublicPeer; qr?: string | undefined; qrProblem?: string }) {
+function ClientConfig({
+  peer,
+  qr,
+  qrProblem,
+  configText,
+}: {
+  peer: PublicPeer;
+  qr?: string | undefined;
+  qrProblem?: string | undefined;
+  configText?: string | undefined;
+}) {
   if (!qr) return <p class="muted">{qrProblem}</p>;
   return (
     <>
@@ -21,6 +32,13 @@ function ClientConfig({ peer, qr, qrProblem }: { peer: PublicPeer; qr?: string |
         </a>
       </p>
       <p class="hint">Contains the peer's private key. Scan with the WireGuard app or import the file.</p>
+      {configText ? (
+        <details class="config-text">
+          <summary>Show the config as text</summary>
+          <pre id="peer-config">{configText}</pre>
+          <CopyButton target="peer-config" label="Copy config" />
+        </details>
+      ) : null}
     </>
   );
 }
@@ -32,6 +50,7 @@ export function PeerPage(props: {
   history: { points: { at: string; rx_bytes: number; tx_bytes: number }[]; interval_seconds: number };
   qr?: string | undefined;
   qrProblem?: string | undefined;
+  configText?: string | undefined;
   edit?: { values: Form; errors: FormErrors } | undefined;
 }) {
   const { meta: m, peer, history } = props;
@@ -73,7 +92,7 @@ export function PeerPage(props: {
         </section>
         <section class="card" aria-labelledby="config-h">
           <h2 id="config-h">Client configuration</h2>
-          <ClientConfig peer={peer} qr={props.qr} qrProblem={props.qrProblem} />
+          <ClientConfig peer={peer} qr={props.qr} qrProblem={props.qrProblem} configText={props.configText} />
         </section>
       </div>
       <section class="card" aria-labelledby="traffic-h">
@@ -82,14 +101,13 @@ export function PeerPage(props: {
       </section>
       <h2>Edit</h2>
       <PeerForm meta={m} peer={peer} values={props.edit?.values ?? peerValues(peer)} errors={props.edit?.errors} />
-      <form method="post" action={`/peers/${peer.id}/delete`} class="card">
-        <Csrf token={m.csrf} />
-        <h2>Delete</h2>
-        <p>The peer leaves the interface and every route ACL at once.</p>
-        <button type="submit" class="danger">
-          Delete {peer.name}
-        </button>
-      </form>
+      <section class="card" aria-labelledby="delete-h">
+        <h2 id="delete-h">Delete</h2>
+        <p>The peer leaves the interface and every route ACL at once; the next page shows what that cuts.</p>
+        <a class="button danger" href={`/peers/${peer.id}/delete`}>
+          Delete {peer.name}…
+        </a>
+      </section>
     </Layout>
   );
 }

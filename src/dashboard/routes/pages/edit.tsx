@@ -1,6 +1,6 @@
 import type { PublicRoute } from '../../../schemas/routes.ts';
 import type { Form, FormErrors } from '../../shared/forms.ts';
-import { Badge, Csrf, Layout, type PageMeta } from '../../shared/layout.tsx';
+import { Badge, Layout, type PageMeta } from '../../shared/layout.tsx';
 import { ExplainBox, type ExplainOutcome } from '../parts/explain.tsx';
 import { RouteForm } from '../parts/route-form.tsx';
 import type { RouteFormOptions } from '../values.ts';
@@ -24,13 +24,12 @@ export function RouteEditPage(props: {
       <RouteForm meta={m} route={route} values={props.values} errors={props.errors} options={props.options} />
       {route ? <ExplainBox routeId={route.id} ip={props.explain?.ip} result={props.explain?.result} /> : null}
       {route ? (
-        <form method="post" action={`/routes/${route.id}/delete`} class="card">
-          <Csrf token={m.csrf} />
-          <h2>Delete</h2>
-          <button type="submit" class="danger">
-            Delete this route
-          </button>
-        </form>
+        <section class="card" aria-labelledby="delete-h">
+          <h2 id="delete-h">Delete</h2>
+          <a class="button danger" href={`/routes/${route.id}/delete`}>
+            Delete this route…
+          </a>
+        </section>
       ) : null}
     </Layout>
   );

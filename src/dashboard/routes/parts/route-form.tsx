@@ -2,6 +2,7 @@ import type { PublicRoute } from '../../../schemas/routes.ts';
 import type { Form, FormErrors } from '../../shared/forms.ts';
 import { Csrf, ErrorSummary, type PageMeta } from '../../shared/layout.tsx';
 import type { RouteFormOptions } from '../values.ts';
+import { HeadersPanel, HealthCheckPanel, UpstreamsPanel } from './backend-panels.tsx';
 import { ListenerFieldset } from './listener-fieldset.tsx';
 import { AclPanel, IpFilterPanel, RateLimitPanel, RouteLoginPanel } from './policy-panels.tsx';
 import { TargetFieldset, TypeFieldset } from './type-target-fieldsets.tsx';
@@ -23,6 +24,9 @@ export function RouteForm(props: {
       <TypeFieldset v={v} e={e} />
       <TargetFieldset v={v} e={e} options={options} />
       <ListenerFieldset v={v} errors={props.errors} />
+      <HeadersPanel v={v} e={e} />
+      <UpstreamsPanel v={v} e={e} />
+      <HealthCheckPanel v={v} e={e} />
       <AclPanel v={v} e={e} options={options} />
       <IpFilterPanel v={v} e={e} />
       <RateLimitPanel v={v} e={e} />
