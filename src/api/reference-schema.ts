@@ -129,7 +129,7 @@ export function fieldRows(schema: JsonSchema, components: Components, depthLimit
     if (depth >= depthLimit) return;
     for (const [name, child] of Object.entries(schema.properties ?? {}))
       visit(child, path ? `${path}.${name}` : name, schema.required?.includes(name) ?? false, nextSeen, depth + 1);
-    if (schema.items) visit(schema.items, `${path}[]`, true, nextSeen, depth + 1);
+    if (schema.items) visit(schema.items, `${path}[]`, false, nextSeen, depth + 1);
   };
   visit(schema, '', true, new Set(), 0);
   return rows;
