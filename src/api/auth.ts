@@ -31,6 +31,7 @@ export function authApi(deps: AppDeps, throttle: LoginThrottle) {
     createRoute({
       method: 'post',
       path: '/login',
+      operationId: 'login',
       tags: ['auth'],
       summary: 'Log in with password (and TOTP code when enabled)',
       request: { body: { content: { 'application/json': { schema: LoginSchema } }, required: true } },
@@ -76,6 +77,7 @@ export function authApi(deps: AppDeps, throttle: LoginThrottle) {
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/logout',
+    operationId: 'logout',
     tags: ['auth'],
     summary: 'End the dashboard session (clears the cookie); needs the X-CSRF-Token header like every change',
     responses: { 204: { description: 'Logged out' }, ...errorResponses(403) },

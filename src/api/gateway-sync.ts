@@ -25,6 +25,7 @@ export function gatewaySyncApi(deps: AppDeps) {
   app.openAPIRegistry.registerPath({
     method: 'get',
     path: '/events',
+    operationId: 'streamGatewayEvents',
     tags: ['gateway agent'],
     summary:
       'Server-sent events for one gateway: `config` (id = version, data = GatewayConfig), `ping`; resumes with Last-Event-ID',
@@ -41,6 +42,7 @@ export function gatewaySyncApi(deps: AppDeps) {
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: '/status',
+    operationId: 'reportGatewayStatus',
     tags: ['gateway agent'],
     summary: "The agent's report: applied version, listener state, target probes",
     security,

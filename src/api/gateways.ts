@@ -26,6 +26,7 @@ export function gatewaysApi(deps: AppDeps) {
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'listGateways',
       tags: ['gateways'],
       summary: 'List gateways with their state (online, last seen, handshake age, drift, listeners, targets)',
       security,
@@ -41,6 +42,7 @@ export function gatewaysApi(deps: AppDeps) {
     createRoute({
       method: 'get',
       path: '/{id}',
+      operationId: 'getGateway',
       tags: ['gateways'],
       summary: 'One gateway and its state',
       security,
@@ -54,6 +56,7 @@ export function gatewaysApi(deps: AppDeps) {
     createRoute({
       method: 'post',
       path: '/',
+      operationId: 'createGateway',
       tags: ['gateways'],
       summary: 'Create a gateway; its agent token is in this response only',
       security,
@@ -74,6 +77,7 @@ export function gatewaysApi(deps: AppDeps) {
     createRoute({
       method: 'patch',
       path: '/{id}',
+      operationId: 'updateGateway',
       tags: ['gateways'],
       summary: 'Change name, peer or LAN networks',
       security,
@@ -95,6 +99,7 @@ export function gatewaysApi(deps: AppDeps) {
     createRoute({
       method: 'delete',
       path: '/{id}',
+      operationId: 'deleteGateway',
       tags: ['gateways'],
       summary: 'Delete a gateway no route uses; its agent is disconnected',
       security,
@@ -113,6 +118,7 @@ export function gatewaysApi(deps: AppDeps) {
     createRoute({
       method: 'post',
       path: '/{id}/rotate-token',
+      operationId: 'rotateGatewayToken',
       tags: ['gateways'],
       summary: 'Issue a new agent token; the old one stops working and its stream is closed',
       security,

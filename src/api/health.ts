@@ -26,6 +26,7 @@ export function healthApi(deps: AppDeps) {
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'getHealth',
       tags: ['health'],
       summary: 'Health details: database, Caddy, WireGuard and the config version the data plane applied',
       security: [{ bearer: [] }],

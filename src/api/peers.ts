@@ -38,6 +38,7 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'listPeers',
       tags: ['peers'],
       summary: 'List peers (filter by tag, enabled, name; paginated). Keys other than public ones are never listed.',
       security,
@@ -51,6 +52,7 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
     createRoute({
       method: 'post',
       path: '/',
+      operationId: 'createPeer',
       tags: ['peers'],
       summary: 'Create a peer: keys generated unless public_key is given, address allocated unless given',
       security,
@@ -67,6 +69,7 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
     createRoute({
       method: 'get',
       path: '/{id}',
+      operationId: 'getPeer',
       tags: ['peers'],
       summary: 'One peer with live stats (handshake, transfer) read from the interface',
       security,
@@ -80,6 +83,7 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
     createRoute({
       method: 'put',
       path: '/{id}',
+      operationId: 'updatePeer',
       tags: ['peers'],
       summary: 'Change a peer (partial). Disabling removes it from the interface and from route ACLs.',
       security,
@@ -104,6 +108,7 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
     createRoute({
       method: 'delete',
       path: '/{id}',
+      operationId: 'deletePeer',
       tags: ['peers'],
       summary: 'Delete a peer (off the interface and out of route ACLs at once)',
       security,
@@ -120,6 +125,7 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
     createRoute({
       method: 'get',
       path: '/{id}/config',
+      operationId: 'getPeerConfig',
       tags: ['peers'],
       summary: 'The peer’s wg-quick file (contains its private key; needs the write scope)',
       security,
@@ -142,6 +148,7 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
     createRoute({
       method: 'get',
       path: '/{id}/qr',
+      operationId: 'getPeerQr',
       tags: ['peers'],
       summary: 'The wg-quick file as a QR code for the mobile apps (SVG or PNG; needs the write scope)',
       security,
@@ -172,6 +179,7 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
     createRoute({
       method: 'get',
       path: '/{id}/stats',
+      operationId: 'getPeerStats',
       tags: ['peers'],
       summary: 'Recent traffic and handshakes (one point per poll interval, up to 24 h)',
       security,

@@ -28,6 +28,7 @@ export function routeAuthUsersApi() {
     createRoute({
       method: 'get',
       path: '/{id}/auth-users',
+      operationId: 'listRouteAuthUsers',
       tags,
       summary: "List a route's auth users (no secrets)",
       security,
@@ -44,6 +45,7 @@ export function routeAuthUsersApi() {
     createRoute({
       method: 'post',
       path: '/{id}/auth-users',
+      operationId: 'createRouteAuthUser',
       tags,
       summary: 'Add a user; the TOTP secret, otpauth URI and QR code are in this response only',
       security,
@@ -67,6 +69,7 @@ export function routeAuthUsersApi() {
     createRoute({
       method: 'put',
       path: '/{id}/auth-users/{user_id}',
+      operationId: 'setRouteAuthUserPassword',
       tags,
       summary: "Set a user's password (their sessions end)",
       security,
@@ -92,6 +95,7 @@ export function routeAuthUsersApi() {
     createRoute({
       method: 'post',
       path: '/{id}/auth-users/{user_id}/totp',
+      operationId: 'enrollRouteAuthUserTotp',
       tags,
       summary: 'Enroll a new TOTP secret (shown once; the old one and the sessions end)',
       security,
@@ -111,6 +115,7 @@ export function routeAuthUsersApi() {
     createRoute({
       method: 'delete',
       path: '/{id}/auth-users/{user_id}',
+      operationId: 'deleteRouteAuthUser',
       tags,
       summary: 'Delete a user (refused when it is the last way into a route with auth)',
       security,

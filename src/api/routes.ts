@@ -27,6 +27,7 @@ export function routesApi() {
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'listRoutes',
       tags: ['routes'],
       summary: 'List routes (filters: type, target_kind, gateway_id, enabled, q; paginated)',
       security,
@@ -46,6 +47,7 @@ export function routesApi() {
     createRoute({
       method: 'get',
       path: '/{id}',
+      operationId: 'getRoute',
       tags: ['routes'],
       summary: 'Get one route',
       security,
@@ -59,6 +61,7 @@ export function routesApi() {
     createRoute({
       method: 'post',
       path: '/',
+      operationId: 'createRoute',
       tags: ['routes'],
       summary: 'Create an HTTP or L4 route; live in Caddy when this returns (data_plane: applied)',
       security,
@@ -75,6 +78,7 @@ export function routesApi() {
     createRoute({
       method: 'put',
       path: '/{id}',
+      operationId: 'updateRoute',
       tags: ['routes'],
       summary: 'Update a route (partial: only the fields sent change)',
       security,
@@ -95,6 +99,7 @@ export function routesApi() {
     createRoute({
       method: 'delete',
       path: '/{id}',
+      operationId: 'deleteRoute',
       tags: ['routes'],
       summary: 'Delete a route',
       security,
@@ -108,6 +113,7 @@ export function routesApi() {
     createRoute({
       method: 'get',
       path: '/{id}/explain',
+      operationId: 'explainRouteAccess',
       tags: ['routes'],
       summary:
         "Would this IP be allowed on this route, and which rule decides? (answered by the data plane's own check)",

@@ -39,6 +39,7 @@ export function settingsApi() {
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'getSettings',
       tags: ['settings'],
       summary: 'GeoIP database in use (with its build date) and the L4 port rules',
       security: [{ bearer: [] }],
@@ -53,6 +54,7 @@ export function settingsApi() {
     createRoute({
       method: 'patch',
       path: '/',
+      operationId: 'updateSettings',
       tags: ['settings'],
       summary: 'Change the run-time settings (absent fields keep their value); the rest come from the environment',
       security: [{ bearer: [] }],

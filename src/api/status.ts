@@ -38,6 +38,7 @@ export function statusApi() {
     createRoute({
       method: 'get',
       path: '/agreement',
+      operationId: 'getConfigAgreement',
       tags: ['status'],
       summary: 'Database = Caddy = agents: config version and snapshot hash on each side',
       security: [{ bearer: [] }],

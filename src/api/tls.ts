@@ -11,6 +11,7 @@ export function tlsApi() {
     createRoute({
       method: 'get',
       path: '/root-certificate',
+      operationId: 'getRootCertificate',
       tags: ['settings'],
       summary: "The internal issuer's root certificate (PEM), to install on clients; 404 with the ACME issuer",
       security: [{ bearer: [] }],

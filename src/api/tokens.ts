@@ -17,6 +17,7 @@ export function tokensApi() {
     createRoute({
       method: 'get',
       path: '/',
+      operationId: 'listTokens',
       tags: ['tokens'],
       summary: 'List API tokens (secrets are never returned)',
       security,
@@ -35,6 +36,7 @@ export function tokensApi() {
     createRoute({
       method: 'post',
       path: '/',
+      operationId: 'createToken',
       tags: ['tokens'],
       summary: 'Create an API token; the secret is in this response only',
       security,
@@ -51,6 +53,7 @@ export function tokensApi() {
     createRoute({
       method: 'delete',
       path: '/{id}',
+      operationId: 'revokeToken',
       tags: ['tokens'],
       summary: 'Revoke a token (it stops working at once)',
       security,

@@ -64,12 +64,14 @@ export const PaginationSchema = z
   .openapi('Pagination');
 
 /** A peer's or a gateway's display name: letters of any script, digits, spaces and a little punctuation. */
+const NAME_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]*$/u;
 export const NameSchema = z
   .string()
   .trim()
   .min(1, 'is required')
   .max(64, 'must be at most 64 characters')
-  .regex(
-    /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]*$/u,
-    "may contain letters, digits, spaces and ._@'- and must start with a letter or digit",
-  );
+  .regex(NAME_PATTERN, "may contain letters, digits, spaces and ._@'- and must start with a letter or digit")
+  // The generator writes the regex with its JavaScript `/u` suffix, which no JSON Schema validator can match.
+  // The bare source is an ECMA-262 pattern; JSON Schema validators compile `pattern` in unicode mode, where
+  // \p{L} and \p{N} mean the same as here (test/integration/openapi-document.test.ts).
+  .openapi({ pattern: NAME_PATTERN.source });

@@ -36,3 +36,32 @@ describe('names of peers and gateways', () => {
     expect(gateway.error?.issues.find((i) => i.path[0] === 'name')?.message).toBe(peer.error?.issues[0]?.message);
   });
 });
+
+// Issue 14 item 7: the OpenAPI document now carries the pattern without its JavaScript flag; the server's own
+// validation must be exactly the Unicode rule it always was.
+describe('the name rule is unchanged by the OpenAPI pattern fix (issue 14 item 7)', () => {
+  const original = /^[\p{L}\p{N}][\p{L}\p{N} ._@'-]*$/u;
+  it.each([
+    'alice-laptop',
+    'Büro 2',
+    'Ωμέγα',
+    '東京 office',
+    '٣٤ peer',
+    'ǅungla',
+    'x@y.z_1',
+    "O'Brien",
+    '-leading',
+    '.dot',
+    'semi;colon',
+    'emoji 🙂',
+    'a/b',
+    'a\u0301',
+    'tab\there',
+    'nbsp\u00a0x',
+    '①',
+  ])('%j gets the same verdict as the original Unicode regex', (name) => {
+    const expected = name.trim().length > 0 && name.trim().length <= 64 && original.test(name.trim());
+    expect(peerName(name).success).toBe(expected);
+    expect(gatewayName(name).success).toBe(expected);
+  });
+});
