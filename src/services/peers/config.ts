@@ -6,6 +6,7 @@ import { type QrFormat, renderQr } from '../../wireguard/qr.ts';
 import { resolveWgEndpoint, WG_ENDPOINT_UNKNOWN } from '../settings/wg-endpoint.ts';
 import type { PeerDeps } from './deps.ts';
 import { findPeerRow } from './get.ts';
+import { configAllowedIps, subnetOf } from './rules.ts';
 
 /** A name safe for Content-Disposition and for wg-quick (which takes the interface name from the file). */
 export function configFilename(name: string): string {
@@ -30,7 +31,7 @@ export async function peerConfig({ ctx, deps, input }: { ctx: ServiceContext; de
     address: row.address,
     dns: row.dns,
     presharedKey: row.presharedKey,
-    allowedIps: row.allowedIps,
+    allowedIps: configAllowedIps(row, subnetOf(ctx.config)),
     persistentKeepalive: row.persistentKeepalive,
     serverPublicKey: deps.network.serverPublicKey(),
     endpoint,
