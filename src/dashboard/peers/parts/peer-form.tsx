@@ -56,12 +56,10 @@ export function PeerForm({
         <legend>Tunnel mode</legend>
         <div class="choice">
           <label>
-            <input type="radio" name="tunnel_mode" value="split" checked={split} /> Split tunnel (the VPN and these
-            networks; the device keeps its own internet)
+            <input type="radio" name="tunnel_mode" value="split" checked={split} /> Split tunnel (only these networks)
           </label>
           <label>
-            <input type="radio" name="tunnel_mode" value="full" checked={!split} /> Full tunnel (all traffic, out
-            through this server)
+            <input type="radio" name="tunnel_mode" value="full" checked={!split} /> Full tunnel (all traffic)
           </label>
         </div>
         <FieldError id="tunnel_mode" error={e.tunnel_mode} />
@@ -76,7 +74,8 @@ export function PeerForm({
             {str(values, 'allowed_ips')}
           </textarea>
           <p class="hint" id="allowed_ips-hint">
-            One CIDR per line, e.g. a gateway's LAN network 192.168.1.0/24. The VPN subnet is always included.
+            One CIDR per line, e.g. a gateway's LAN network 192.168.1.0/24. The VPN subnet is always included. A full
+            tunnel sends all traffic out through this server.
           </p>
           <FieldError id="allowed_ips" error={e.allowed_ips} />
         </div>
