@@ -44,7 +44,7 @@ fi
 # --- Debian packages -------------------------------------------------------------------------------
 packages=()
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  packages+=(wireguard-tools wireguard-go iproute2 ca-certificates)
+  packages+=(wireguard-tools wireguard-go iproute2 nftables ca-certificates)
   if $want_test; then
     packages+=(socat openssh-server openssh-client iperf3 chromium procps psmisc curl openssl)
   fi

@@ -142,6 +142,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       interface: wgStatus.interface,
       implementation: wgStatus.implementation,
       detail: wgStatus.detail,
+      forwarding: wgStatus.forwarding,
     };
     const ok = db.state === 'ok' && (caddyStatus.state === 'running' || caddyStatus.state === 'disabled');
     const sync = reconciler.status();

@@ -28,6 +28,20 @@ const SettingsSchema = z
     }),
     gateway_forward_ports: z.string(),
     public_domain: z.string().nullable(),
+    wg_endpoint: z.string().nullable().openapi({
+      description: 'The stored endpoint setting (host or host:port); GATEHOUSE_WG_ENDPOINT overrides it',
+    }),
+    wireguard_endpoint: z
+      .object({
+        effective: z.string().nullable().openapi({ description: 'host:port in client configs; null: unknown' }),
+        source: z.enum(['environment', 'setting', 'public_domain']).nullable(),
+        setting: z.string().nullable(),
+        env: z.string(),
+      })
+      .openapi({
+        description:
+          'Where clients connect: GATEHOUSE_WG_ENDPOINT, else the wg_endpoint setting, else GATEHOUSE_PUBLIC_DOMAIN',
+      }),
     tls_issuer: z.string(),
   })
   .openapi('Settings');

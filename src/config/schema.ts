@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
-import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { WG_ENDPOINT_HINT, wgEndpointProblem } from './wg-endpoint.ts';
 
 /** Default listen ports an L4 route may never take (docs/architecture.md#what-is-published); ours are added at load. */
 export const DEFAULT_BLOCKED_PORTS = [22, 53, 80, 443, 2019, 3000, 51820] as const;
@@ -57,26 +58,11 @@ const domain = z
     message: 'must be a fully qualified domain name such as gate.example.com',
   });
 
-/**
- * Where WireGuard clients dial the server: a host name, an IPv4 address or a bracketed IPv6 address, with an
- * optional :port (default GATEHOUSE_WG_PORT). It goes verbatim into every client config's Endpoint line.
- */
+/** Where WireGuard clients dial the server (src/config/wg-endpoint.ts says what is accepted). */
 const wgEndpoint = z
   .string()
   .trim()
-  .refine((v) => {
-    if (isIPv6(v)) return true;
-    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+))(?::(\d{1,5}))?$/.exec(v);
-    if (!m || (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535))) return false;
-    if (m[1] !== undefined) return isIPv6(m[1]);
-    const host = m[2]!;
-    return (
-      isIPv4(host) ||
-      /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
-        host,
-      )
-    );
-  }, 'must be a host name or IP address with an optional :port, e.g. vpn.example.com or 203.0.113.5:51820 or [2001:db8::1]:51820');
+  .refine((v) => wgEndpointProblem(v) === undefined, WG_ENDPOINT_HINT);
 
 const boolish = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -167,6 +153,10 @@ export interface Config {
     address: string;
     prefix: number;
     port: number;
+    /**
+     * GATEHOUSE_WG_ENDPOINT only: when set it is fixed. Otherwise the `wg_endpoint` setting, then
+     * GATEHOUSE_PUBLIC_DOMAIN apply (services/settings/wg-endpoint.ts resolves it; read it there).
+     */
     endpoint: string | undefined;
     dns: string;
   };
@@ -218,7 +208,7 @@ export function toConfig(env: Env): Config {
       address: env.GATEHOUSE_WG_ADDRESS.address,
       prefix: env.GATEHOUSE_WG_ADDRESS.prefix,
       port: env.GATEHOUSE_WG_PORT,
-      endpoint: env.GATEHOUSE_WG_ENDPOINT ?? env.GATEHOUSE_PUBLIC_DOMAIN,
+      endpoint: env.GATEHOUSE_WG_ENDPOINT,
       dns: env.GATEHOUSE_WG_DNS,
     },
     l4: {

@@ -10,7 +10,14 @@ export interface HealthReport {
   status: 'ok' | 'degraded';
   db: { state: 'ok' | 'error'; error?: string };
   caddy: { state: string; pid?: number | undefined; restarts?: number; detail?: string | undefined };
-  wireguard: { state: string; interface?: string; implementation?: string | undefined; detail?: string | undefined };
+  wireguard: {
+    state: string;
+    interface?: string;
+    implementation?: string | undefined;
+    detail?: string | undefined;
+    /** Forwarding and masquerading for full-tunnel peers (src/wireguard/forwarding.ts). */
+    forwarding?: { state: string; detail?: string | undefined } | undefined;
+  };
   config?: { version: number; applied_version: number | null; pending: boolean };
 }
 

@@ -61,15 +61,21 @@ const AllowedIpsSchema = z
       .superRefine((v, ctx) => {
         const problem = cidrProblem(v);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        else if (/\/0$/.test(v))
+          ctx.addIssue({ code: 'custom', message: `${v} is everything: set tunnel_mode to "full" instead` });
       }),
   )
-  .min(1, 'needs at least one network')
   .max(64, 'at most 64 networks')
   .openapi({
     description:
-      'Networks the client sends through the tunnel. ["0.0.0.0/0"] (the default) is a full tunnel; anything else is a split tunnel, and the VPN subnet is always added.',
+      'The split tunnel: networks the client sends through the tunnel besides the VPN subnet (always included), e.g. the lan_networks of gateways it uses. Ignored by a full-tunnel config, kept for a return to split.',
     example: ['192.168.1.0/24'],
   });
+
+export const TunnelModeSchema = z.enum(['split', 'full'], { message: 'must be "split" or "full"' }).openapi({
+  description:
+    'split (default; always for gateways): only the VPN subnet and allowed_ips go through the tunnel. full: all IPv4 traffic (AllowedIPs 0.0.0.0/0), forwarded and masqueraded by the server.',
+});
 
 const KeepaliveSchema = z
   .number()
@@ -102,6 +108,7 @@ export const CreatePeerSchema = z
     address: AddressSchema.optional(),
     dns: DnsSchema.optional(),
     allowed_ips: AllowedIpsSchema.optional(),
+    tunnel_mode: TunnelModeSchema.optional().openapi({ description: 'Default split' }),
     persistent_keepalive: KeepaliveSchema.optional(),
     enabled: z.boolean().default(true),
     expires_at: ExpirySchema.optional(),
@@ -120,6 +127,7 @@ export const UpdatePeerSchema = z
     address: AddressSchema.optional(),
     dns: DnsSchema.optional(),
     allowed_ips: AllowedIpsSchema.optional(),
+    tunnel_mode: TunnelModeSchema.optional(),
     persistent_keepalive: KeepaliveSchema.optional(),
     enabled: z.boolean().optional(),
     expires_at: ExpirySchema.optional(),
@@ -151,7 +159,10 @@ export const PeerSchema = z
     has_preshared_key: z.boolean(),
     address: z.string(),
     dns: z.array(z.string()),
-    allowed_ips: z.array(z.string()),
+    allowed_ips: z
+      .array(z.string())
+      .openapi({ description: 'The split tunnel networks, VPN subnet first (a full tunnel routes 0.0.0.0/0)' }),
+    tunnel_mode: z.enum(['split', 'full']),
     persistent_keepalive: z.number().int().nullable(),
     enabled: z.boolean(),
     expires_at: Timestamp.nullable(),

@@ -10,6 +10,8 @@ export interface ServerPeerSpec {
   presharedKey: string | null;
   /** The peer's tunnel address; the server routes exactly this /32 to it. */
   address: string;
+  /** Its traffic to anywhere is forwarded and masqueraded by the server (src/wireguard/forwarding.ts). */
+  fullTunnel?: boolean | undefined;
 }
 
 export function renderServerConf(opts: { privateKey: string; listenPort: number; peers: ServerPeerSpec[] }): string {

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import { detectWireGuard, type WireGuardAvailability } from './availability.ts';
 import type { ServerPeerSpec } from './conf.ts';
 import { type Runner, runCommand } from './exec.ts';
+import { Forwarding, type ForwardingState } from './forwarding.ts';
 import { WireGuardInterface } from './interface.ts';
 import { loadOrCreateServerKey } from './server-key.ts';
 import { type LiveStats, StatsHistory, type StatsPoint, StatsPoller } from './stats.ts';
@@ -16,6 +17,8 @@ export interface WireGuardStatus {
   detail?: string | undefined;
   public_key?: string | undefined;
   listen_port?: number | undefined;
+  /** Forwarding and NAT for full-tunnel peers. */
+  forwarding?: ForwardingState | undefined;
 }
 
 /**
@@ -47,6 +50,8 @@ export interface RuntimeOptions {
   /** Remove the interface on stop(). Off for the server: VPN clients stay connected across a restart. */
   teardownOnStop?: boolean;
   forceUserspace?: boolean;
+  /** Injected in tests; by default root and `nft` on PATH (src/wireguard/forwarding.ts). */
+  forwardingPreflight?: () => Promise<string | undefined>;
 }
 
 /** Owns the server key, the interface and the stats poller: start()/stop(); importing starts nothing. */
@@ -55,6 +60,7 @@ export class WireGuardRuntime implements PeerNetwork {
   private detail: string | undefined;
   private key: { privateKey: string; publicKey: string } | undefined;
   private iface: WireGuardInterface | undefined;
+  private forwarding: Forwarding | undefined;
   private poller: StatsPoller | undefined;
   private readonly history_: StatsHistory;
   readonly statsIntervalMs: number;
@@ -113,6 +119,13 @@ export class WireGuardRuntime implements PeerNetwork {
     }
     this.state = 'up';
     this.detail = availability.detail;
+    this.forwarding = new Forwarding({
+      iface: wg.interface,
+      logger,
+      runner: this.opts.runner,
+      preflight: this.opts.forwardingPreflight,
+    });
+    await this.forwarding.reconcile(fullTunnelSources(initialPeers));
     this.poller = new StatsPoller({
       source: () => iface.dump(),
       history: this.history_,
@@ -126,6 +139,9 @@ export class WireGuardRuntime implements PeerNetwork {
   async stop(): Promise<void> {
     await this.poller?.stop();
     this.poller = undefined;
+    // Our table goes even when the interface stays: nothing of ours is left in the host's firewall.
+    await this.forwarding?.stop();
+    this.forwarding = undefined;
     if (this.iface && this.opts.teardownOnStop) await this.iface.down();
     this.iface = undefined;
     this.state = 'stopped';
@@ -143,6 +159,7 @@ export class WireGuardRuntime implements PeerNetwork {
   async apply(peers: ServerPeerSpec[]): Promise<void> {
     if (!this.iface) return;
     await this.iface.sync(peers);
+    await this.forwarding?.reconcile(fullTunnelSources(peers));
   }
 
   async live(publicKey: string): Promise<LiveStats | undefined> {
@@ -175,6 +192,9 @@ export class WireGuardRuntime implements PeerNetwork {
       detail: this.detail,
       public_key: this.key?.publicKey,
       listen_port: this.opts.config.wireguard.port,
+      forwarding: this.forwarding?.status(),
     };
   }
 }
+
+const fullTunnelSources = (peers: ServerPeerSpec[]) => peers.filter((p) => p.fullTunnel).map((p) => p.address);

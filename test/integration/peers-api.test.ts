@@ -79,7 +79,7 @@ describe('/api/v1/peers happy path', () => {
       endpoint: 'vpn.example.com:51820',
     });
     expect(network.applied.at(-1)).toEqual([
-      { publicKey: created.public_key, presharedKey: parsed.presharedKey, address: '10.8.0.2' },
+      { publicKey: created.public_key, presharedKey: parsed.presharedKey, address: '10.8.0.2', fullTunnel: false },
     ]);
 
     // Secrets never appear anywhere else.

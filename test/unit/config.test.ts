@@ -32,10 +32,12 @@ describe('loadConfig', () => {
     expect(config.l4.blockedPorts).not.toContain(22);
   });
 
-  it('normalises the public domain and uses it as the WireGuard endpoint', () => {
+  it('normalises the public domain; the WireGuard endpoint field is GATEHOUSE_WG_ENDPOINT alone', () => {
     const config = loadConfig({ GATEHOUSE_PUBLIC_DOMAIN: 'Gate.Example.COM.' });
     expect(config.publicDomain).toBe('gate.example.com');
-    expect(config.wireguard.endpoint).toBe('gate.example.com');
+    // The public domain is the fallback after the wg_endpoint setting (services/settings/wg-endpoint.ts).
+    expect(config.wireguard.endpoint).toBeUndefined();
+    expect(loadConfig({ GATEHOUSE_WG_ENDPOINT: '203.0.113.5:51000' }).wireguard.endpoint).toBe('203.0.113.5:51000');
   });
 
   it('treats empty values as unset', () => {

@@ -1,7 +1,7 @@
 // Real: the zod schemas for peer input (as the API uses them) and the allowed-IPs rule. Simulated: nothing.
 import { describe, expect, it } from 'vitest';
 import { CreatePeerSchema, cidrProblem, PeerListQuerySchema, UpdatePeerSchema } from '../../src/schemas/peers.ts';
-import { clientAllowedIps } from '../../src/services/peers/rules.ts';
+import { clientAllowedIps, configAllowedIps } from '../../src/services/peers/rules.ts';
 import { Subnet } from '../../src/wireguard/subnet.ts';
 
 const KEY = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
@@ -46,7 +46,10 @@ describe('CreatePeerSchema', () => {
     [{ name: 'ok', address: 'fd00::2' }, 'address', 'IPv4'],
     [{ name: 'ok', dns: ['dns.google'] }, 'dns.0', 'must be an IP address'],
     [{ name: 'ok', dns: ['1.1.1.1', '1.0.0.1', '8.8.8.8', '8.8.4.4', '9.9.9.9'] }, 'dns', 'at most 4'],
-    [{ name: 'ok', allowed_ips: [] }, 'allowed_ips', 'at least one'],
+    [{ name: 'ok', allowed_ips: ['0.0.0.0/0'] }, 'allowed_ips.0', 'set tunnel_mode to "full"'],
+    [{ name: 'ok', allowed_ips: ['::/0'] }, 'allowed_ips.0', 'set tunnel_mode to "full"'],
+    [{ name: 'ok', tunnel_mode: 'both' }, 'tunnel_mode', 'must be "split" or "full"'],
+    [{ name: 'ok', tunnel_mode: 'FULL' }, 'tunnel_mode', 'must be "split" or "full"'],
     [{ name: 'ok', allowed_ips: ['192.168.1.5/24'] }, 'allowed_ips.0', 'did you mean 192.168.1.0/24'],
     [{ name: 'ok', allowed_ips: ['192.168.1.0'] }, 'allowed_ips.0', 'must be a CIDR'],
     [{ name: 'ok', persistent_keepalive: 70000 }, 'persistent_keepalive', 'between 0 and 65535'],
@@ -83,9 +86,16 @@ describe('PeerListQuerySchema', () => {
 
 describe('allowed IPs', () => {
   const subnet = new Subnet('10.8.0.1', 24);
-  it('keeps a full tunnel as given and adds the VPN subnet to a split tunnel', () => {
-    expect(clientAllowedIps(undefined, subnet)).toEqual(['0.0.0.0/0']);
-    expect(clientAllowedIps(['0.0.0.0/0', '::/0'], subnet)).toEqual(['0.0.0.0/0', '::/0']);
+  it('a split tunnel is the VPN subnet first, then the chosen networks; a full tunnel routes 0.0.0.0/0', () => {
+    expect(clientAllowedIps(undefined, subnet)).toEqual(['10.8.0.0/24']);
+    expect(clientAllowedIps([], subnet)).toEqual(['10.8.0.0/24']);
+    expect(configAllowedIps({ tunnelMode: 'full', allowedIps: ['10.8.0.0/24', '192.168.1.0/24'] }, subnet)).toEqual([
+      '0.0.0.0/0',
+    ]);
+    expect(configAllowedIps({ tunnelMode: 'split', allowedIps: ['192.168.1.0/24'] }, subnet)).toEqual([
+      '10.8.0.0/24',
+      '192.168.1.0/24',
+    ]);
     expect(clientAllowedIps(['192.168.1.0/24'], subnet)).toEqual(['10.8.0.0/24', '192.168.1.0/24']);
     expect(clientAllowedIps(['192.168.1.0/24', '10.8.0.0/24'], subnet)).toEqual(['10.8.0.0/24', '192.168.1.0/24']);
   });

@@ -25,12 +25,31 @@ function StateCard({ title, state, detail }: { title: string; state: string; det
 export function Overview({ meta: m, data, gateways }: { meta: PageMeta; data: OverviewData; gateways?: unknown }) {
   const h: HealthReport = data.health;
   const cfg = h.config;
+  const attention = data.warnings.length > 0;
   return (
     <Layout meta={m}>
       <div class="page-head">
         <h1>Overview</h1>
-        <Badge tone={h.status === 'ok' ? 'ok' : 'bad'}>{h.status === 'ok' ? 'All systems normal' : 'Degraded'}</Badge>
+        {h.status !== 'ok' ? (
+          <Badge tone="bad">Degraded</Badge>
+        ) : attention ? (
+          <Badge tone="warn">Needs attention</Badge>
+        ) : (
+          <Badge tone="ok">All systems normal</Badge>
+        )}
       </div>
+      {attention ? (
+        <section class="card warnings" aria-labelledby="warnings-h">
+          <h2 id="warnings-h">Needs attention</h2>
+          <ul>
+            {data.warnings.map((w) => (
+              <li id={`warning-${w.id}`}>
+                {w.text} <a href={w.href}>{w.fix}</a>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       <div class="grid">
         <StateCard
           title="Caddy"

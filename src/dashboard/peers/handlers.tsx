@@ -75,7 +75,7 @@ export function peersDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
   });
 
   app.get('/peers/new', session, (c) =>
-    page(c, <NewPeerPage meta={meta(c, 'New peer', '/peers')} values={{ tunnel_mode: 'full' }} />),
+    page(c, <NewPeerPage meta={meta(c, 'New peer', '/peers')} values={{ tunnel_mode: 'split' }} />),
   );
 
   app.post('/peers', session, async (c) => {

@@ -1,19 +1,24 @@
 import type { getSettings } from '../../services/settings/get.ts';
 import { Check } from '../shared/controls.tsx';
 import { Csrf, Layout, type PageMeta } from '../shared/layout.tsx';
+import { type EndpointForm, WgEndpointCard } from './wg-endpoint-card.tsx';
 
 /** The run-time settings (a form each) and the effective settings from the environment (read-only). */
 export function SettingsPage({
   meta: m,
   settings: s,
+  endpointForm,
 }: {
   meta: PageMeta;
   settings: Awaited<ReturnType<typeof getSettings>>;
+  /** A refused endpoint: what was typed and why. */
+  endpointForm?: EndpointForm | undefined;
 }) {
   const loaded = s.geoip.loaded ?? {};
   return (
     <Layout meta={m}>
       <h1>Settings</h1>
+      <WgEndpointCard meta={m} endpoint={s.wireguard_endpoint} form={endpointForm} />
       <section class="card" aria-labelledby="api-docs-h">
         <h2 id="api-docs-h">API reference</h2>
         <form method="post" action="/settings/api-docs">

@@ -21,8 +21,18 @@ export const peers = sqliteTable(
     address: text().notNull().unique(),
     /** DNS servers for the client config (IP addresses). */
     dns: text({ mode: 'json' }).$type<string[]>().notNull(),
-    /** Client-side AllowedIPs: `0.0.0.0/0` (full tunnel) or the VPN subnet plus listed networks (split). */
+    /**
+     * The split tunnel's networks: the VPN subnet first, then the listed ones. A full-tunnel peer's config routes
+     * 0.0.0.0/0 instead; the list is kept for when it goes back to split.
+     */
     allowedIps: text({ mode: 'json' }).$type<string[]>().notNull(),
+    /**
+     * `split` (the default, and always for gateways): only allowedIps go through the tunnel. `full`: everything,
+     * and the server forwards and masquerades that peer's traffic (src/wireguard/forwarding.ts).
+     */
+    tunnelMode: text({ enum: ['split', 'full'] })
+      .notNull()
+      .default('split'),
     persistentKeepalive: integer(),
     enabled: integer({ mode: 'boolean' }).notNull().default(true),
     expiresAt: integer({ mode: 'timestamp_ms' }),

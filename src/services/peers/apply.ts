@@ -26,11 +26,17 @@ export function isActive(row: { enabled: boolean; expiresAt: Date | null }, now:
   return row.enabled && (row.expiresAt === null || row.expiresAt.getTime() > now.getTime());
 }
 
-/** What the interface should carry: every enabled, unexpired peer, in id order. */
+/** What the interface should carry: every enabled, unexpired peer, in id order, and which are full tunnel. */
 export async function activePeerSpecs({ tx, now }: { tx: DbOrTx; now: Date }): Promise<ServerPeerSpec[]> {
-  return tx
-    .select({ publicKey: peers.publicKey, presharedKey: peers.presharedKey, address: peers.address })
+  const rows = await tx
+    .select({
+      publicKey: peers.publicKey,
+      presharedKey: peers.presharedKey,
+      address: peers.address,
+      tunnelMode: peers.tunnelMode,
+    })
     .from(peers)
     .where(and(eq(peers.enabled, true), or(isNull(peers.expiresAt), gt(peers.expiresAt, now))))
     .orderBy(asc(peers.id));
+  return rows.map(({ tunnelMode, ...spec }) => ({ ...spec, fullTunnel: tunnelMode === 'full' }));
 }

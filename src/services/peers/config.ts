@@ -1,10 +1,12 @@
 import { secretBoxFor } from '../../auth/secret-box.ts';
 import type { ServiceContext } from '../../context.ts';
 import { ConflictError } from '../../errors.ts';
-import { formatEndpoint, renderClientConf } from '../../wireguard/conf.ts';
+import { renderClientConf } from '../../wireguard/conf.ts';
 import { type QrFormat, renderQr } from '../../wireguard/qr.ts';
+import { resolveWgEndpoint, WG_ENDPOINT_UNKNOWN } from '../settings/wg-endpoint.ts';
 import type { PeerDeps } from './deps.ts';
 import { findPeerRow } from './get.ts';
+import { configAllowedIps, subnetOf } from './rules.ts';
 
 /** A name safe for Content-Disposition and for wg-quick (which takes the interface name from the file). */
 export function configFilename(name: string): string {
@@ -21,22 +23,18 @@ export function configFilename(name: string): string {
  */
 export async function peerConfig({ ctx, deps, input }: { ctx: ServiceContext; deps: PeerDeps; input: { id: number } }) {
   const row = await findPeerRow({ ctx, id: input.id });
-  const wg = ctx.config.wireguard;
-  if (!wg.endpoint) {
-    throw new ConflictError(
-      'the server endpoint is unknown: set GATEHOUSE_WG_ENDPOINT (or GATEHOUSE_PUBLIC_DOMAIN) so clients know where to connect',
-    );
-  }
+  const { effective: endpoint } = await resolveWgEndpoint(ctx);
+  if (!endpoint) throw new ConflictError(WG_ENDPOINT_UNKNOWN, { field: 'wg_endpoint' });
   const text = renderClientConf({
     name: row.name,
     privateKey: secretBoxFor(ctx.config).openNullable(row.privateKey),
     address: row.address,
     dns: row.dns,
     presharedKey: row.presharedKey,
-    allowedIps: row.allowedIps,
+    allowedIps: configAllowedIps(row, subnetOf(ctx.config)),
     persistentKeepalive: row.persistentKeepalive,
     serverPublicKey: deps.network.serverPublicKey(),
-    endpoint: formatEndpoint(wg.endpoint, wg.port),
+    endpoint,
   });
   return { filename: configFilename(row.name), text };
 }

@@ -18,6 +18,7 @@ import {
   expiryIssue,
   serverKeyIssue,
   subnetOf,
+  tunnelModeIssue,
 } from './rules.ts';
 
 export const GATEWAY_KEEPALIVE_SECONDS = 25;
@@ -43,6 +44,7 @@ export async function createPeer({
     addressIssue(input.address, subnet),
     expiryIssue(expiresAt, now),
     serverKeyIssue(deps.network, input.public_key),
+    tunnelModeIssue(input.is_gateway, input.tunnel_mode ?? 'split'),
   ].filter((i): i is FieldIssue => i !== undefined);
   if (issues.length > 0) throw new ValidationError(issues);
 
@@ -70,6 +72,7 @@ export async function createPeer({
             address,
             dns: input.dns ?? defaultDns(ctx.config),
             allowedIps: clientAllowedIps(input.allowed_ips, subnet),
+            tunnelMode: input.tunnel_mode ?? 'split',
             persistentKeepalive: keepalive,
             enabled: input.enabled,
             expiresAt,

@@ -34,6 +34,7 @@ export function toPublicPeer(row: Peer, stats: PublicPeerStats | null = null): P
     address: row.address,
     dns: row.dns,
     allowed_ips: row.allowedIps,
+    tunnel_mode: row.tunnelMode,
     persistent_keepalive: row.persistentKeepalive,
     enabled: row.enabled,
     expires_at: iso(row.expiresAt),

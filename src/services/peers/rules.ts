@@ -11,13 +11,24 @@ export function subnetOf(config: Config): Subnet {
   return new Subnet(config.wireguard.address, config.wireguard.prefix);
 }
 
+/** What a full-tunnel config routes through the tunnel (IPv4: the tunnel and the server's NAT are IPv4 only). */
 export const FULL_TUNNEL = ['0.0.0.0/0'];
 
-/** Full tunnel stays as given; a split tunnel always reaches the VPN subnet itself (listed first). */
+/** The split tunnel's networks: the VPN subnet itself first, then the requested ones, each once. */
 export function clientAllowedIps(requested: string[] | undefined, subnet: Subnet): string[] {
-  const list = [...new Set(requested ?? FULL_TUNNEL)];
-  if (list.includes('0.0.0.0/0')) return list;
-  return [subnet.cidr, ...list.filter((c) => c !== subnet.cidr)];
+  return [subnet.cidr, ...new Set((requested ?? []).filter((c) => c !== subnet.cidr))];
+}
+
+/** The AllowedIPs line of a peer's config. */
+export function configAllowedIps(row: { tunnelMode: 'split' | 'full'; allowedIps: string[] }, subnet: Subnet) {
+  return row.tunnelMode === 'full' ? FULL_TUNNEL : clientAllowedIps(row.allowedIps, subnet);
+}
+
+/** A gateway sits in a LAN and must keep its own internet: a full tunnel would send all of it to the server. */
+export function tunnelModeIssue(isGateway: boolean, mode: 'split' | 'full'): FieldIssue | undefined {
+  return isGateway && mode === 'full'
+    ? { field: 'tunnel_mode', message: 'a gateway peer is always split tunnel (its LAN keeps its own internet)' }
+    : undefined;
 }
 
 /** `dns` from GATEHOUSE_WG_DNS ("1.1.1.1, 9.9.9.9"). */

@@ -8,7 +8,15 @@ import { recordAudit } from '../audit/record.ts';
 import { applyPeers, isActive } from './apply.ts';
 import type { PeerDeps } from './deps.ts';
 import { auditShape, toPublicPeer } from './public.ts';
-import { addressIssue, assertUnique, clientAllowedIps, expiryIssue, serverKeyIssue, subnetOf } from './rules.ts';
+import {
+  addressIssue,
+  assertUnique,
+  clientAllowedIps,
+  expiryIssue,
+  serverKeyIssue,
+  subnetOf,
+  tunnelModeIssue,
+} from './rules.ts';
 
 /**
  * Partial update. A peer that leaves the interface (disabled, or given an expiry in the past) is removed
@@ -49,6 +57,11 @@ export async function updatePeer({
           { field: 'expires_at', message: 'has passed; set a later expiry (or null) to enable this peer' },
         ]);
       }
+      const modeIssue = tunnelModeIssue(
+        changes.is_gateway ?? before.isGateway,
+        changes.tunnel_mode ?? (changes.is_gateway ? 'split' : before.tunnelMode),
+      );
+      if (modeIssue) throw new ValidationError([modeIssue]);
       await assertUnique(tx, { name: changes.name, publicKey: changes.public_key, address: changes.address }, id);
       const set: Partial<Peer> = { updatedAt: now };
       if (changes.name !== undefined) set.name = changes.name;
@@ -65,6 +78,9 @@ export async function updatePeer({
       if (expiresAt !== undefined) set.expiresAt = expiresAt;
       if (changes.tags !== undefined) set.tags = changes.tags;
       if (changes.is_gateway !== undefined) set.isGateway = changes.is_gateway;
+      if (changes.tunnel_mode !== undefined) set.tunnelMode = changes.tunnel_mode;
+      // A peer that becomes a gateway leaves the full tunnel (gateways are always split).
+      else if (changes.is_gateway === true) set.tunnelMode = 'split';
 
       const [after] = await tx.update(peers).set(set).where(eq(peers.id, id)).returning();
       await recordAudit({

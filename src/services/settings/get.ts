@@ -1,5 +1,6 @@
 import type { ServiceContext } from '../../context.ts';
 import { readRuntimeSettings } from './runtime.ts';
+import { resolveWgEndpoint } from './wg-endpoint.ts';
 
 /**
  * The settings people look for: which GeoIP database is in use (and its build date, as the data plane
@@ -29,6 +30,7 @@ export async function getSettings({ ctx }: { ctx: ServiceContext }) {
     },
     gateway_forward_ports: `${ctx.config.gatewayForwardPorts[0]}-${ctx.config.gatewayForwardPorts[1]}`,
     public_domain: ctx.config.publicDomain ?? null,
+    wireguard_endpoint: await resolveWgEndpoint(ctx),
     tls_issuer: ctx.config.caddy.tlsIssuer,
   };
 }

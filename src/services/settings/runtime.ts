@@ -2,6 +2,7 @@ import { eq, inArray } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { settings } from '../../db/schema/index.ts';
+import { ValidationError } from '../../errors.ts';
 import type { UpdateSettingsInput } from '../../schemas/settings.ts';
 import { recordAudit } from '../audit/record.ts';
 
@@ -13,6 +14,8 @@ export type RuntimeSettings = Required<UpdateSettingsInput>;
 export const RUNTIME_DEFAULTS: RuntimeSettings = {
   /** The API reference is public only when an admin says so (issue 13 item 20). */
   api_docs_public: false,
+  /** Where WireGuard clients connect, when the environment does not say (services/settings/wg-endpoint.ts). */
+  wg_endpoint: null,
 };
 const KEYS = Object.keys(RUNTIME_DEFAULTS) as (keyof RuntimeSettings)[];
 
@@ -21,6 +24,7 @@ export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> 
   const out: RuntimeSettings = { ...RUNTIME_DEFAULTS };
   for (const row of rows) {
     if (row.key === 'api_docs_public' && typeof row.value === 'boolean') out.api_docs_public = row.value;
+    if (row.key === 'wg_endpoint' && typeof row.value === 'string') out.wg_endpoint = row.value;
   }
   return out;
 }
@@ -32,12 +36,24 @@ export async function apiDocsPublic(db: DbOrTx): Promise<boolean> {
 
 /** Changes the given settings only (absent ones keep their value), with one audit entry, in one transaction. */
 export async function updateRuntimeSettings({ ctx, input }: { ctx: ServiceContext; input: UpdateSettingsInput }) {
+  if (input.wg_endpoint !== undefined && ctx.config.wireguard.endpoint) {
+    throw new ValidationError([
+      {
+        field: 'wg_endpoint',
+        message: `is fixed by the environment (GATEHOUSE_WG_ENDPOINT=${ctx.config.wireguard.endpoint}); unset that variable to set it here`,
+      },
+    ]);
+  }
   return ctx.db.transaction(async (tx) => {
     const before = await readRuntimeSettings(tx);
     const now = ctx.now();
     for (const key of KEYS) {
       const value = input[key];
       if (value === undefined) continue;
+      if (value === null) {
+        await tx.delete(settings).where(eq(settings.key, key));
+        continue;
+      }
       await tx
         .insert(settings)
         .values({ key, value, updatedAt: now })

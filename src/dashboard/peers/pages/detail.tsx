@@ -75,7 +75,7 @@ export function PeerPage(props: {
             <dt>Public key</dt>
             <dd class="mono">{peer.public_key}</dd>
             <dt>Tunnel</dt>
-            <dd>{peer.allowed_ips.includes('0.0.0.0/0') ? 'full' : `split: ${peer.allowed_ips.join(', ')}`}</dd>
+            <dd>{peer.tunnel_mode === 'full' ? 'full (all traffic)' : `split: ${peer.allowed_ips.join(', ')}`}</dd>
             <dt>Tags</dt>
             <dd>{peer.tags.join(', ') || '—'}</dd>
             <dt>Expires</dt>

@@ -15,7 +15,7 @@ export function PeerForm({
   errors?: FormErrors;
 }) {
   const e = errors?.fields ?? {};
-  const split = str(values, 'tunnel_mode') === 'split';
+  const split = str(values, 'tunnel_mode') !== 'full';
   return (
     <form method="post" action={peer ? `/peers/${peer.id}` : '/peers'} class="card" novalidate>
       <Csrf token={m.csrf} />
@@ -56,12 +56,13 @@ export function PeerForm({
         <legend>Tunnel mode</legend>
         <div class="choice">
           <label>
-            <input type="radio" name="tunnel_mode" value="full" checked={!split} /> Full tunnel (all traffic)
-          </label>
-          <label>
             <input type="radio" name="tunnel_mode" value="split" checked={split} /> Split tunnel (only these networks)
           </label>
+          <label>
+            <input type="radio" name="tunnel_mode" value="full" checked={!split} /> Full tunnel (all traffic)
+          </label>
         </div>
+        <FieldError id="tunnel_mode" error={e.tunnel_mode} />
         <div class={`field ${e.allowed_ips ? 'has-error' : ''}`}>
           <label for="allowed_ips">Networks for a split tunnel</label>
           <textarea
@@ -73,7 +74,8 @@ export function PeerForm({
             {str(values, 'allowed_ips')}
           </textarea>
           <p class="hint" id="allowed_ips-hint">
-            One CIDR per line, e.g. 192.168.1.0/24. The VPN subnet is always included.
+            One CIDR per line, e.g. a gateway's LAN network 192.168.1.0/24. The VPN subnet is always included. A full
+            tunnel sends all traffic out through this server.
           </p>
           <FieldError id="allowed_ips" error={e.allowed_ips} />
         </div>
