@@ -46,19 +46,6 @@ async function serverCommand() {
     if (err instanceof PortInUseError) fail(err.message);
     throw err;
   });
-  const publicUrl = config.publicDomain ? `https://${config.publicDomain}` : server.url;
-  const lines = [
-    '',
-    '  Gatehouse is running',
-    `  Dashboard and API:  ${publicUrl}`,
-    `  API reference:      ${publicUrl}/api/v1/docs   (needs a login unless the api_docs_public setting is on)`,
-    `  Health:             ${server.url}/healthz   (up or down; details at /api/v1/health with a login)`,
-    server.initialAdmin
-      ? `  Admin login:        ${server.initialAdmin.username} / ${server.initialAdmin.password}   (shown once; store it now)`
-      : `  Admin login:        ${config.admin.user} (password set at first start; reset with: gatehouse admin reset-password)`,
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -73,6 +60,24 @@ async function serverCommand() {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  // After the startup log lines (the first reconcile pass, bounded): the banner, with the once-only
+  // password, is the last thing on the terminal; requests log at debug only, so it stays there.
+  await Promise.race([server.firstPass, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  if (stopping) return;
+  const publicUrl = config.publicDomain ? `https://${config.publicDomain}` : server.url;
+  const lines = [
+    '',
+    '  Gatehouse is running',
+    `  Dashboard and API:  ${publicUrl}`,
+    `  API reference:      ${publicUrl}/api/v1/docs   (needs a login unless the api_docs_public setting is on)`,
+    `  Health:             ${server.url}/healthz   (up or down; details at /api/v1/health with a login)`,
+    server.initialAdmin
+      ? `  Admin login:        ${server.initialAdmin.username} / ${server.initialAdmin.password}   (shown once; store it now)`
+      : `  Admin login:        ${config.admin.user} (password set at first start; reset with: gatehouse admin reset-password)`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** `gatehouse agent` (and its older name `gatehouse gateway`): the LAN agent, from its own package. */

@@ -35,6 +35,8 @@ export interface RunningServer {
   /** Set on the first start only, when the admin password was generated. */
   initialAdmin: { username: string; password: string } | undefined;
   caddy: CaddySupervisor | undefined;
+  /** Settles after the reconciler's first pass, whose log lines the CLI keeps above its banner. */
+  firstPass: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -200,14 +202,14 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     }
   }
 
-  // The first pass logs what it applied; waiting for it (bounded) keeps those lines above the CLI's banner.
-  await Promise.race([reconciler.start(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  const firstPass = reconciler.start();
 
   return {
     url,
     db: dbHandle.db,
     initialAdmin: admin.created && admin.password ? { username: admin.username, password: admin.password } : undefined,
     caddy,
+    firstPass,
     async stop() {
       await expiryJob.stop();
       await wireguard.stop();
