@@ -10,7 +10,8 @@ const LAYERS = [
   { name: 'lib', paths: ['^src/logger\\.ts$', '^src/errors\\.ts$', '^src/config/', '^src/auth/'] },
   { name: 'db', paths: ['^src/db/'] },
   // Adapters to the host and the data plane: WireGuard, Caddy's admin API, static config, snapshot compiler.
-  { name: 'adapters', paths: ['^src/wireguard/', '^src/caddy/'] },
+  // src/host/: the machine itself (who holds a port, `gatehouse doctor`'s checks, the version).
+  { name: 'adapters', paths: ['^src/wireguard/', '^src/caddy/', '^src/host/'] },
   // zod schemas of the API (other than the wire protocol above).
   { name: 'schemas', paths: ['^src/schemas/'] },
   { name: 'services', paths: ['^src/services/', '^src/context\\.ts$'] },

@@ -33,12 +33,13 @@ COPY --from=caddy /out/caddy ./bin/caddy
 
 # WireGuard needs CAP_NET_ADMIN (and /dev/net/tun for wireguard-go), so the process runs as root inside the
 # container; without those capabilities Gatehouse runs with WireGuard marked unavailable. Ports: 80/443 for
-# Caddy, 51820/udp for WireGuard, plus whatever L4 routes listen on (use host networking for those).
+# Caddy, 51820/udp for WireGuard, plus each L4 route's listen port (publish them too: deploy/docker-compose.yml).
 ENV GATEHOUSE_DATA_DIR=/data \
     GATEHOUSE_CADDY_BIN=/app/bin/caddy \
     NODE_ENV=production
 VOLUME ["/data"]
 EXPOSE 80 443 51820/udp
-HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# /healthz answers {"status":"ok"} (200) or {"status":"down"} (503); details need a login (/api/v1/health).
+HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>r.json()).then(b=>process.exit(b.status==='ok'?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["/app/bin/gatehouse", "server"]

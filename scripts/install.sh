@@ -46,7 +46,8 @@ packages=()
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   packages+=(wireguard-tools wireguard-go iproute2 nftables ca-certificates)
   if $want_test; then
-    packages+=(socat openssh-server openssh-client iperf3 chromium procps psmisc curl openssl)
+    # systemd: `systemd-analyze verify` checks the units in deploy/systemd/.
+    packages+=(socat openssh-server openssh-client iperf3 chromium procps psmisc curl openssl systemd)
   fi
   missing=()
   for p in "${packages[@]}"; do

@@ -15,8 +15,11 @@ Usage:
                                          \`gatehouse gateway\` is the same command
   gatehouse admin reset-password [USER]  set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD)
   gatehouse secrets rotate               (server stopped) a new secret key; every secret at rest re-encrypted
+  gatehouse doctor                       check this machine (ports, WireGuard, forwarding, Caddy, disk, clock,
+                                         DNS, data dir) and say what to fix; exit code 1 when a check fails
+  gatehouse --version                    version, git commit and the Caddy build
 
-Configuration comes from GATEHOUSE_* environment variables; see the README.`;
+Configuration comes from GATEHOUSE_* environment variables; see the README. Running it for real: docs/deploy.md.`;
 
 function fail(message: string): never {
   process.stderr.write(`gatehouse: ${message}\n`);
@@ -37,20 +40,12 @@ async function serverCommand() {
   // Logs (JSON) go to stderr; stdout carries what people read.
   const logger = createLogger(config.logLevel, pino.destination(2));
   const { startServer } = await import('./server.ts');
-  const server = await startServer({ config, logger });
-  const publicUrl = config.publicDomain ? `https://${config.publicDomain}` : server.url;
-  const lines = [
-    '',
-    '  Gatehouse is running',
-    `  Dashboard and API:  ${publicUrl}`,
-    `  API reference:      ${publicUrl}/api/v1/docs   (needs a login unless the api_docs_public setting is on)`,
-    `  Health:             ${server.url}/healthz   (up or down; details at /api/v1/health with a login)`,
-    server.initialAdmin
-      ? `  Admin login:        ${server.initialAdmin.username} / ${server.initialAdmin.password}   (shown once; store it now)`
-      : `  Admin login:        ${config.admin.user} (password set at first start; reset with: gatehouse admin reset-password)`,
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  const { PortInUseError } = await import('./host/ports.ts');
+  const server = await startServer({ config, logger }).catch((err: unknown) => {
+    // A taken port is the operator's to fix: the message says which and who holds it; a stack would bury it.
+    if (err instanceof PortInUseError) fail(err.message);
+    throw err;
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -65,6 +60,24 @@ async function serverCommand() {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  // After the startup log lines (the first reconcile pass, bounded): the banner, with the once-only
+  // password, is the last thing on the terminal; requests log at debug only, so it stays there.
+  await Promise.race([server.firstPass, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  if (stopping) return;
+  const publicUrl = config.publicDomain ? `https://${config.publicDomain}` : server.url;
+  const lines = [
+    '',
+    '  Gatehouse is running',
+    `  Dashboard and API:  ${publicUrl}`,
+    `  API reference:      ${publicUrl}/api/v1/docs   (needs a login unless the api_docs_public setting is on)`,
+    `  Health:             ${server.url}/healthz   (up or down; details at /api/v1/health with a login)`,
+    server.initialAdmin
+      ? `  Admin login:        ${server.initialAdmin.username} / ${server.initialAdmin.password}   (shown once; store it now)`
+      : `  Admin login:        ${config.admin.user} (password set at first start; reset with: gatehouse admin reset-password)`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** `gatehouse agent` (and its older name `gatehouse gateway`): the LAN agent, from its own package. */
@@ -107,14 +120,30 @@ async function rotateSecretsCommand() {
   );
 }
 
+async function versionCommand() {
+  const config = configOrExit();
+  const { formatVersion, versionInfo } = await import('./host/version.ts');
+  process.stdout.write(`${formatVersion(versionInfo(config.caddy.bin))}\n`);
+}
+
+async function doctorCommand() {
+  const config = configOrExit();
+  const { doctorExitCode, formatResults, runDoctor } = await import('./host/doctor/index.ts');
+  const { realDoctorEnv } = await import('./host/doctor/environment.ts');
+  const results = await runDoctor(realDoctorEnv(config));
+  process.stdout.write(`${formatResults(results)}\n`);
+  process.exitCode = doctorExitCode(results);
+}
+
 async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { help: { type: 'boolean', short: 'h' } },
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } },
   });
   const [command, sub, arg] = positionals;
+  if (values.version && !command) return versionCommand();
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -127,6 +156,10 @@ async function main(argv: string[]) {
       return agentCommand(command, argv);
     case 'migrate':
       return migrateCommand();
+    case 'version':
+      return versionCommand();
+    case 'doctor':
+      return doctorCommand();
     case 'secrets':
       if (sub === 'rotate') return rotateSecretsCommand();
       return fail(`unknown secrets command "${sub ?? ''}"\n\n${USAGE}`);

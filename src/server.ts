@@ -11,6 +11,7 @@ import type { Config } from './config/index.ts';
 import type { ConfigHooks, ServiceContext } from './context.ts';
 import { secureDataDir } from './db/files.ts';
 import { createDb, type DbHandle, migrateDb } from './db/index.ts';
+import { assertPortsFree, ownPorts, PortInUseError, portOwner } from './host/ports.ts';
 import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
@@ -35,6 +36,8 @@ export interface RunningServer {
   /** Set on the first start only, when the admin password was generated. */
   initialAdmin: { username: string; password: string } | undefined;
   caddy: CaddySupervisor | undefined;
+  /** Settles after the reconciler's first pass, whose log lines the CLI keeps above its banner. */
+  firstPass: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +48,8 @@ export interface RunningServer {
 export async function startServer({ config, logger }: { config: Config; logger: Logger }): Promise<RunningServer> {
   // Owner-only from the first byte: files the process makes (database, WAL, SHM, keys, sockets) get 0600/0700.
   restrictUmask(logger);
+  // A taken port stops the start here, before anything is written or spawned, with who holds it.
+  for (const warning of await assertPortsFree(config)) logger.warn(warning.message);
   secureDataDir(config.dataDir);
   // The secret key first: a wrong key, or a key rotation cut short, stops the start here, before anything is
   // written.
@@ -172,8 +177,13 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     proxySecret,
   });
   gatewayHub.start();
-  const server: ServerType = await new Promise((resolve) => {
+  const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.listen.host, port: config.listen.port }, () => resolve(s));
+    // Taken between the check above and now: the same message as the check gives.
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      const target = ownPorts(config).find((p) => p.setting === 'GATEHOUSE_LISTEN');
+      reject(err.code === 'EADDRINUSE' && target ? new PortInUseError(target, portOwner(target, config)) : err);
+    });
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -196,13 +206,14 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     }
   }
 
-  reconciler.start();
+  const firstPass = reconciler.start();
 
   return {
     url,
     db: dbHandle.db,
     initialAdmin: admin.created && admin.password ? { username: admin.username, password: admin.password } : undefined,
     caddy,
+    firstPass,
     async stop() {
       await expiryJob.stop();
       await wireguard.stop();

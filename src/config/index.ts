@@ -1,5 +1,7 @@
+import { defaultDataDir } from './data-dir.ts';
 import { type Config, envSchema, toConfig } from './schema.ts';
 
+export { defaultDataDir } from './data-dir.ts';
 export type { Config } from './schema.ts';
 export { DEFAULT_BLOCKED_PORTS, envSchema } from './schema.ts';
 
@@ -29,5 +31,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       })),
     );
   }
-  return toConfig(parsed.data);
+  return toConfig(parsed.data, { dataDir: defaultDataDir(env) });
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { WG_ENDPOINT_HINT, wgEndpointProblem } from './wg-endpoint.ts';
 
@@ -71,7 +72,8 @@ const boolish = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true
  * the README's table mirrors it (keep both true).
  */
 export const envSchema = z.object({
-  GATEHOUSE_DATA_DIR: z.string().min(1).default('./.data'),
+  /** Unset: an absolute default (src/config/data-dir.ts), never a path relative to the working directory. */
+  GATEHOUSE_DATA_DIR: z.string().min(1).optional(),
   GATEHOUSE_LISTEN: listenAddress.default({ host: '127.0.0.1', port: 3000 }),
   GATEHOUSE_PUBLIC_DOMAIN: domain.optional(),
   GATEHOUSE_DB_URL: z
@@ -79,7 +81,8 @@ export const envSchema = z.object({
     .regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, 'must start with file:, libsql://, http(s):// or ws(s)://')
     .optional(),
   GATEHOUSE_DB_AUTH_TOKEN: z.string().optional(),
-  GATEHOUSE_CADDY_BIN: z.string().min(1).default('./bin/caddy'),
+  /** Unset: the bin/caddy of this installation (next to bin/gatehouse), wherever the command is run from. */
+  GATEHOUSE_CADDY_BIN: z.string().min(1).optional(),
   GATEHOUSE_CADDY_ENABLED: boolish.default(true),
   GATEHOUSE_HTTP_PORT: port.default(80),
   GATEHOUSE_HTTPS_PORT: port.default(443),
@@ -171,8 +174,12 @@ export interface Config {
   secrets: { key: string | undefined; keyFile: string };
 }
 
-export function toConfig(env: Env): Config {
-  const dataDir = path.resolve(env.GATEHOUSE_DATA_DIR);
+/** This installation's Caddy: bin/caddy beside bin/gatehouse (src/config/ is two levels below the root). */
+export const INSTALLED_CADDY_BIN = fileURLToPath(new URL('../../bin/caddy', import.meta.url));
+
+/** `defaults.dataDir` is where the data lives when GATEHOUSE_DATA_DIR is unset (see src/config/data-dir.ts). */
+export function toConfig(env: Env, defaults: { dataDir: string }): Config {
+  const dataDir = path.resolve(env.GATEHOUSE_DATA_DIR ?? defaults.dataDir);
   // Our own ports are never available to L4 routes, whatever the list says.
   const ownPorts = [
     env.GATEHOUSE_LISTEN.port,
@@ -191,7 +198,7 @@ export function toConfig(env: Env): Config {
     },
     caddy: {
       enabled: env.GATEHOUSE_CADDY_ENABLED,
-      bin: path.resolve(env.GATEHOUSE_CADDY_BIN),
+      bin: env.GATEHOUSE_CADDY_BIN ? path.resolve(env.GATEHOUSE_CADDY_BIN) : INSTALLED_CADDY_BIN,
       adminSocket: path.join(dataDir, 'caddy-admin.sock'),
       dataDir: path.join(dataDir, 'caddy'),
       httpPort: env.GATEHOUSE_HTTP_PORT,

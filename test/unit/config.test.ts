@@ -1,6 +1,7 @@
 // Real: the zod env schema and loadConfig. Simulated: the environment (plain objects, not process.env).
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_BLOCKED_PORTS, loadConfig } from '../../src/config/index.ts';
+import { ConfigError, DEFAULT_BLOCKED_PORTS, defaultDataDir, loadConfig } from '../../src/config/index.ts';
 
 function problems(env: Record<string, string>) {
   try {
@@ -16,9 +17,10 @@ describe('loadConfig', () => {
   it('gives working defaults for an empty environment', () => {
     const config = loadConfig({});
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 3000 });
-    expect(config.db.url).toMatch(/^file:.*\.data\/gatehouse\.db$/);
+    expect(config.db.url).toBe(`file:${path.join(config.dataDir, 'gatehouse.db')}`);
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
     expect(config.wireguard).toMatchObject({ address: '10.8.0.1', prefix: 24, port: 51820, interface: 'gh0' });
-    expect(config.caddy.adminSocket).toMatch(/\.data\/caddy-admin\.sock$/);
+    expect(config.caddy.adminSocket).toBe(path.join(config.dataDir, 'caddy-admin.sock'));
     for (const port of DEFAULT_BLOCKED_PORTS) expect(config.l4.blockedPorts).toContain(port);
   });
 
@@ -75,5 +77,36 @@ describe('GeoIP database', () => {
   it('defaults to the bundled CC0 country database, and a configured path replaces it', () => {
     expect(loadConfig({}).geoipDb).toMatch(/geo-whois-asn-country-mmdb\/geo-whois-asn-country\.mmdb$/);
     expect(loadConfig({ GATEHOUSE_GEOIP_DB: '/srv/GeoLite2-Country.mmdb' }).geoipDb).toBe('/srv/GeoLite2-Country.mmdb');
+  });
+});
+
+// Issue 14 item 5: the data dir and the Caddy binary never depend on the working directory.
+describe('defaults independent of the working directory', () => {
+  const host = (uid: number, writable = true) => ({ uid, home: '/home/ada', writable: () => writable });
+
+  it('root with a writable /var/lib uses /var/lib/gatehouse', () => {
+    expect(defaultDataDir({}, host(0))).toBe('/var/lib/gatehouse');
+  });
+
+  it('a user gets $XDG_DATA_HOME/gatehouse, else ~/.local/share/gatehouse; a relative XDG_DATA_HOME is ignored', () => {
+    expect(defaultDataDir({ XDG_DATA_HOME: '/data/x' }, host(1000))).toBe('/data/x/gatehouse');
+    expect(defaultDataDir({}, host(1000))).toBe('/home/ada/.local/share/gatehouse');
+    expect(defaultDataDir({ XDG_DATA_HOME: 'rel/../x' }, host(1000))).toBe('/home/ada/.local/share/gatehouse');
+    expect(defaultDataDir({}, host(0, false))).toBe('/home/ada/.local/share/gatehouse');
+  });
+
+  it('an explicit GATEHOUSE_DATA_DIR (even ./.data) wins and is made absolute', () => {
+    expect(loadConfig({ GATEHOUSE_DATA_DIR: './.data' }).dataDir).toBe(path.resolve('.data'));
+  });
+
+  it('Caddy defaults to bin/caddy of this installation, not of the working directory', () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const cwd = process.cwd();
+    process.chdir('/');
+    try {
+      expect(loadConfig({}).caddy.bin).toBe(path.join(root, 'bin', 'caddy'));
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

@@ -40,10 +40,11 @@ export class Reconciler {
     },
   ) {}
 
-  start(): void {
+  /** Starts the periodic passes; resolves when the first pass is done (the CLI prints its banner after it). */
+  start(): Promise<void> {
     this.timer = setInterval(() => void this.trigger(), this.opts.intervalMs ?? 1000);
     this.timer.unref();
-    void this.trigger();
+    return this.trigger();
   }
 
   async stop(): Promise<void> {
