@@ -3,7 +3,6 @@ package gatehouse
 import (
 	"net/http"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -18,7 +17,7 @@ func init() {
 // HTTPGuard (http.handlers.gatehouse_guard) enforces the policy of the
 // route a request's host resolves to, before anything else of the route
 // runs (forward auth, gatehouse_routes): denied is 403, over the rate
-// limit is 429 with Retry-After. The client is Caddy's client_ip, which
+// limit is 429 with Retry-After, each as a Gatehouse page (error_page.go). The client is Caddy's client_ip, which
 // honours the server's trusted_proxies; a header the client sent is never
 // believed. The resolved route and generation are left in the request's
 // vars for gatehouse_routes. Requests for unknown hosts pass untouched
@@ -90,7 +89,7 @@ func (a *App) allowHTTP(w http.ResponseWriter, r *http.Request, e *httpEntry) bo
 		// Without client_ip (a handler used outside Caddy's server) there
 		// is nothing to decide on: fail closed.
 		a.logger.Warn("request without client_ip; denied", zap.String("route", e.route.id))
-		w.WriteHeader(http.StatusForbidden)
+		writeErrorPage(w, r, http.StatusForbidden, requestID(r), 0)
 		return false
 	}
 	d := e.route.policy.Decide(addr, time.Now())
@@ -98,14 +97,16 @@ func (a *App) allowHTTP(w http.ResponseWriter, r *http.Request, e *httpEntry) bo
 	if d.Allowed {
 		return true
 	}
+	// The page shows the request id only; which check and rule refused it
+	// stays in this log line, under the same id.
+	id := requestID(r)
 	a.logger.Debug("request denied", zap.String("route", e.route.id), zap.String("client_ip", addr.String()),
-		zap.String("check", d.Check), zap.String("rule", d.Rule))
+		zap.String("check", d.Check), zap.String("rule", d.Rule), zap.String("request_id", id))
 	if d.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
-		http.Error(w, "429 too many requests", http.StatusTooManyRequests)
+		writeErrorPage(w, r, http.StatusTooManyRequests, id, d.RetryAfterSeconds())
 		return false
 	}
-	http.Error(w, "403 forbidden", http.StatusForbidden)
+	writeErrorPage(w, r, http.StatusForbidden, id, 0)
 	return false
 }
 

@@ -13,7 +13,9 @@ Usage:
   gatehouse agent --server URL --token T [--state-dir DIR] [--config FILE] [--listen-host IP]
                                          run the LAN agent (or GATEHOUSE_GATEWAY_SERVER/_TOKEN);
                                          \`gatehouse gateway\` is the same command
-  gatehouse admin reset-password [USER]  set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD)
+  gatehouse admin reset-password [USER] [--disable-totp]
+                                         set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD);
+                                         --disable-totp also turns TOTP off (secret and recovery codes cleared)
   gatehouse secrets rotate               (server stopped) a new secret key; every secret at rest re-encrypted
   gatehouse doctor                       check this machine (ports, WireGuard, forwarding, Caddy, disk, clock,
                                          DNS, data dir) and say what to fix; exit code 1 when a check fails
@@ -94,19 +96,29 @@ async function migrateCommand() {
   process.stdout.write('database is up to date\n');
 }
 
-async function resetPasswordCommand(username: string | undefined) {
+async function resetPasswordCommand(username: string | undefined, disableTotp: boolean) {
   const config = configOrExit();
   const logger = createLogger(config.logLevel);
   const handle = createDb(config.db);
   await migrateDb(handle);
   const user = username ?? config.admin.user;
   const ctx = { db: handle.db, config, logger, now: () => new Date(), actor: { kind: 'system' as const } };
-  const result = await resetAdminPassword({ ctx, input: { username: user, password: config.admin.password } });
+  const result = await resetAdminPassword({
+    ctx,
+    input: { username: user, password: config.admin.password, disableTotp },
+  });
   handle.close();
   if (!result.updated) fail(`no admin user named "${user}"`);
   process.stdout.write(
     result.password ? `new password for ${user}: ${result.password}\n` : 'password set from GATEHOUSE_ADMIN_PASSWORD\n',
   );
+  process.stdout.write(`every session of ${user} has ended\n`);
+  if (result.totpDisabled)
+    process.stdout.write(
+      result.totpWasOn
+        ? `TOTP turned off for ${user}: secret and recovery codes cleared; set it up again on the Account page\n`
+        : `TOTP was not on for ${user}; nothing to turn off\n`,
+    );
 }
 
 async function rotateSecretsCommand() {
@@ -140,7 +152,11 @@ async function main(argv: string[]) {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
+      'disable-totp': { type: 'boolean' },
+    },
   });
   const [command, sub, arg] = positionals;
   if (values.version && !command) return versionCommand();
@@ -164,7 +180,7 @@ async function main(argv: string[]) {
       if (sub === 'rotate') return rotateSecretsCommand();
       return fail(`unknown secrets command "${sub ?? ''}"\n\n${USAGE}`);
     case 'admin':
-      if (sub === 'reset-password') return resetPasswordCommand(arg);
+      if (sub === 'reset-password') return resetPasswordCommand(arg, values['disable-totp'] === true);
       return fail(`unknown admin command "${sub ?? ''}"\n\n${USAGE}`);
     default:
       return fail(`unknown command "${command}"\n\n${USAGE}`);

@@ -1,10 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ADMIN_LOGIN_SCOPE, type LoginThrottle } from '../auth/login-throttle.ts';
 import { safeEqual } from '../auth/secrets.ts';
+import { ADMIN_PASSWORD_MIN_LENGTH } from '../config/index.ts';
 import { AppError, ForbiddenError, RateLimitedError } from '../errors.ts';
-import { anonymousContext, clearSessionCookie, readSessionCookie, writeSessionCookie } from '../http/middleware.ts';
+import {
+  anonymousContext,
+  authenticate,
+  clearSessionCookie,
+  readSessionCookie,
+  writeSessionCookie,
+} from '../http/middleware.ts';
 import type { AppDeps } from '../http/types.ts';
 import { errorResponses } from '../schemas/common.ts';
+import { changeAdminPassword, isWrongCurrentPassword } from '../services/admin/password.ts';
 import { authenticateSession, login, logout, SESSION_TTL_MS } from '../services/sessions/index.ts';
 import { newApiRouter } from './openapi.ts';
 
@@ -16,8 +24,23 @@ const LoginSchema = z
       .string()
       .regex(/^\d{6}$/, 'must be 6 digits')
       .optional(),
+    recovery_code: z
+      .string()
+      .max(64)
+      .optional()
+      .openapi({ description: 'One of the recovery codes shown when TOTP was turned on, in place of `totp_code`' }),
   })
   .openapi('Login');
+
+const ChangePasswordSchema = z
+  .strictObject({
+    current_password: z.string().min(1, 'is required').max(1024),
+    new_password: z
+      .string()
+      .max(1024)
+      .openapi({ description: `At least ${ADMIN_PASSWORD_MIN_LENGTH} characters, no control characters` }),
+  })
+  .openapi('ChangePassword');
 
 /**
  * Admin login for the API and dashboard: a session cookie (HttpOnly, SameSite=Strict; `__Host-` and Secure over
@@ -69,6 +92,47 @@ export function authApi(deps: AppDeps, throttle: LoginThrottle) {
         // A right password without the code it needs is not a guess; every other refusal is.
         const refused = err instanceof AppError && err.code === 'unauthorized' && !err.details?.totp_required;
         if (refused) throttle.fail(attempt, deps.now().getTime());
+        throw err;
+      }
+    },
+  );
+
+  app.use('/password', authenticate(deps));
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/password',
+      tags: ['auth'],
+      summary: "Change the logged-in admin's password (dashboard session only; ends the admin's other sessions)",
+      description:
+        'Needs the current password and the X-CSRF-Token header. Wrong current passwords are throttled like logins.',
+      request: { body: { content: { 'application/json': { schema: ChangePasswordSchema } }, required: true } },
+      responses: {
+        200: {
+          description: 'Changed; this session stays, every other session of the admin has ended',
+          content: { 'application/json': { schema: z.object({ other_sessions_ended: z.number().int() }) } },
+        },
+        ...errorResponses(401, 403, 422, 429),
+      },
+    }),
+    async (c) => {
+      const actor = c.get('actor');
+      if (actor.kind !== 'admin')
+        throw new ForbiddenError('an API token cannot change a password; log in as the admin');
+      const input = c.req.valid('json');
+      const ctx = c.get('ctx');
+      const attempt = { scope: ADMIN_LOGIN_SCOPE, account: actor.username, ip: ctx.ip ?? 'unknown' };
+      const wait = throttle.retryAfterSeconds(attempt, deps.now().getTime());
+      if (wait > 0) throw new RateLimitedError('too many wrong passwords; wait before trying again', wait);
+      try {
+        const result = await changeAdminPassword({
+          ctx,
+          input: { ...input, keep_session_token: readSessionCookie(c) },
+        });
+        throttle.succeed(attempt);
+        return c.json(result, 200);
+      } catch (err) {
+        if (isWrongCurrentPassword(err)) throttle.fail(attempt, deps.now().getTime());
         throw err;
       }
     },

@@ -88,6 +88,9 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
               ...controlPlaneRoutes,
               { handle: [{ handler: 'gatehouse_guard' }, { handler: 'gatehouse_routes' }] },
             ],
+            // handle_errors: an upstream that does not answer (502), is too slow (504) or a host no route has
+            // (404) gets a Gatehouse page with the error's id, not Caddy's empty body (caddy-module/error_page.go).
+            errors: { routes: [{ handle: [{ handler: 'gatehouse_error_page' }] }] },
           },
           redirect: {
             listen: [`:${caddy.httpPort}`],

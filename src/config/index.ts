@@ -3,7 +3,7 @@ import { type Config, envSchema, toConfig } from './schema.ts';
 
 export { defaultDataDir } from './data-dir.ts';
 export type { Config } from './schema.ts';
-export { DEFAULT_BLOCKED_PORTS, envSchema } from './schema.ts';
+export { ADMIN_PASSWORD_MIN_LENGTH, DEFAULT_BLOCKED_PORTS, envSchema } from './schema.ts';
 
 /** Thrown when the environment is invalid; `problems` names each variable and why. */
 export class ConfigError extends Error {

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { WG_ENDPOINT_HINT, wgEndpointProblem } from './wg-endpoint.ts';
 
+/** The shortest admin password accepted anywhere (configuration, change in the dashboard or API). */
+export const ADMIN_PASSWORD_MIN_LENGTH = 12;
+
 /** Default listen ports an L4 route may never take (docs/architecture.md#what-is-published); ours are added at load. */
 export const DEFAULT_BLOCKED_PORTS = [22, 53, 80, 443, 2019, 3000, 51820] as const;
 
@@ -119,7 +122,10 @@ export const envSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9._@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-')
     .default('admin'),
-  GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  GATEHOUSE_ADMIN_PASSWORD: z
+    .string()
+    .min(ADMIN_PASSWORD_MIN_LENGTH, `must be at least ${ADMIN_PASSWORD_MIN_LENGTH} characters`)
+    .optional(),
   /** The key that seals secrets at rest; else `<data dir>/secret.key` (SECURITY.md, "Keys and rotation"). */
   GATEHOUSE_SECRET_KEY: z
     .string()

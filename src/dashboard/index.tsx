@@ -25,7 +25,7 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.onError(errorPage);
   app.route('/', loginDashboard(deps, session, adminLoginThrottle));
   app.route('/', overviewDashboard(deps, session));
-  app.route('/', accountDashboard(session));
+  app.route('/', accountDashboard(deps, session, adminLoginThrottle));
   app.route('/', peersDashboard(deps, session));
   app.route('/', routesDashboard(deps, session));
   app.route('/', gatewaysDashboard(deps, session));

@@ -128,7 +128,13 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByLabel('Code from the app', { exact: true }).fill(await code());
     await page.getByRole('button', { name: 'Turn on TOTP' }).click();
     await expect.poll(() => page.locator('.flash').innerText()).toContain('TOTP is on');
+    // The recovery codes, this once; afterwards only how many are left.
+    expect(await page.getByRole('list', { name: 'Recovery codes' }).locator('li').count()).toBe(10);
+    await checkA11y(page, 'recovery codes');
     await screenshot(page, 'account-totp-on');
+    await page.goto('/account');
+    expect(await page.getByRole('list', { name: 'Recovery codes' }).count()).toBe(0);
+    expect(await page.locator('#recovery-remaining').innerText()).toContain('Recovery codes left: 10');
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await expect.poll(() => page.locator('.flash').innerText()).toContain('logged out');

@@ -21,7 +21,7 @@ export function from(remoteAddress: string) {
 }
 
 /** Bootstraps the admin and turns TOTP on; returns a code generator for any instant. */
-export async function adminWithTotp(env: Env, now: () => Date) {
+export async function adminWithTotp(env: Pick<Env, 'db' | 'config'>, now: () => Date) {
   const system = systemContext(env, now);
   await bootstrapAdmin({ ctx: system });
   const { id } = (await login({ ctx: system, input: ADMIN })).user;

@@ -33,20 +33,12 @@ export function TotpPage(props: { csrf: string; error?: string | undefined; next
   return (
     <Bare title="Two-factor code">
       <h1>Two-factor code</h1>
-      <p>Enter the 6-digit code from your authenticator app.</p>
+      <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
       <ErrorSummary summary={props.error} />
       <form method="post" action="/login/totp" class="stack">
         <Csrf token={props.csrf} />
         {props.next ? <input type="hidden" name="next" value={props.next} /> : null}
-        <TextField
-          name="code"
-          label="Code"
-          inputmode="numeric"
-          autocomplete="one-time-code"
-          pattern="[0-9]{6}"
-          required
-          autofocus
-        />
+        <TextField name="code" label="Code" autocomplete="one-time-code" required autofocus />
         <button type="submit" class="primary">
           Verify
         </button>

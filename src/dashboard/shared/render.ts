@@ -30,6 +30,7 @@ const FLASH: Record<string, string> = {
   'token-revoked': 'Token revoked. It stops working at once.',
   'totp-enabled': 'TOTP is on. The next login asks for a code.',
   'totp-disabled': 'TOTP is off.',
+  'password-changed': 'Password changed. Every other session of yours has ended.',
   'gateway-created': 'Gateway created.',
   'gateway-saved': 'Gateway saved.',
   'gateway-rotated': 'Token rotated. The old token no longer works.',

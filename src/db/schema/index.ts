@@ -1,3 +1,4 @@
+export * from './admin-recovery-codes.ts';
 export * from './admin-sessions.ts';
 export * from './admin-users.ts';
 export * from './api-tokens.ts';

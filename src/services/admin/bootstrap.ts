@@ -3,6 +3,7 @@ import { generatePassword, hashPassword } from '../../auth/passwords.ts';
 import type { ServiceContext } from '../../context.ts';
 import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/record.ts';
+import { deleteRecoveryCodes } from './recovery-codes.ts';
 
 /**
  * On first start there is no admin: create one. The password comes from the configuration or is
@@ -27,13 +28,17 @@ export async function bootstrapAdmin({ ctx }: { ctx: ServiceContext }) {
   });
 }
 
-/** `gatehouse admin reset-password`: sets a new password (given or generated) and ends all sessions. */
+/**
+ * `gatehouse admin reset-password`: sets a new password (given or generated) and ends all sessions. With
+ * `disableTotp` it also turns TOTP off (secret and recovery codes cleared) for an admin who lost the device and
+ * the codes; whoever runs it already holds the data directory, so it proves nothing more.
+ */
 export async function resetAdminPassword({
   ctx,
   input,
 }: {
   ctx: ServiceContext;
-  input: { username: string; password?: string | undefined };
+  input: { username: string; password?: string | undefined; disableTotp?: boolean | undefined };
 }) {
   const password = input.password ?? generatePassword();
   const passwordHash = await hashPassword(password);
@@ -45,11 +50,40 @@ export async function resetAdminPassword({
       .returning({ id: adminUsers.id });
     if (!user) return { updated: false as const };
     await tx.delete(adminSessions).where(eq(adminSessions.userId, user.id));
+    let totpWasOn = false;
+    if (input.disableTotp) {
+      const [before] = await tx
+        .select({ enabled: adminUsers.totpEnabled, secret: adminUsers.totpSecret })
+        .from(adminUsers)
+        .where(eq(adminUsers.id, user.id));
+      totpWasOn = Boolean(before?.enabled || before?.secret);
+      await tx
+        .update(adminUsers)
+        .set({ totpEnabled: false, totpSecret: null, totpLastCounter: null })
+        .where(eq(adminUsers.id, user.id));
+      await deleteRecoveryCodes(tx, user.id);
+    }
     await recordAudit({
       ctx,
       tx,
-      input: { action: 'admin.reset_password', resourceType: 'admin_user', resourceId: user.id },
+      input: {
+        action: 'admin.reset_password',
+        resourceType: 'admin_user',
+        resourceId: user.id,
+        ...(input.disableTotp ? { after: { totp_disabled: true } } : {}),
+      },
     });
-    return { updated: true as const, password: input.password ? undefined : password };
+    if (input.disableTotp)
+      await recordAudit({
+        ctx,
+        tx,
+        input: { action: 'admin.totp_disabled', resourceType: 'admin_user', resourceId: user.id, after: { by: 'cli' } },
+      });
+    return {
+      updated: true as const,
+      password: input.password ? undefined : password,
+      totpDisabled: Boolean(input.disableTotp),
+      totpWasOn,
+    };
   });
 }

@@ -3,6 +3,7 @@ import type { SecretBox } from '../../auth/secret-box.ts';
 import { isFreshStep, totpStep } from '../../auth/totp.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { type AdminUser, adminUsers } from '../../db/schema/index.ts';
+import { consumeRecoveryCode } from './recovery-codes.ts';
 
 /**
  * Checks an admin's TOTP code and consumes its time step: true at most once per step, false for a wrong
@@ -25,4 +26,21 @@ export async function consumeAdminTotp(
     .where(and(eq(adminUsers.id, user.id), sql`coalesce(${adminUsers.totpLastCounter}, -1) < ${step}`))
     .returning({ id: adminUsers.id });
   return claimed.length > 0;
+}
+
+/**
+ * The second factor of an admin login: a current TOTP code (6 digits) or, in its place, one of the admin's unused
+ * recovery codes. Says which one was accepted, or null. Only for an admin with TOTP turned on.
+ */
+export async function consumeAdminSecondFactor(
+  db: DbOrTx,
+  user: Pick<AdminUser, 'id' | 'totpSecret' | 'totpLastCounter' | 'totpEnabled'>,
+  code: string,
+  now: Date,
+  box: SecretBox,
+): Promise<'totp' | 'recovery_code' | null> {
+  if (!user.totpEnabled || code.length > 64) return null;
+  if (/^\d{6}$/.test(code.replace(/\s/g, '')))
+    return (await consumeAdminTotp(db, user, code, now, box)) ? 'totp' : null;
+  return (await consumeRecoveryCode(db, user.id, code, now)) ? 'recovery_code' : null;
 }

@@ -1,10 +1,12 @@
 import { eq } from 'drizzle-orm';
+import { verifyPassword } from '../../auth/passwords.ts';
 import { secretBoxFor } from '../../auth/secret-box.ts';
 import { totpEnrollment } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import { adminUsers } from '../../db/schema/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../errors.ts';
 import { recordAudit } from '../audit/record.ts';
+import { deleteRecoveryCodes, remainingRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.ts';
 import { consumeAdminTotp } from './totp-step.ts';
 
 /**
@@ -23,7 +25,11 @@ export async function totpStatus({ ctx }: { ctx: ServiceContext }) {
     .from(adminUsers)
     .where(eq(adminUsers.id, adminId(ctx)));
   if (!user) throw new NotFoundError('admin user', adminId(ctx));
-  return { enabled: user.totpEnabled, enrolling: !user.totpEnabled && user.totpSecret !== null };
+  return {
+    enabled: user.totpEnabled,
+    enrolling: !user.totpEnabled && user.totpSecret !== null,
+    recovery_codes_remaining: user.totpEnabled ? await remainingRecoveryCodes(ctx.db, user.id) : 0,
+  };
 }
 
 export async function startTotpEnrollment({ ctx }: { ctx: ServiceContext }) {
@@ -61,8 +67,19 @@ export async function confirmTotpEnrollment({ ctx, input }: { ctx: ServiceContex
       ]);
     }
     await tx.update(adminUsers).set({ totpEnabled: true }).where(eq(adminUsers.id, id));
-    await recordAudit({ ctx, tx, input: { action: 'admin.totp_enabled', resourceType: 'admin_user', resourceId: id } });
-    return { enabled: true };
+    // Shown once, now: a lost phone must not lock the admin out (only their hashes are kept).
+    const recoveryCodes = await replaceRecoveryCodes(tx, id, ctx.now());
+    await recordAudit({
+      ctx,
+      tx,
+      input: {
+        action: 'admin.totp_enabled',
+        resourceType: 'admin_user',
+        resourceId: id,
+        after: { recovery_codes: recoveryCodes.length },
+      },
+    });
+    return { enabled: true, recovery_codes: recoveryCodes };
   });
 }
 
@@ -80,11 +97,34 @@ export async function disableTotp({ ctx, input }: { ctx: ServiceContext; input: 
       .update(adminUsers)
       .set({ totpEnabled: false, totpSecret: null, totpLastCounter: null })
       .where(eq(adminUsers.id, id));
+    await deleteRecoveryCodes(tx, id);
     await recordAudit({
       ctx,
       tx,
       input: { action: 'admin.totp_disabled', resourceType: 'admin_user', resourceId: id },
     });
     return { enabled: false };
+  });
+}
+
+/**
+ * New recovery codes (the old ones stop working), shown once. Needs the password: a session left open must not
+ * be enough to mint a way past the second factor. A wrong password is a field error on `password`.
+ */
+export async function regenerateRecoveryCodes({ ctx, input }: { ctx: ServiceContext; input: { password: string } }) {
+  const id = adminId(ctx);
+  const [user] = await ctx.db.select().from(adminUsers).where(eq(adminUsers.id, id));
+  if (!user) throw new NotFoundError('admin user', id);
+  if (!user.totpEnabled) throw new ConflictError('TOTP is not enabled; recovery codes come with it');
+  if (input.password.length > 1024 || !(await verifyPassword(user.passwordHash, input.password)))
+    throw new ValidationError([{ field: 'password', message: 'is not your current password' }]);
+  return ctx.db.transaction(async (tx) => {
+    const recoveryCodes = await replaceRecoveryCodes(tx, id, ctx.now());
+    await recordAudit({
+      ctx,
+      tx,
+      input: { action: 'admin.recovery_codes_regenerated', resourceType: 'admin_user', resourceId: id },
+    });
+    return { recovery_codes: recoveryCodes };
   });
 }

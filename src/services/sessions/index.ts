@@ -6,6 +6,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
 import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { AppError, UnauthorizedError } from '../../errors.ts';
+import { consumeRecoveryCode } from '../admin/recovery-codes.ts';
 import { consumeAdminTotp } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
 
@@ -20,7 +21,13 @@ export async function login({
   input,
 }: {
   ctx: ServiceContext;
-  input: { username: string; password: string; totp_code?: string | undefined; userAgent?: string | undefined };
+  input: {
+    username: string;
+    password: string;
+    totp_code?: string | undefined;
+    recovery_code?: string | undefined;
+    userAgent?: string | undefined;
+  };
 }) {
   const [user] = await ctx.db.select().from(adminUsers).where(eq(adminUsers.username, input.username));
   // Unknown names cost the same argon2 work as known ones: the timing must not tell which names exist.
@@ -38,12 +45,18 @@ export async function login({
     await fail('bad_credentials');
     throw new UnauthorizedError('invalid username or password');
   }
+  let secondFactor: 'totp' | 'recovery_code' | undefined;
   if (user.totpEnabled && user.totpSecret) {
-    if (!input.totp_code) throw new AppError('unauthorized', 'a TOTP code is required', { totp_required: true });
-    if (!(await consumeAdminTotp(ctx.db, user, input.totp_code, ctx.now(), secretBoxFor(ctx.config)))) {
-      await fail('bad_totp');
-      throw new UnauthorizedError('invalid TOTP code');
+    if (!input.totp_code && !input.recovery_code)
+      throw new AppError('unauthorized', 'a TOTP code (or a recovery code) is required', { totp_required: true });
+    const accepted = input.totp_code
+      ? await consumeAdminTotp(ctx.db, user, input.totp_code, ctx.now(), secretBoxFor(ctx.config))
+      : await consumeRecoveryCode(ctx.db, user.id, input.recovery_code ?? '', ctx.now());
+    if (!accepted) {
+      await fail(input.totp_code ? 'bad_totp' : 'bad_recovery_code');
+      throw new UnauthorizedError(input.totp_code ? 'invalid TOTP code' : 'invalid or already used recovery code');
     }
+    secondFactor = input.totp_code ? 'totp' : 'recovery_code';
   }
   const token = randomSecret(32);
   const now = ctx.now();
@@ -63,7 +76,12 @@ export async function login({
     await recordAudit({
       ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username } },
       tx,
-      input: { action: 'auth.login', resourceType: 'admin_user', resourceId: user.id },
+      input: {
+        action: 'auth.login',
+        resourceType: 'admin_user',
+        resourceId: user.id,
+        ...(secondFactor ? { after: { second_factor: secondFactor } } : {}),
+      },
     });
   });
   return {

@@ -4,7 +4,7 @@ import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { AppError, UnauthorizedError } from '../../errors.ts';
-import { consumeAdminTotp } from '../admin/totp-step.ts';
+import { consumeAdminSecondFactor } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
 import { login, SESSION_TTL_MS } from './index.ts';
 
@@ -71,7 +71,7 @@ export async function pendingLoginUsername({ ctx, pendingToken }: { ctx: Service
 }
 
 /**
- * Pending session + the current code → a new, full session (a new token: the pending one is deleted, so a
+ * Pending session + the current code (or an unused recovery code) → a new, full session (a new token: the pending one is deleted, so a
  * token seen before the second factor is worth nothing after it).
  */
 export async function finishTotpLogin({
@@ -95,7 +95,8 @@ export async function finishTotpLogin({
     );
   if (!row) throw new UnauthorizedError('the login has expired; enter your password again');
   const { user } = row;
-  if (!user.totpEnabled || !(await consumeAdminTotp(ctx.db, user, input.code, now, secretBoxFor(ctx.config)))) {
+  const secondFactor = await consumeAdminSecondFactor(ctx.db, user, input.code, now, secretBoxFor(ctx.config));
+  if (!secondFactor) {
     await ctx.db.transaction((tx) =>
       recordAudit({
         ctx,
@@ -131,7 +132,7 @@ export async function finishTotpLogin({
         action: 'auth.login',
         resourceType: 'admin_user',
         resourceId: user.id,
-        after: { second_factor: 'totp' },
+        after: { second_factor: secondFactor },
       },
     });
   });
