@@ -6,6 +6,7 @@
 // test/security/10-route-login-throttle.test.ts: requests carry the route id, client address and proxy secret.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testApp } from '../helpers/env.ts';
+import { ID_OFFSETS } from '../helpers/id-offsets.ts';
 
 let env: Awaited<ReturnType<typeof testApp>>;
 const PROXY_SECRET = 'test-proxy-secret-0123456789abcdef';
@@ -99,5 +100,13 @@ describe('per-user route login', () => {
     ).text();
     expect(html).toContain('id="password"');
     expect(html).not.toContain('id="username"');
+  });
+
+  it('test databases hand out ids from a different offset per table', async () => {
+    const route = await routeWithUser('offsets.example.com');
+    expect(route.id).toBeGreaterThan(ID_OFFSETS.routes!);
+    expect(route.id).toBeLessThan(ID_OFFSETS.route_auth_users!);
+    expect(route.userId).toBeGreaterThan(ID_OFFSETS.route_auth_users!);
+    expect(route.userId).toBeLessThan(ID_OFFSETS.api_tokens!);
   });
 });
