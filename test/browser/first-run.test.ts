@@ -20,7 +20,7 @@ import * as OTPAuth from 'otpauth';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../helpers/stack.ts';
-import { CHROMIUM, hasChromium, screenshot } from './support.ts';
+import { CHROMIUM, checkA11y, checkNoOverflow, hasChromium, screenshot } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const ROUTE_DOMAIN = 'wiki.first-run.test';
@@ -186,6 +186,24 @@ describe.skipIf(!hasChromium)('first run in Chromium', () => {
     // Reloaded: the secret is not shown again; the user is listed.
     expect(await page.locator('#route-user-enrolment').count()).toBe(0);
     expect(await page.getByRole('region', { name: 'Users' }).innerText()).toContain(ROUTE_USER.username);
+    await checkA11y(page, 'route page with users');
+
+    // Removing asks first and says what is cut; cancelling keeps the user. Also on a phone-sized screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await checkNoOverflow(page, 'route page with users');
+    await page.getByRole('link', { name: `Remove ${ROUTE_USER.username}` }).click();
+    await page.waitForURL((url) => url.pathname.endsWith('/remove'));
+    const confirm = await page.locator('main').innerText();
+    expect(confirm).toContain(`${ROUTE_USER.username} can no longer log in to ${ROUTE_DOMAIN}`);
+    expect(confirm).toContain('last way into this route');
+    await checkA11y(page, 'remove route user');
+    await checkNoOverflow(page, 'remove route user');
+    await screenshot(page, 'first-run-remove-route-user');
+    // The last way in cannot be removed: no button, only the way back.
+    expect(await page.getByRole('button', { name: `Remove ${ROUTE_USER.username}` }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Back to the route' }).click();
+    await page.waitForURL((url) => url.pathname === `/routes/${state.routeId}`);
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('logs in to the route as that user (username, password, TOTP code) and reaches the upstream', async () => {

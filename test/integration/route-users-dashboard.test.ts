@@ -111,6 +111,8 @@ describe('route users in the dashboard', () => {
 
     const last = await (await b.request('GET', `/routes/${id}/users/${dave!.id}/remove`)).text();
     expect(last).toContain('They are the last way into this route');
+    expect(last, 'no remove button for the last way in').not.toContain(`/users/${dave!.id}/delete`);
+    // A post made anyway (an old tab, a script) is refused by the service and removes nothing.
     const refused = await b.request('POST', `/routes/${id}/users/${dave!.id}/delete`, { _csrf: b.csrfOf(last) });
     expect(refused.status).toBe(409);
     expect((await users(id)).map((u) => u.username)).toEqual(['dave']);

@@ -32,13 +32,19 @@ export function RemoveRouteUserPage(props: { meta: PageMeta; impact: AuthUserRem
             </li>
           ) : null}
         </ul>
-        <form method="post" action={`/routes/${route.id}/users/${user.id}/delete`} class="row">
-          <Csrf token={m.csrf} />
-          <button type="submit" class="danger" disabled={impact.last_way_in}>
-            Remove {user.username}
-          </button>
-          <a href={`/routes/${route.id}#users`}>Cancel</a>
-        </form>
+        {impact.last_way_in ? (
+          <p>
+            <a href={`/routes/${route.id}`}>Back to the route</a>
+          </p>
+        ) : (
+          <form method="post" action={`/routes/${route.id}/users/${user.id}/delete`} class="row">
+            <Csrf token={m.csrf} />
+            <button type="submit" class="danger">
+              Remove {user.username}
+            </button>
+            <a href={`/routes/${route.id}#users`}>Cancel</a>
+          </form>
+        )}
       </section>
     </Layout>
   );

@@ -25,7 +25,7 @@ function Enrolment({ created }: { created: CreatedRouteUser }) {
       <p>
         <strong>User “{created.username}” added.</strong> Give them the password and this TOTP secret now: it is shown
         only this once. They scan the code with an authenticator app; the route's login asks for a code from it when its
-        login method is “password + TOTP code”.
+        login method is “Users with password and TOTP”.
       </p>
       <div class="enroll">
         <figure class="qr" role="img" aria-label={`QR code of the TOTP secret for ${created.username}`}>
