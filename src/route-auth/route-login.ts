@@ -73,13 +73,14 @@ function loginView(
   status: 200 | 401 | 403 | 429 = 200,
 ) {
   const shared = Boolean(route.authPasswordHash) && route.authMethod === 'password';
+  // password_totp: only route users (who have a second factor) may log in, so the name is always needed.
   return page(
     c,
     loginPage({
       routeName: route.name,
       csrf: csrfToken(c),
       returnTo,
-      askUsername: route.hasUsers,
+      askUsername: route.hasUsers || route.authMethod === 'password_totp',
       usernameOptional: shared,
       error,
     }),

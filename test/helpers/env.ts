@@ -8,6 +8,7 @@ import type { ServiceContext } from '../../src/context.ts';
 import { createDb, type DbHandle, migrateDb } from '../../src/db/index.ts';
 import type { AppDeps, HealthReport } from '../../src/http/types.ts';
 import { createToken } from '../../src/services/tokens/create.ts';
+import { seedIdOffsets } from './id-offsets.ts';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -16,12 +17,16 @@ export function tempDir(prefix = 'gatehouse-test-'): { dir: string; cleanup: () 
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A migrated libSQL database in a temp file (never :memory:, which loses data across transactions). */
+/**
+ * A migrated libSQL database in a temp file (never :memory:, which loses data across transactions); each
+ * table hands out ids from its own offset (test/helpers/id-offsets.ts).
+ */
 export async function testDb(): Promise<DbHandle & { dir: string; config: Config; cleanup: () => void }> {
   const { dir, cleanup } = tempDir();
   const config = loadConfig({ GATEHOUSE_DATA_DIR: dir, GATEHOUSE_ADMIN_PASSWORD: 'correct horse battery' });
   const handle = createDb(config.db);
   await migrateDb(handle);
+  await seedIdOffsets(handle);
   return {
     ...handle,
     dir,

@@ -7,6 +7,7 @@ import { startServer } from '../../src/server.ts';
 import { createToken } from '../../src/services/tokens/create.ts';
 import { caddyBin } from './caddy.ts';
 import { silentLogger, tempDir } from './env.ts';
+import { prepareTestDatabase } from './id-offsets.ts';
 import { freePort } from './net.ts';
 import { waitFor } from './wait.ts';
 
@@ -29,6 +30,7 @@ export async function startStack(extraEnv: Record<string, string> = {}) {
     GATEHOUSE_ADMIN_PASSWORD: 'correct horse battery staple',
     ...extraEnv,
   });
+  await prepareTestDatabase(config);
   const server = await startServer({ config, logger: silentLogger });
   try {
     await waitFor('caddy running', () => (server.caddy?.state === 'running' ? true : undefined), 20_000);

@@ -185,11 +185,13 @@ describe('/api/v1/peers happy path', () => {
 
 describe('/api/v1/peers errors and security', () => {
   it('answers 401 without credentials', async () => {
+    // A peer that exists: the refusal must not depend on the id being unknown.
+    const p = await create({ name: 'unseen' });
     for (const [method, url] of [
       ['GET', '/api/v1/peers'],
       ['POST', '/api/v1/peers'],
-      ['GET', '/api/v1/peers/1/config'],
-      ['GET', '/api/v1/peers/1/qr'],
+      ['GET', `/api/v1/peers/${p.id}/config`],
+      ['GET', `/api/v1/peers/${p.id}/qr`],
     ] as const) {
       const res = await env.call(method, url, method === 'POST' ? { body: { name: 'x' } } : {});
       expect(res.status, `${method} ${url}`).toBe(401);
@@ -253,7 +255,8 @@ describe('/api/v1/peers errors and security', () => {
     expect(((await past.json()) as { error: { fields: { field: string }[] } }).error.fields[0]!.field).toBe(
       'expires_at',
     );
-    const qr = await env.call('GET', '/api/v1/peers/1/qr?format=gif', { token: write });
+    const existing = await create({ name: 'qr-format' });
+    const qr = await env.call('GET', `/api/v1/peers/${existing.id}/qr?format=gif`, { token: write });
     expect(qr.status).toBe(422);
   });
 

@@ -19,6 +19,8 @@ import { ROUTE_FIELDS, routeInput, useSuggestion } from './input.ts';
 import { RouteEditPage } from './pages/edit.tsx';
 import { RoutesPage } from './pages/list.tsx';
 import { type ExplainOutcome, ExplainResult } from './parts/explain.tsx';
+import type { RouteUsersProps } from './parts/route-users.tsx';
+import { routeUsersDashboard } from './users-handlers.tsx';
 import { NEW_ROUTE_VALUES, type RouteFormOptions, routeValues } from './values.ts';
 
 const routeId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : 0);
@@ -35,10 +37,17 @@ async function formOptions(c: Context<DashEnv>, deps: AppDeps): Promise<RouteFor
 /** The dashboard's routes: list, create, edit, delete, and explain (would this client get through?). */
 export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv>) {
   const app = new Hono<DashEnv>();
+  const users = routeUsersDashboard();
 
   const editPage = async (
     c: Context<DashEnv>,
-    opts: { route?: PublicRoute; values: Form; errors?: FormErrors; explain?: { ip: string; result: ExplainOutcome } },
+    opts: {
+      route?: PublicRoute;
+      values: Form;
+      errors?: FormErrors;
+      explain?: { ip: string; result: ExplainOutcome };
+      users?: Pick<RouteUsersProps, 'values' | 'errors'>;
+    },
   ) =>
     page(
       c,
@@ -46,8 +55,9 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
         meta={meta(c, opts.route ? opts.route.name : 'New route', '/routes')}
         options={await formOptions(c, deps)}
         {...opts}
+        users={opts.route ? await users.section(c, opts.route, opts.users) : undefined}
       />,
-      opts.errors ? 422 : 200,
+      opts.errors || opts.users?.errors ? 422 : 200,
     );
 
   app.get('/routes', session, async (c) => {
@@ -100,6 +110,11 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
     if (!isConfirmed(await formOf(c))) return toConfirmPage(c);
     await removeRoute({ ctx: c.get('ctx'), input: { id: routeId(c.req.param('id')) } });
     return redirect(c, '/routes?done=route-deleted');
+  });
+
+  users.mount(app, session, async (c, id, usersForm) => {
+    const route = await getRoute({ ctx: c.get('ctx'), input: { id } });
+    return editPage(c, { route, values: routeValues(route), users: usersForm });
   });
 
   app.get('/routes/:id/explain', session, async (c) => {

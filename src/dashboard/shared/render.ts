@@ -27,6 +27,8 @@ const FLASH: Record<string, string> = {
   'route-created': 'Route created.',
   'route-saved': 'Route saved.',
   'route-deleted': 'Route deleted.',
+  'route-user-added': 'User added.',
+  'route-user-removed': 'User removed. Their sessions have ended.',
   'token-revoked': 'Token revoked. It stops working at once.',
   'totp-enabled': 'TOTP is on. The next login asks for a code.',
   'totp-disabled': 'TOTP is off.',

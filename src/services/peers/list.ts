@@ -1,5 +1,6 @@
 import { and, asc, count, eq, type SQL, sql } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
+import { qualified } from '../../db/qualified.ts';
 import { peers } from '../../db/schema/index.ts';
 import type { PeerListQuery } from '../../schemas/peers.ts';
 import type { PeerDeps } from './deps.ts';
@@ -10,7 +11,7 @@ export async function listPeers({ ctx, deps, input }: { ctx: ServiceContext; dep
   const filters: SQL[] = [];
   if (input.enabled !== undefined) filters.push(eq(peers.enabled, input.enabled));
   if (input.tag)
-    filters.push(sql`exists (select 1 from json_each(${peers.tags}) where json_each.value = ${input.tag})`);
+    filters.push(sql`exists (select 1 from json_each(${qualified(peers.tags)}) where json_each.value = ${input.tag})`);
   if (input.q) {
     // The search text is literal: LIKE's wildcards are escaped (drizzle's like() has no ESCAPE clause).
     const pattern = `%${input.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

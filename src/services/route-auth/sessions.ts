@@ -5,6 +5,7 @@ import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import { isFreshStep, totpStep } from '../../auth/totp.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
+import { qualified } from '../../db/qualified.ts';
 import { type RouteAuthUser, routeAuthSessions, routeAuthUsers, routes } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/record.ts';
 
@@ -33,7 +34,7 @@ export async function findAuthRoute(db: Db, id: number): Promise<(AuthRoute & { 
       authPasswordHash: routes.authPasswordHash,
       basicAuthEnabled: routes.basicAuthEnabled,
       authSessionHours: routes.authSessionHours,
-      hasUsers: sql<number>`exists(select 1 from ${routeAuthUsers} where ${routeAuthUsers.routeId} = ${routes.id})`,
+      hasUsers: sql<number>`exists(select 1 from ${routeAuthUsers} where ${qualified(routeAuthUsers.routeId)} = ${qualified(routes.id)})`,
     })
     .from(routes)
     .where(eq(routes.id, id));

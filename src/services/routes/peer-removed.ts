@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
+import { qualified } from '../../db/qualified.ts';
 import { routes } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/record.ts';
 
@@ -15,7 +16,7 @@ export async function removePeersFromAcls({ ctx, tx, peerIds }: { ctx: ServiceCo
     .select({ id: routes.id, aclPeers: routes.aclPeers })
     .from(routes)
     .where(
-      sql`EXISTS (SELECT 1 FROM json_each(${routes.aclPeers}) WHERE json_each.value IN (${sql.join(
+      sql`EXISTS (SELECT 1 FROM json_each(${qualified(routes.aclPeers)}) WHERE json_each.value IN (${sql.join(
         peerIds.map((id) => sql`${id}`),
         sql`, `,
       )}))`,

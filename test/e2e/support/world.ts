@@ -1,8 +1,10 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CaddyAdminClient } from '../../../src/caddy/admin-client.ts';
+import { loadConfig } from '../../../src/config/index.ts';
 import { caddyBin, ROOT, writeTestMmdb } from '../../helpers/caddy.ts';
 import { tempDir } from '../../helpers/env.ts';
+import { prepareTestDatabase } from '../../helpers/id-offsets.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { type ManagedProcess, Topology } from './topology.ts';
 
@@ -188,6 +190,8 @@ export async function buildWorld(log: (line: string) => void): Promise<World> {
       } catch {}
       return { status: res.status, body: parsed, text };
     };
+    // Each table counts its ids from its own offset (test/helpers/id-offsets.ts), as in every test database.
+    await prepareTestDatabase(loadConfig(serverEnv));
     const startServer = async () => {
       log('starting gatehouse server in the server namespace');
       server = topo.spawn('server', 'gatehouse-server', path.join(ROOT, 'bin/gatehouse'), ['server'], serverEnv);

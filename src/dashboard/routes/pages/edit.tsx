@@ -3,6 +3,7 @@ import type { Form, FormErrors } from '../../shared/forms.ts';
 import { Badge, Layout, type PageMeta } from '../../shared/layout.tsx';
 import { ExplainBox, type ExplainOutcome } from '../parts/explain.tsx';
 import { RouteForm } from '../parts/route-form.tsx';
+import { type RouteUsersProps, RouteUsersSection } from '../parts/route-users.tsx';
 import type { RouteFormOptions } from '../values.ts';
 
 /** A new route's form, or an existing route's: its form, the explain box and the delete button. */
@@ -13,6 +14,8 @@ export function RouteEditPage(props: {
   errors?: FormErrors | undefined;
   options: RouteFormOptions;
   explain?: { ip: string; result: ExplainOutcome } | undefined;
+  /** The route's users section (HTTP routes only). */
+  users?: RouteUsersProps | undefined;
 }) {
   const { meta: m, route } = props;
   return (
@@ -22,6 +25,7 @@ export function RouteEditPage(props: {
         {route ? <Badge tone="muted">route {route.id}</Badge> : null}
       </div>
       <RouteForm meta={m} route={route} values={props.values} errors={props.errors} options={props.options} />
+      {route && props.users ? <RouteUsersSection meta={m} route={route} {...props.users} /> : null}
       {route ? <ExplainBox routeId={route.id} ip={props.explain?.ip} result={props.explain?.result} /> : null}
       {route ? (
         <section class="card" aria-labelledby="delete-h">
