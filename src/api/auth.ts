@@ -102,6 +102,7 @@ export function authApi(deps: AppDeps, throttle: LoginThrottle) {
     createRoute({
       method: 'post',
       path: '/password',
+      operationId: 'changePassword',
       tags: ['auth'],
       summary: "Change the logged-in admin's password (dashboard session only; ends the admin's other sessions)",
       description:
