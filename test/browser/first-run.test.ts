@@ -17,10 +17,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import * as OTPAuth from 'otpauth';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../helpers/stack.ts';
-import { CHROMIUM, checkA11y, checkNoOverflow, hasChromium, screenshot } from './support.ts';
+import { checkA11y, checkNoOverflow, hasChromium, launchBrowser, screenshot } from './support.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const ROUTE_DOMAIN = 'wiki.first-run.test';
@@ -72,19 +72,9 @@ describe.skipIf(!hasChromium)('first run in Chromium', () => {
   beforeAll(async () => {
     stack = await startStack({ GATEHOUSE_WG_ENDPOINT: 'vpn.first-run.test' });
     await startUpstream();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
+    browser = await launchBrowser({
       timeout: WAIT_MS,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
+      extraArgs: [
         // The route's domain is Caddy on loopback; only Caddy's own CA is accepted for it.
         `--host-resolver-rules=MAP ${ROUTE_DOMAIN} 127.0.0.1`,
         `--ignore-certificate-errors-spki-list=${caddyCaHashes().join(',')}`,

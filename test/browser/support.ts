@@ -14,11 +14,12 @@ if (!hasChromium) console.log(`browser tests skipped: ${CHROMIUM} is missing (ap
  * Debian's Chromium, headless, kept off the network: no background fetches, updates, sync or QUIC. Playwright
  * gives every launch a fresh temporary user-data dir, so no profile state leaks between runs.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(opts: { extraArgs?: string[]; timeout?: number } = {}): Promise<Browser> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    ...(opts.timeout ? { timeout: opts.timeout } : {}),
     args: [
       '--headless',
       '--no-sandbox',
@@ -28,6 +29,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
       '--disable-component-update',
       '--disable-sync',
+      ...(opts.extraArgs ?? []),
     ],
   });
 }
