@@ -3,14 +3,13 @@
 // login pages on the route's own domain, libSQL on a temp file, TOTP codes from otpauth, an upstream that
 // echoes what it received, client sockets bound to 127.0.0.x (distinct client IPs for the throttle).
 // Simulated: session expiry (the row's expires_at is moved into the past instead of waiting an hour).
-import net from 'node:net';
-import tls from 'node:tls';
 import { and, eq } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, routeAuthSessions } from '../../src/db/schema/index.ts';
+import { httpsRequest, type Reply } from '../helpers/https-client.ts';
 import { tcpServer } from '../helpers/net.ts';
-import { dechunk, type Stack, startStack } from '../helpers/stack.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
 
 let stack: Stack;
 let upstreamPort: number;
@@ -37,64 +36,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  setCookies: string[];
-  body: string;
-}
-
 /** One HTTPS request through Caddy (SNI + Host = `host`), from `from` (a 127.0.0.x address). */
-function send(
-  host: string,
-  opts: {
-    method?: string;
-    path?: string;
-    headers?: Record<string, string>;
-    form?: Record<string, string>;
-    from?: string;
-  } = {},
-) {
-  const body = opts.form ? new URLSearchParams(opts.form).toString() : '';
-  const headers = {
-    ...(opts.form
-      ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) }
-      : {}),
-    ...opts.headers,
-  };
-  return new Promise<Reply>((resolve, reject) => {
-    const tcp = net.connect({ host: '127.0.0.1', port: stack.httpsPort, localAddress: opts.from ?? '127.0.0.1' });
-    tcp.on('error', reject);
-    const socket = tls.connect({ socket: tcp, servername: host, ca: stack.caRoot() }, () => {
-      const extra = Object.entries(headers)
-        .map(([k, v]) => `${k}: ${v}\r\n`)
-        .join('');
-      socket.write(
-        `${opts.method ?? 'GET'} ${opts.path ?? '/'} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${extra}\r\n${body}`,
-      );
-    });
-    let raw = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (raw += d));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const [head = '', ...rest] = raw.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const parsed: Record<string, string> = {};
-      const setCookies: string[] = [];
-      for (const line of lines) {
-        const i = line.indexOf(':');
-        const name = line.slice(0, i).toLowerCase();
-        const value = line.slice(i + 1).trim();
-        if (name === 'set-cookie') setCookies.push(value);
-        else parsed[name] = value;
-      }
-      let text = rest.join('\r\n\r\n');
-      if (parsed['transfer-encoding'] === 'chunked') text = dechunk(text);
-      resolve({ status: Number(statusLine.split(' ')[1]), headers: parsed, setCookies, body: text });
-    });
-  });
-}
+const send = (host: string, opts: Parameters<typeof httpsRequest>[2] = {}) => httpsRequest(stack, host, opts);
 
 const cookieValue = (reply: Reply, name: string) =>
   reply.setCookies
