@@ -93,7 +93,8 @@ const (
 	MaxRequests = 100000
 )
 
-// RateLimit is a token bucket per client: IPv4 per address, IPv6 per /64
+// RateLimit admits at most Requests per client in any window of length
+// Window (a sliding window, see ratelimit.go): IPv4 per address, IPv6 per /64
 // (one subscriber usually owns a whole /64, so per-address limits would be
 // trivially bypassed).
 type RateLimit struct {

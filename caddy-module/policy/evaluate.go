@@ -58,7 +58,7 @@ func (d Decision) RetryAfterSeconds() int {
 }
 
 // Decide evaluates the policy for a client and, if every other check passed,
-// takes a rate-limit token. Guards call it once per HTTP request or L4
+// counts the request against the rate limit. Guards call it once per HTTP request or L4
 // connection, with the connection's own address (or Caddy's client_ip behind
 // trusted proxies), never a header. An invalid addr matches no rule: an ACL
 // or whitelist denies it, a blacklist lets it through.
@@ -66,9 +66,9 @@ func (c *Compiled) Decide(addr netip.Addr, now time.Time) Decision {
 	return c.evaluate(addr, now, true)
 }
 
-// Explain answers what Decide would answer right now, without taking a
-// rate-limit token: the rate-limit check reports whether the client's bucket
-// currently holds one. It runs the very code Decide runs, so the two cannot
+// Explain answers what Decide would answer right now, without counting a
+// request: the rate-limit check reports whether the client has fewer than N
+// admissions in the window ending now. It runs the very code Decide runs, so the two cannot
 // disagree.
 func (c *Compiled) Explain(addr netip.Addr, now time.Time) Decision {
 	return c.evaluate(addr, now, false)
@@ -76,7 +76,7 @@ func (c *Compiled) Explain(addr netip.Addr, now time.Time) Decision {
 
 // evaluate runs the checks in the order of docs/architecture.md "Access
 // control": ACL, IP filter, rate limit; the first that denies decides, so a
-// denied address never costs a token (or, further down the chain, a login
+// denied address never counts against the rate limit (or, further down the chain, a login
 // round trip).
 func (c *Compiled) evaluate(addr netip.Addr, now time.Time, consume bool) Decision {
 	var d Decision

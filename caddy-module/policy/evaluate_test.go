@@ -95,7 +95,7 @@ func TestDecide(t *testing.T) {
 			{"192.0.2.1", deny(CheckACL, "not in peer ACL")},
 			{"10.8.0.5", deny(CheckIPFilter, "cidr 0.0.0.0/0 (blacklist)")},
 		}},
-		{"a denied client costs no token", `{
+		{"a denied client is not counted", `{
 			"ip_filter": {"enabled": true, "mode": "blacklist", "rules": [{"type": "ip", "value": "192.0.2.1"}]},
 			"rate_limit": {"enabled": true, "requests": 1, "window": "1m"}}`, []check{
 			{"192.0.2.1", deny(CheckIPFilter, "ip 192.0.2.1 (blacklist)")},
@@ -109,7 +109,7 @@ func TestDecide(t *testing.T) {
 			"rate_limit": {"enabled": true, "requests": 2, "window": "1s"}}`, []check{
 			{"10.8.0.2", allow("cidr 10.8.0.0/28 (whitelist)")},
 			{"::ffff:10.8.0.2", allow("cidr 10.8.0.0/28 (whitelist)")},
-			{"10.8.0.2", Decision{Check: CheckRateLimit, Rule: "rate limit 2/1s exceeded", RetryAfter: 500 * time.Millisecond}},
+			{"10.8.0.2", Decision{Check: CheckRateLimit, Rule: "rate limit 2/1s exceeded", RetryAfter: time.Second}},
 			{"10.8.0.3", allow("cidr 10.8.0.0/28 (whitelist)")},
 			{"10.8.0.20", deny(CheckIPFilter, "not in whitelist")},
 			{"10.9.0.1", deny(CheckACL, "not in peer ACL")},
@@ -144,9 +144,9 @@ func TestExplainTakesNoToken(t *testing.T) {
 	c.Decide(a, t0)
 	c.Decide(a, t0)
 	d := c.Explain(a, t0)
-	want := Decision{Check: CheckRateLimit, Rule: "rate limit 2/1m exceeded", RetryAfter: 30 * time.Second}
+	want := Decision{Check: CheckRateLimit, Rule: "rate limit 2/1m exceeded", RetryAfter: time.Minute}
 	if d != want {
-		t.Errorf("Explain after the bucket emptied = %+v, want %+v", d, want)
+		t.Errorf("Explain after the quota is used = %+v, want %+v", d, want)
 	}
 	if got := c.Decide(a, t0); got != want {
 		t.Errorf("Decide = %+v, want %+v", got, want)

@@ -1,34 +1,64 @@
 package policy
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"sync"
 	"time"
 )
 
-// Rate limiting is a token bucket per client (burst = requests, refill =
-// requests per window), implemented as GCRA ("generic cell rate algorithm"):
-// instead of a token count and a timestamp, each client keeps one number, its
-// theoretical arrival time (TAT), the moment its bucket would be full again.
+// A rate limit means what it says: at most N = `requests` admissions
+// (requests on HTTP, new connections on L4) per client in ANY window of
+// length W = `window`, i.e. in every interval (t-W, t]. (The token bucket
+// this replaces let nearly 2N through in a rolling window.)
 //
-// Why a token bucket and not a sliding window: it needs O(1) state per client
-// however large `requests` is (a sliding log would keep up to 100000
-// timestamps per client), it is exact (a sliding-window counter is an
-// estimate), and a client that waited a whole window has its whole quota back,
-// which is what "100 requests per minute" reads like. The price is that a
-// client can spend its burst and then the refill, so the worst case in one
-// rolling window is just under 2×requests; the long-run rate is requests/window.
+// Two algorithms, both with at most 67 int64 words (536 bytes) of state per
+// client whatever N is, so a route's memory stays below maxClients × 536
+// bytes (DefaultMaxClientsPerRoute: about 54 MB) plus the map:
 //
-// Why GCRA and not golang.org/x/time/rate: 8 bytes of state per client instead
-// of a mutex and floats each, integer nanosecond arithmetic (so the counts at a
-// window edge are exact, not subject to float rounding), a side-effect-free
-// peek for explain, and an exact Retry-After. And a client whose TAT has passed
-// has a full bucket, exactly like a client never seen: its entry can be dropped
-// without changing any decision, which makes idle eviction lossless.
+//   - N <= exactLogMax (64): an exact sliding log, a ring of the client's last
+//     admission times. A request at t is admitted iff fewer than N admissions
+//     lie in (t-W, t]. That is exact both ways: an admitted request has at
+//     most N admissions (itself included) in the window ending at it, and a
+//     refused one has N before it. Retry-After is the time until the oldest
+//     admission in the window leaves it (oldest + W - t).
+//   - N > 64 (up to MaxRequests = 100000, where a log per client would cost
+//     800 KB): a sliding window of 65 sub-window counters, each L = ⌈W/64⌉
+//     long. A request at t counts every sub-window that overlaps (t-W, t],
+//     which covers the window, so the bound is strict: an admitted request
+//     has at most N admissions (itself included) in (t-W, t]. It is exact up
+//     to one sub-window: a request is refused only when N admissions lie in
+//     (t-W-L, t], a window at most W/64 (1.6%) longer. Retry-After is exact
+//     for the limiter: the time until enough of the oldest sub-windows have
+//     left the window that a request would be admitted.
+//
+// (The weighted two-window counter estimates the previous window's share and
+// can admit more than N in some window; we need a bound, not an estimate.)
+//
+// Times are int64 nanoseconds since base; time.Time.Sub uses the monotonic
+// clock when both times carry it, so wall-clock steps do not unblock or
+// block. Should a request carry a time earlier than one already recorded
+// (goroutines racing for the shard lock), it is recorded at the later time,
+// which can only make the limiter stricter.
+//
+// A client whose admissions have all left the window (idle since its last
+// admission for W, plus at most one sub-window) decides exactly like a client
+// never seen, so its state can be dropped without changing any decision:
+// idle eviction is lossless. Per-client state lives in a per-shard slab of
+// fixed-size records with a free list, so a request allocates nothing
+// (amortised: the slab and the map grow as clients arrive).
 
 // DefaultMaxClientsPerRoute bounds the memory of one route's limiter.
 const DefaultMaxClientsPerRoute = 100000
+
+// exactLogMax is the largest N kept as an exact log; above it, sub-window
+// counters (subWindows of them per window, plus the one in progress).
+const (
+	exactLogMax = 64
+	subWindows  = 64
+	slotRing    = subWindows + 1
+)
 
 // limiterShards spreads clients over independently locked maps so that
 // concurrent requests from different clients rarely contend.
@@ -44,28 +74,35 @@ type LimiterKey struct {
 	Window   time.Duration
 }
 
-// Limiter is the rate-limit state of one route: a token bucket per client
+// Limiter is the rate-limit state of one route: a sliding window per client
 // prefix (IPv4 address, IPv6 /64). It is safe for concurrent use.
 type Limiter struct {
 	key LimiterKey
-	// interval is the time one token takes to refill, rounded down to whole
-	// nanoseconds; burst is interval×requests, i.e. the window minus under
-	// `requests` ns, so a full bucket holds exactly `requests` tokens and is
-	// full again at the window edge.
-	interval, burst int64
-	// base anchors the int64 TATs; time.Time.Sub uses the monotonic clock
-	// when both times carry it, so wall-clock steps do not unblock or block.
-	base        time.Time
-	maxPerShard int
-	shards      [limiterShards]limiterShard
+	// n is the limit, window its length in ns; slotLen is the sub-window
+	// length (0 when the exact log is used); stride is the record size.
+	n, window, slotLen int64
+	stride             int
+	base               time.Time
+	maxPerShard        int
+	shards             [limiterShards]limiterShard
 }
 
 type limiterShard struct {
-	mu        sync.Mutex
-	tat       map[clientKey]int64
+	mu      sync.Mutex
+	clients map[clientKey]clientRec
+	// slab holds the records, stride words each; free lists unused ones.
+	slab      []int64
+	free      []int32
 	lastSweep int64
 	swept     bool
 	_         [32]byte // keep shards on separate cache lines
+}
+
+// clientRec locates a client's record and says from when it is idle: at
+// and after idle its state is equivalent to none.
+type clientRec struct {
+	idx  int32
+	idle int64
 }
 
 // clientKey identifies a client prefix: an IPv4 address (tagged in lo so it
@@ -93,16 +130,21 @@ func newLimiter(key LimiterKey, maxClients int) *Limiter {
 	if maxClients <= 0 {
 		maxClients = DefaultMaxClientsPerRoute
 	}
-	interval := int64(key.Window) / int64(max(key.Requests, 1))
 	l := &Limiter{
 		key:         key,
-		interval:    max(interval, 1),
+		n:           int64(max(key.Requests, 1)),
+		window:      max(int64(key.Window), 1),
 		base:        time.Now(),
 		maxPerShard: max(maxClients/limiterShards, 1),
 	}
-	l.burst = l.interval * int64(max(key.Requests, 1))
+	if l.n <= exactLogMax {
+		l.stride = 2 + int(l.n) // count, head, ring of admission times
+	} else {
+		l.slotLen = (l.window + subWindows - 1) / subWindows
+		l.stride = 2 + slotRing // newest sub-window index, total, ring of counts
+	}
 	for i := range l.shards {
-		l.shards[i].tat = make(map[clientKey]int64)
+		l.shards[i].clients = make(map[clientKey]clientRec)
 	}
 	return l
 }
@@ -110,13 +152,15 @@ func newLimiter(key LimiterKey, maxClients int) *Limiter {
 // Key returns the route id and parameters the limiter was made for.
 func (l *Limiter) Key() LimiterKey { return l.key }
 
-// Allow takes a token for addr's client prefix if one is available. If not,
-// it returns false and how long until the next request would be allowed.
+// Allow admits a request from addr's client prefix if fewer than N
+// admissions lie in the window ending now. If not, it returns false and how
+// long until a request would be admitted.
 func (l *Limiter) Allow(addr netip.Addr, now time.Time) (bool, time.Duration) {
 	return l.take(addr, now, true)
 }
 
-// Peek answers like Allow without taking a token (for explain).
+// Peek answers like Allow without recording an admission or changing any
+// state (for explain).
 func (l *Limiter) Peek(addr netip.Addr, now time.Time) (bool, time.Duration) {
 	return l.take(addr, now, false)
 }
@@ -127,71 +171,216 @@ func (l *Limiter) take(addr netip.Addr, now time.Time, consume bool) (bool, time
 	s := &l.shards[k.shard()]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tat, seen := s.tat[k]
-	if !seen || tat < t {
-		tat = t // a bucket cannot hold more than `requests` tokens
-	}
-	next := tat + l.interval
-	if next-t > l.burst {
-		return false, time.Duration(next - l.burst - t)
-	}
-	if consume {
-		if !seen {
-			l.makeRoom(s, t)
+	c, seen := s.clients[k]
+	if !seen {
+		if !consume {
+			return true, 0 // N >= 1
 		}
-		s.tat[k] = next
+		l.makeRoom(s, t)
+		c.idx = s.alloc(l.stride)
 	}
-	return true, 0
+	rec := s.slab[int(c.idx)*l.stride:][:l.stride]
+	if !seen {
+		clear(rec)
+		if l.slotLen > 0 {
+			rec[0] = floorDiv(t, l.slotLen)
+		}
+	}
+	var ok bool
+	var wait int64
+	if l.slotLen == 0 {
+		ok, wait, c.idle = l.takeLog(rec, t, consume)
+	} else {
+		ok, wait, c.idle = l.takeSlots(rec, t, consume)
+	}
+	if consume && (ok || !seen) {
+		s.clients[k] = c
+	}
+	return ok, time.Duration(wait)
+}
+
+// takeLog decides on an exact log: rec is count, head, then a ring of
+// admission times, oldest at head, in non-decreasing order.
+func (l *Limiter) takeLog(rec []int64, t int64, consume bool) (ok bool, wait, idle int64) {
+	cnt, head := rec[0], rec[1]
+	times := rec[2:]
+	n := int64(len(times))
+	for cnt > 0 && times[head] <= t-l.window { // left (t-W, t]
+		head++
+		if head == n {
+			head = 0
+		}
+		cnt--
+	}
+	if cnt >= l.n {
+		return false, times[head] + l.window - t, 0
+	}
+	if !consume {
+		return true, 0, 0
+	}
+	at := t
+	if cnt > 0 {
+		at = max(at, times[(head+cnt-1)%n])
+	}
+	times[(head+cnt)%n] = at
+	rec[0], rec[1] = cnt+1, head
+	return true, 0, at + l.window
+}
+
+// takeSlots decides on sub-window counters: rec[0] is the newest sub-window
+// index cur, rec[1] the total of the ring rec[2:], the counts of sub-windows
+// cur-64..cur (sub-window j is [j·L, (j+1)·L)).
+func (l *Limiter) takeSlots(rec []int64, t int64, consume bool) (ok bool, wait, idle int64) {
+	cur, total := rec[0], rec[1]
+	counts := rec[2:]
+	s := floorDiv(t, l.slotLen)
+	if consume && s > cur { // start the new sub-window, clearing those that left
+		for j := cur + 1; j <= min(s, cur+slotRing); j++ {
+			total -= counts[floorMod(j, slotRing)]
+			counts[floorMod(j, slotRing)] = 0
+		}
+		cur = s
+		rec[0], rec[1] = cur, total
+	}
+	// The sub-windows overlapping (t-W, t] are lo..s; those after cur are
+	// empty, those before cur-64 gone (only if the clock went backwards).
+	// Add up lo..cur or subtract cur-64..lo-1 from the total, whichever is
+	// shorter (on the hot path, s == cur: at most one sub-window to subtract).
+	first := cur - slotRing + 1
+	lo := max(floorDiv(t-l.window+1, l.slotLen), first)
+	var sum int64
+	if cur-lo < lo-first {
+		for j := lo; j <= cur; j++ {
+			sum += counts[floorMod(j, slotRing)]
+		}
+	} else {
+		sum = total
+		for j := first; j < lo; j++ {
+			sum -= counts[floorMod(j, slotRing)]
+		}
+	}
+	if sum >= l.n {
+		// Wait until enough of the oldest sub-windows have left: sub-window
+		// j leaves the window at (j+1)·L + W - 1.
+		for j := lo; j <= cur; j++ {
+			sum -= counts[floorMod(j, slotRing)]
+			if sum < l.n {
+				return false, (j+1)*l.slotLen + l.window - 1 - t, 0
+			}
+		}
+	}
+	if !consume {
+		return true, 0, 0
+	}
+	counts[floorMod(cur, slotRing)]++
+	rec[1] = total + 1
+	return true, 0, (cur+1)*l.slotLen + l.window - 1
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func floorMod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
+
+// alloc returns a free record index, growing the slab if none is free.
+func (s *limiterShard) alloc(stride int) int32 {
+	if n := len(s.free); n > 0 {
+		i := s.free[n-1]
+		s.free = s.free[:n-1]
+		return i
+	}
+	i := int32(len(s.slab) / stride)
+	s.slab = append(s.slab, make([]int64, stride)...)
+	return i
+}
+
+func (s *limiterShard) drop(k clientKey, c clientRec) {
+	delete(s.clients, k)
+	s.free = append(s.free, c.idx)
 }
 
 // makeRoom keeps a shard bounded before a new client is added: at most once
-// per window it drops clients with a full bucket (lossless, see above); when
-// the shard is still at its cap, it evicts the eighth of the clients closest
-// to a full bucket, which loses the least state. Evicting a batch keeps the
-// O(n log n) selection amortised to O(log n) per new client.
+// per window it drops idle clients (lossless, see above); when the shard is
+// still at its cap, it evicts the eighth of the clients with the fewest
+// recorded admissions (then those idle soonest), which loses the least
+// state: a client at its limit is the last to be forgotten. Evicting a batch
+// keeps the O(n log n) selection amortised to O(log n) per new client.
 func (l *Limiter) makeRoom(s *limiterShard, t int64) {
-	if !s.swept || t-s.lastSweep >= l.burst || len(s.tat) >= l.maxPerShard {
-		s.sweep(t)
+	if !s.swept || t-s.lastSweep >= l.window || len(s.clients) >= l.maxPerShard {
+		l.sweep(s, t)
 	}
-	if len(s.tat) < l.maxPerShard {
+	if len(s.clients) < l.maxPerShard {
 		return
 	}
-	tats := make([]int64, 0, len(s.tat))
-	for _, v := range s.tat {
-		tats = append(tats, v)
+	type victim struct {
+		k          clientKey
+		used, idle int64
 	}
-	slices.Sort(tats)
-	cut := tats[max(len(tats)/8, 1)-1]
-	for k, v := range s.tat {
-		if v <= cut {
-			delete(s.tat, k)
+	vs := make([]victim, 0, len(s.clients))
+	for k, c := range s.clients {
+		rec := s.slab[int(c.idx)*l.stride:][:l.stride]
+		used := rec[0] // the exact log's count
+		if l.slotLen > 0 {
+			used = rec[1] // the counters' total
 		}
+		vs = append(vs, victim{k, used, c.idle})
+	}
+	slices.SortFunc(vs, func(a, b victim) int {
+		if a.used != b.used {
+			return cmp.Compare(a.used, b.used)
+		}
+		return cmp.Compare(a.idle, b.idle)
+	})
+	for _, v := range vs[:max(len(vs)/8, 1)] {
+		s.drop(v.k, s.clients[v.k])
 	}
 }
 
-// sweep drops clients whose bucket is full again; it returns how many.
-func (s *limiterShard) sweep(t int64) int {
+// sweep drops idle clients and returns how many; when most of the slab is
+// then free, it compacts the slab so that memory shrinks too.
+func (l *Limiter) sweep(s *limiterShard, t int64) int {
 	n := 0
-	for k, v := range s.tat {
-		if v <= t {
-			delete(s.tat, k)
+	for k, c := range s.clients {
+		if c.idle <= t {
+			s.drop(k, c)
 			n++
 		}
 	}
 	s.lastSweep, s.swept = t, true
+	if records := len(s.slab) / l.stride; records > 64 && len(s.clients)*4 < records {
+		slab := make([]int64, 0, len(s.clients)*2*l.stride)
+		for k, c := range s.clients {
+			from := int(c.idx) * l.stride
+			c.idx = int32(len(slab) / l.stride)
+			slab = append(slab, s.slab[from:from+l.stride]...)
+			s.clients[k] = c
+		}
+		s.slab, s.free = slab, s.free[:0]
+	}
 	return n
 }
 
-// Sweep drops the state of every client whose bucket is full again (idle for
-// at least as long as its tokens take to refill, at most one window); such a
-// client is indistinguishable from a new one. It returns how many were dropped.
+// Sweep drops the state of every idle client (none of its admissions left in
+// the window); such a client is indistinguishable from a new one. It returns
+// how many were dropped.
 func (l *Limiter) Sweep(now time.Time) int {
 	t := int64(now.Sub(l.base))
 	n := 0
 	for i := range l.shards {
 		s := &l.shards[i]
 		s.mu.Lock()
-		n += s.sweep(t)
+		n += l.sweep(s, t)
 		s.mu.Unlock()
 	}
 	return n
@@ -203,7 +392,7 @@ func (l *Limiter) Len() int {
 	for i := range l.shards {
 		s := &l.shards[i]
 		s.mu.Lock()
-		n += len(s.tat)
+		n += len(s.clients)
 		s.mu.Unlock()
 	}
 	return n
