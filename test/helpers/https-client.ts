@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { dechunk, type Stack } from './stack.ts';
+import { dechunk, type Stack, startStack } from './stack.ts';
+import { waitFor } from './wait.ts';
 
 export interface Reply {
   status: number;
@@ -77,3 +78,18 @@ export const cookieValue = (reply: Reply, name: string) =>
     .find((c) => c.startsWith(`${name}=`))
     ?.split(';')[0]
     ?.slice(name.length + 1);
+
+/**
+ * A stack that serves the dashboard and API on `domain` through Caddy (GATEHOUSE_PUBLIC_DOMAIN), started once
+ * the domain's certificate from Caddy's internal CA is there and its login page answers.
+ */
+export async function startStackOnPublicDomain(domain: string): Promise<Stack> {
+  const stack = await startStack({ GATEHOUSE_PUBLIC_DOMAIN: domain });
+  await waitFor(
+    'the public domain',
+    async () => (await httpsRequest(stack, domain, { path: '/login' })).status === 200,
+    15_000,
+    200,
+  );
+  return stack;
+}

@@ -15,23 +15,15 @@ import { loadProxySecret, PROXY_SECRET_FILE } from '../../src/caddy/proxy-secret
 import { auditLog } from '../../src/db/schema/index.ts';
 import { clientOrigin } from '../../src/http/client.ts';
 import { tempDir } from '../helpers/env.ts';
-import { httpsRequest } from '../helpers/https-client.ts';
-import { type Stack, startStack } from '../helpers/stack.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { httpsRequest, startStackOnPublicDomain } from '../helpers/https-client.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 const PUBLIC_DOMAIN = 'gatehouse.clients.test';
 const PASSWORD = 'correct horse battery staple';
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ GATEHOUSE_PUBLIC_DOMAIN: PUBLIC_DOMAIN });
-  // The public domain's certificate comes from Caddy's internal CA shortly after start.
-  await waitFor(
-    'the public domain',
-    async () => (await httpsRequest(stack, PUBLIC_DOMAIN, { path: '/login' })).status === 200,
-    15_000,
-    200,
-  );
+  stack = await startStackOnPublicDomain(PUBLIC_DOMAIN);
 });
 afterAll(async () => {
   await stack?.stop();

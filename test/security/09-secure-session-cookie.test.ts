@@ -5,9 +5,8 @@
 // Real: the control plane in-process with the real Caddy binary and its internal CA (TLS on a test public
 // domain, reached by SNI on 127.0.0.1), the dashboard's login form with its CSRF cookie, the API login, libSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cookieValue, httpsRequest, type Reply } from '../helpers/https-client.ts';
-import { type Stack, startStack } from '../helpers/stack.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { cookieValue, httpsRequest, type Reply, startStackOnPublicDomain } from '../helpers/https-client.ts';
+import type { Stack } from '../helpers/stack.ts';
 
 const PUBLIC_DOMAIN = 'gatehouse.cookies.test';
 const PASSWORD = 'correct horse battery staple';
@@ -15,13 +14,7 @@ const SECURE_NAME = '__Host-gatehouse_session';
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ GATEHOUSE_PUBLIC_DOMAIN: PUBLIC_DOMAIN });
-  await waitFor(
-    'the public domain',
-    async () => (await httpsRequest(stack, PUBLIC_DOMAIN, { path: '/login' })).status === 200,
-    15_000,
-    200,
-  );
+  stack = await startStackOnPublicDomain(PUBLIC_DOMAIN);
 });
 afterAll(async () => {
   await stack?.stop();
