@@ -5,6 +5,7 @@ export * from './api-tokens.ts';
 export * from './audit-log.ts';
 export * from './gateways.ts';
 export * from './peers.ts';
+export * from './policies.ts';
 export * from './route-auth-sessions.ts';
 export * from './route-auth-users.ts';
 export * from './routes.ts';
