@@ -130,16 +130,21 @@ function compile(table: readonly Permission[]): Compiled[] {
 
 const compiled = new Map<readonly Permission[], Compiled[]>();
 
-/** The role (or `public`/`gateway`) a request needs; `owner` when the table does not list it. */
-export function permissionFor(table: readonly Permission[], method: string, path: string): Need {
+/** The table's entry for a request, or undefined when the table does not list it. */
+export function listedPermission(table: readonly Permission[], method: string, path: string): Need | undefined {
   let rules = compiled.get(table);
   if (!rules) {
     rules = compile(table);
     compiled.set(table, rules);
   }
   const m = method === 'HEAD' ? 'GET' : method.toUpperCase();
-  // Exact segments before patterns: `/peers/new` must not be read as `/peers/{id}`.
   const matches = rules.filter((r) => r.method === m && r.pattern.test(path));
+  // Exact paths before patterns: `/peers/new` must not be read as `/peers/{id}`.
   const exact = matches.find((r) => !r.pattern.source.includes('[^/]+') && !r.pattern.source.includes('/.+'));
-  return (exact ?? matches[0])?.need ?? 'owner';
+  return (exact ?? matches[0])?.need;
+}
+
+/** The role (or `public`/`gateway`) a request needs; `owner` when the table does not list it (default-deny). */
+export function permissionFor(table: readonly Permission[], method: string, path: string): Need {
+  return listedPermission(table, method, path) ?? 'owner';
 }
