@@ -114,7 +114,7 @@ interface Compiled {
   need: Need;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
 
 function compile(table: readonly Permission[]): Compiled[] {
   return table.map((p) => {
@@ -122,7 +122,7 @@ function compile(table: readonly Permission[]): Compiled[] {
     const base = rest ? p.path.slice(0, -2) : p.path;
     const body = base
       .split(/(\{[^}]+\})/)
-      .map((part) => (/^\{[^}]+\}$/.test(part) ? '[^/]+' : escape(part)))
+      .map((part) => (/^\{[^}]+\}$/.test(part) ? '[^/]+' : escapeRegExp(part)))
       .join('');
     return { method: p.method, pattern: new RegExp(`^${body}${rest ? '/.+' : '/?'}$`), need: p.need };
   });
