@@ -41,7 +41,7 @@ describe('/api/v1/users', () => {
       invite_url: string;
     };
     expect(invited).toMatchObject({ username: 'carol', email: 'carol@example.com', status: 'invited' });
-    expect(invited.invite_url).toMatch(/^http:\/\/localhost\/invite\/[A-Za-z0-9_-]{43}$/);
+    expect(invited.invite_url).toMatch(/^http:\/\/localhost\/login\/invite\/[A-Za-z0-9_-]{43}$/);
     const [stored] = await env.db.select().from(adminInvites).where(eq(adminInvites.userId, invited.id));
     expect(JSON.stringify(stored)).not.toContain(tokenOf(invited.invite_url));
 

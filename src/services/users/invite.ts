@@ -10,8 +10,8 @@ import { usernameIs } from './by-name.ts';
 import { assertMayManage } from './guard.ts';
 import { loadUser, toPublicUser } from './public.ts';
 
-/** Where invite links point: `<base>/invite/<token>` (the dashboard's page sets the password). */
-export const INVITE_PATH = '/invite';
+/** Where invite links point: `<base>/login/invite/<token>` (under /login: the login form's CSRF cookie and body limit). */
+export const INVITE_PATH = '/login/invite';
 const HOUR_MS = 60 * 60 * 1000;
 
 /** A fresh one-time link for `userId`; any older open link of theirs stops working. */
