@@ -2,8 +2,10 @@ import { Hono } from 'hono';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
 import type { AppDeps } from '../http/types.ts';
 import { accountDashboard } from './account/handlers.tsx';
+import { passkeysDashboard } from './account/passkeys.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
 import { loginDashboard } from './login/handlers.tsx';
+import { passkeyLoginDashboard } from './login/passkey.tsx';
 import { overviewDashboard } from './overview/handlers.tsx';
 import { peersDashboard } from './peers/handlers.tsx';
 import { routesDashboard } from './routes/handlers.tsx';
@@ -34,6 +36,8 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.route('/', tokensDashboard(session));
   app.route('/', usersDashboard(deps.config, session));
   app.route('/', inviteDashboard(deps));
+  app.route('/', passkeyLoginDashboard(deps));
+  app.route('/', passkeysDashboard(deps.config, session));
   app.route('/', settingsDashboard(session));
   return app;
 }

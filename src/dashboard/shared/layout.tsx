@@ -35,6 +35,8 @@ function Head({ title }: { title: string }) {
       <link rel="stylesheet" href="/assets/app.css" />
       <script src="/assets/htmx.min.js" defer></script>
       <script src="/assets/app.js" defer></script>
+      <script src="/assets/simplewebauthn.js" defer></script>
+      <script src="/assets/passkeys.js" defer></script>
     </head>
   );
 }
