@@ -2,8 +2,10 @@ import { Hono } from 'hono';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
 import type { AppDeps } from '../http/types.ts';
 import { accountDashboard } from './account/handlers.tsx';
+import { passkeysDashboard } from './account/passkeys.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
 import { loginDashboard } from './login/handlers.tsx';
+import { passkeyLoginDashboard } from './login/passkey.tsx';
 import { overviewDashboard } from './overview/handlers.tsx';
 import { peersDashboard } from './peers/handlers.tsx';
 import { routesDashboard } from './routes/handlers.tsx';
@@ -12,6 +14,8 @@ import { serveAssets } from './shared/assets.ts';
 import { errorPage } from './shared/error-page.tsx';
 import { type DashEnv, requireSession } from './shared/session.ts';
 import { tokensDashboard } from './tokens/handlers.tsx';
+import { usersDashboard } from './users/handlers.tsx';
+import { inviteDashboard } from './users/invite-accept.tsx';
 
 /**
  * The dashboard: server-rendered pages over the same service verbs as the API, one sub-app per resource
@@ -30,6 +34,10 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.route('/', routesDashboard(deps, session));
   app.route('/', gatewaysDashboard(deps, session));
   app.route('/', tokensDashboard(session));
+  app.route('/', usersDashboard(deps.config, session));
+  app.route('/', inviteDashboard(deps));
+  app.route('/', passkeyLoginDashboard(deps));
+  app.route('/', passkeysDashboard(deps.config, session));
   app.route('/', settingsDashboard(session));
   return app;
 }

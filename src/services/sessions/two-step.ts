@@ -1,4 +1,4 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import { secretBoxFor } from '../../auth/secret-box.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
@@ -6,6 +6,7 @@ import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { AppError, UnauthorizedError } from '../../errors.ts';
 import { consumeAdminSecondFactor } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
+import { usernameIs } from '../users/by-name.ts';
 import { login, SESSION_TTL_MS } from './index.ts';
 
 /** How long the TOTP step may take after a correct password. */
@@ -23,19 +24,19 @@ export async function startLogin({
   ctx: ServiceContext;
   input: { username: string; password: string; userAgent?: string | undefined };
 }): Promise<
-  { step: 'done'; token: string; csrfToken: string; expiresAt: Date } | { step: 'totp'; token: string; expiresAt: Date }
+  | { step: 'done'; token: string; csrfToken: string; expiresAt: Date }
+  | { step: 'totp'; token: string; expiresAt: Date; factors: { totp: boolean; passkey: boolean } }
 > {
+  let factors = { totp: true, passkey: false };
   try {
     const session = await login({ ctx, input });
     return { step: 'done', token: session.token, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
   } catch (err) {
     // login() checks the password before it asks for the code: totp_required means the password was right.
     if (!(err instanceof AppError && err.details?.totp_required === true)) throw err;
+    factors = { totp: err.details.totp !== false, passkey: err.details.passkey === true };
   }
-  const [user] = await ctx.db
-    .select({ id: adminUsers.id })
-    .from(adminUsers)
-    .where(eq(adminUsers.username, input.username));
+  const [user] = await ctx.db.select({ id: adminUsers.id }).from(adminUsers).where(usernameIs(input.username));
   if (!user) throw new UnauthorizedError('invalid username or password');
   const token = randomSecret(32);
   const now = ctx.now();
@@ -51,7 +52,7 @@ export async function startLogin({
     ip: ctx.ip ?? null,
     userAgent: input.userAgent ?? null,
   });
-  return { step: 'totp', token, expiresAt };
+  return { step: 'totp', token, expiresAt, factors };
 }
 
 /** The user name of a live pending login (what the TOTP step is throttled under), or null. */
@@ -91,6 +92,7 @@ export async function finishTotpLogin({
         eq(adminSessions.id, sha256Hex(input.pendingToken)),
         eq(adminSessions.fullyAuthenticated, false),
         gt(adminSessions.expiresAt, now),
+        isNull(adminUsers.disabledAt),
       ),
     );
   if (!row) throw new UnauthorizedError('the login has expired; enter your password again');
@@ -126,7 +128,7 @@ export async function finishTotpLogin({
       userAgent: input.userAgent ?? null,
     });
     await recordAudit({
-      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username } },
+      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username, role: user.role } },
       tx,
       input: {
         action: 'auth.login',
