@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
 import type { AppDeps } from '../http/types.ts';
 import { accountDashboard } from './account/handlers.tsx';
+import { alertsDashboard } from './alerts/handlers.tsx';
 import { auditDashboard } from './audit/handlers.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
 import { loginDashboard } from './login/handlers.tsx';
@@ -33,5 +34,6 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.route('/', tokensDashboard(session));
   app.route('/', settingsDashboard(session));
   app.route('/', auditDashboard(session));
+  app.route('/', alertsDashboard(deps, session));
   return app;
 }

@@ -7,6 +7,7 @@ export const NAV = [
   { href: '/routes', label: 'Routes' },
   { href: '/gateways', label: 'Gateways' },
   { href: '/tokens', label: 'API tokens' },
+  { href: '/alerts', label: 'Alerts' },
   { href: '/audit', label: 'Audit' },
   { href: '/settings', label: 'Settings' },
 ] as const;

@@ -38,6 +38,8 @@ const FLASH: Record<string, string> = {
   'gateway-rotated': 'Token rotated. The old token no longer works.',
   'gateway-deleted': 'Gateway deleted.',
   'settings-saved': 'Settings saved.',
+  'test-queued': 'Test notice queued; its outcome shows as the channel’s last delivery.',
+  'channel-deleted': 'Alert channel deleted.',
 };
 
 export function meta(c: Context<DashEnv>, title: string, path = c.req.path): PageMeta {
