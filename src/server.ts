@@ -15,6 +15,8 @@ import { assertPortsFree, ownPorts, PortInUseError, portOwner } from './host/por
 import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
+import { AlertEvaluator } from './services/alerts/evaluator.ts';
+import { DeliveryQueue } from './services/alerts/queue.ts';
 import { pushConfigInTx } from './services/config/change.ts';
 import { Reconciler } from './services/config/reconciler.ts';
 import { loadGatewayRefs } from './services/gateways/read.ts';
@@ -165,6 +167,21 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     };
   };
 
+  // Alerts: deliveries leave through a bounded queue, never on a request's path; the evaluator observes the
+  // conditions on its own interval (services/alerts/evaluator.ts).
+  const alertCtx: ServiceContext = { ...systemCtx, logger: logger.child({ component: 'alerts' }) };
+  const alertQueue = new DeliveryQueue(alertCtx);
+  const alertEvaluator = new AlertEvaluator(
+    alertCtx,
+    {
+      gatewayOnline: (id) => gatewayHub.isOnline(id),
+      peerHandshakeAt: (publicKey) => wireguard.latest(publicKey)?.latestHandshake ?? null,
+      dataPlanePending: () => caddy?.state === 'running' && reconciler.status().pending,
+      caddyDataDir: caddy ? config.caddy.dataDir : undefined,
+    },
+    alertQueue,
+  );
+
   const app = createApp({
     db: dbHandle.db,
     config,
@@ -175,6 +192,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     hooks,
     gatewaySync: { hub: gatewayHub, source: gatewaySource },
     proxySecret,
+    alerts: { queue: alertQueue },
   });
   gatewayHub.start();
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -207,6 +225,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   }
 
   const firstPass = reconciler.start();
+  alertEvaluator.start();
 
   return {
     url,
@@ -215,6 +234,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     caddy,
     firstPass,
     async stop() {
+      await alertEvaluator.stop();
+      alertQueue.stop();
       await expiryJob.stop();
       await wireguard.stop();
       await caddy?.stop();

@@ -4,6 +4,8 @@ import type { LoginThrottle } from '../auth/login-throttle.ts';
 import { authenticate, authorize } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import { apiDocsPublic } from '../services/settings/runtime.ts';
+import { alertsApi } from './alerts.ts';
+import { auditApi } from './audit.ts';
 import { authApi } from './auth.ts';
 import { gatewaySyncApi } from './gateway-sync.ts';
 import { gatewaysApi } from './gateways.ts';
@@ -68,6 +70,8 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/status', statusApi());
   secured.route('/peers', peersApi(deps));
   secured.route('/gateways', gatewaysApi(deps));
+  secured.route('/audit', auditApi());
+  secured.route('/alerts', alertsApi(deps));
   secured.get('/me', (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);
   return api;

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { AlertSettingsSchema } from '../schemas/alerts.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { UpdateSettingsSchema } from '../schemas/settings.ts';
 import { getSettings } from '../services/settings/get.ts';
@@ -26,6 +27,7 @@ const SettingsSchema = z
       env: z.array(z.string()),
     }),
     gateway_forward_ports: z.string(),
+    alerts: AlertSettingsSchema.required().openapi({ description: 'Alert thresholds in effect' }),
     public_domain: z.string().nullable(),
     wg_endpoint: z.string().nullable().openapi({
       description: 'The stored endpoint setting (host or host:port); GATEHOUSE_WG_ENDPOINT overrides it',

@@ -3,6 +3,8 @@ import type { LoginThrottle } from '../auth/login-throttle.ts';
 import type { AppDeps } from '../http/types.ts';
 import { accountDashboard } from './account/handlers.tsx';
 import { passkeysDashboard } from './account/passkeys.tsx';
+import { alertsDashboard } from './alerts/handlers.tsx';
+import { auditDashboard } from './audit/handlers.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
 import { loginDashboard } from './login/handlers.tsx';
 import { passkeyLoginDashboard } from './login/passkey.tsx';
@@ -39,5 +41,7 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.route('/', passkeyLoginDashboard(deps));
   app.route('/', passkeysDashboard(deps.config, session));
   app.route('/', settingsDashboard(session));
+  app.route('/', auditDashboard(session));
+  app.route('/', alertsDashboard(deps, session));
   return app;
 }

@@ -66,6 +66,15 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/api/v1/tls/root-certificate', 'admin'),
   ...resource('/api/v1/users', 'admin', 'admin'),
   rule('POST', '/api/v1/users/{id}/invite', 'admin'),
+  // The audit log and alert channels (issue 17): channel secrets and who-did-what are the admins'.
+  rule('GET', '/api/v1/audit', 'admin'),
+  rule('GET', '/api/v1/alerts/active', 'admin'),
+  rule('GET', '/api/v1/alerts/channels', 'admin'),
+  rule('POST', '/api/v1/alerts/channels', 'admin'),
+  rule('GET', '/api/v1/alerts/channels/{id}', 'admin'),
+  rule('PATCH', '/api/v1/alerts/channels/{id}', 'admin'),
+  rule('DELETE', '/api/v1/alerts/channels/{id}', 'admin'),
+  rule('POST', '/api/v1/alerts/channels/{id}/test', 'admin'),
 ];
 
 /** The dashboard's pages and form posts. GET pages that only show a form for a change need the change's role. */
@@ -106,6 +115,10 @@ export const DASHBOARD_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/users/*', 'admin'),
   rule('POST', '/users', 'admin'),
   rule('POST', '/users/*', 'admin'),
+  rule('GET', '/audit', 'admin'),
+  rule('GET', '/alerts', 'admin'),
+  rule('GET', '/alerts/*', 'admin'),
+  rule('POST', '/alerts/*', 'admin'),
 ];
 
 interface Compiled {

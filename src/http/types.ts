@@ -2,6 +2,7 @@ import type { Config } from '../config/index.ts';
 import type { Actor, ConfigHooks, ServiceContext } from '../context.ts';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
+import type { DeliveryQueue } from '../services/alerts/queue.ts';
 import type { PeerDeps } from '../services/peers/deps.ts';
 import type { GatewayConfigSource } from '../sync/gateway-config-source.ts';
 import type { GatewayHub } from '../sync/gateway-hub.ts';
@@ -39,6 +40,8 @@ export interface AppDeps {
    * only then are its client-address and scheme headers believed. Absent: never (tests without Caddy).
    */
   proxySecret?: string | undefined;
+  /** Alert deliveries (the send-test button queues here); absent: tests queue nothing. */
+  alerts?: { queue: DeliveryQueue } | undefined;
 }
 
 /** Who is on the other end of a request, as far as the control plane can trust it (src/http/client.ts). */

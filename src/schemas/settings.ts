@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { WG_ENDPOINT_MAX_LENGTH, wgEndpointProblem } from '../config/wg-endpoint.ts';
+import { AlertSettingsSchema } from './alerts.ts';
 
 /** host or host:port for client configs; lower-cased, checked by the same rule as GATEHOUSE_WG_ENDPOINT. */
 const WgEndpointSetting = z
@@ -23,6 +24,9 @@ export const UpdateSettingsSchema = z
       description:
         'Where WireGuard clients connect: host or host:port (default port GATEHOUSE_WG_PORT). Used by every config generated afterwards; null clears it. Refused while GATEHOUSE_WG_ENDPOINT is set.',
       example: 'vpn.example.com',
+    }),
+    alerts: AlertSettingsSchema.optional().openapi({
+      description: 'Alert thresholds; the fields given replace the stored ones, the others keep their value',
     }),
   })
   .refine((v) => Object.keys(v).length > 0, 'give at least one setting to change')

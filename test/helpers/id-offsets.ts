@@ -17,6 +17,7 @@ export const ID_OFFSETS: Readonly<Record<string, number>> = {
   audit_log: 7000,
   admin_invites: 8000,
   admin_passkeys: 9000,
+  alert_channels: 10000,
 };
 
 /** Seeds `sqlite_sequence` (AUTOINCREMENT's counter) so the next id of each table is its offset + 1. */

@@ -9,6 +9,8 @@ export const NAV = [
   { href: '/gateways', label: 'Gateways' },
   { href: '/users', label: 'Users' },
   { href: '/tokens', label: 'API tokens' },
+  { href: '/alerts', label: 'Alerts' },
+  { href: '/audit', label: 'Audit' },
   { href: '/settings', label: 'Settings' },
 ] as const;
 

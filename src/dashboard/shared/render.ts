@@ -45,6 +45,8 @@ const FLASH: Record<string, string> = {
   'invite-accepted': 'Your password is set. Log in with it.',
   'passkey-added': 'Passkey added.',
   'passkey-removed': 'Passkey removed.',
+  'test-queued': 'Test notice queued; its outcome shows as the channel’s last delivery.',
+  'channel-deleted': 'Alert channel deleted.',
 };
 
 export function meta(c: Context<DashEnv>, title: string, path = c.req.path): PageMeta {

@@ -3,6 +3,7 @@ export * from './admin-passkeys.ts';
 export * from './admin-recovery-codes.ts';
 export * from './admin-sessions.ts';
 export * from './admin-users.ts';
+export * from './alerts.ts';
 export * from './api-tokens.ts';
 export * from './audit-log.ts';
 export * from './gateways.ts';
