@@ -2,7 +2,7 @@ import type { CompileInput } from '../../caddy/snapshot.ts';
 import type { GatewayLoader } from '../../context.ts';
 import { selectAllAsJson } from '../../db/bulk-read.ts';
 import type { DbOrTx } from '../../db/index.ts';
-import { peers, routes } from '../../db/schema/index.ts';
+import { peers, policies, routes } from '../../db/schema/index.ts';
 
 /** Reads everything the snapshot compiler needs, with the caller's handle (inside its transaction). */
 export async function loadCompileInput(
@@ -12,8 +12,9 @@ export async function loadCompileInput(
   authEndpoint?: string,
   proxySecret?: string,
 ): Promise<CompileInput> {
-  const [routeRows, peerRows, gateways] = await Promise.all([
+  const [routeRows, policyRows, peerRows, gateways] = await Promise.all([
     selectAllAsJson(db, routes),
+    db.select({ id: policies.id, name: policies.name, policy: policies.policy }).from(policies),
     db
       .select({
         id: peers.id,
@@ -29,6 +30,7 @@ export async function loadCompileInput(
   return {
     version,
     routes: routeRows,
+    policies: policyRows,
     // An expired peer counts as disabled even before the expiry job has run.
     peers: peerRows.map((p) => ({
       id: p.id,
