@@ -86,7 +86,9 @@ export function applyFields(base: RouteDraft, f: RouteFields): RouteDraft {
   set('proxyProtocol', f.proxy_protocol);
   set('tlsNames', f.tls_names);
   // The policy, or the GateControl fields that edit it (access.ts); 422 for mixing them, 409 when they cannot.
-  Object.assign(d, applyAccessFields(base, f));
+  const access = applyAccessFields(base, f);
+  d.policyId = access.policyId;
+  d.policy = access.policy;
   // auth_password is hashed by the caller (argon2 is async and slow: outside the transaction).
   set('authMethod', f.auth_method);
   set('basicAuthEnabled', f.basic_auth_enabled);
