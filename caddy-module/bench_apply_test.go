@@ -24,7 +24,7 @@ func BenchmarkApplyOneChangeAt5000(b *testing.B) {
 		if i == 0 {
 			body = "@BODY@"
 		}
-		routes = append(routes, obj{"id": fmt.Sprint(i), "http": obj{"hosts": arr{fmt.Sprintf("r%d.test", i)},
+		routes = append(routes, obj{"id": fmt.Sprint(i), "policy": allowAll(), "http": obj{"hosts": arr{fmt.Sprintf("r%d.test", i)},
 			"handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": "127.0.0.1:9"}}, "headers": obj{"request": obj{"set": obj{"X": arr{body}}}}}}}})
 	}
 	tmpl, _ := json.Marshal(testSnapshot(999999999, routes...))
