@@ -91,7 +91,7 @@ export const ExplainQuestionShape = {
     .string()
     .trim()
     .max(40)
-    .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.test(v), {
+    .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(v), {
       message: 'must be an RFC 3339 time with a zone, e.g. 2026-11-30T09:30:00Z',
     })
     .refine(
