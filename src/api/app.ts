@@ -9,6 +9,7 @@ import { gatewaySyncApi } from './gateway-sync.ts';
 import { gatewaysApi } from './gateways.ts';
 import { healthApi } from './health.ts';
 import { peersApi } from './peers.ts';
+import { policiesApi } from './policies.ts';
 import { renderReference } from './reference.ts';
 import { routeAuthUsersApi } from './route-auth-users.ts';
 import { routesApi } from './routes.ts';
@@ -63,6 +64,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/health', healthApi(deps));
   secured.route('/status', statusApi());
   secured.route('/peers', peersApi(deps));
+  secured.route('/policies', policiesApi());
   secured.route('/gateways', gatewaysApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);

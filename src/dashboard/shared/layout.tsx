@@ -5,6 +5,7 @@ export const NAV = [
   { href: '/', label: 'Overview' },
   { href: '/peers', label: 'Peers' },
   { href: '/routes', label: 'Routes' },
+  { href: '/policies', label: 'Policies' },
   { href: '/gateways', label: 'Gateways' },
   { href: '/tokens', label: 'API tokens' },
   { href: '/settings', label: 'Settings' },
