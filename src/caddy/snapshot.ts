@@ -87,15 +87,19 @@ export function policyOf(route: Pick<Route, 'policyId' | 'policy'>, input: Pick<
   const shared = route.policyId === null ? undefined : input.policies?.find((p) => p.id === route.policyId);
   if (route.policyId !== null && !shared) return undefined;
   const policy = shared?.policy ?? route.policy ?? OPEN_POLICY;
-  const compiled: SnapshotPolicy = {
-    ...(shared ? { name: shared.name } : {}),
+  return { compiled: resolvePolicy(policy, input.peers, shared?.name), usesLogin: policyUsesLogin(policy) };
+}
+
+/** A stored policy as the data plane reads it (docs/snapshot.md): peers resolved, a shared policy named. */
+export function resolvePolicy(policy: Policy, peers: PeerRef[], name?: string): SnapshotPolicy {
+  return {
+    ...(name !== undefined ? { name } : {}),
     ...policy,
     rules: policy.rules.map((rule) => ({
       ...rule,
-      conditions: rule.conditions.map((c) => resolveCondition(c, input.peers)),
+      conditions: rule.conditions.map((c) => resolveCondition(c, peers)),
     })),
   };
-  return { compiled, usesLogin: policyUsesLogin(policy) };
 }
 
 export function escapePlaceholders(value: string): string {

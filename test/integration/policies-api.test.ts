@@ -49,9 +49,6 @@ let reader: string;
 
 beforeAll(async () => {
   db = await testDb();
-  // MERGE(pol-ts): its migration adds routes.policy_id; until then the test database gets the column here.
-  const cols = await db.client.execute("select name from pragma_table_info('routes') where name = 'policy_id'");
-  if (cols.rows.length === 0) await db.client.execute('alter table routes add column policy_id integer');
   dataPlane = new RecordingDataPlane();
   app = createApp({
     db: db.db,
@@ -102,7 +99,15 @@ let nextPort = 14000;
 async function route(type: 'http' | 'l4', name: string) {
   const body =
     type === 'http'
-      ? { name, domain: `${name}.example.com`, target_kind: 'direct', target_host: '10.0.0.5', target_port: 8080 }
+      ? // A password, so that policies with a login can be attached (a login needs a way to log in).
+        {
+          name,
+          domain: `${name}.example.com`,
+          target_kind: 'direct',
+          target_host: '10.0.0.5',
+          target_port: 8080,
+          auth_password: 'a password for the login',
+        }
       : {
           name,
           type: 'l4',
@@ -116,9 +121,10 @@ async function route(type: 'http' | 'l4', name: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id as number;
 }
-/** MERGE(pol-ts): attach through the route API (`policy_id`) once it has the field. */
+/** Attaches a shared policy through the route API. */
 async function attach(routeId: number, policyId: number) {
-  await db.client.execute({ sql: 'update routes set policy_id = ? where id = ?', args: [policyId, routeId] });
+  const res = await call('PUT', `/api/v1/routes/${routeId}`, { policy_id: policyId });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
 }
 async function createPolicy(name: string, policy: unknown = staffOrGermany) {
   const res = await call('POST', '/api/v1/policies', { name, policy });
@@ -339,7 +345,11 @@ describe('GET /api/v1/policies', () => {
   });
 
   it('gets one with the routes that use it; 404 for an unknown id', async () => {
-    const p = await createPolicy('detail');
+    // Without the login rule: an L4 route cannot take a policy with a login.
+    const p = await createPolicy('detail', {
+      ...staffOrGermany,
+      rules: staffOrGermany.rules.map(({ login: _login, ...rule }: { login?: boolean }) => rule),
+    });
     const r = await route('l4', 'ssh-detail');
     await attach(r, p.id);
     const res = await call('GET', `/api/v1/policies/${p.id}`, undefined, reader);

@@ -3,7 +3,6 @@
 // Simulated: "countries" are loopback addresses mapped by the test mmdb. No traffic is sent: explain decides
 // without a request, with the code that enforces.
 import path from 'node:path';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTestMmdb } from '../helpers/caddy.ts';
 import { tempDir } from '../helpers/env.ts';
@@ -18,9 +17,6 @@ beforeAll(async () => {
   mmdbDir = tempDir();
   const mmdb = writeTestMmdb(path.join(mmdbDir.dir, 'countries.mmdb'), { [`${DE}/32`]: 'DE', [`${US}/32`]: 'US' });
   stack = await startStack({ GATEHOUSE_GEOIP_DB: mmdb });
-  // MERGE(pol-ts): its migration adds routes.policy_id; until then the test database gets the column here.
-  const cols = await stack.server.db.all(sql`select name from pragma_table_info('routes') where name = 'policy_id'`);
-  if (cols.length === 0) await stack.server.db.run(sql`alter table routes add column policy_id integer`);
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();

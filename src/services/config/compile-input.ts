@@ -1,4 +1,4 @@
-import type { CompileInput } from '../../caddy/snapshot.ts';
+import type { CompileInput, PeerRef } from '../../caddy/snapshot.ts';
 import type { GatewayLoader } from '../../context.ts';
 import { selectAllAsJson } from '../../db/bulk-read.ts';
 import type { DbOrTx } from '../../db/index.ts';
@@ -15,31 +15,36 @@ export async function loadCompileInput(
   const [routeRows, policyRows, peerRows, gateways] = await Promise.all([
     selectAllAsJson(db, routes),
     db.select({ id: policies.id, name: policies.name, policy: policies.policy }).from(policies),
-    db
-      .select({
-        id: peers.id,
-        address: peers.address,
-        enabled: peers.enabled,
-        tags: peers.tags,
-        expiresAt: peers.expiresAt,
-      })
-      .from(peers),
+    loadPeerRefs(db),
     loadGateways ? loadGateways(db) : Promise.resolve([]),
   ]);
-  const now = Date.now();
   return {
     version,
     routes: routeRows,
     policies: policyRows,
-    // An expired peer counts as disabled even before the expiry job has run.
-    peers: peerRows.map((p) => ({
-      id: p.id,
-      address: p.address,
-      tags: p.tags,
-      enabled: p.enabled && (!p.expiresAt || p.expiresAt.getTime() > now),
-    })),
+    peers: peerRows,
     gateways,
     authEndpoint,
     proxySecret,
   };
+}
+
+/** Peers as policies resolve them; an expired peer counts as disabled even before the expiry job has run. */
+export async function loadPeerRefs(db: DbOrTx): Promise<PeerRef[]> {
+  const rows = await db
+    .select({
+      id: peers.id,
+      address: peers.address,
+      enabled: peers.enabled,
+      tags: peers.tags,
+      expiresAt: peers.expiresAt,
+    })
+    .from(peers);
+  const now = Date.now();
+  return rows.map((p) => ({
+    id: p.id,
+    address: p.address,
+    tags: p.tags,
+    enabled: p.enabled && (!p.expiresAt || p.expiresAt.getTime() > now),
+  }));
 }

@@ -1,10 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { resolvePolicy, type SnapshotPolicy } from '../../caddy/snapshot.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
-import { peers } from '../../db/schema/index.ts';
 import { AppError, UnavailableError, UpstreamRejectedError, ValidationError } from '../../errors.ts';
 import { l4PolicyIssues, type Policy } from '../../policy/schema.ts';
 import type { ExplainAnswer, ExplainPolicyInput } from '../../schemas/policies.ts';
+import { loadPeerRefs } from '../config/compile-input.ts';
 import { getPolicy } from './read.ts';
 
 /**
@@ -61,33 +61,10 @@ async function askDataPlane(ctx: ServiceContext, policy: SnapshotPolicy, input: 
   return res.body as ExplainAnswer;
 }
 
-type SnapshotPolicy = Policy & { name?: string };
-
 /**
- * The policy as the data plane reads it (docs/snapshot.md): peer and peer_tag conditions carry the tunnel
- * addresses of the enabled peers they name; a shared policy carries its name.
- * MERGE(pol-ts): use the snapshot compiler's own resolution instead of this one.
+ * The policy as the data plane reads it (docs/snapshot.md): the snapshot compiler's own resolution of peers
+ * (enabled, unexpired ones) and the shared policy's name.
  */
 export async function snapshotPolicy(db: DbOrTx, policy: Policy, name?: string): Promise<SnapshotPolicy> {
-  const needsPeers = policy.rules.some((r) => r.conditions.some((c) => c.type === 'peer' || c.type === 'peer_tag'));
-  const enabled = needsPeers
-    ? await db
-        .select({ id: peers.id, address: peers.address, tags: peers.tags })
-        .from(peers)
-        .where(eq(peers.enabled, true))
-    : [];
-  const rules = policy.rules.map((rule) => ({
-    ...rule,
-    conditions: rule.conditions.map((c) => {
-      if (c.type === 'peer')
-        return { ...c, addresses: enabled.filter((p) => c.values.includes(String(p.id))).map((p) => p.address) };
-      if (c.type === 'peer_tag')
-        return {
-          ...c,
-          addresses: enabled.filter((p) => p.tags.some((t) => c.values.includes(t))).map((p) => p.address),
-        };
-      return c;
-    }),
-  }));
-  return { ...policy, rules, ...(name !== undefined ? { name } : {}) } as SnapshotPolicy;
+  return resolvePolicy(policy, await loadPeerRefs(db), name);
 }

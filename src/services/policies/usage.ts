@@ -1,12 +1,9 @@
-import { asc, count, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { asc, count, eq, inArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/index.ts';
 import { routes } from '../../db/schema/index.ts';
 
-/**
- * Which routes use a shared policy. The one place that reads `routes.policy_id` for the policies resource.
- * MERGE(pol-ts): the column arrives with pol-ts's migration; replace `routePolicyId` with `routes.policyId`.
- */
-const routePolicyId: SQL<number | null> = sql<number | null>`"routes"."policy_id"`;
+/** Which routes use a shared policy. The one place that reads `routes.policy_id` for the policies resource. */
+const routePolicyId = routes.policyId;
 
 export interface PolicyUser {
   id: number;
