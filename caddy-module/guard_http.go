@@ -8,6 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/caddy-module/policy"
 )
 
 func init() {
@@ -78,9 +80,16 @@ func (a *App) resolveHTTP(r *http.Request) *httpEntry {
 	return g.lookupHost(normalizeHost(hostOnly(r.Host)))
 }
 
+// httpLoginVar is set to "1" on an allowed request that needs the route's
+// login: the control plane wraps the route-auth handlers in a subroute
+// matching {"vars": {"gatehouse_login": ["1"]}}, so clients a policy lets in
+// without a login skip them (docs/snapshot.md "Policy").
+const httpLoginVar = "gatehouse_login"
+
 // allowHTTP decides a request and writes the refusal if it is denied.
 func (a *App) allowHTTP(w http.ResponseWriter, r *http.Request, e *httpEntry) bool {
-	if !e.route.policy.Enabled() {
+	p := e.route.policy
+	if p.AllowsAll() {
 		a.metrics.decidedAllowed(e.route)
 		return true
 	}
@@ -92,16 +101,20 @@ func (a *App) allowHTTP(w http.ResponseWriter, r *http.Request, e *httpEntry) bo
 		writeErrorPage(w, r, http.StatusForbidden, requestID(r), 0)
 		return false
 	}
-	d := e.route.policy.Decide(addr, time.Now())
+	d := p.Decide(policy.Request{Addr: addr, Time: time.Now(), Method: r.Method, Path: r.URL.Path})
 	a.metrics.decided(e.route, d)
 	if d.Allowed {
+		if d.Login {
+			caddyhttp.SetVar(r.Context(), httpLoginVar, "1")
+		}
 		return true
 	}
 	// The page shows the request id only; which check and rule refused it
 	// stays in this log line, under the same id.
 	id := requestID(r)
 	a.logger.Debug("request denied", zap.String("route", e.route.id), zap.String("client_ip", addr.String()),
-		zap.String("check", d.Check), zap.String("rule", d.Rule), zap.String("request_id", id))
+		zap.String("check", d.Check), zap.Int("rule_index", d.RuleIndex), zap.String("rule", d.Rule),
+		zap.String("policy", p.Name()), zap.String("request_id", id))
 	if d.RetryAfter > 0 {
 		writeErrorPage(w, r, http.StatusTooManyRequests, id, d.RetryAfterSeconds())
 		return false

@@ -8,6 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/mholt/caddy-l4/layer4"
 	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/caddy-module/policy"
 )
 
 func init() {
@@ -66,11 +68,12 @@ func (a *App) allowL4(cx *layer4.Connection, e *l4Entry) bool {
 		a.logger.Warn("l4 connection without an ip remote address; denied", zap.String("remote", cx.RemoteAddr().String()))
 		return false
 	}
-	d := e.route.policy.Decide(addr, time.Now())
+	d := e.route.policy.Decide(policy.Request{Addr: addr, Time: time.Now()})
 	a.metrics.decided(e.route, d)
 	if !d.Allowed {
 		a.logger.Debug("l4 connection denied", zap.String("route", e.route.id), zap.String("remote", addr.String()),
-			zap.String("check", d.Check), zap.String("rule", d.Rule))
+			zap.String("check", d.Check), zap.Int("rule_index", d.RuleIndex), zap.String("rule", d.Rule),
+			zap.String("policy", e.route.policy.Name()))
 	}
 	return d.Allowed
 }

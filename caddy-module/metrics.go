@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,8 +28,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		reg: reg,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "gatehouse", Name: "decisions_total",
-			Help: "Access decisions by route, route kind and result (allowed, acl, ip_filter, rate_limit).",
-		}, []string{"route", "kind", "result"}),
+			Help: "Access decisions by route, route kind, result (allowed, or the check that denied: rule, default, rate_limit) and the deciding rule's index (\"\" for the default and for allowed).",
+		}, []string{"route", "kind", "result", "rule"}),
 		version: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "gatehouse", Name: "snapshot_version",
 			Help: "Version of the applied snapshot.",
@@ -102,7 +103,11 @@ func (m *metrics) decided(r *routeInfo, d policy.Decision) {
 		m.decidedAllowed(r)
 		return
 	}
-	m.decisions.WithLabelValues(r.id, r.kind, d.Check).Inc()
+	rule := ""
+	if d.RuleIndex >= 0 {
+		rule = strconv.Itoa(d.RuleIndex)
+	}
+	m.decisions.WithLabelValues(r.id, r.kind, d.Check, rule).Inc()
 }
 
 // decidedAllowed is the hot path: one cached counter, no label lookup.
@@ -111,7 +116,7 @@ func (m *metrics) decidedAllowed(r *routeInfo) {
 		r.allowed.Inc()
 		return
 	}
-	m.decisions.WithLabelValues(r.id, r.kind, "allowed").Inc()
+	m.decisions.WithLabelValues(r.id, r.kind, "allowed", "").Inc()
 }
 
 // swapped records an applied generation and drops the series of routes it

@@ -77,3 +77,4 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 node scripts/build-caddy.mjs
+node scripts/build-asn-db.mjs

@@ -90,6 +90,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
           publicDomain: config.publicDomain,
           l4ListenHost: config.l4.listenHost,
           geoipDb: config.geoipDb,
+          asnDb: config.asnDb,
           proxySecret,
         }),
         logger: logger.child({ component: 'caddy-supervisor' }),

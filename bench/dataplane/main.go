@@ -51,10 +51,16 @@ func main() {
 	cmd.Stdin = strings.NewReader(`{"127.0.0.0/8":"DE","10.0.0.0/8":"FR"}`)
 	cmd.Stderr = os.Stderr
 	check(cmd.Run())
+	asnDB := filepath.Join(tmp, "asn.mmdb")
+	cmd = exec.Command("go", "run", "./cmd/mkmmdb", "-format", "asn", "-out", asnDB)
+	cmd.Dir = "../../caddy-module"
+	cmd.Stdin = strings.NewReader(`{"127.0.0.0/8":"3320","10.0.0.0/8":"3215"}`)
+	cmd.Stderr = os.Stderr
+	check(cmd.Run())
 
 	backend := startBackend()
 	if *only != "change" {
-		guardCost(tmp, mmdb, backend)
+		guardCost(tmp, mmdb, asnDB, backend)
 	}
 	if *only != "guard" {
 		changeCost(tmp, backend)

@@ -11,6 +11,7 @@ import { gatewaySyncApi } from './gateway-sync.ts';
 import { gatewaysApi } from './gateways.ts';
 import { healthApi } from './health.ts';
 import { peersApi } from './peers.ts';
+import { policiesApi } from './policies.ts';
 import { renderReference } from './reference.ts';
 import { routeAuthUsersApi } from './route-auth-users.ts';
 import { routesApi } from './routes.ts';
@@ -69,6 +70,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/health', healthApi(deps));
   secured.route('/status', statusApi());
   secured.route('/peers', peersApi(deps));
+  secured.route('/policies', policiesApi());
   secured.route('/gateways', gatewaysApi(deps));
   secured.route('/audit', auditApi());
   secured.route('/alerts', alertsApi(deps));

@@ -5,6 +5,8 @@ import type { Route } from '../db/schema/routes.ts';
 /** Headers the control plane answers a successful verify with; copied onto the request for the upstream. */
 export const IDENTITY_HEADER = 'Remote-User';
 export const CLEAN_COOKIE_HEADER = 'X-Gatehouse-Cookie';
+/** The Caddy var gatehouse_guard sets to "1" when its allow needs the route login (the policy contract). */
+export const LOGIN_VAR = 'gatehouse_login';
 
 /** `host:port` Caddy dials for the control plane (a wildcard listen address is reached over loopback). */
 export function controlPlaneDial(listen: { host: string; port: number }): string {
@@ -35,8 +37,8 @@ function copyFromAuthResponse(from: string, to: string) {
 }
 
 /**
- * The handlers a route with auth runs before its own (they sit behind gatehouse_guard, so a denied IP never
- * costs an auth round trip). This is Caddy's `forward_auth` expanded to JSON (a reverse_proxy to the
+ * The handlers a route whose policy uses a login runs before its own (they sit behind gatehouse_guard, so a
+ * denied IP never costs an auth round trip, and run only for clients whose allow needs the login). This is Caddy's `forward_auth` expanded to JSON (a reverse_proxy to the
  * verify endpoint with `rewrite` and a 2xx `handle_response` that copies headers), plus:
  * - identity headers are ours alone: the client's `Remote-User` and `X-Gatehouse-*` are deleted first;
  * - `/.gatehouse/*` on the route's own domain goes to the control plane (login page, TOTP, logout), so the
@@ -49,43 +51,46 @@ function copyFromAuthResponse(from: string, to: string) {
 export function routeAuthHandlers(route: Route, dial: string, proxySecret?: string): Record<string, unknown>[] {
   const toControlPlane = { 'X-Gatehouse-Route': [String(route.id)], ...forwardedHeaders(proxySecret) };
   const consumed = ['Cookie', ...(route.basicAuthEnabled ? ['Authorization'] : [])];
-  return [
-    { handler: 'headers', request: { delete: [IDENTITY_HEADER, 'X-Gatehouse-*'] } },
-    {
-      handler: 'subroute',
-      routes: [
-        {
-          match: [{ path: [`${LOGIN_PREFIX}/*`] }],
-          handle: [{ handler: 'reverse_proxy', upstreams: [{ dial }], headers: { request: { set: toControlPlane } } }],
-        },
-      ],
-    },
-    {
-      handler: 'reverse_proxy',
-      upstreams: [{ dial }],
-      // GET never consumes the request body, which the upstream still needs.
-      rewrite: { method: 'GET', uri: VERIFY_PATH },
-      headers: {
-        request: {
-          set: {
-            ...toControlPlane,
-            'X-Forwarded-Method': ['{http.request.method}'],
-            'X-Forwarded-Uri': ['{http.request.uri}'],
-          },
+  const loginPages = {
+    handler: 'subroute',
+    routes: [
+      {
+        match: [{ path: [`${LOGIN_PREFIX}/*`] }],
+        handle: [{ handler: 'reverse_proxy', upstreams: [{ dial }], headers: { request: { set: toControlPlane } } }],
+      },
+    ],
+  };
+  const verify = {
+    handler: 'reverse_proxy',
+    upstreams: [{ dial }],
+    // GET never consumes the request body, which the upstream still needs.
+    rewrite: { method: 'GET', uri: VERIFY_PATH },
+    headers: {
+      request: {
+        set: {
+          ...toControlPlane,
+          'X-Forwarded-Method': ['{http.request.method}'],
+          'X-Forwarded-Uri': ['{http.request.uri}'],
         },
       },
-      handle_response: [
-        {
-          match: { status_code: [2] },
-          routes: [
-            // At least one route, as forward_auth has, so reverse_proxy does not skip this entry.
-            { handle: [{ handler: 'vars' }] },
-            { handle: [{ handler: 'headers', request: { delete: consumed } }] },
-            copyFromAuthResponse(CLEAN_COOKIE_HEADER, 'Cookie'),
-            copyFromAuthResponse(IDENTITY_HEADER, IDENTITY_HEADER),
-          ],
-        },
-      ],
     },
+    handle_response: [
+      {
+        match: { status_code: [2] },
+        routes: [
+          // At least one route, as forward_auth has, so reverse_proxy does not skip this entry.
+          { handle: [{ handler: 'vars' }] },
+          { handle: [{ handler: 'headers', request: { delete: consumed } }] },
+          copyFromAuthResponse(CLEAN_COOKIE_HEADER, 'Cookie'),
+          copyFromAuthResponse(IDENTITY_HEADER, IDENTITY_HEADER),
+        ],
+      },
+    ],
+  };
+  return [
+    // Every client, logged in or not: identity headers come from the verify endpoint only.
+    { handler: 'headers', request: { delete: [IDENTITY_HEADER, 'X-Gatehouse-*'] } },
+    // Only clients the policy lets in after a login (the guard sets the var, docs/snapshot.md) see the login.
+    { handler: 'subroute', routes: [{ match: [{ vars: { [LOGIN_VAR]: ['1'] } }], handle: [loginPages, verify] }] },
   ];
 }

@@ -13,6 +13,8 @@ export interface StaticConfigInput {
   publicDomain: string | undefined;
   l4ListenHost: string;
   geoipDb: string | undefined;
+  /** The ASN database for `asn` policy conditions (docs/snapshot.md). */
+  asnDb?: string | undefined;
   /** Sent to the control plane with every forwarded request (src/caddy/proxy-secret.ts). */
   proxySecret?: string | undefined;
 }
@@ -60,6 +62,7 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
         listen_host: input.l4ListenHost,
         shared_https_port: caddy.httpsPort,
         ...(input.geoipDb ? { geoip_db: input.geoipDb } : {}),
+        ...(input.asnDb ? { asn_db: input.asnDb } : {}),
       },
       http: {
         http_port: caddy.httpPort,

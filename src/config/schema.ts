@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
@@ -117,6 +118,8 @@ export const envSchema = z.object({
     .refine(([a, b]) => a >= 1024 && b <= 65535 && a <= b, 'must be a range inside 1024–65535')
     .default([40000, 40999]),
   GATEHOUSE_GEOIP_DB: z.string().optional(),
+  /** Unset: bin/asn.mmdb of this installation when present (built by scripts/build-asn-db.mjs). */
+  GATEHOUSE_ASN_DB: z.string().optional(),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   GATEHOUSE_ADMIN_USER: z
     .string()
@@ -174,6 +177,8 @@ export interface Config {
   gatewayForwardPorts: [number, number];
   /** A MaxMind-format country database: the configured file, else the bundled CC0 one. */
   geoipDb: string | undefined;
+  /** A MaxMind-format ASN database for `asn` policy conditions: the configured file, else bin/asn.mmdb if built. */
+  asnDb: string | undefined;
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
   admin: { user: string; password: string | undefined };
   /** Secrets at rest: the key given in the environment (base64), else the key file. */
@@ -182,6 +187,8 @@ export interface Config {
 
 /** This installation's Caddy: bin/caddy beside bin/gatehouse (src/config/ is two levels below the root). */
 export const INSTALLED_CADDY_BIN = fileURLToPath(new URL('../../bin/caddy', import.meta.url));
+/** This installation's ASN database, built by scripts/build-asn-db.mjs. */
+export const INSTALLED_ASN_DB = fileURLToPath(new URL('../../bin/asn.mmdb', import.meta.url));
 
 /** `defaults.dataDir` is where the data lives when GATEHOUSE_DATA_DIR is unset (see src/config/data-dir.ts). */
 export function toConfig(env: Env, defaults: { dataDir: string }): Config {
@@ -231,6 +238,11 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
     },
     gatewayForwardPorts: env.GATEHOUSE_GATEWAY_FORWARD_PORTS,
     geoipDb: env.GATEHOUSE_GEOIP_DB ? path.resolve(env.GATEHOUSE_GEOIP_DB) : bundledGeoipDb(),
+    asnDb: env.GATEHOUSE_ASN_DB
+      ? path.resolve(env.GATEHOUSE_ASN_DB)
+      : existsSync(INSTALLED_ASN_DB)
+        ? INSTALLED_ASN_DB
+        : undefined,
     logLevel: env.GATEHOUSE_LOG_LEVEL,
     admin: { user: env.GATEHOUSE_ADMIN_USER, password: env.GATEHOUSE_ADMIN_PASSWORD },
     secrets: { key: env.GATEHOUSE_SECRET_KEY, keyFile: path.join(dataDir, 'secret.key') },

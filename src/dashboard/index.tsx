@@ -10,6 +10,7 @@ import { loginDashboard } from './login/handlers.tsx';
 import { passkeyLoginDashboard } from './login/passkey.tsx';
 import { overviewDashboard } from './overview/handlers.tsx';
 import { peersDashboard } from './peers/handlers.tsx';
+import { policiesDashboard } from './policies/handlers.tsx';
 import { routesDashboard } from './routes/handlers.tsx';
 import { settingsDashboard } from './settings/handlers.tsx';
 import { serveAssets } from './shared/assets.ts';
@@ -34,6 +35,7 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.route('/', accountDashboard(deps, session, adminLoginThrottle));
   app.route('/', peersDashboard(deps, session));
   app.route('/', routesDashboard(deps, session));
+  app.route('/', policiesDashboard(session));
   app.route('/', gatewaysDashboard(deps, session));
   app.route('/', tokensDashboard(session));
   app.route('/', usersDashboard(deps.config, session));

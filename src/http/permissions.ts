@@ -60,6 +60,9 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('POST', '/api/v1/gateways/{id}/rotate-token', 'operator'),
   // Shared access policies (issue 15) are the operators' like routes.
   ...resource('/api/v1/policies', 'operator'),
+  // Explain changes nothing (a POST only for its body): a read.
+  rule('POST', '/api/v1/policies/explain', 'viewer'),
+  rule('POST', '/api/v1/policies/{id}/explain', 'viewer'),
   ...resource('/api/v1/tokens', 'admin', 'admin'),
   rule('GET', '/api/v1/settings', 'admin'),
   rule('PATCH', '/api/v1/settings', 'admin'),
@@ -105,6 +108,12 @@ export const DASHBOARD_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/gateways/{id}/rotate', 'operator'),
   rule('POST', '/gateways', 'operator'),
   rule('POST', '/gateways/*', 'operator'),
+  rule('GET', '/policies', 'viewer'),
+  rule('GET', '/policies/new', 'operator'),
+  rule('GET', '/policies/{id}', 'viewer'),
+  rule('GET', '/policies/{id}/delete', 'operator'),
+  rule('POST', '/policies', 'operator'),
+  rule('POST', '/policies/*', 'operator'),
   rule('GET', '/tokens', 'admin'),
   rule('GET', '/tokens/*', 'admin'),
   rule('POST', '/tokens', 'admin'),

@@ -18,6 +18,7 @@ export const ID_OFFSETS: Readonly<Record<string, number>> = {
   admin_invites: 8000,
   admin_passkeys: 9000,
   alert_channels: 10000,
+  policies: 11000,
 };
 
 /** Seeds `sqlite_sequence` (AUTOINCREMENT's counter) so the next id of each table is its offset + 1. */

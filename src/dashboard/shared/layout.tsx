@@ -6,6 +6,7 @@ export const NAV = [
   { href: '/', label: 'Overview' },
   { href: '/peers', label: 'Peers' },
   { href: '/routes', label: 'Routes' },
+  { href: '/policies', label: 'Policies' },
   { href: '/gateways', label: 'Gateways' },
   { href: '/users', label: 'Users' },
   { href: '/tokens', label: 'API tokens' },
