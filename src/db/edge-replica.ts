@@ -48,6 +48,8 @@ function filePath(url: string): string {
 export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
   const deadlineMs = opts.deadlineMs ?? 5_000;
   const probe = opts.primaryUp ?? sqldAnswers;
+  // Asked before secureDatabaseFiles, which creates the file.
+  const hadReplica = existsSync(filePath(opts.url));
   secureDatabaseFiles(opts.url);
   const openLive = (): Client =>
     createClient({
@@ -62,7 +64,7 @@ export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
   if (await probe(opts.syncUrl, deadlineMs)) {
     current = openLive();
   } else {
-    if (!existsSync(filePath(opts.url))) {
+    if (!hadReplica) {
       throw new Error(
         `the primary database at ${opts.syncUrl} cannot be reached and this edge has no replica file yet (${filePath(opts.url)}); start it once while the primary is up`,
       );
