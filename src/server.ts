@@ -93,6 +93,10 @@ export async function startServer({ config, logger }: { config: Config; logger: 
           l4ListenHost: config.l4.listenHost,
           geoipDb: config.geoipDb,
           proxySecret,
+          // 24 bytes in base64: the 32 characters the Redis storage module wants; the same on every edge.
+          redisStorageKey: config.caddy.storageRedis
+            ? secrets.derive('caddy-storage-redis', 24).toString('base64')
+            : undefined,
         }),
         logger: logger.child({ component: 'caddy-supervisor' }),
       })

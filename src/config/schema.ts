@@ -3,6 +3,7 @@ import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseRedisStorageUrl, type RedisStorageTarget } from './redis-storage-url.ts';
 import { WG_ENDPOINT_HINT, wgEndpointProblem } from './wg-endpoint.ts';
 
 /** The shortest admin password accepted anywhere (configuration, change in the dashboard or API). */
@@ -109,6 +110,19 @@ export const envSchema = z.object({
   /** Unset: the bin/caddy of this installation (next to bin/gatehouse), wherever the command is run from. */
   GATEHOUSE_CADDY_BIN: z.string().min(1).optional(),
   GATEHOUSE_CADDY_ENABLED: boolish.default(true),
+  /** Caddy's certificate storage in Redis, shared by every edge (src/caddy/redis-storage.ts, docs/scaling.md). */
+  GATEHOUSE_CADDY_STORAGE_REDIS: z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const parsed = parseRedisStorageUrl(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .optional(),
   GATEHOUSE_HTTP_PORT: port.default(80),
   GATEHOUSE_HTTPS_PORT: port.default(443),
   GATEHOUSE_TLS_ISSUER: z.enum(['acme', 'internal']).default('acme'),
@@ -207,6 +221,8 @@ export interface Config {
     tlsIssuer: 'acme' | 'internal';
     acmeEmail: string | undefined;
     trustedProxies: string[];
+    /** Certificates in Redis, shared by several edges; unset: Caddy's files in its data dir. */
+    storageRedis: RedisStorageTarget | undefined;
   };
   wireguard: {
     mode: 'auto' | 'true' | 'false';
@@ -270,6 +286,7 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
       trustedProxies: env.GATEHOUSE_TRUSTED_PROXIES.split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+      storageRedis: env.GATEHOUSE_CADDY_STORAGE_REDIS,
     },
     wireguard: {
       mode: env.GATEHOUSE_WG_ENABLED,
