@@ -125,6 +125,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     proxySecret,
     onVersion: (version) => hooks.published?.(version),
     followsPrimary: !isPrimary,
+    // An edge learns of changes only from its replica: a local read 4× a second keeps change-to-live short.
+    intervalMs: isPrimary ? undefined : 250,
   });
   // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
   // pushes a new snapshot inside the peer's own transaction, so a rejected snapshot rolls the peer back too.
