@@ -10,7 +10,8 @@ import { CaddySupervisor } from './caddy/supervisor.ts';
 import type { Config } from './config/index.ts';
 import type { ConfigHooks, ServiceContext } from './context.ts';
 import { secureDataDir } from './db/files.ts';
-import { createDb, type DbHandle, migrateDb } from './db/index.ts';
+import type { DbHandle } from './db/index.ts';
+import { openServerDb } from './db/role.ts';
 import { assertPortsFree, ownPorts, PortInUseError, portOwner } from './host/ports.ts';
 import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
@@ -57,13 +58,15 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // written.
   assertNoPendingRotation(config);
   const secrets = secretBoxFor(config);
-  const dbHandle = createDb(config.db);
-  await migrateDb(dbHandle);
-  const sealed = await sealSecretsAtRest(dbHandle.db, secrets);
+  // The primary migrates and owns the database; an edge follows it through an embedded replica (src/db/role.ts).
+  const dbHandle = await openServerDb(config, logger.child({ component: 'db' }));
+  const isPrimary = config.role === 'primary';
+  const sealed = isPrimary ? await sealSecretsAtRest(dbHandle.db, secrets) : 0;
   if (sealed > 0) logger.info({ sealed }, 'sealed plaintext secrets from an older database');
   const now = () => new Date();
   const systemCtx: ServiceContext = { db: dbHandle.db, config, logger, now, actor: { kind: 'system' } };
-  const admin = await bootstrapAdmin({ ctx: systemCtx });
+  // The first admin is the primary's to create; an edge reads the one it made.
+  const admin = isPrimary ? await bootstrapAdmin({ ctx: systemCtx }) : { created: false as const };
 
   // WireGuard: where it cannot run, the runtime logs what to install and peers are managed in the DB only.
   const wireguard = new WireGuardRuntime({ config, logger: logger.child({ component: 'wireguard' }), now });
@@ -74,7 +77,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     deps: peers,
     logger: logger.child({ component: 'peer-expiry' }),
   });
-  expiryJob.start();
+  // Expiry writes: one server does it, the primary (edges pick the result up from their replicas).
+  if (isPrimary) expiryJob.start();
 
   // What Caddy sends with every request it forwards, so the control plane believes the client address it
   // names (src/http/client.ts). Without Caddy nobody forwards, so nothing is believed.
@@ -92,6 +96,10 @@ export async function startServer({ config, logger }: { config: Config; logger: 
           geoipDb: config.geoipDb,
           asnDb: config.asnDb,
           proxySecret,
+          // 24 bytes in base64: the 32 characters the Redis storage module wants; the same on every edge.
+          redisStorageKey: config.caddy.storageRedis
+            ? secrets.derive('caddy-storage-redis', 24).toString('base64')
+            : undefined,
         }),
         logger: logger.child({ component: 'caddy-supervisor' }),
       })
@@ -119,6 +127,9 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     authEndpoint: controlPlaneDial(config.listen),
     proxySecret,
     onVersion: (version) => hooks.published?.(version),
+    followsPrimary: !isPrimary,
+    // An edge learns of changes only from its replica: a local read 4× a second keeps change-to-live short.
+    intervalMs: isPrimary ? undefined : 250,
   });
   // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
   // pushes a new snapshot inside the peer's own transaction, so a rejected snapshot rolls the peer back too.
@@ -141,6 +152,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     } catch (err) {
       db = { state: 'error', error: (err as Error).message };
     }
+    if (dbHandle.mode?.() === 'read-only')
+      db = { state: 'error', error: 'primary unreachable: serving the replica read-only' };
     const caddyStatus = caddy
       ? caddy.status()
       : { state: 'disabled', pid: undefined, restarts: 0, detail: 'GATEHOUSE_CADDY_ENABLED=false' };

@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.ts';
+import { redisStorageConfig } from './redis-storage.ts';
 import { controlPlaneDial, forwardedHeaders } from './route-auth.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface StaticConfigInput {
   asnDb?: string | undefined;
   /** Sent to the control plane with every forwarded request (src/caddy/proxy-secret.ts). */
   proxySecret?: string | undefined;
+  /** With `caddy.storageRedis`: the key the stored certificates are encrypted with (32 characters). */
+  redisStorageKey?: string | undefined;
 }
 
 /** One year, the usual HSTS lifetime; the public domain is only ever served over HTTPS. */
@@ -50,7 +53,14 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
       ? { module: 'internal' }
       : { module: 'acme', ...(caddy.acmeEmail ? { email: caddy.acmeEmail } : {}) };
 
+  // Several edges share certificates through Redis (src/caddy/redis-storage.ts); one edge keeps Caddy's files.
+  const storage =
+    caddy.storageRedis && input.redisStorageKey
+      ? { storage: redisStorageConfig(caddy.storageRedis, input.redisStorageKey) }
+      : {};
+
   return {
+    ...storage,
     admin: {
       // A unix socket with mode 0600 in the data dir: the admin API is never reachable over TCP.
       listen: `unix/${caddy.adminSocket}|0600`,

@@ -4,6 +4,7 @@ import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseRedisStorageUrl, type RedisStorageTarget } from './redis-storage-url.ts';
 import { WG_ENDPOINT_HINT, wgEndpointProblem } from './wg-endpoint.ts';
 
 /** The shortest admin password accepted anywhere (configuration, change in the dashboard or API). */
@@ -85,9 +86,44 @@ export const envSchema = z.object({
     .regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, 'must start with file:, libsql://, http(s):// or ws(s)://')
     .optional(),
   GATEHOUSE_DB_AUTH_TOKEN: z.string().optional(),
+  /** `primary` (default) migrates and owns the database; `edge` reads an embedded replica (docs/scaling.md). */
+  GATEHOUSE_ROLE: z.enum(['primary', 'edge'], { message: 'must be primary or edge' }).default('primary'),
+  /** Edge role: the primary's libSQL server (sqld) the embedded replica at GATEHOUSE_DB_URL follows. */
+  GATEHOUSE_DB_SYNC_URL: z
+    .string()
+    .trim()
+    .max(2048, 'must be at most 2048 characters')
+    .regex(/^(libsql|https?):\/\/[^\s]+$/, 'must be a libsql:// or http(s):// URL of the primary sqld')
+    .optional(),
+  /** The longest any one database call may take before it answers 503 `unavailable` (primary unreachable). */
+  GATEHOUSE_DB_DEADLINE_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be between 100 and 60000 milliseconds')
+    .max(60_000, 'must be between 100 and 60000 milliseconds')
+    .default(5_000),
+  /** Edge role: how often the replica pulls from the primary (it also pulls after every write it forwards). */
+  GATEHOUSE_DB_SYNC_INTERVAL_SECONDS: z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .min(0.1, 'must be between 0.1 and 3600 seconds')
+    .max(3600, 'must be between 0.1 and 3600 seconds')
+    .default(1),
   /** Unset: the bin/caddy of this installation (next to bin/gatehouse), wherever the command is run from. */
   GATEHOUSE_CADDY_BIN: z.string().min(1).optional(),
   GATEHOUSE_CADDY_ENABLED: boolish.default(true),
+  /** Caddy's certificate storage in Redis, shared by every edge (src/caddy/redis-storage.ts, docs/scaling.md). */
+  GATEHOUSE_CADDY_STORAGE_REDIS: z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const parsed = parseRedisStorageUrl(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .optional(),
   GATEHOUSE_HTTP_PORT: port.default(80),
   GATEHOUSE_HTTPS_PORT: port.default(443),
   GATEHOUSE_TLS_ISSUER: z.enum(['acme', 'internal']).default('acme'),
@@ -140,6 +176,26 @@ export const envSchema = z.object({
     .optional(),
 });
 
+/** Settings that only make sense together: an edge needs a primary to follow and a local replica file. */
+export function roleProblems(env: Env): { variable: string; message: string }[] {
+  const problems: { variable: string; message: string }[] = [];
+  if (env.GATEHOUSE_ROLE === 'edge') {
+    if (!env.GATEHOUSE_DB_SYNC_URL)
+      problems.push({
+        variable: 'GATEHOUSE_DB_SYNC_URL',
+        message: 'is required with GATEHOUSE_ROLE=edge (the primary sqld)',
+      });
+    if (env.GATEHOUSE_DB_URL && !env.GATEHOUSE_DB_URL.startsWith('file:'))
+      problems.push({
+        variable: 'GATEHOUSE_DB_URL',
+        message: 'must be a file: URL with GATEHOUSE_ROLE=edge (the local replica)',
+      });
+  } else if (env.GATEHOUSE_DB_SYNC_URL) {
+    problems.push({ variable: 'GATEHOUSE_DB_SYNC_URL', message: 'is only for GATEHOUSE_ROLE=edge' });
+  }
+  return problems;
+}
+
 export type Env = z.infer<typeof envSchema>;
 
 /** The validated configuration every part of Gatehouse receives (never process.env). */
@@ -147,7 +203,17 @@ export interface Config {
   dataDir: string;
   listen: { host: string; port: number };
   publicDomain: string | undefined;
-  db: { url: string; authToken: string | undefined };
+  /** `primary` or `edge` (docs/scaling.md); an edge never migrates and forwards its writes to the primary. */
+  role: 'primary' | 'edge';
+  db: {
+    url: string;
+    authToken: string | undefined;
+    /** Edge role only: the primary sqld the embedded replica at `url` follows. */
+    syncUrl: string | undefined;
+    syncIntervalSeconds: number;
+    /** Every database call answers within this, or fails with 503 `unavailable`. */
+    deadlineMs: number;
+  };
   caddy: {
     enabled: boolean;
     bin: string;
@@ -158,6 +224,8 @@ export interface Config {
     tlsIssuer: 'acme' | 'internal';
     acmeEmail: string | undefined;
     trustedProxies: string[];
+    /** Certificates in Redis, shared by several edges; unset: Caddy's files in its data dir. */
+    storageRedis: RedisStorageTarget | undefined;
   };
   wireguard: {
     mode: 'auto' | 'true' | 'false';
@@ -205,9 +273,13 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
     dataDir,
     listen: env.GATEHOUSE_LISTEN,
     publicDomain: env.GATEHOUSE_PUBLIC_DOMAIN,
+    role: env.GATEHOUSE_ROLE,
     db: {
       url: env.GATEHOUSE_DB_URL ?? `file:${path.join(dataDir, 'gatehouse.db')}`,
       authToken: env.GATEHOUSE_DB_AUTH_TOKEN,
+      syncUrl: env.GATEHOUSE_DB_SYNC_URL,
+      syncIntervalSeconds: env.GATEHOUSE_DB_SYNC_INTERVAL_SECONDS,
+      deadlineMs: env.GATEHOUSE_DB_DEADLINE_MS,
     },
     caddy: {
       enabled: env.GATEHOUSE_CADDY_ENABLED,
@@ -221,6 +293,7 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
       trustedProxies: env.GATEHOUSE_TRUSTED_PROXIES.split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+      storageRedis: env.GATEHOUSE_CADDY_STORAGE_REDIS,
     },
     wireguard: {
       mode: env.GATEHOUSE_WG_ENABLED,
