@@ -75,6 +75,8 @@ type App struct {
 	ctx    caddy.Context
 	base   caddy.Context // parent of every unit context; see Provision
 	logger *zap.Logger
+	// access is the access log (access_log.go).
+	access *zap.Logger
 
 	// current is the generation every handler reads; nil until Start.
 	current atomic.Pointer[generation]
@@ -118,6 +120,7 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
+	a.access = caddy.Log().Named(AccessLoggerName)
 	// caddy.NewContext's cancel also runs the cleanup funcs registered on
 	// its parent (for the root context: closing Caddy's logs). Unit
 	// contexts are therefore children of this intermediate context, which
