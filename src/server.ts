@@ -12,12 +12,17 @@ import type { ConfigHooks, ServiceContext } from './context.ts';
 import { secureDataDir } from './db/files.ts';
 import { createDb, type DbHandle, migrateDb } from './db/index.ts';
 import { assertPortsFree, ownPorts, PortInUseError, portOwner } from './host/ports.ts';
+import { listenMetrics } from './http/metrics.ts';
 import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
+import { AccessLogFollower } from './services/access-log/follower.ts';
+import { AccessLogLive } from './services/access-log/live.ts';
+import { AccessLogRetentionJob } from './services/access-log/retention.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
 import { pushConfigInTx } from './services/config/change.ts';
 import { Reconciler } from './services/config/reconciler.ts';
 import { loadGatewayRefs } from './services/gateways/read.ts';
+import { ControlPlaneMetrics } from './services/metrics/control-plane.ts';
 import { activePeerSpecs } from './services/peers/apply.ts';
 import type { PeerDeps } from './services/peers/deps.ts';
 import { PeerExpiryJob } from './services/peers/expire.ts';
@@ -38,6 +43,8 @@ export interface RunningServer {
   caddy: CaddySupervisor | undefined;
   /** Settles after the reconciler's first pass, whose log lines the CLI keeps above its banner. */
   firstPass: Promise<void>;
+  /** GATEHOUSE_METRICS_LISTEN's listener, when set (`http://host:port`). */
+  metricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,7 +62,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // written.
   assertNoPendingRotation(config);
   const secrets = secretBoxFor(config);
-  const dbHandle = createDb(config.db);
+  const metrics = new ControlPlaneMetrics();
+  const dbHandle = createDb({ ...config.db, observe: metrics.observeDb });
   await migrateDb(dbHandle);
   const sealed = await sealSecretsAtRest(dbHandle.db, secrets);
   if (sealed > 0) logger.info({ sealed }, 'sealed plaintext secrets from an older database');
@@ -88,6 +96,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
           publicDomain: config.publicDomain,
           l4ListenHost: config.l4.listenHost,
           geoipDb: config.geoipDb,
+          accessLog: config.accessLog,
           proxySecret,
         }),
         logger: logger.child({ component: 'caddy-supervisor' }),
@@ -106,7 +115,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     dataPlane,
     loadGateways: loadGatewayRefs,
     proxySecret,
-    published: () => void gatewayHub.publish(),
+    published: () => {
+      const start = performance.now();
+      void gatewayHub
+        .publish()
+        .then(() => metrics.sync.observe({ target: 'gateways' }, (performance.now() - start) / 1000));
+    },
   };
   const reconciler = new Reconciler({
     db: dbHandle.db,
@@ -165,6 +179,43 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     };
   };
 
+  // The access log: Caddy writes it, the follower stores it (bounded batches, through the write queue), the
+  // retention job bounds it, and the live tail fans new entries out to viewers.
+  const accessLive = new AccessLogLive();
+  const follower = caddy
+    ? new AccessLogFollower({
+        db: dbHandle.db,
+        file: config.accessLog.file,
+        logger: logger.child({ component: 'access-log' }),
+        onStored: (rows) => {
+          metrics.accessLogStored.inc(rows.length);
+          accessLive.publish(rows);
+        },
+      })
+    : undefined;
+  const retention = new AccessLogRetentionJob({
+    db: dbHandle.db,
+    logger: logger.child({ component: 'access-log' }),
+    now,
+  });
+  metrics.attach({
+    db: dbHandle.db,
+    now,
+    scrapeDataPlane: caddy
+      ? async () => {
+          if (caddy.state !== 'running') return undefined;
+          const res = await caddy.admin.request<string>('GET', '/metrics');
+          return res.status === 200 && typeof res.body === 'string' ? res.body : undefined;
+        }
+      : undefined,
+    wireguardPeers: (publicKey) => {
+      const live = wireguard.latest(publicKey);
+      return live ? { rxBytes: live.rxBytes, txBytes: live.txBytes, handshakeAt: live.latestHandshake } : undefined;
+    },
+    gatewayOnline: (id) => gatewayHub.isOnline(id),
+    sseConnections: () => ({ gateway: gatewayHub.connectionCount, access_log: accessLive.subscribers }),
+  });
+
   const app = createApp({
     db: dbHandle.db,
     config,
@@ -175,6 +226,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     hooks,
     gatewaySync: { hub: gatewayHub, source: gatewaySource },
     proxySecret,
+    accessLog: follower ? { live: accessLive } : undefined,
+    metrics,
   });
   gatewayHub.start();
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -207,6 +260,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   }
 
   const firstPass = reconciler.start();
+  follower?.start();
+  retention.start();
+  const metricsServer = config.metrics.listen
+    ? await listenMetrics(metrics, config.metrics.listen.host, config.metrics.listen.port)
+    : undefined;
+  if (metricsServer) logger.info({ address: metricsServer.address() }, 'metrics listening');
 
   return {
     url,
@@ -214,8 +273,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     initialAdmin: admin.created && admin.password ? { username: admin.username, password: admin.password } : undefined,
     caddy,
     firstPass,
+    metricsUrl: metricsServer ? listenerUrl(metricsServer.address() as AddressInfo) : undefined,
     async stop() {
       await expiryJob.stop();
+      await follower?.stop();
+      await retention.stop();
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await wireguard.stop();
       await caddy?.stop();
       // Ends the agents' streams first: open SSE responses would otherwise hold server.close() open.
@@ -238,4 +301,8 @@ function restrictUmask(logger: Logger): void {
   } catch (err) {
     logger.debug({ err: (err as Error).message }, 'umask not set (not the main thread)');
   }
+}
+
+function listenerUrl(address: AddressInfo): string {
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }

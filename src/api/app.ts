@@ -4,6 +4,7 @@ import type { LoginThrottle } from '../auth/login-throttle.ts';
 import { authenticate, requireScope } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import { apiDocsPublic } from '../services/settings/runtime.ts';
+import { accessLogApi } from './access-log.ts';
 import { authApi } from './auth.ts';
 import { gatewaySyncApi } from './gateway-sync.ts';
 import { gatewaysApi } from './gateways.ts';
@@ -64,6 +65,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/status', statusApi());
   secured.route('/peers', peersApi(deps));
   secured.route('/gateways', gatewaysApi(deps));
+  secured.route('/access-log', accessLogApi(deps));
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);
   return api;

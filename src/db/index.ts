@@ -4,7 +4,9 @@ import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { secureDatabaseFiles } from './files.ts';
 import * as schema from './schema/index.ts';
-import { DEFAULT_WRITE_WAIT_MS, queueWrites } from './write-queue.ts';
+import { type DbCallKind, DEFAULT_WRITE_WAIT_MS, queueWrites } from './write-queue.ts';
+
+export type { DbCallKind };
 
 export type Db = LibSQLDatabase<typeof schema>;
 /** The handle a service verb writes with: the transaction, never the outer database. */
@@ -30,11 +32,13 @@ export function createDb(opts: {
   authToken?: string | undefined;
   /** How long a write may wait for its turn before it answers 503 `database_busy`. */
   writeWaitMs?: number | undefined;
+  /** Told how long each database call took (the control plane's /metrics). */
+  observe?: ((kind: DbCallKind, seconds: number) => void) | undefined;
 }): DbHandle {
   secureDatabaseFiles(opts.url);
   const raw = createClient({ url: opts.url, authToken: opts.authToken });
   // One write queue for the whole process (src/db/write-queue.ts): transactions and single statements alike.
-  const client = queueWrites(raw, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS });
+  const client = queueWrites(raw, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS, observe: opts.observe });
   const db = drizzle(client, { schema, casing: 'snake_case' });
   return { db, client, close: () => raw.close() };
 }

@@ -1,3 +1,4 @@
+export * from './access-log.ts';
 export * from './admin-recovery-codes.ts';
 export * from './admin-sessions.ts';
 export * from './admin-users.ts';

@@ -16,6 +16,9 @@ export const RUNTIME_DEFAULTS: RuntimeSettings = {
   api_docs_public: false,
   /** Where WireGuard clients connect, when the environment does not say (services/settings/wg-endpoint.ts). */
   wg_endpoint: null,
+  /** The access log's retention (services/access-log/retention.ts): by age and by count, whichever is less. */
+  access_log_retention_days: 30,
+  access_log_max_entries: 1_000_000,
 };
 const KEYS = Object.keys(RUNTIME_DEFAULTS) as (keyof RuntimeSettings)[];
 
@@ -25,6 +28,10 @@ export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> 
   for (const row of rows) {
     if (row.key === 'api_docs_public' && typeof row.value === 'boolean') out.api_docs_public = row.value;
     if (row.key === 'wg_endpoint' && typeof row.value === 'string') out.wg_endpoint = row.value;
+    if (row.key === 'access_log_retention_days' && typeof row.value === 'number') {
+      out.access_log_retention_days = row.value;
+    }
+    if (row.key === 'access_log_max_entries' && typeof row.value === 'number') out.access_log_max_entries = row.value;
   }
   return out;
 }
