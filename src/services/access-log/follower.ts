@@ -113,7 +113,11 @@ export class AccessLogFollower {
     const next: Cursor = { ino: this.#cursor.ino, offset: this.#cursor.offset + end + 1 };
     await this.#o.db.transaction(async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-        await tx.insert(accessLog).values(rows.slice(i, i + ROWS_PER_INSERT));
+        const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+        const ids = await tx.insert(accessLog).values(chunk).returning({ id: accessLog.id });
+        ids.forEach(({ id }, k) => {
+          (chunk[k] as NewAccessLogRow).id = id;
+        });
       }
       await tx
         .insert(settings)
