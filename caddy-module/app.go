@@ -120,7 +120,9 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
-	a.access = caddy.Log().Named(AccessLoggerName)
+	// ctx.Logger() is named "gatehouse" (the module id) and fans out to
+	// every configured log; so this one is "gatehouse.access".
+	a.access = ctx.Logger().Named("access")
 	// caddy.NewContext's cancel also runs the cleanup funcs registered on
 	// its parent (for the root context: closing Caddy's logs). Unit
 	// contexts are therefore children of this intermediate context, which

@@ -31,7 +31,8 @@ async function upstream() {
     socket.on('data', (d) => {
       buf += d.toString();
       if (buf.startsWith('RAW')) return void socket.end(`echo:${buf}`);
-      if (buf.includes('\r\n\r\n')) socket.end('HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world');
+      if (buf.includes('\r\n\r\n'))
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world');
     });
   });
   closers.push(server.close);
@@ -121,12 +122,14 @@ describe('access log, live', () => {
     expect((await entries(`address=${laptop.address}`)).every((e) => e.client === laptop.address)).toBe(true);
     const byRule = await entries(`rule=${encodeURIComponent(denied.rule)}&check=${denied.check}`);
     expect(byRule.map((e) => e.id)).toEqual([denied.id]);
-    expect(await entries(`route=${httpRouteId}&from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
+    expect(
+      await entries(`route=${httpRouteId}&from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`),
+    ).toEqual([]);
     // pagination: one at a time, newest first, then the older one
     const first = await stack.request('GET', `/api/v1/access-log?route=${httpRouteId}&limit=1`);
     expect(first.body.data).toHaveLength(1);
     const second = await entries(`route=${httpRouteId}&limit=1&before=${first.body.next_before}`);
-    expect(second[0].id).toBeLessThan(first.body.data[0].id);
+    expect(second[0]!.id).toBeLessThan(first.body.data[0].id);
   });
 
   it('stores an L4 connection with the bytes each way', async () => {
@@ -162,9 +165,12 @@ describe('access log, live', () => {
     const lines = (await csv.text()).trim().split('\r\n');
     expect(lines[0]).toMatch(/^id,at,route_id,kind,client/);
     expect(lines).toHaveLength(3);
-    const json = await fetch(`${stack.server.url}/api/v1/access-log/export?format=json&route=${httpRouteId}&decision=deny`, {
-      headers: { authorization: `Bearer ${stack.token}` },
-    });
+    const json = await fetch(
+      `${stack.server.url}/api/v1/access-log/export?format=json&route=${httpRouteId}&decision=deny`,
+      {
+        headers: { authorization: `Bearer ${stack.token}` },
+      },
+    );
     const rows = JSON.parse(await json.text()) as Entry[];
     expect(rows.map((r) => r.client)).toEqual([STRANGER]);
   });
