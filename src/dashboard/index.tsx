@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
 import type { AppDeps } from '../http/types.ts';
+import { accessLogDashboard } from './access-log/handlers.tsx';
 import { accountDashboard } from './account/handlers.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
 import { loginDashboard } from './login/handlers.tsx';
@@ -31,5 +32,6 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.route('/', gatewaysDashboard(deps, session));
   app.route('/', tokensDashboard(session));
   app.route('/', settingsDashboard(session));
+  app.route('/', accessLogDashboard(session));
   return app;
 }

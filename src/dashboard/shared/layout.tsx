@@ -6,6 +6,7 @@ export const NAV = [
   { href: '/peers', label: 'Peers' },
   { href: '/routes', label: 'Routes' },
   { href: '/gateways', label: 'Gateways' },
+  { href: '/access-log', label: 'Access log' },
   { href: '/tokens', label: 'API tokens' },
   { href: '/settings', label: 'Settings' },
 ] as const;
