@@ -7,8 +7,12 @@ package gatehouse
 // guard could avoid.
 
 import (
+	"os"
+
 	"context"
 	"fmt"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -20,7 +24,14 @@ import (
 	"github.com/gatehouse/gatehouse/caddy-module/policy/mmdbtest"
 )
 
-func BenchmarkHTTPGuardAllowed(b *testing.B) {
+func BenchmarkHTTPGuardAllowed(b *testing.B) { benchGuardAllowed(b, false) }
+
+// BenchmarkHTTPGuardAllowedAccessLog is the same with one access entry per
+// request, JSON-encoded and written to a file (unbuffered, as Caddy's file
+// writer writes each entry).
+func BenchmarkHTTPGuardAllowedAccessLog(b *testing.B) { benchGuardAllowed(b, true) }
+
+func benchGuardAllowed(b *testing.B, accessLog bool) {
 	db := filepath.Join(b.TempDir(), "country.mmdb")
 	if err := mmdbtest.WriteFile(db, map[string]string{"127.0.0.0/8": "DE"}, mmdbtest.Options{}); err != nil {
 		b.Fatal(err)
@@ -44,6 +55,16 @@ func BenchmarkHTTPGuardAllowed(b *testing.B) {
 	clients := make([]any, 1<<16)
 	for i := range clients {
 		clients[i] = fmt.Sprintf("127.0.%d.%d", i>>8, i&255)
+	}
+	a.access = zap.NewNop() // off: no log takes it
+	if accessLog {
+		f, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = f.Close() })
+		enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+		a.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(f), zapcore.InfoLevel)).Named(AccessLoggerName)
 	}
 	guard := &HTTPGuard{app: a}
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
