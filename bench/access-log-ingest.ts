@@ -30,10 +30,26 @@ if (process.argv[2] === 'writer') {
       const ts = Date.now();
       const deny = sent % 10 === 0;
       chunk += `${JSON.stringify({
-        level: 'info', ts, logger: 'gatehouse.access', msg: 'access', route: String(1 + (sent % 50)), kind: 'http',
-        client: `203.0.113.${sent % 250}`, country: 'DE', asn: '', decision: deny ? 'deny' : 'allow',
-        check: deny ? 'rule' : '', rule: deny ? '#1 deny country CN' : '', user: '', host: 'app.example.com',
-        method: 'GET', path: `/items/${sent}`, status: deny ? 403 : 200, bytes_in: 0, bytes_out: 5120, duration: 0.0021,
+        level: 'info',
+        ts,
+        logger: 'gatehouse.access',
+        msg: 'access',
+        route: String(1 + (sent % 50)),
+        kind: 'http',
+        client: `203.0.113.${sent % 250}`,
+        country: 'DE',
+        asn: '',
+        decision: deny ? 'deny' : 'allow',
+        check: deny ? 'rule' : '',
+        rule: deny ? '#1 deny country CN' : '',
+        user: '',
+        host: 'app.example.com',
+        method: 'GET',
+        path: `/items/${sent}`,
+        status: deny ? 403 : 200,
+        bytes_in: 0,
+        bytes_out: 5120,
+        duration: 0.0021,
       })}\n`;
       sent++;
     }
