@@ -29,7 +29,7 @@ export function rateChartSvg(buckets: RateBucket[], metric: ChartMetric, spanLab
   const bw = W / Math.max(1, values.length);
   const bars = values
     .map((v, i) => {
-      const h = Math.round((v / max) * (H - 20));
+      const h = v > 0 ? Math.max(1, Math.round((v / max) * (H - 20))) : 0; // a non-zero bucket stays visible
       return h > 0
         ? `<rect x="${(i * bw).toFixed(1)}" y="${H - h}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${h}"/>`
         : '';
