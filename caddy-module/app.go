@@ -82,6 +82,8 @@ type App struct {
 	ctx    caddy.Context
 	base   caddy.Context // parent of every unit context; see Provision
 	logger *zap.Logger
+	// access is the access log (access_log.go).
+	access *zap.Logger
 
 	// current is the generation every handler reads; nil until Start.
 	current atomic.Pointer[generation]
@@ -126,6 +128,9 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
+	// ctx.Logger() is named "gatehouse" (the module id) and fans out to
+	// every configured log; so this one is "gatehouse.access".
+	a.access = ctx.Logger().Named("access")
 	// caddy.NewContext's cancel also runs the cleanup funcs registered on
 	// its parent (for the root context: closing Caddy's logs). Unit
 	// contexts are therefore children of this intermediate context, which

@@ -11,16 +11,26 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/gatehouse/gatehouse/caddy-module/policy/mmdbtest"
 )
 
-func BenchmarkHTTPGuardAllowed(b *testing.B) {
+func BenchmarkHTTPGuardAllowed(b *testing.B) { benchGuardAllowed(b, false) }
+
+// BenchmarkHTTPGuardAllowedAccessLog is the same with one access entry per
+// request, JSON-encoded and written to a file (unbuffered, as Caddy's file
+// writer writes each entry).
+func BenchmarkHTTPGuardAllowedAccessLog(b *testing.B) { benchGuardAllowed(b, true) }
+
+func benchGuardAllowed(b *testing.B, accessLog bool) {
 	dir := b.TempDir()
 	countries, asns := filepath.Join(dir, "country.mmdb"), filepath.Join(dir, "asn.mmdb")
 	if err := mmdbtest.WriteFile(countries, map[string]string{"127.0.0.0/8": "DE"}, mmdbtest.Options{}); err != nil {
@@ -40,6 +50,16 @@ func BenchmarkHTTPGuardAllowed(b *testing.B) {
 	clients := make([]any, 1<<16)
 	for i := range clients {
 		clients[i] = fmt.Sprintf("127.0.%d.%d", i>>8, i&255)
+	}
+	a.access = zap.NewNop() // off: no log takes it
+	if accessLog {
+		f, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = f.Close() })
+		enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+		a.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(f), zapcore.InfoLevel)).Named(AccessLoggerName)
 	}
 	guard := &HTTPGuard{app: a}
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })

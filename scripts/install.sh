@@ -47,7 +47,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   packages+=(wireguard-tools wireguard-go iproute2 nftables ca-certificates)
   if $want_test; then
     # systemd: `systemd-analyze verify` checks the units in deploy/systemd/.
-    packages+=(socat openssh-server openssh-client iperf3 chromium procps psmisc curl openssl systemd)
+    # prometheus: its promtool checks the /metrics output (test/integration/metrics-live.test.ts).
+    packages+=(socat openssh-server openssh-client iperf3 chromium procps psmisc curl openssl systemd prometheus)
     # The scale suite (docs/scaling.md): Redis for shared certificates, keepalived for a pair of edges.
     packages+=(redis-server keepalived)
   fi

@@ -13,14 +13,19 @@ import { secureDataDir } from './db/files.ts';
 import type { DbHandle } from './db/index.ts';
 import { openServerDb } from './db/role.ts';
 import { assertPortsFree, ownPorts, PortInUseError, portOwner } from './host/ports.ts';
+import { listenMetrics } from './http/metrics.ts';
 import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
+import { AccessLogFollower } from './services/access-log/follower.ts';
+import { AccessLogLive } from './services/access-log/live.ts';
+import { AccessLogRetentionJob } from './services/access-log/retention.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
 import { AlertEvaluator } from './services/alerts/evaluator.ts';
 import { DeliveryQueue } from './services/alerts/queue.ts';
 import { pushConfigInTx } from './services/config/change.ts';
 import { Reconciler } from './services/config/reconciler.ts';
 import { loadGatewayRefs } from './services/gateways/read.ts';
+import { ControlPlaneMetrics } from './services/metrics/control-plane.ts';
 import { activePeerSpecs } from './services/peers/apply.ts';
 import type { PeerDeps } from './services/peers/deps.ts';
 import { PeerExpiryJob } from './services/peers/expire.ts';
@@ -41,6 +46,8 @@ export interface RunningServer {
   caddy: CaddySupervisor | undefined;
   /** Settles after the reconciler's first pass, whose log lines the CLI keeps above its banner. */
   firstPass: Promise<void>;
+  /** GATEHOUSE_METRICS_LISTEN's listener, when set (`http://host:port`). */
+  metricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -58,8 +65,9 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // written.
   assertNoPendingRotation(config);
   const secrets = secretBoxFor(config);
+  const metrics = new ControlPlaneMetrics();
   // The primary migrates and owns the database; an edge follows it through an embedded replica (src/db/role.ts).
-  const dbHandle = await openServerDb(config, logger.child({ component: 'db' }));
+  const dbHandle = await openServerDb(config, logger.child({ component: 'db' }), metrics.observeDb);
   const isPrimary = config.role === 'primary';
   const sealed = isPrimary ? await sealSecretsAtRest(dbHandle.db, secrets) : 0;
   if (sealed > 0) logger.info({ sealed }, 'sealed plaintext secrets from an older database');
@@ -95,6 +103,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
           l4ListenHost: config.l4.listenHost,
           geoipDb: config.geoipDb,
           asnDb: config.asnDb,
+          accessLog: config.accessLog,
           proxySecret,
           // 24 bytes in base64: the 32 characters the Redis storage module wants; the same on every edge.
           redisStorageKey: config.caddy.storageRedis
@@ -117,7 +126,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     dataPlane,
     loadGateways: loadGatewayRefs,
     proxySecret,
-    published: () => void gatewayHub.publish(),
+    published: () => {
+      const start = performance.now();
+      void gatewayHub
+        .publish()
+        .then(() => metrics.sync.observe({ target: 'gateways' }, (performance.now() - start) / 1000));
+    },
   };
   const reconciler = new Reconciler({
     db: dbHandle.db,
@@ -195,6 +209,42 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     },
     alertQueue,
   );
+  // The access log: Caddy writes it, the follower stores it (bounded batches, through the write queue), the
+  // retention job bounds it, and the live tail fans new entries out to viewers.
+  const accessLive = new AccessLogLive();
+  const follower = caddy
+    ? new AccessLogFollower({
+        db: dbHandle.db,
+        file: config.accessLog.file,
+        logger: logger.child({ component: 'access-log' }),
+        onStored: (rows) => {
+          metrics.accessLogStored.inc(rows.length);
+          accessLive.publish(rows);
+        },
+      })
+    : undefined;
+  const retention = new AccessLogRetentionJob({
+    db: dbHandle.db,
+    logger: logger.child({ component: 'access-log' }),
+    now,
+  });
+  metrics.attach({
+    db: dbHandle.db,
+    now,
+    scrapeDataPlane: caddy
+      ? async () => {
+          if (caddy.state !== 'running') return undefined;
+          const res = await caddy.admin.request<string>('GET', '/metrics');
+          return res.status === 200 && typeof res.body === 'string' ? res.body : undefined;
+        }
+      : undefined,
+    wireguardPeers: (publicKey) => {
+      const live = wireguard.latest(publicKey);
+      return live ? { rxBytes: live.rxBytes, txBytes: live.txBytes, handshakeAt: live.latestHandshake } : undefined;
+    },
+    gatewayOnline: (id) => gatewayHub.isOnline(id),
+    sseConnections: () => ({ gateway: gatewayHub.connectionCount, access_log: accessLive.subscribers }),
+  });
 
   const app = createApp({
     db: dbHandle.db,
@@ -207,6 +257,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     gatewaySync: { hub: gatewayHub, source: gatewaySource },
     proxySecret,
     alerts: { queue: alertQueue },
+    accessLog: follower ? { live: accessLive } : undefined,
+    metrics,
   });
   gatewayHub.start();
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -240,6 +292,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
 
   const firstPass = reconciler.start();
   alertEvaluator.start();
+  follower?.start();
+  retention.start();
+  const metricsServer = config.metrics.listen
+    ? await listenMetrics(metrics, config.metrics.listen.host, config.metrics.listen.port)
+    : undefined;
+  if (metricsServer) logger.info({ address: metricsServer.address() }, 'metrics listening');
 
   return {
     url,
@@ -247,10 +305,14 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     initialAdmin: admin.created && admin.password ? { username: admin.username, password: admin.password } : undefined,
     caddy,
     firstPass,
+    metricsUrl: metricsServer ? listenerUrl(metricsServer.address() as AddressInfo) : undefined,
     async stop() {
       await alertEvaluator.stop();
       alertQueue.stop();
       await expiryJob.stop();
+      await follower?.stop();
+      await retention.stop();
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await wireguard.stop();
       await caddy?.stop();
       // Ends the agents' streams first: open SSE responses would otherwise hold server.close() open.
@@ -273,4 +335,8 @@ function restrictUmask(logger: Logger): void {
   } catch (err) {
     logger.debug({ err: (err as Error).message }, 'umask not set (not the main thread)');
   }
+}
+
+function listenerUrl(address: AddressInfo): string {
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }

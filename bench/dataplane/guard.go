@@ -38,7 +38,7 @@ func guardCost(tmp, mmdb, asnDB, backend string) {
 	plainPort, guardPort, faPort := freePort(), freePort(), freePort()
 	cfg := obj{
 		"admin":   obj{"listen": "unix/" + filepath.Join(tmp, "g.sock")},
-		"logging": obj{"logs": obj{"default": obj{"level": "ERROR"}}},
+		"logging": benchLogging(tmp),
 		"apps": obj{
 			"gatehouse": obj{"state_file": filepath.Join(tmp, "g-state.json"), "geoip_db": mmdb, "asn_db": asnDB, "shared_https_port": 1},
 			"http": obj{"servers": obj{
@@ -366,4 +366,21 @@ func loadNetHTTP(port int, host string, d time.Duration) float64 {
 		log.Printf("  (port %d: %d failed requests)", port, b)
 	}
 	return float64(n.Load()) / d.Seconds()
+}
+
+// benchLogging is the guard-cost Caddy's logging: errors only, plus with
+// -access-log the access log as src/caddy/static-config.ts configures it
+// (a JSON file Caddy rolls), so the guard pays for one entry per request.
+func benchLogging(tmp string) obj {
+	logs := obj{"default": obj{"level": "ERROR", "exclude": arr{"gatehouse.access"}}}
+	if *accessLog {
+		logs["gatehouse_access"] = obj{
+			"writer": obj{"output": "file", "filename": filepath.Join(tmp, "access.log"), "roll": true,
+				"roll_size_mb": 50, "roll_keep": 3},
+			"encoder": obj{"format": "json", "time_format": "unix_milli_float"},
+			"level":   "INFO",
+			"include": arr{"gatehouse.access"},
+		}
+	}
+	return obj{"logs": logs}
 }

@@ -4,6 +4,7 @@ import type { LoginThrottle } from '../auth/login-throttle.ts';
 import { authenticate, authorize } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import { apiDocsPublic } from '../services/settings/runtime.ts';
+import { accessLogApi } from './access-log.ts';
 import { alertsApi } from './alerts.ts';
 import { auditApi } from './audit.ts';
 import { authApi } from './auth.ts';
@@ -74,6 +75,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/gateways', gatewaysApi(deps));
   secured.route('/audit', auditApi());
   secured.route('/alerts', alertsApi(deps));
+  secured.route('/access-log', accessLogApi(deps));
   secured.get('/me', (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);
   return api;

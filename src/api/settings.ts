@@ -44,6 +44,8 @@ const SettingsSchema = z
           'Where clients connect: GATEHOUSE_WG_ENDPOINT, else the wg_endpoint setting, else GATEHOUSE_PUBLIC_DOMAIN',
       }),
     tls_issuer: z.string(),
+    access_log_retention_days: z.number().openapi({ description: 'Access log entries older than this are deleted' }),
+    access_log_max_entries: z.number().openapi({ description: 'At most this many access log entries are kept' }),
   })
   .openapi('Settings');
 

@@ -78,8 +78,10 @@ export function routeAuthHandlers(route: Route, dial: string, proxySecret?: stri
       {
         match: { status_code: [2] },
         routes: [
-          // At least one route, as forward_auth has, so reverse_proxy does not skip this entry.
-          { handle: [{ handler: 'vars' }] },
+          // At least one route, as forward_auth has, so reverse_proxy does not skip this entry. It also
+          // names the verified user for the access log (caddy-module/access_log.go): a var, which no
+          // client header can set.
+          { handle: [{ handler: 'vars', gatehouse_user: `{http.reverse_proxy.header.${IDENTITY_HEADER}}` }] },
           { handle: [{ handler: 'headers', request: { delete: consumed } }] },
           copyFromAuthResponse(CLEAN_COOKIE_HEADER, 'Cookie'),
           copyFromAuthResponse(IDENTITY_HEADER, IDENTITY_HEADER),

@@ -156,6 +156,16 @@ export const envSchema = z.object({
   GATEHOUSE_GEOIP_DB: z.string().optional(),
   /** Unset: bin/asn.mmdb of this installation when present (built by scripts/build-asn-db.mjs). */
   GATEHOUSE_ASN_DB: z.string().optional(),
+  /** Caddy rolls `<data dir>/access.log` at this size and keeps this many rolled files (its file writer). */
+  GATEHOUSE_ACCESS_LOG_ROLL_MB: z.coerce.number().int().min(1).max(1024).default(50),
+  GATEHOUSE_ACCESS_LOG_ROLL_KEEP: z.coerce.number().int().min(1).max(100).default(3),
+  /** `/metrics` needs `Authorization: Bearer <this>`; unset (and no GATEHOUSE_METRICS_LISTEN): no /metrics. */
+  GATEHOUSE_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16–256 printable characters without spaces')
+    .optional(),
+  /** A separate listen address serving only /metrics, without a token (keep it on loopback or a private network). */
+  GATEHOUSE_METRICS_LISTEN: listenAddress.optional(),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   GATEHOUSE_ADMIN_USER: z
     .string()
@@ -247,6 +257,10 @@ export interface Config {
   geoipDb: string | undefined;
   /** A MaxMind-format ASN database for `asn` policy conditions: the configured file, else bin/asn.mmdb if built. */
   asnDb: string | undefined;
+  /** The data plane's access log (caddy-module/access_log.go), rolled by Caddy; the control plane follows it. */
+  accessLog: { file: string; rollMb: number; rollKeep: number };
+  /** `/metrics`: behind a bearer token on the main listener, and/or alone on its own address. */
+  metrics: { token: string | undefined; listen: { host: string; port: number } | undefined };
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
   admin: { user: string; password: string | undefined };
   /** Secrets at rest: the key given in the environment (base64), else the key file. */
@@ -316,6 +330,12 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
       : existsSync(INSTALLED_ASN_DB)
         ? INSTALLED_ASN_DB
         : undefined,
+    accessLog: {
+      file: path.join(dataDir, 'access.log'),
+      rollMb: env.GATEHOUSE_ACCESS_LOG_ROLL_MB,
+      rollKeep: env.GATEHOUSE_ACCESS_LOG_ROLL_KEEP,
+    },
+    metrics: { token: env.GATEHOUSE_METRICS_TOKEN, listen: env.GATEHOUSE_METRICS_LISTEN },
     logLevel: env.GATEHOUSE_LOG_LEVEL,
     admin: { user: env.GATEHOUSE_ADMIN_USER, password: env.GATEHOUSE_ADMIN_PASSWORD },
     secrets: { key: env.GATEHOUSE_SECRET_KEY, keyFile: path.join(dataDir, 'secret.key') },

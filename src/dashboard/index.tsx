@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
 import type { AppDeps } from '../http/types.ts';
+import { accessLogDashboard } from './access-log/handlers.tsx';
 import { accountDashboard } from './account/handlers.tsx';
 import { passkeysDashboard } from './account/passkeys.tsx';
 import { alertsDashboard } from './alerts/handlers.tsx';
@@ -45,5 +46,6 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.route('/', settingsDashboard(session));
   app.route('/', auditDashboard(session));
   app.route('/', alertsDashboard(deps, session));
+  app.route('/', accessLogDashboard(session));
   return app;
 }

@@ -5,7 +5,9 @@ import { migrate } from 'drizzle-orm/libsql/migrator';
 import { withDeadlines } from './deadline.ts';
 import { secureDatabaseFiles } from './files.ts';
 import * as schema from './schema/index.ts';
-import { DEFAULT_WRITE_WAIT_MS, queueWrites } from './write-queue.ts';
+import { type DbCallKind, DEFAULT_WRITE_WAIT_MS, queueWrites } from './write-queue.ts';
+
+export type { DbCallKind };
 
 export type Db = LibSQLDatabase<typeof schema>;
 /** The handle a service verb writes with: the transaction, never the outer database. */
@@ -34,6 +36,8 @@ export interface DbOptions {
   syncIntervalSeconds?: number | undefined;
   /** Writes refused with 503 `unavailable` (an edge whose primary is down). */
   readOnly?: (() => boolean) | undefined;
+  /** Told how long each database call took (the control plane's /metrics). */
+  observe?: ((kind: DbCallKind, seconds: number) => void) | undefined;
 }
 
 /**
@@ -55,7 +59,7 @@ export function createDb(opts: DbOptions): DbHandle {
 export function wrapClient(raw: Client, opts: Omit<DbOptions, 'url'>): DbHandle {
   const timed = withDeadlines(raw, { deadlineMs: opts.deadlineMs ?? DEFAULT_DB_DEADLINE_MS, readOnly: opts.readOnly });
   // One write queue for the whole process (src/db/write-queue.ts): transactions and single statements alike.
-  const client = queueWrites(timed, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS });
+  const client = queueWrites(timed, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS, observe: opts.observe });
   const db = drizzle(client, { schema, casing: 'snake_case' });
   return { db, client, close: () => raw.close() };
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logger.ts';
 import { openEdgeDb } from './edge-replica.ts';
-import { createDb, type DbHandle, migrateDb } from './index.ts';
+import { createDb, type DbHandle, type DbOptions, migrateDb } from './index.ts';
 
 export type ServerDbHandle = DbHandle & {
   /** Edge role only: whether the replica follows the primary or serves its file read-only. */
@@ -13,14 +13,18 @@ export type ServerDbHandle = DbHandle & {
  * database (a file, or the primary sqld over http(s)://) and migrates it; an edge opens an embedded replica of
  * the primary at GATEHOUSE_DB_SYNC_URL and never migrates or sets journal pragmas.
  */
-export async function openServerDb(config: Config, logger: Logger): Promise<ServerDbHandle> {
+export async function openServerDb(
+  config: Config,
+  logger: Logger,
+  observe?: DbOptions['observe'],
+): Promise<ServerDbHandle> {
   if (config.role === 'edge') {
     if (!config.db.syncUrl) throw new Error('GATEHOUSE_DB_SYNC_URL is required with GATEHOUSE_ROLE=edge');
     const handle = await openEdgeDb({ ...config.db, syncUrl: config.db.syncUrl, logger });
     logger.info({ sync_url: config.db.syncUrl, mode: handle.mode() }, 'edge: following the primary database');
     return handle;
   }
-  const handle = createDb(config.db);
+  const handle = createDb({ ...config.db, observe });
   await migrateDb(handle);
   return handle;
 }

@@ -69,6 +69,10 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/api/v1/tls/root-certificate', 'admin'),
   ...resource('/api/v1/users', 'admin', 'admin'),
   rule('POST', '/api/v1/users/{id}/invite', 'admin'),
+  // The access log (issue 17): what every route saw; read like the routes themselves.
+  rule('GET', '/api/v1/access-log', 'viewer'),
+  rule('GET', '/api/v1/access-log/export', 'viewer'),
+  rule('GET', '/api/v1/access-log/stream', 'viewer'),
   // The audit log and alert channels (issue 17): channel secrets and who-did-what are the admins'.
   rule('GET', '/api/v1/audit', 'admin'),
   rule('GET', '/api/v1/alerts/active', 'admin'),
@@ -124,6 +128,8 @@ export const DASHBOARD_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/users/*', 'admin'),
   rule('POST', '/users', 'admin'),
   rule('POST', '/users/*', 'admin'),
+  rule('GET', '/access-log', 'viewer'),
+  rule('GET', '/access-log/*', 'viewer'),
   rule('GET', '/audit', 'admin'),
   rule('GET', '/alerts', 'admin'),
   rule('GET', '/alerts/*', 'admin'),

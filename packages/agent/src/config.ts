@@ -41,7 +41,13 @@ function listOf<T extends z.ZodTypeAny>(item: T, max: number, required = 'must b
   );
 }
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464');
+/** host:port; a bare port means loopback (127.0.0.1:port), so `--metrics-listen 9464` never opens it to the LAN. */
+const hostPort = z
+  .union([z.string(), z.number()])
+  .transform((v) => (/^\d{1,5}$/.test(String(v)) ? `127.0.0.1:${v}` : String(v)))
+  .pipe(
+    z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d{1,5}$/, 'must be host:port or a port, e.g. 127.0.0.1:9464'),
+  );
 
 /**
  * What the agent needs, and nothing of the server's configuration: the agent runs on another machine.

@@ -9,6 +9,7 @@ export const NAV = [
   { href: '/policies', label: 'Policies' },
   { href: '/gateways', label: 'Gateways' },
   { href: '/users', label: 'Users' },
+  { href: '/access-log', label: 'Access log' },
   { href: '/tokens', label: 'API tokens' },
   { href: '/alerts', label: 'Alerts' },
   { href: '/audit', label: 'Audit' },

@@ -1,3 +1,4 @@
+export * from './access-log.ts';
 export * from './admin-invites.ts';
 export * from './admin-passkeys.ts';
 export * from './admin-recovery-codes.ts';

@@ -19,6 +19,9 @@ export const RUNTIME_DEFAULTS: RuntimeSettings = {
   wg_endpoint: null,
   /** Alert thresholds (services/alerts/evaluator.ts). */
   alerts: ALERT_DEFAULTS,
+  /** The access log's retention (services/access-log/retention.ts): by age and by count, whichever is less. */
+  access_log_retention_days: 30,
+  access_log_max_entries: 1_000_000,
 };
 const KEYS = Object.keys(RUNTIME_DEFAULTS) as (keyof RuntimeSettings)[];
 
@@ -29,6 +32,10 @@ export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> 
     if (row.key === 'api_docs_public' && typeof row.value === 'boolean') out.api_docs_public = row.value;
     if (row.key === 'wg_endpoint' && typeof row.value === 'string') out.wg_endpoint = row.value;
     if (row.key === 'alerts' && typeof row.value === 'object') out.alerts = { ...ALERT_DEFAULTS, ...row.value };
+    if (row.key === 'access_log_retention_days' && typeof row.value === 'number') {
+      out.access_log_retention_days = row.value;
+    }
+    if (row.key === 'access_log_max_entries' && typeof row.value === 'number') out.access_log_max_entries = row.value;
   }
   return out;
 }
