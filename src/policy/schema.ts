@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { z } from '@hono/zod-openapi';
 import { normalizeAddress, normalizePrefix } from './addresses.ts';
 
@@ -61,8 +62,11 @@ const VALUE_NORMALISERS: Record<Exclude<ConditionType, 'time'>, ValueNormaliser>
     const n = m ? Number(m[1]) : Number.NaN;
     return m && n >= 1 && n <= 4_294_967_295 ? { value: String(n) } : { error: `"${v}" is not an AS number` };
   },
+  // Cleaned as the data plane compares paths (no //, /./ or /../; a trailing / kept), which refuses others.
   path_prefix: (v) =>
-    v.startsWith('/') && !/[\s\0?#]/.test(v) ? { value: v } : { error: `"${v}" must be a path starting with /` },
+    v.startsWith('/') && !/[\s\0?#\x00-\x1f\x7f]/.test(v)
+      ? { value: posix.normalize(v) }
+      : { error: `"${v}" must be a path starting with /` },
   method: (v) => {
     const method = v.toUpperCase();
     return /^[A-Z]{1,20}$/.test(method) ? { value: method } : { error: `"${v}" is not an HTTP method` };

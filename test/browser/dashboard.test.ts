@@ -301,13 +301,22 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByLabel('Client IP', { exact: true }).fill('203.0.113.9');
     await page.getByRole('button', { name: 'Explain' }).click();
     await expect.poll(() => page.locator('#explain-result').innerText()).toContain('Denied');
-    expect((await page.locator('#explain-result').innerText()).toLowerCase()).toContain('acl');
+    // The peer ACL is the route policy's first rule (the GateControl view): its number and text decide.
+    expect(await page.locator('#explain-result').innerText()).toContain('rule #1 matched');
+    expect(await page.locator('#explain-result .explain-rule').innerText()).toMatch(/^#1 deny not peer/);
     // htmx swapped the answer in: the page did not navigate.
     expect(new URL(page.url()).pathname).toBe(`/routes/${state.routeId}`);
     await page.getByLabel('Client IP', { exact: true }).fill(state.peerAddress!);
     await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByLabel('Time (RFC 3339, empty: now)', { exact: true }).fill('2026-11-30T09:30:00Z');
+    await page.getByRole('button', { name: 'Explain' }).click();
     await expect.poll(() => page.locator('#explain-result').innerText()).toContain('Allowed');
+    expect(await page.locator('#explain-result').innerText()).toContain('At: 2026-11-30T09:30:00Z');
     await screenshot(page, 'route-explain');
+    await page.getByLabel('Time (RFC 3339, empty: now)', { exact: true }).fill('2026-02-30T09:30:00Z');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await expect.poll(() => page.locator('#explain-result').innerText()).toContain('not a real date');
+    await page.getByLabel('Time (RFC 3339, empty: now)', { exact: true }).fill('');
     await page.getByLabel('Client IP', { exact: true }).fill('not-an-ip');
     await page.getByRole('button', { name: 'Explain' }).click();
     await expect.poll(() => page.locator('#explain-result').innerText()).toContain('is not an IP address');

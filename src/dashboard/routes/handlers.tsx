@@ -1,6 +1,8 @@
+import { z } from '@hono/zod-openapi';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { AppError } from '../../errors.ts';
 import type { AppDeps } from '../../http/types.ts';
+import { ExplainQuestionShape } from '../../schemas/policies.ts';
 import { CreateRouteSchema, type PublicRoute, RouteListQuerySchema, UpdateRouteSchema } from '../../schemas/routes.ts';
 import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';
@@ -18,7 +20,7 @@ import { confirmRouteDelete } from './confirm.tsx';
 import { ROUTE_FIELDS, routeInput, useSuggestion } from './input.ts';
 import { RouteEditPage } from './pages/edit.tsx';
 import { RoutesPage } from './pages/list.tsx';
-import { type ExplainOutcome, ExplainResult } from './parts/explain.tsx';
+import { type ExplainOutcome, ExplainResult, type RouteExplainQuestion } from './parts/explain.tsx';
 import type { RouteUsersProps } from './parts/route-users.tsx';
 import { routeUsersDashboard } from './users-handlers.tsx';
 import { NEW_ROUTE_VALUES, type RouteFormOptions, routeValues } from './values.ts';
@@ -45,7 +47,7 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
       route?: PublicRoute;
       values: Form;
       errors?: FormErrors;
-      explain?: { ip: string; result: ExplainOutcome };
+      explain?: { question: RouteExplainQuestion; result: ExplainOutcome };
       users?: Pick<RouteUsersProps, 'values' | 'errors'>;
     },
   ) =>
@@ -120,20 +122,44 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
   app.get('/routes/:id/explain', session, async (c) => {
     const id = routeId(c.req.param('id'));
     const ctx = c.get('ctx');
-    const ip = (c.req.query('ip') ?? '').trim().slice(0, 64);
+    const field = (name: string, max: number) => (c.req.query(name) ?? '').trim().slice(0, max);
+    const question: RouteExplainQuestion = {
+      ip: field('ip', 64),
+      at: field('at', 64),
+      method: field('method', 20),
+      path: field('path', 2048),
+    };
     let result: ExplainOutcome;
-    try {
-      result = { ok: true, body: await explainRoute({ ctx, input: { id, ip } }) };
-    } catch (err) {
-      if (!(err instanceof AppError) || err.code === 'internal') throw err;
-      result = { ok: false, message: err.code === 'validation_failed' ? `"${ip}" is not an IP address.` : err.message };
+    // The API's own question schema: the same limits and messages for a time, a method and a path.
+    const asked = z.object(ExplainQuestionShape).safeParse({
+      ip: question.ip,
+      at: question.at || undefined,
+      method: question.method || undefined,
+      path: question.path || undefined,
+    });
+    if (!asked.success) {
+      const fields = Object.fromEntries(asked.error.issues.map((i) => [String(i.path[0]), i.message]));
+      result = {
+        ok: false,
+        message: Object.entries(fields)
+          .map(([k, m]) => `${k}: ${m}`)
+          .join('; '),
+        fields,
+      };
+    } else {
+      try {
+        result = { ok: true, body: await explainRoute({ ctx, input: { id, ...asked.data } }) };
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code === 'internal') throw err;
+        result = { ok: false, message: err.message };
+      }
     }
     if (isHtmx(c)) {
       secureHeaders(c);
       return c.html(<ExplainResult result={result} />);
     }
     const route = await getRoute({ ctx, input: { id } });
-    return editPage(c, { route, values: routeValues(route), explain: { ip, result } });
+    return editPage(c, { route, values: routeValues(route), explain: { question, result } });
   });
 
   return app;

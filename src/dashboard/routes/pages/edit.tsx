@@ -1,7 +1,7 @@
 import type { PublicRoute } from '../../../schemas/routes.ts';
 import type { Form, FormErrors } from '../../shared/forms.ts';
 import { Badge, Layout, type PageMeta } from '../../shared/layout.tsx';
-import { ExplainBox, type ExplainOutcome } from '../parts/explain.tsx';
+import { ExplainBox, type ExplainOutcome, type RouteExplainQuestion } from '../parts/explain.tsx';
 import { RouteForm } from '../parts/route-form.tsx';
 import { type RouteUsersProps, RouteUsersSection } from '../parts/route-users.tsx';
 import type { RouteFormOptions } from '../values.ts';
@@ -13,7 +13,7 @@ export function RouteEditPage(props: {
   values: Form;
   errors?: FormErrors | undefined;
   options: RouteFormOptions;
-  explain?: { ip: string; result: ExplainOutcome } | undefined;
+  explain?: { question: RouteExplainQuestion; result: ExplainOutcome } | undefined;
   /** The route's users section (HTTP routes only). */
   users?: RouteUsersProps | undefined;
 }) {
@@ -37,7 +37,14 @@ export function RouteEditPage(props: {
           </p>
         </section>
       ) : null}
-      {route ? <ExplainBox routeId={route.id} ip={props.explain?.ip} result={props.explain?.result} /> : null}
+      {route ? (
+        <ExplainBox
+          routeId={route.id}
+          http={route.type === 'http'}
+          question={props.explain?.question ?? { ip: '', at: '', method: '', path: '' }}
+          result={props.explain?.result}
+        />
+      ) : null}
       {route ? (
         <section class="card" aria-labelledby="delete-h">
           <h2 id="delete-h">Delete</h2>
