@@ -6,6 +6,7 @@ import { ExplainQuestionShape } from '../../schemas/policies.ts';
 import { CreateRouteSchema, type PublicRoute, RouteListQuerySchema, UpdateRouteSchema } from '../../schemas/routes.ts';
 import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';
+import { getPolicy, listPolicies } from '../../services/policies/read.ts';
 import { createRoute } from '../../services/routes/create.ts';
 import { explainRoute } from '../../services/routes/explain.ts';
 import { getRoute, listRoutes } from '../../services/routes/read.ts';
@@ -33,6 +34,10 @@ async function formOptions(c: Context<DashEnv>, deps: AppDeps): Promise<RouteFor
   return {
     peers: peers.data.map((p) => ({ id: p.id, name: p.name, address: p.address, enabled: p.enabled, tags: p.tags })),
     gateways: await gatewayChoices(ctx, deps),
+    policies: (await listPolicies({ ctx, input: { limit: 200, offset: 0 } })).data.map((p) => ({
+      id: p.id,
+      name: p.name,
+    })),
   };
 }
 
@@ -99,7 +104,12 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
     const filled = useSuggestion(form);
     if (filled) return editPage(c, { route, values: filled });
     try {
-      await updateRoute({ ctx, input: { id, fields: UpdateRouteSchema.parse(routeInput(form)) } });
+      const fields = UpdateRouteSchema.parse(routeInput(form));
+      // Leaving the shared policy: the route keeps its rules as its own copy (src/dashboard/routes/input.ts).
+      if (fields.policy_id === null && fields.policy === undefined && route.policy_id !== null) {
+        fields.policy = (await getPolicy({ ctx, input: { id: route.policy_id } })).policy;
+      }
+      await updateRoute({ ctx, input: { id, fields } });
       return redirect(c, `/routes/${id}?done=route-saved`);
     } catch (err) {
       return editPage(c, { route, values: form, errors: toFormErrors(err, ROUTE_FIELDS) });

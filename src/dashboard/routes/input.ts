@@ -3,6 +3,7 @@ import { type Form, list, optNumber, str } from '../shared/forms.ts';
 
 /** Every field name the form shows an error next to; anything else goes to the summary. */
 export const ROUTE_FIELDS = [
+  'policy_id',
   'type',
   'name',
   'enabled',
@@ -89,8 +90,14 @@ export function routeInput(form: Form) {
   const types = list(form, 'rule_type');
   const wol = kind === 'gateway' && on(form, 'wol_enabled');
   const password = typeof form.auth_password === 'string' ? form.auth_password : '';
-  const keepPolicy = str(form, 'policy_expressible') === '0';
+  // The access section's picker: a shared policy (policy_id) or the route's own rules. Leaving a shared policy
+  // sends policy_id null; the handler then gives the route a copy of that policy (nothing opens by surprise).
+  const choice = str(form, 'policy_choice');
+  const shared = /^\d{1,9}$/.test(choice) ? Number(choice) : undefined;
+  const leaving = shared === undefined && /^\d{1,9}$/.test(str(form, 'policy_id'));
+  const keepPolicy = shared !== undefined || leaving || str(form, 'policy_expressible') === '0';
   return {
+    ...(shared !== undefined ? { policy_id: shared } : leaving ? { policy_id: null } : {}),
     type,
     ...(str(form, 'name') ? { name: str(form, 'name') } : {}),
     enabled: on(form, 'enabled'),

@@ -7,6 +7,8 @@ import type { Form } from '../shared/forms.ts';
 export interface RouteFormOptions {
   peers: { id: number; name: string; address: string; enabled: boolean; tags: string[] }[];
   gateways: { id: number; name: string }[];
+  /** Shared policies the access section can pick instead of the route's own rules. */
+  policies: { id: number; name: string }[];
 }
 
 /** A stored route as form values (the same names as the API fields). */
@@ -43,6 +45,7 @@ export function routeValues(r: PublicRoute): Form {
     l4_tls_mode: r.l4_tls_mode ?? 'none',
     proxy_protocol: r.proxy_protocol,
     policy_id: r.policy_id?.toString() ?? '',
+    policy_choice: r.policy_id?.toString() ?? '',
     policy_expressible: yes(r.policy_expressible),
     acl_enabled: yes(r.acl_enabled),
     acl_peers: r.acl_peers.map(String),

@@ -35,6 +35,39 @@ export function PolicyNote({ v }: { v: Form }) {
   );
 }
 
+/**
+ * Which policy decides: one of the shared policies (/policies), or the route's own rules (the panels below, or
+ * the note when they cannot show them). Choosing "own" on a route that used a shared policy starts from a copy
+ * of it.
+ */
+export function PolicyPicker({ v, e, options }: PanelProps & { options: RouteFormOptions }) {
+  const chosen = str(v, 'policy_choice');
+  return (
+    <section class="panel" aria-labelledby="policy-picker-h">
+      <h2 id="policy-picker-h">Access policy</h2>
+      <input type="hidden" name="policy_id" value={str(v, 'policy_id')} />
+      <div class="field">
+        <label for="policy_choice">Who may connect is decided by</label>
+        <select id="policy_choice" name="policy_choice" aria-describedby="policy_choice-hint">
+          <option value="" selected={chosen === ''}>
+            This route’s own rules
+          </option>
+          {options.policies.map((p) => (
+            <option value={String(p.id)} selected={chosen === String(p.id)}>
+              Shared policy: {p.name}
+            </option>
+          ))}
+        </select>
+        <p class="hint" id="policy_choice-hint">
+          Shared policies are edited on the <a href="/policies">Policies</a> page and apply to every route that uses
+          them. Leaving one gives this route a copy of its rules.
+        </p>
+        <FieldError id="policy_choice" error={e.policy_id} />
+      </div>
+    </section>
+  );
+}
+
 /** Who may connect: chosen peers, or every peer with a tag. */
 export function AclPanel({ v, e, options }: PanelProps & { options: RouteFormOptions }) {
   const acl = new Set(list(v, 'acl_peers'));

@@ -4,7 +4,14 @@ import { Csrf, ErrorSummary, type PageMeta } from '../../shared/layout.tsx';
 import type { RouteFormOptions } from '../values.ts';
 import { HeadersPanel, HealthCheckPanel, UpstreamsPanel } from './backend-panels.tsx';
 import { ListenerFieldset } from './listener-fieldset.tsx';
-import { AclPanel, IpFilterPanel, PolicyNote, RateLimitPanel, RouteLoginPanel } from './policy-panels.tsx';
+import {
+  AclPanel,
+  IpFilterPanel,
+  PolicyNote,
+  PolicyPicker,
+  RateLimitPanel,
+  RouteLoginPanel,
+} from './policy-panels.tsx';
 import { TargetFieldset, TypeFieldset } from './type-target-fieldsets.tsx';
 
 /** Create or edit a route: three steps (type, target, listener), then one panel per access policy. */
@@ -27,7 +34,8 @@ export function RouteForm(props: {
       <HeadersPanel v={v} e={e} />
       <UpstreamsPanel v={v} e={e} />
       <HealthCheckPanel v={v} e={e} />
-      {str(v, 'policy_expressible') === '0' ? (
+      <PolicyPicker v={v} e={e} options={options} />
+      {str(v, 'policy_expressible') === '0' || str(v, 'policy_choice') !== '' ? (
         <PolicyNote v={v} />
       ) : (
         <>
