@@ -90,7 +90,11 @@ function ExplainAnswerView({ outcome }: { outcome: ExplainOutcome }) {
           {decision.check === 'rate_limit' ? ' (over the limit: denied)' : ''}
         </li>
         {typeof decision.country === 'string' ? <li>Country: {decision.country}</li> : null}
-        {decision.asn !== undefined ? <li>AS number: {String(decision.asn)}</li> : null}
+        {decision.asn !== undefined ? (
+          <li>
+            AS number: {String(decision.asn)} (<a href="https://db-ip.com">IP data by DB-IP</a>)
+          </li>
+        ) : null}
         <li>At: {String(outcome.answer.at ?? '')}</li>
       </ul>
     </div>

@@ -109,7 +109,11 @@ export function ExplainResult({ result }: { result: ExplainOutcome }) {
           {d.check === 'rate_limit' ? ' (over the limit: denied)' : ''}
         </li>
         {d.country ? <li>Country: {d.country}</li> : null}
-        {d.asn ? <li>AS number: {String(d.asn)}</li> : null}
+        {d.asn ? (
+          <li>
+            AS number: {String(d.asn)} (<a href="https://db-ip.com">IP data by DB-IP</a>)
+          </li>
+        ) : null}
         <li>At: {String(result.body.at ?? 'now')}</li>
       </ul>
     </div>
