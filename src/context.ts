@@ -37,6 +37,8 @@ export interface ConfigHooks {
   proxySecret?: string | undefined;
   /** Called after a config change committed, with its version (the gateway sync publishes). */
   published?: ((version: number) => void) | undefined;
+  /** Called after an agent's status report changed which routes it reports failing (pool rotation). */
+  gatewayReported?: ((gatewayId: number) => void) | undefined;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
 import { pushConfigInTx } from './services/config/change.ts';
+import { PoolRotation } from './services/config/pool-rotation.ts';
 import { Reconciler } from './services/config/reconciler.ts';
 import { loadGatewayRefs } from './services/gateways/read.ts';
 import { activePeerSpecs } from './services/peers/apply.ts';
@@ -102,12 +103,19 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   );
   // Gateway sync: every committed config change is published to the connected agents.
   const gatewaySource = new RoutesGatewayConfigSource(dbHandle.db, { serverTunnelIp: config.wireguard.address });
-  const gatewayHub = new GatewayHub({ source: gatewaySource, logger: logger.child({ component: 'gateway-hub' }) });
+  // Pools: a gateway whose stream drops leaves the rotation at once (src/services/config/pool-rotation.ts).
+  let rotation: PoolRotation | undefined;
+  const gatewayHub = new GatewayHub({
+    source: gatewaySource,
+    logger: logger.child({ component: 'gateway-hub' }),
+    onPresence: (gatewayId) => void rotation?.changed(gatewayId),
+  });
   const hooks: ConfigHooks = {
     dataPlane,
-    loadGateways: loadGatewayRefs,
+    loadGateways: async (db) => (await loadGatewayRefs(db)).map((g) => ({ ...g, online: gatewayHub.isOnline(g.id) })),
     proxySecret,
     published: () => void gatewayHub.publish(),
+    gatewayReported: (gatewayId) => void rotation?.changed(gatewayId),
   };
   const reconciler = new Reconciler({
     db: dbHandle.db,
@@ -121,6 +129,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
   // pushes a new snapshot inside the peer's own transaction, so a rejected snapshot rolls the peer back too.
   const configCtx: ServiceContext = { ...systemCtx, hooks };
+  rotation = new PoolRotation(configCtx);
   peers.hooks.onPeerRemoved((tx, event) =>
     removePeersFromAcls({ ctx: configCtx, tx, peerIds: event.peerIds }).then(() => undefined),
   );

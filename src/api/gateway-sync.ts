@@ -78,7 +78,11 @@ export function gatewaySyncApi(deps: AppDeps) {
     }
     const parsed = GatewayStatusReportSchema.safeParse(body);
     if (!parsed.success) throw fromZodError(parsed.error);
-    await recordGatewayStatus({ db: deps.db, input: { id: gateway.id, report: parsed.data, now: deps.now() } });
+    const recorded = await recordGatewayStatus({
+      db: deps.db,
+      input: { id: gateway.id, report: parsed.data, now: deps.now() },
+    });
+    if (recorded.failingChanged) deps.hooks?.gatewayReported?.(gateway.id);
     return c.body(null, 204);
   });
 

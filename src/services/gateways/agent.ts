@@ -5,6 +5,7 @@ import type { Db } from '../../db/index.ts';
 import { gateways } from '../../db/schema/index.ts';
 import { UnauthorizedError } from '../../errors.ts';
 import { GATEWAY_TOKEN_PREFIX } from './public.ts';
+import { failingRoutes } from './read.ts';
 
 /** Resolves an agent's bearer token to its gateway, or 401 (unknown, rotated and malformed alike). */
 export async function authenticateGateway({ db, token }: { db: Db; token: string }) {
@@ -27,11 +28,14 @@ export async function recordGatewayStatus({
 }: {
   db: Db;
   input: { id: number; report: GatewayStatusReport; now: Date };
-}) {
+}): Promise<{ failingChanged: boolean }> {
+  const [before] = await db.select({ lastStatus: gateways.lastStatus }).from(gateways).where(eq(gateways.id, input.id));
   await db
     .update(gateways)
     .set({ lastSeenAt: input.now, appliedVersion: input.report.applied_version, lastStatus: input.report })
     .where(eq(gateways.id, input.id));
+  const was = failingRoutes(before?.lastStatus ?? null).join(',');
+  return { failingChanged: was !== failingRoutes(input.report).join(',') };
 }
 
 export async function touchGateway({ db, input }: { db: Db; input: { id: number; now: Date } }) {
