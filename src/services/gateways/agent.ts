@@ -38,6 +38,17 @@ export async function recordGatewayStatus({
   return { failingChanged: was !== failingRoutes(input.report).join(',') };
 }
 
-export async function touchGateway({ db, input }: { db: Db; input: { id: number; now: Date } }) {
-  await db.update(gateways).set({ lastSeenAt: input.now }).where(eq(gateways.id, input.id));
+/** An agent opened its event stream: seen now, with the release and protocol it announced. */
+export async function touchGateway({
+  db,
+  input,
+}: {
+  db: Db;
+  input: { id: number; now: Date; agent?: { version: string | null; protocol: number } };
+}) {
+  const agent = input.agent ? { agentVersion: input.agent.version, agentProtocol: input.agent.protocol } : {};
+  await db
+    .update(gateways)
+    .set({ lastSeenAt: input.now, ...agent })
+    .where(eq(gateways.id, input.id));
 }

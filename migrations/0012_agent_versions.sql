@@ -1,0 +1,2 @@
+ALTER TABLE `gateways` ADD `agent_version` text;--> statement-breakpoint
+ALTER TABLE `gateways` ADD `agent_protocol` integer;
