@@ -37,8 +37,8 @@ export interface ConfigHooks {
   proxySecret?: string | undefined;
   /** Called after a config change committed, with its version (the gateway sync publishes). */
   published?: ((version: number) => void) | undefined;
-  /** Called after an agent's status report changed which routes it reports failing (pool rotation). */
-  gatewayReported?: ((gatewayId: number) => void) | undefined;
+  /** Called after every agent status report; `failingChanged`: it changed which routes the agent reports failing. */
+  gatewayReported?: ((gatewayId: number, failingChanged: boolean) => void) | undefined;
 }
 
 /**

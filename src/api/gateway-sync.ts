@@ -91,7 +91,7 @@ export function gatewaySyncApi(deps: AppDeps) {
       db: deps.db,
       input: { id: gateway.id, report: parsed.data, now: deps.now() },
     });
-    if (recorded.failingChanged) deps.hooks?.gatewayReported?.(gateway.id);
+    deps.hooks?.gatewayReported?.(gateway.id, recorded.failingChanged);
     return c.body(null, 204);
   });
 

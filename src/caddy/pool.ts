@@ -10,7 +10,10 @@ export interface GatewayPresence {
   id: number;
   /** The gateway's WireGuard tunnel address (its peer's address). */
   tunnelIp: string | undefined;
-  /** false: the agent's event stream is down (src/sync/gateway-hub.ts); undefined: not known (tests, tools). */
+  /**
+   * false: the agent's event stream is down, or it has not reported since it reconnected (its listeners may not
+   * be open yet; src/server.ts); undefined: not known (tests, tools).
+   */
   online?: boolean | undefined;
   /** Routes whose target this gateway's agent reports unreachable, or whose listener it could not open. */
   failingRoutes?: readonly number[] | undefined;
@@ -42,7 +45,7 @@ function selection(pool: Pool, layer: 'l4' | 'http'): string {
  */
 const TRY_DURATION = '2s';
 const TRY_INTERVAL = '50ms';
-const DIAL_FAILURE_MEMORY = '30s';
+const DIAL_FAILURE_MEMORY = '10s';
 
 /** caddy-l4 proxy options for a pool (modules/l4proxy: load_balancing, health_checks). */
 export function l4PoolOptions(pool: Pool | null, network: 'tcp' | 'udp'): Record<string, unknown> {

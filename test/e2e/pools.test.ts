@@ -119,6 +119,8 @@ describe.skipIf(reason)('gateway pools end to end', () => {
       // Every attempt that started 2 s after the kill or later went through the survivor.
       expect(after.filter((r) => r.at >= killedAt + 2000).every((r) => r.gateway === POOL_ADDR.gwbLan)).toBe(true);
 
+      // The control plane saw the stream drop and took gwa out of the rotation itself (not only Caddy's checks).
+      expect(world.server.log()).toContain('pool rotation changed');
       await new Promise((r) => setTimeout(r, 1000));
       const later = await world.client({ cmd: 'status' });
       log(`after the kill: ${JSON.stringify(later)}`);
@@ -153,4 +155,34 @@ describe.skipIf(reason)('gateway pools end to end', () => {
       expect(final.streams[POOL_ADDR.gwbLan]).toMatchObject({ open: throughB, cut: 0 });
     });
   }, 180_000);
+
+  it('lists the open connections of a route from the data plane and ends one', async () => {
+    await logsOnFailure(async () => {
+      const routes = (await world.api('GET', '/api/v1/routes?type=l4')).body.data as {
+        id: number;
+        l4_listen_port: string;
+      }[];
+      const failover = routes.find((r) => r.l4_listen_port === String(FAILOVER))!;
+      const opened = await world.client({ cmd: 'streams', port: FAILOVER, n: 3 });
+      expect(opened.opened).toBe(3);
+      await new Promise((r) => setTimeout(r, 500));
+      const listed = await world.api('GET', `/api/v1/routes/${failover.id}/connections`);
+      expect(listed.status).toBe(200);
+      const mine = listed.body.data.filter((c: { client: string }) => c.client === POOL_ADDR.client);
+      expect(mine).toHaveLength(3);
+      expect(mine[0]).toMatchObject({ network: 'tcp', route: String(failover.id), peer_id: null });
+      expect(mine[0].bytes_in).toBeGreaterThan(0);
+      expect(mine[0].bytes_out).toBeGreaterThan(0);
+      log(`live connections of the failover route: ${JSON.stringify(mine[0])}`);
+      const before = await world.client({ cmd: 'status' });
+      const cut = (s: any) =>
+        Object.values(s.streams as Record<string, { cut: number }>).reduce((n, g) => n + g.cut, 0);
+      expect((await world.api('DELETE', `/api/v1/routes/${failover.id}/connections/${mine[0].id}`)).status).toBe(204);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(cut(await world.client({ cmd: 'status' }))).toBe(cut(before) + 1);
+      expect((await world.api('DELETE', `/api/v1/routes/${failover.id}/connections/${mine[0].id}`)).status).toBe(404);
+      const after = await world.api('GET', `/api/v1/routes/${failover.id}/connections`);
+      expect(after.body.data.filter((c: { client: string }) => c.client === POOL_ADDR.client)).toHaveLength(2);
+    });
+  }, 60_000);
 });

@@ -99,7 +99,7 @@ describe('gateway pools', () => {
     expect(proxy.load_balancing).toEqual({ selection: { policy: 'first' }, try_duration: '2s', try_interval: '50ms' });
     expect(proxy.health_checks).toEqual({
       active: { interval: '5s', timeout: '2s', rise: 2, fall: 1 },
-      passive: { fail_duration: '30s', max_fails: 1 },
+      passive: { fail_duration: '10s', max_fails: 1 },
     });
   });
 
