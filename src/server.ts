@@ -103,19 +103,32 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   );
   // Gateway sync: every committed config change is published to the connected agents.
   const gatewaySource = new RoutesGatewayConfigSource(dbHandle.db, { serverTunnelIp: config.wireguard.address });
-  // Pools: a gateway whose stream drops leaves the rotation at once (src/services/config/pool-rotation.ts).
+  // Pools (src/services/config/pool-rotation.ts): a gateway whose stream drops leaves the rotation at once; it
+  // comes back with its first status report on the new stream (sent once its listeners are open), not before.
   let rotation: PoolRotation | undefined;
+  const reportedSinceConnect = new Set<number>();
   const gatewayHub = new GatewayHub({
     source: gatewaySource,
     logger: logger.child({ component: 'gateway-hub' }),
-    onPresence: (gatewayId) => void rotation?.changed(gatewayId),
+    onPresence: (gatewayId, online) => {
+      reportedSinceConnect.delete(gatewayId);
+      if (!online) void rotation?.changed(gatewayId);
+    },
   });
   const hooks: ConfigHooks = {
     dataPlane,
-    loadGateways: async (db) => (await loadGatewayRefs(db)).map((g) => ({ ...g, online: gatewayHub.isOnline(g.id) })),
+    loadGateways: async (db) =>
+      (await loadGatewayRefs(db)).map((g) => ({
+        ...g,
+        online: gatewayHub.isOnline(g.id) && reportedSinceConnect.has(g.id),
+      })),
     proxySecret,
     published: () => void gatewayHub.publish(),
-    gatewayReported: (gatewayId) => void rotation?.changed(gatewayId),
+    gatewayReported: (gatewayId, failingChanged) => {
+      const first = !reportedSinceConnect.has(gatewayId) && gatewayHub.isOnline(gatewayId);
+      if (first) reportedSinceConnect.add(gatewayId);
+      if (first || failingChanged) void rotation?.changed(gatewayId);
+    },
   };
   const reconciler = new Reconciler({
     db: dbHandle.db,
