@@ -7,7 +7,10 @@ const LAYERS = [
   // packages/protocol (@gatehouse/protocol).
   { name: 'protocol', paths: ['^packages/protocol/'] },
   // Pure helpers: no I/O at import, no knowledge of the database or HTTP.
-  { name: 'lib', paths: ['^src/logger\\.ts$', '^src/errors\\.ts$', '^src/config/', '^src/auth/', '^src/policy/'] },
+  {
+    name: 'lib',
+    paths: ['^src/logger\\.ts$', '^src/errors\\.ts$', '^src/config/', '^src/auth/', '^src/policy/', '^src/pool/'],
+  },
   { name: 'db', paths: ['^src/db/'] },
   // Adapters to the host and the data plane: WireGuard, Caddy's admin API, static config, snapshot compiler.
   // src/host/: the machine itself (who holds a port, `gatehouse doctor`'s checks, the version).

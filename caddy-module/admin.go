@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -28,6 +30,8 @@ func init() {
 //	GET  /gatehouse/v1/explain    ?route=ID&ip=ADDR[&at=&method=&path=]: decision and rule
 //	POST /gatehouse/v1/explain    the same for a policy in the body (explain.go)
 //	GET  /gatehouse/v1/health     version, route counts, listener states
+//	GET  /gatehouse/v1/connections        open L4 connections [?route=ID] (connections.go)
+//	DELETE /gatehouse/v1/connections/ID   close one (204, 404)
 type AdminAPI struct {
 	// app returns the app to talk to; the running one unless a test sets it.
 	app func() *App
@@ -69,6 +73,16 @@ func (api *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		return api.explainPolicy(a, w, r)
 	case "GET /gatehouse/v1/health":
 		return api.health(a, w)
+	case "GET /gatehouse/v1/connections":
+		return writeJSON(w, http.StatusOK, map[string]any{"connections": a.conns.list(r.URL.Query().Get("route"), time.Now())})
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/gatehouse/v1/connections/"); ok && r.Method == http.MethodDelete {
+		n, err := strconv.ParseUint(id, 10, 64)
+		if err != nil || !a.conns.closeConn(n) {
+			return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no open connection %q", id)}
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 	switch r.URL.Path {
 	case "/gatehouse/v1/state", "/gatehouse/v1/validate", "/gatehouse/v1/explain", "/gatehouse/v1/health":

@@ -109,8 +109,10 @@ type App struct {
 	metrics   *metrics
 	// udpSessions counts open UDP sessions against the caps above.
 	udpSessions *udpSessionCounter
-	stopSweep   chan struct{}
-	started     bool
+	// conns lists the open L4 connections (connections.go).
+	conns     liveConns
+	stopSweep chan struct{}
+	started   bool
 }
 
 // CaddyModule returns the Caddy module information.

@@ -102,3 +102,24 @@ var (
 	_ caddy.Provisioner  = (*L4Guard)(nil)
 	_ layer4.NextHandler = (*L4Guard)(nil)
 )
+
+// tracked runs the route's chain (both ways in: routes_l4.go) with the connection listed in the
+// live table (connections.go) until it ends; TCP connections are wrapped to
+// count their bytes.
+func (a *App) tracked(cx *layer4.Connection, e *l4Entry) error {
+	addr, _ := addrOf(cx.RemoteAddr())
+	lc := &liveConn{route: e.route.id, network: cx.LocalAddr().Network(), client: addr, started: time.Now(), close: cx.Close}
+	if a.countries != nil {
+		lc.country = a.countries.Country(addr)
+	}
+	id := a.conns.add(lc)
+	defer a.conns.remove(id)
+	if lc.network == "tcp" {
+		counted := &liveCountingConn{Conn: cx.Conn, c: lc}
+		if _, ok := cx.Conn.(interface{ CloseWrite() error }); ok {
+			return e.unit.l4.Handle(cx.Wrap(liveCountingTCPConn{counted}))
+		}
+		return e.unit.l4.Handle(cx.Wrap(counted))
+	}
+	return e.unit.l4.Handle(cx)
+}

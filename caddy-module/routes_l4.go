@@ -52,7 +52,7 @@ func (h *L4Routes) Provision(ctx caddy.Context) error {
 // guard fails closed rather than open.
 func (h *L4Routes) Handle(cx *layer4.Connection, next layer4.Handler) error {
 	if r, ok := cx.GetVar(l4ResolvedVar).(*l4Resolved); ok && r != nil {
-		return r.entry.unit.l4.Handle(cx)
+		return h.app.tracked(cx, r.entry)
 	}
 	return h.app.dispatchL4(cx, next, true)
 }
@@ -109,7 +109,7 @@ func (a *App) dispatchL4(cx *layer4.Connection, next layer4.Handler, enforce boo
 	return a.resolveL4(cx, func(g *generation, e *l4Entry) error {
 		run := func() error {
 			cx.SetVar(l4RouteIDVar, e.route.idVar)
-			return e.unit.l4.Handle(cx)
+			return a.tracked(cx, e)
 		}
 		if !enforce {
 			return run()

@@ -63,6 +63,8 @@ export interface ConfigHooks {
   proxySecret?: string | undefined;
   /** Called after a config change committed, with its version (the gateway sync publishes). */
   published?: ((version: number) => void) | undefined;
+  /** Called after every agent status report; `failingChanged`: it changed which routes the agent reports failing. */
+  gatewayReported?: ((gatewayId: number, failingChanged: boolean) => void) | undefined;
 }
 
 /**

@@ -23,6 +23,7 @@ import { bootstrapAdmin } from './services/admin/bootstrap.ts';
 import { AlertEvaluator } from './services/alerts/evaluator.ts';
 import { DeliveryQueue } from './services/alerts/queue.ts';
 import { pushConfigInTx } from './services/config/change.ts';
+import { PoolRotation } from './services/config/pool-rotation.ts';
 import { Reconciler } from './services/config/reconciler.ts';
 import { loadGatewayRefs } from './services/gateways/read.ts';
 import { ControlPlaneMetrics } from './services/metrics/control-plane.ts';
@@ -121,16 +122,36 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   );
   // Gateway sync: every committed config change is published to the connected agents.
   const gatewaySource = new RoutesGatewayConfigSource(dbHandle.db, { serverTunnelIp: config.wireguard.address });
-  const gatewayHub = new GatewayHub({ source: gatewaySource, logger: logger.child({ component: 'gateway-hub' }) });
+  // Pools (src/services/config/pool-rotation.ts): a gateway whose stream drops leaves the rotation at once; it
+  // comes back with its first status report on the new stream (sent once its listeners are open), not before.
+  let rotation: PoolRotation | undefined;
+  const reportedSinceConnect = new Set<number>();
+  const gatewayHub = new GatewayHub({
+    source: gatewaySource,
+    logger: logger.child({ component: 'gateway-hub' }),
+    onPresence: (gatewayId, online) => {
+      reportedSinceConnect.delete(gatewayId);
+      if (!online) void rotation?.changed(gatewayId);
+    },
+  });
   const hooks: ConfigHooks = {
     dataPlane,
-    loadGateways: loadGatewayRefs,
+    loadGateways: async (db) =>
+      (await loadGatewayRefs(db)).map((g) => ({
+        ...g,
+        online: gatewayHub.isOnline(g.id) && reportedSinceConnect.has(g.id),
+      })),
     proxySecret,
     published: () => {
       const start = performance.now();
       void gatewayHub
         .publish()
         .then(() => metrics.sync.observe({ target: 'gateways' }, (performance.now() - start) / 1000));
+    },
+    gatewayReported: (gatewayId, failingChanged) => {
+      const first = !reportedSinceConnect.has(gatewayId) && gatewayHub.isOnline(gatewayId);
+      if (first) reportedSinceConnect.add(gatewayId);
+      if (first || failingChanged) void rotation?.changed(gatewayId);
     },
   };
   const reconciler = new Reconciler({
@@ -148,6 +169,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
   // pushes a new snapshot inside the peer's own transaction, so a rejected snapshot rolls the peer back too.
   const configCtx: ServiceContext = { ...systemCtx, hooks };
+  rotation = new PoolRotation(configCtx);
   peers.hooks.onPeerRemoved((tx, event) =>
     removePeersFromAcls({ ctx: configCtx, tx, peerIds: event.peerIds }).then(() => undefined),
   );

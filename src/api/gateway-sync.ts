@@ -1,4 +1,10 @@
-import { AGENT_PROTOCOL_HEADER, GatewayConfigSchema, GatewayStatusReportSchema } from '@gatehouse/protocol';
+import {
+  AGENT_PROTOCOL_HEADER,
+  AGENT_VERSION_HEADER,
+  GatewayConfigSchema,
+  GatewayStatusReportSchema,
+  parseRelease,
+} from '@gatehouse/protocol';
 import { z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { AppError, UnauthorizedError, UnavailableError } from '../errors.ts';
@@ -54,15 +60,18 @@ export function gatewaySyncApi(deps: AppDeps) {
     const sync = deps.gatewaySync;
     if (!sync) throw new UnavailableError('gateway sync is not running');
     const gateway = await authenticateGateway({ db: deps.db, token: bearer(c.req.header('authorization')) });
-    await touchGateway({ db: deps.db, input: { id: gateway.id, now: deps.now() } });
+    const protocol = c.req.header(AGENT_PROTOCOL_HEADER) === '2' ? 2 : 1;
+    // Untrusted text: kept only when it reads as a release number.
+    const announced = c.req.header(AGENT_VERSION_HEADER);
+    const version = parseRelease(announced) ? announced!.trim() : null;
+    await touchGateway({ db: deps.db, input: { id: gateway.id, now: deps.now(), agent: { version, protocol } } });
     const lastEventId = c.req.header('last-event-id');
-    c.get('logger').info({ gatewayId: gateway.id, lastEventId }, 'gateway connected');
+    c.get('logger').info({ gatewayId: gateway.id, lastEventId, agentVersion: version, protocol }, 'gateway connected');
     // Proxies in front of us must not buffer the stream.
     c.header('X-Accel-Buffering', 'no');
     c.header('Cache-Control', 'no-store');
     // The hub cuts the socket of a stream whose peer stopped reading (@hono/node-server passes it as env).
     const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
-    const protocol = c.req.header(AGENT_PROTOCOL_HEADER) === '2' ? 2 : 1;
     return streamSSE(c, (stream) =>
       sync.hub.attach(gateway.id, stream, lastEventId, { protocol, destroyTransport: () => outgoing?.destroy() }),
     );
@@ -78,7 +87,11 @@ export function gatewaySyncApi(deps: AppDeps) {
     }
     const parsed = GatewayStatusReportSchema.safeParse(body);
     if (!parsed.success) throw fromZodError(parsed.error);
-    await recordGatewayStatus({ db: deps.db, input: { id: gateway.id, report: parsed.data, now: deps.now() } });
+    const recorded = await recordGatewayStatus({
+      db: deps.db,
+      input: { id: gateway.id, report: parsed.data, now: deps.now() },
+    });
+    deps.hooks?.gatewayReported?.(gateway.id, recorded.failingChanged);
     return c.body(null, 204);
   });
 

@@ -1,7 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, IdParamSchema, PaginationSchema } from '../schemas/common.ts';
+import { ConnectionIdParamSchema, LiveConnectionSchema } from '../schemas/connections.ts';
 import { ExplainQuestionShape } from '../schemas/policies.ts';
 import { CreateRouteSchema, RouteListQuerySchema, RouteSchema, UpdateRouteSchema } from '../schemas/routes.ts';
+import { closeRouteConnection, listRouteConnections } from '../services/routes/connections.ts';
 import { createRoute as createRouteVerb } from '../services/routes/create.ts';
 import { explainRoute } from '../services/routes/explain.ts';
 import { getRoute, listRoutes } from '../services/routes/read.ts';
@@ -128,6 +130,45 @@ export function routesApi() {
         await explainRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ...c.req.valid('query') } }),
         200,
       ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/connections',
+      operationId: 'listRouteConnections',
+      tags: ['routes'],
+      summary:
+        "A route's open L4 connections and UDP sessions (client, country, peer, bytes, age), from the data plane",
+      security,
+      request: { params: IdParamSchema },
+      responses: {
+        200: {
+          description: 'Open connections, newest first',
+          content: json(z.object({ data: z.array(LiveConnectionSchema) })),
+        },
+        ...errorResponses(401, 403, 404, 503),
+      },
+    }),
+    async (c) =>
+      c.json({ data: await listRouteConnections({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id } }) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}/connections/{connection}',
+      operationId: 'closeRouteConnection',
+      tags: ['routes'],
+      summary: 'End one open connection of a route (audit-logged)',
+      security,
+      request: { params: ConnectionIdParamSchema },
+      responses: { 204: { description: 'Closed' }, ...errorResponses(401, 403, 404, 503) },
+    }),
+    async (c) => {
+      await closeRouteConnection({ ctx: c.get('ctx'), input: c.req.valid('param') });
+      return c.body(null, 204);
+    },
   );
 
   return app;

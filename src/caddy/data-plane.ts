@@ -90,6 +90,20 @@ export class DataPlane {
     return res.status === 200 ? res.body : undefined;
   }
 
+  /** Open L4 connections and UDP sessions the module tracks (caddy-module/connections.go), one route or all. */
+  async connections(routeId?: string): Promise<{ status: number; body: unknown }> {
+    if (!this.admin || !this.isRunning()) return { status: 503, body: { error: 'caddy is not running' } };
+    const query = routeId ? `?${new URLSearchParams({ route: routeId })}` : '';
+    const res = await this.admin.request('GET', `/gatehouse/v1/connections${query}`);
+    return { status: res.status, body: res.body };
+  }
+
+  /** Closes one open connection; 404 when it has ended already. */
+  async closeConnection(id: number): Promise<number> {
+    if (!this.admin || !this.isRunning()) return 503;
+    return (await this.admin.request('DELETE', `/gatehouse/v1/connections/${id}`)).status;
+  }
+
   /**
    * The module's own answer: the same code path that enforces, so the two can never disagree. `at` (RFC 3339),
    * `method` and `path` make the question a request at a time (docs/snapshot.md, explain).

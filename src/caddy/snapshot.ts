@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Route } from '../db/schema/routes.ts';
 import { OPEN_POLICY, type Policy, type PolicyCondition, type PolicyRule, policyUsesLogin } from '../policy/schema.ts';
+import { type GatewayPresence, httpPoolOptions, l4PoolOptions, poolMembers } from './pool.ts';
 import { routeAuthHandlers } from './route-auth.ts';
 
 /**
@@ -46,11 +47,8 @@ export interface SharedPolicyRef {
   policy: Policy;
 }
 
-export interface GatewayRef {
-  id: number;
-  /** The gateway's WireGuard tunnel address (its peer's address). */
-  tunnelIp: string | undefined;
-}
+/** A gateway as the compiler sees it: its tunnel address and whether it is in the pools' rotation (pool.ts). */
+export type GatewayRef = GatewayPresence;
 
 export interface CompileInput {
   version: number;
@@ -115,29 +113,33 @@ export function usesForwardPort(route: { type: Route['type']; l4TlsMode?: Route[
   return route.type === 'http' || (route.l4TlsMode ?? 'none') !== 'none';
 }
 
-/** Where Caddy sends a route's traffic: host and first port, by target kind. Undefined when unresolvable. */
-export function upstreamOf(route: Route, input: CompileInput): { host: string; port: number } | undefined {
+/**
+ * Where Caddy sends a route's traffic: the hosts (several for a gateway pool, in priority order) and the first
+ * port, by target kind. Undefined when unresolvable.
+ */
+export function upstreamOf(route: Route, input: CompileInput): { hosts: string[]; port: number } | undefined {
   switch (route.targetKind) {
     case 'direct':
-      return route.targetHost && route.targetPort ? { host: route.targetHost, port: route.targetPort } : undefined;
+      return route.targetHost && route.targetPort ? { hosts: [route.targetHost], port: route.targetPort } : undefined;
     case 'peer': {
       const peer = input.peers.find((p) => p.id === route.peerId);
-      return peer?.enabled && route.targetPort ? { host: peer.address, port: route.targetPort } : undefined;
+      return peer?.enabled && route.targetPort ? { hosts: [peer.address], port: route.targetPort } : undefined;
     }
     case 'gateway': {
-      const gw = input.gateways.find((g) => g.id === route.gatewayId);
-      if (!gw?.tunnelIp) return undefined;
+      const hosts = poolMembers(route, input.gateways);
+      if (hosts.length === 0) return undefined;
       // Plain L4: the gateway listens on the same port as the server (1:1, ranges with offset). HTTP and TLS
-      // routes (which may share a server port by SNI): on the port the route service allocated.
+      // routes (which may share a server port by SNI): on the port the route service allocated (the same
+      // port on every pool member).
       const port = usesForwardPort(route) ? route.gatewayPort : route.l4ListenPortStart;
-      return port ? { host: gw.tunnelIp, port } : undefined;
+      return port ? { hosts, port } : undefined;
     }
   }
 }
 
 function httpHandlers(
   route: Route,
-  upstream: { host: string; port: number },
+  upstream: { hosts: string[]; port: number },
   login: boolean,
   authEndpoint?: string,
   proxySecret?: string,
@@ -159,14 +161,17 @@ function httpHandlers(
   const extra = route.targetKind === 'direct' ? route.upstreams : [];
   const proxy: Record<string, unknown> = {
     handler: 'reverse_proxy',
-    upstreams: [upstream, ...extra].map((u) => ({ dial: hostPort(u.host, u.port) })),
+    upstreams: [...upstream.hosts.map((host) => ({ host, port: upstream.port })), ...extra].map((u) => ({
+      dial: hostPort(u.host, u.port),
+    })),
+    ...httpPoolOptions(route.pool, route),
   };
   if (extra.length > 0) proxy.load_balancing = { selection_policy: { policy: route.lbPolicy } };
   if (route.backendHttps) {
     // LAN services mostly present self-signed certificates; the tunnel or LAN is the trust boundary here.
     proxy.transport = { protocol: 'http', tls: { insecure_skip_verify: true } };
   }
-  if (route.healthCheck) {
+  if (route.healthCheck && !route.pool) {
     proxy.health_checks = {
       active: {
         uri: route.healthCheck.path,
@@ -180,16 +185,20 @@ function httpHandlers(
   return handlers;
 }
 
-function l4Ports(route: Route, upstream: { host: string; port: number }): NonNullable<SnapshotRoute['l4']>['ports'] {
+function l4Ports(route: Route, upstream: { hosts: string[]; port: number }): NonNullable<SnapshotRoute['l4']>['ports'] {
   const start = route.l4ListenPortStart!;
   const end = route.l4ListenPortEnd ?? start;
   const ports: NonNullable<SnapshotRoute['l4']>['ports'] = [];
   for (let port = start; port <= end; port++) {
     // A range maps 1:1 with offset: listen start+i → target start+i.
-    const target = hostPort(upstream.host, upstream.port + (port - start));
+    const network = route.l4Protocol ?? 'tcp';
     const proxy: Record<string, unknown> = {
       handler: 'proxy',
-      upstreams: [{ dial: [route.l4Protocol === 'udp' ? `udp/${target}` : target] }],
+      upstreams: upstream.hosts.map((host) => {
+        const target = hostPort(host, upstream.port + (port - start));
+        return { dial: [network === 'udp' ? `udp/${target}` : target] };
+      }),
+      ...l4PoolOptions(route.pool, network),
     };
     if (route.proxyProtocol !== 'none') proxy.proxy_protocol = route.proxyProtocol;
     ports.push({ port, handle: route.l4TlsMode === 'terminate' ? [{ handler: 'tls' }, proxy] : [proxy] });

@@ -51,6 +51,9 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/api/v1/peers/{id}/stats', 'viewer'),
   ...resource('/api/v1/routes', 'operator'),
   rule('GET', '/api/v1/routes/{id}/explain', 'viewer'),
+  // Live connections (issue 19): listing is a read; ending one is an operator's act (audit-logged).
+  rule('GET', '/api/v1/routes/{id}/connections', 'viewer'),
+  rule('DELETE', '/api/v1/routes/{id}/connections/{connection}', 'operator'),
   rule('GET', '/api/v1/routes/{id}/auth-users', 'viewer'),
   rule('POST', '/api/v1/routes/{id}/auth-users', 'operator'),
   rule('PUT', '/api/v1/routes/{id}/auth-users/{user_id}', 'operator'),

@@ -54,6 +54,14 @@ export const GatewaySchema = z
     current_version: z.number().int(),
     applied_version: z.number().int().nullable(),
     drift: z.boolean().openapi({ description: 'The agent runs an older config than the current one' }),
+    agent_version: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The release the agent announced when it last connected; null: none (before 0.2.0)' }),
+    agent_protocol: z.number().int().nullable().openapi({ description: 'Its gateway protocol (1 or 2)' }),
+    agent_outdated: z.boolean().openapi({
+      description: 'The agent speaks an older protocol or runs an older release than this server ships: update it',
+    }),
     listeners: z.array(ListenerStatusSchema),
     targets: z.array(TargetStatusSchema),
     created_at: Timestamp,

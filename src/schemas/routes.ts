@@ -11,6 +11,7 @@ import {
 } from '../db/schema/routes.ts';
 import { IP_FILTER_MODES } from '../policy/gatecontrol.ts';
 import { PolicySchema, RATE_LIMIT_WINDOWS } from '../policy/schema.ts';
+import { PoolSchema } from '../pool/schema.ts';
 import { PaginationQuery, Timestamp } from './common.ts';
 
 /**
@@ -102,6 +103,7 @@ export const RouteFieldsSchema = z.strictObject({
   gateway_id: z.number().int().positive().nullable().optional(),
   target_lan_host: z.string().trim().max(253).nullable().optional(),
   target_lan_port: port.nullable().optional(),
+  pool: PoolSchema.nullable().optional(),
   backend_https: z.boolean().optional(),
   custom_headers: z.array(CustomHeaderSchema).max(50).optional(),
   upstreams: z.array(UpstreamSchema).max(20).optional(),
@@ -185,6 +187,7 @@ export const RouteSchema = z
     gateway_id: z.number().nullable(),
     target_lan_host: z.string().nullable(),
     target_lan_port: z.number().nullable(),
+    pool: PoolSchema.nullable(),
     gateway_port: z.number().nullable(),
     backend_https: z.boolean(),
     custom_headers: z.array(

@@ -42,6 +42,8 @@ export interface GatewayHubOptions {
   stallTimeoutMs?: number;
   /** The `retry:` hint: the agents' first reconnect delay (they add jitter and back off from it). */
   retryMs?: number;
+  /** Called when a gateway's first stream opens or its last one closes (pool rotation, src/caddy/pool.ts). */
+  onPresence?: (gatewayId: number, online: boolean) => void;
 }
 
 /**
@@ -107,7 +109,9 @@ export class GatewayHub {
       done,
       destroyTransport: opts.destroyTransport,
     };
+    const wasOnline = this.isOnline(gatewayId);
     this.connections.add(conn);
+    if (!wasOnline) this.opts.onPresence?.(gatewayId, true);
     sink.onAbort(() => this.drop(conn));
     try {
       await this.write(conn, { event: 'ping', data: String(this.pingIntervalMs), retry: this.opts.retryMs ?? 2_000 });
@@ -117,7 +121,7 @@ export class GatewayHub {
       });
       await finished;
     } finally {
-      this.connections.delete(conn);
+      if (this.connections.delete(conn) && !this.isOnline(gatewayId)) this.opts.onPresence?.(gatewayId, false);
     }
   }
 
@@ -204,6 +208,7 @@ export class GatewayHub {
 
   private async drop(c: Connection, stalled = false): Promise<void> {
     if (!this.connections.delete(c)) return;
+    if (!this.isOnline(c.gatewayId)) this.opts.onPresence?.(c.gatewayId, false);
     c.done();
     if (stalled) {
       // A graceful close would wait for the stuck write; fail it and cut the socket instead.

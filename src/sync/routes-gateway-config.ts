@@ -7,10 +7,11 @@ import {
   parseIPv4,
   parseIPv4Cidr,
 } from '@gatehouse/protocol';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import { usesForwardPort } from '../caddy/snapshot.ts';
 import type { Db } from '../db/index.ts';
 import { gateways, peers, type Route, routes } from '../db/schema/index.ts';
+import { poolTargets } from '../pool/schema.ts';
 import { currentVersion } from '../services/config/version.ts';
 import type { GatewayConfigSource } from './gateway-config-source.ts';
 
@@ -55,10 +56,24 @@ export class RoutesGatewayConfigSource implements GatewayConfigSource {
       this.db
         .select()
         .from(routes)
-        .where(and(inArray(routes.gatewayId, ids), eq(routes.targetKind, 'gateway'), eq(routes.enabled, true))),
+        .where(
+          and(
+            or(inArray(routes.gatewayId, ids), isNotNull(routes.pool)),
+            eq(routes.targetKind, 'gateway'),
+            eq(routes.enabled, true),
+          ),
+        ),
     ]);
+    // Every pool member forwards for the route, to its own LAN target (src/pool/schema.ts).
+    const wanted = new Set(ids);
     const routesOf = new Map<number, Route[]>();
-    for (const r of routeRows) routesOf.set(r.gatewayId!, [...(routesOf.get(r.gatewayId!) ?? []), r]);
+    for (const r of routeRows) {
+      for (const t of poolTargets(r)) {
+        if (!wanted.has(t.gatewayId)) continue;
+        const row = { ...r, targetLanHost: t.lanHost, targetLanPort: t.lanPort };
+        routesOf.set(t.gatewayId, [...(routesOf.get(t.gatewayId) ?? []), row]);
+      }
+    }
     const gatewayOf = new Map(gatewayRows.map((g) => [g.id, g]));
     return new Map(
       ids.map((id) => [id, buildGatewayConfig(version, this.body(gatewayOf.get(id), routesOf.get(id) ?? []))]),

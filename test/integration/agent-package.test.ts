@@ -64,7 +64,7 @@ describe('the agent as a package of its own', () => {
       .filter((f) => f.endsWith('.tgz'))
       .map((f) => path.join(packDir.dir, f));
     expect(tarballs.map((f) => path.basename(f)).sort()).toEqual([
-      'gatehouse-agent-0.1.0.tgz',
+      'gatehouse-agent-0.2.0.tgz',
       'gatehouse-protocol-0.1.0.tgz',
     ]);
     await run(

@@ -87,7 +87,13 @@ describe('GateControl view', () => {
   const tag = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,8}$/);
   const fields = fc.record({
     acl_enabled: fc.boolean(),
-    acl_peers: fc.uniqueArray(fc.oneof(fc.integer({ min: 1, max: 50 }), tag.map((t) => `tag:${t}`)), { maxLength: 5 }),
+    acl_peers: fc.uniqueArray(
+      fc.oneof(
+        fc.integer({ min: 1, max: 50 }),
+        tag.map((t) => `tag:${t}`),
+      ),
+      { maxLength: 5 },
+    ),
     ip_filter_enabled: fc.boolean(),
     ip_filter_mode: fc.constantFrom('whitelist' as const, 'blacklist' as const),
     ip_filter_rules: fc.uniqueArray(

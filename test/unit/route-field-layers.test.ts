@@ -120,7 +120,7 @@ describe('one declaration per route field', () => {
   });
 
   it('the snapshot compiler reads every column that shapes what Caddy does', () => {
-    const snapshot = read('src/caddy/snapshot.ts') + read('src/caddy/route-auth.ts');
+    const snapshot = read('src/caddy/snapshot.ts') + read('src/caddy/route-auth.ts') + read('src/caddy/pool.ts');
     /** Columns that do not reach Caddy, and why. */
     const notInSnapshot: Record<string, string> = {
       type: 'read as route.type (checked below)',
@@ -186,6 +186,7 @@ const FORM_NAMES: Record<string, string[]> = {
   upstreams: ['upstream_host'],
   health_check: ['health_check_enabled'],
   ip_filter_rules: ['rule_value'],
+  pool: ['pool_mode', 'pool_gateway_id'],
 };
 
 function publicSample() {
@@ -215,6 +216,7 @@ function publicSample() {
     l4_listen_port: null,
     l4_tls_mode: null,
     proxy_protocol: 'none',
+    pool: null,
     policy_id: null,
     policy: { rules: [], default: 'allow' },
     policy_expressible: true,

@@ -55,7 +55,11 @@ export class Agent {
       lastEventId: () => (this.reconciler.applied ? String(this.reconciler.applied.version) : undefined),
       onConfig: (c) => this.onConfig(c),
       onRejected: () => this.metrics.rejected(),
-      onConnection: (state) => this.metrics.setConnected(state === 'connected'),
+      onConnection: (state) => {
+        this.metrics.setConnected(state === 'connected');
+        // A report on every (re)connect: the server puts a pool member back into rotation on it (docs/gateway-agent.md).
+        if (state === 'connected') this.reportSoon();
+      },
       onFatal: (err) => {
         void this.stop();
         opts.onFatal?.(err);

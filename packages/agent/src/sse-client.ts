@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AGENT_PROTOCOL_HEADER, type GatewayConfig, GatewayConfigSchema } from '@gatehouse/protocol';
+import {
+  AGENT_PROTOCOL_HEADER,
+  AGENT_RELEASE,
+  AGENT_VERSION_HEADER,
+  type GatewayConfig,
+  GatewayConfigSchema,
+} from '@gatehouse/protocol';
 import type { Logger } from './logger.ts';
 
 /** The server refused our token: retrying cannot help, so the agent stops and says what to do. */
@@ -148,6 +154,8 @@ export class SseClient {
       accept: 'text/event-stream',
       // We understand lan_networks and server_tunnel_ip; without this the server sends protocol-1 configs.
       [AGENT_PROTOCOL_HEADER]: '2',
+      // Which release we are, so the dashboard can flag agents that need an update.
+      [AGENT_VERSION_HEADER]: AGENT_RELEASE,
     };
     const last = this.opts.lastEventId();
     if (last !== undefined) headers['last-event-id'] = last;

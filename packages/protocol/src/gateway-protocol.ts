@@ -214,3 +214,31 @@ export const GatewayStatusReportSchema = z
 export type GatewayStatusReport = z.infer<typeof GatewayStatusReportSchema>;
 export type ListenerStatus = z.infer<typeof ListenerStatusSchema>;
 export type TargetStatus = z.infer<typeof TargetStatusSchema>;
+
+/**
+ * The agent release this protocol package belongs to (equal to packages/agent/package.json's version, checked by
+ * test/unit/agent-version.test.ts). Each agent sends its own copy in AGENT_VERSION_HEADER; the server compares
+ * it with its copy to flag agents that need an update (docs/gateway-agent.md, "Updating an agent").
+ */
+export const AGENT_RELEASE = '0.2.0';
+/** Request header with the agent's release (`0.2.0`); agents before 0.2.0 send none. */
+export const AGENT_VERSION_HEADER = 'gatehouse-agent-version';
+/** The newest gateway protocol. The server speaks every older one down to 1 (protocolOneConfig). */
+export const CURRENT_AGENT_PROTOCOL = 2;
+
+/** `1.2.3` → comparable parts; undefined for anything else (an agent's header is untrusted text). */
+export function parseRelease(value: string | null | undefined): [number, number, number] | undefined {
+  const m = value ? /^(\d{1,4})\.(\d{1,4})\.(\d{1,4})$/.exec(value.trim()) : null;
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** Whether an agent should be updated: it speaks an older protocol, names no release, or an older one. */
+export function agentOutdated(agent: { protocol: number | null; version: string | null }): boolean {
+  if (agent.protocol === null) return false; // never connected: nothing to say yet
+  if (agent.protocol < CURRENT_AGENT_PROTOCOL) return true;
+  const mine = parseRelease(agent.version);
+  const latest = parseRelease(AGENT_RELEASE)!;
+  if (!mine) return true;
+  for (let i = 0; i < 3; i++) if (mine[i] !== latest[i]) return mine[i]! < latest[i]!;
+  return false;
+}

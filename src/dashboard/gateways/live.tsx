@@ -46,3 +46,8 @@ export async function liveFragments(ctx: ServiceContext, deps: AppDeps): Promise
   }
   return out;
 }
+
+/** Every gateway with its live state (for a route's pool members on the route page). */
+export async function liveGateways(ctx: ServiceContext, deps: AppDeps) {
+  return listGateways({ ctx, live: liveSource(deps) });
+}

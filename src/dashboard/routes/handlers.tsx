@@ -12,7 +12,7 @@ import { explainRoute } from '../../services/routes/explain.ts';
 import { getRoute, listRoutes } from '../../services/routes/read.ts';
 import { removeRoute } from '../../services/routes/remove.ts';
 import { updateRoute } from '../../services/routes/update.ts';
-import { gatewayChoices } from '../gateways/live.tsx';
+import { gatewayChoices, liveGateways } from '../gateways/live.tsx';
 import { isConfirmed, toConfirmPage } from '../shared/confirm.tsx';
 import { type Form, type FormErrors, toFormErrors } from '../shared/forms.ts';
 import { meta, page, secureHeaders } from '../shared/render.ts';
@@ -63,6 +63,7 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
         options={await formOptions(c, deps)}
         {...opts}
         users={opts.route ? await users.section(c, opts.route, opts.users) : undefined}
+        gateways={opts.route?.target_kind === 'gateway' ? await liveGateways(c.get('ctx'), deps) : undefined}
       />,
       opts.errors || opts.users?.errors ? 422 : 200,
     );

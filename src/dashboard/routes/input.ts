@@ -15,6 +15,11 @@ export const ROUTE_FIELDS = [
   'gateway_id',
   'target_lan_host',
   'target_lan_port',
+  'pool',
+  'pool.mode',
+  'pool.balance',
+  'pool.healthy_after',
+  'pool.check_interval_seconds',
   'backend_https',
   'wol_enabled',
   'wol_mac',
@@ -64,6 +69,29 @@ function upstreams(form: Form) {
     .map((u) => ({ host: u.host, port: u.port === '' ? null : Number(u.port) }));
 }
 
+/** Pool member rows (blank rows ignored); no member rows: no pool. Empty numbers fall back to the defaults. */
+function pool(form: Form) {
+  const hosts = list(form, 'pool_lan_host');
+  const ports = list(form, 'pool_lan_port');
+  const members = list(form, 'pool_gateway_id')
+    .map((gateway, i) => ({ gateway: gateway.trim(), host: (hosts[i] ?? '').trim(), port: (ports[i] ?? '').trim() }))
+    .filter((m) => m.gateway !== '' || m.host !== '' || m.port !== '')
+    .map((m) => ({
+      gateway_id: m.gateway === '' ? null : Number(m.gateway),
+      target_lan_host: m.host,
+      target_lan_port: m.port === '' ? null : Number(m.port),
+    }));
+  if (members.length === 0) return null;
+  const n = (key: string) => (str(form, `pool_${key}`) === '' ? {} : { [key]: optNumber(form, `pool_${key}`) });
+  return {
+    mode: str(form, 'pool_mode') || 'failover',
+    balance: str(form, 'pool_balance') || 'round_robin',
+    members,
+    ...n('healthy_after'),
+    ...n('check_interval_seconds'),
+  };
+}
+
 /** The health check when its box is ticked; empty numbers fall back to the schema's defaults. */
 function healthCheck(form: Form) {
   if (!on(form, 'health_check_enabled')) return null;
@@ -109,6 +137,7 @@ export function routeInput(form: Form) {
     gateway_id: kind === 'gateway' ? optNumber(form, 'gateway_id') : null,
     target_lan_host: kind === 'gateway' ? str(form, 'target_lan_host') || null : null,
     target_lan_port: kind === 'gateway' ? optNumber(form, 'target_lan_port') : null,
+    pool: kind === 'gateway' ? pool(form) : null,
     backend_https: !l4 && on(form, 'backend_https'),
     custom_headers: l4 ? [] : customHeaders(form),
     upstreams: !l4 && kind === 'direct' ? upstreams(form) : [],

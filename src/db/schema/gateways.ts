@@ -24,6 +24,10 @@ export const gateways = sqliteTable(
     appliedVersion: integer(),
     /** The agent's last status report: listeners and target probes. */
     lastStatus: text({ mode: 'json' }).$type<GatewayStatusReport | null>(),
+    /** What the agent announced when its event stream last opened: its release (null: none or unreadable) … */
+    agentVersion: text(),
+    /** … and its gateway protocol (1 or 2); null until an agent connected. */
+    agentProtocol: integer(),
     createdAt: integer({ mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer({ mode: 'timestamp_ms' }).notNull(),
   },

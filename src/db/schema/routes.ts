@@ -1,5 +1,6 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { Policy } from '../../policy/schema.ts';
+import type { Pool } from '../../pool/schema.ts';
 import { policies } from './policies.ts';
 
 export const ROUTE_TYPES = ['http', 'l4'] as const;
@@ -49,6 +50,8 @@ export const routes = sqliteTable(
     gatewayId: integer(),
     targetLanHost: text(),
     targetLanPort: integer(),
+    /** Gateway routes: more gateways for the same service (src/pool/schema.ts); null for a single gateway. */
+    pool: text({ mode: 'json' }).$type<Pool>(),
     /** HTTP gateway routes: the port on the gateway's tunnel IP that Caddy proxies to (allocated). */
     gatewayPort: integer(),
     backendHttps: integer({ mode: 'boolean' }).notNull().default(false),

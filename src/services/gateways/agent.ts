@@ -5,6 +5,7 @@ import type { Db } from '../../db/index.ts';
 import { gateways } from '../../db/schema/index.ts';
 import { UnauthorizedError } from '../../errors.ts';
 import { GATEWAY_TOKEN_PREFIX } from './public.ts';
+import { failingRoutes } from './read.ts';
 
 /** Resolves an agent's bearer token to its gateway, or 401 (unknown, rotated and malformed alike). */
 export async function authenticateGateway({ db, token }: { db: Db; token: string }) {
@@ -27,13 +28,27 @@ export async function recordGatewayStatus({
 }: {
   db: Db;
   input: { id: number; report: GatewayStatusReport; now: Date };
-}) {
+}): Promise<{ failingChanged: boolean }> {
+  const [before] = await db.select({ lastStatus: gateways.lastStatus }).from(gateways).where(eq(gateways.id, input.id));
   await db
     .update(gateways)
     .set({ lastSeenAt: input.now, appliedVersion: input.report.applied_version, lastStatus: input.report })
     .where(eq(gateways.id, input.id));
+  const was = failingRoutes(before?.lastStatus ?? null).join(',');
+  return { failingChanged: was !== failingRoutes(input.report).join(',') };
 }
 
-export async function touchGateway({ db, input }: { db: Db; input: { id: number; now: Date } }) {
-  await db.update(gateways).set({ lastSeenAt: input.now }).where(eq(gateways.id, input.id));
+/** An agent opened its event stream: seen now, with the release and protocol it announced. */
+export async function touchGateway({
+  db,
+  input,
+}: {
+  db: Db;
+  input: { id: number; now: Date; agent?: { version: string | null; protocol: number } };
+}) {
+  const agent = input.agent ? { agentVersion: input.agent.version, agentProtocol: input.agent.protocol } : {};
+  await db
+    .update(gateways)
+    .set({ lastSeenAt: input.now, ...agent })
+    .where(eq(gateways.id, input.id));
 }

@@ -1,3 +1,4 @@
+import { agentOutdated } from '@gatehouse/protocol';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { Gateway } from '../../db/schema/index.ts';
 import type { PublicGateway } from '../../schemas/gateways.ts';
@@ -35,6 +36,9 @@ export function toPublicGateway(row: Gateway, live: GatewayLiveState, now: Date)
     current_version: live.currentVersion,
     applied_version: row.appliedVersion,
     drift: row.appliedVersion === null || row.appliedVersion < live.currentVersion,
+    agent_version: row.agentVersion,
+    agent_protocol: row.agentProtocol,
+    agent_outdated: agentOutdated({ protocol: row.agentProtocol, version: row.agentVersion }),
     listeners: row.lastStatus?.listeners ?? [],
     targets: row.lastStatus?.targets ?? [],
     created_at: row.createdAt.toISOString(),

@@ -1,3 +1,4 @@
+import type { GatewayStatusReport } from '@gatehouse/protocol';
 import { asc, eq } from 'drizzle-orm';
 import type { GatewayLoader } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
@@ -23,6 +24,23 @@ export async function getGatewayRow(db: DbOrTx, id: number) {
   return row;
 }
 
+/**
+ * The routes an agent's report says it cannot serve: a listener that failed to open or a target it could not
+ * reach. Such a gateway leaves those routes' pool rotation (src/caddy/pool.ts) until a report says otherwise.
+ */
+export function failingRoutes(report: GatewayStatusReport | null): number[] {
+  if (!report) return [];
+  const failing = new Set([
+    ...report.listeners.filter((l) => l.state === 'failed').map((l) => l.route_id),
+    ...report.targets.filter((t) => !t.reachable).map((t) => t.route_id),
+  ]);
+  return [...failing].sort((a, b) => a - b);
+}
+
 /** The snapshot compiler's view of gateways (registered as `hooks.loadGateways` by the server). */
 export const loadGatewayRefs: GatewayLoader = async (db) =>
-  (await listGatewayRows(db)).map((r) => ({ id: r.gateway.id, tunnelIp: r.tunnelIp ?? undefined }));
+  (await listGatewayRows(db)).map((r) => ({
+    id: r.gateway.id,
+    tunnelIp: r.tunnelIp ?? undefined,
+    failingRoutes: failingRoutes(r.gateway.lastStatus),
+  }));

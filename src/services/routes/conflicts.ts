@@ -16,7 +16,18 @@ type Other = Pick<
   | 'gatewayId'
   | 'gatewayPort'
   | 'targetKind'
+  | 'pool'
 >;
+
+/** The gateways a route listens on: its own and its pool members' (src/pool/schema.ts). */
+type OnGateways = { gatewayId?: number | null | undefined; pool?: Route['pool'] | undefined };
+function gatewaysOf(r: OnGateways): number[] {
+  return r.gatewayId ? [r.gatewayId, ...(r.pool?.members ?? []).map((m) => m.gateway_id)] : [];
+}
+const sharesGateway = (a: OnGateways, b: OnGateways) => {
+  const mine = gatewaysOf(a);
+  return gatewaysOf(b).some((g) => mine.includes(g));
+};
 
 const overlaps = (a: [number, number], b: [number, number]) => a[0] <= b[1] && b[0] <= a[1];
 const rangeOf = (r: { l4ListenPortStart?: number | null; l4ListenPortEnd?: number | null }): [number, number] => [
@@ -112,11 +123,11 @@ export function checkConflicts(draft: RouteDraft, selfId: number | undefined, al
   if (draft.targetKind === 'gateway') {
     // On the gateway, L4 routes listen on the server's port (1:1) and HTTP routes on their allocated port.
     const forward = others.find(
-      (o) => o.gatewayId === draft.gatewayId && o.gatewayPort && o.gatewayPort >= mine[0] && o.gatewayPort <= mine[1],
+      (o) => sharesGateway(o, draft) && o.gatewayPort && o.gatewayPort >= mine[0] && o.gatewayPort <= mine[1],
     );
     if (forward) {
       throw new ConflictError(
-        `listen port ${forward.gatewayPort} is the forwarding port of HTTP route ${forward.id} on gateway ${draft.gatewayId}`,
+        `listen port ${forward.gatewayPort} is the forwarding port of HTTP route ${forward.id} on a gateway this route uses`,
         {
           field: 'l4_listen_port',
           route_id: selfId ?? null,
@@ -168,7 +179,8 @@ export function allocateGatewayPort(
 ): number {
   const used = new Set<number>();
   for (const o of all) {
-    if (o.id === selfId || o.gatewayId !== draft.gatewayId || o.targetKind !== 'gateway') continue;
+    // A pool's forwarding port must be free on every member gateway.
+    if (o.id === selfId || o.targetKind !== 'gateway' || !sharesGateway(o, draft)) continue;
     if (o.gatewayPort) used.add(o.gatewayPort);
     if (o.type === 'l4' && o.l4ListenPortStart)
       for (let p = o.l4ListenPortStart; p <= (o.l4ListenPortEnd ?? o.l4ListenPortStart); p++) used.add(p);

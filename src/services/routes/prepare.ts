@@ -8,6 +8,7 @@ import type { RouteFields } from '../../schemas/routes.ts';
 import { routeAuthIssues, routeAuthProblems } from '../route-auth/rules.ts';
 import { accessIssues, routeUsesLogin } from './access.ts';
 import { allocateGatewayPort, checkConflicts } from './conflicts.ts';
+import { poolIssues } from './pool.ts';
 import { normalizeDraft, type RouteDraft } from './resolve.ts';
 import { checkGatewayTarget } from './targets.ts';
 
@@ -49,6 +50,7 @@ export async function prepareRoute({
       if (checked.problem) issues.push({ field: 'target_lan_host', message: checked.problem });
     }
   }
+  if (d.targetKind === 'gateway') issues.push(...(await poolIssues(tx, d.pool)));
   const auth = { ...d, authEnabled: await routeUsesLogin(tx, d) };
   issues.push(...routeAuthProblems(auth), ...(await routeAuthIssues(tx, auth, selfId)));
   if (issues.length) throw new ValidationError(issues);
@@ -66,6 +68,7 @@ export async function prepareRoute({
       gatewayId: routes.gatewayId,
       gatewayPort: routes.gatewayPort,
       targetKind: routes.targetKind,
+      pool: routes.pool,
     })
     .from(routes);
   checkConflicts(d, selfId, others, ctx.config);

@@ -22,6 +22,7 @@ export function toPublicRoute(r: Route): PublicRoute {
     gateway_id: r.gatewayId,
     target_lan_host: r.targetLanHost,
     target_lan_port: r.targetLanPort,
+    pool: r.pool ?? null,
     gateway_port: r.gatewayPort,
     backend_https: r.backendHttps,
     custom_headers: r.customHeaders,

@@ -5,6 +5,7 @@ import { type FieldIssue, ValidationError } from '../../errors.ts';
 import { OPEN_POLICY } from '../../policy/schema.ts';
 import { normalizeDomain, type RouteFields } from '../../schemas/routes.ts';
 import { applyAccessFields } from './access.ts';
+import { normalizePool } from './pool.ts';
 import { checkServerTarget } from './targets.ts';
 import { normalizeTlsNames } from './tls-names.ts';
 
@@ -28,6 +29,7 @@ export const ROUTE_DEFAULTS: RouteDraft = {
   gatewayId: null,
   targetLanHost: null,
   targetLanPort: null,
+  pool: null,
   gatewayPort: null,
   backendHttps: false,
   customHeaders: [],
@@ -70,6 +72,7 @@ export function applyFields(base: RouteDraft, f: RouteFields): RouteDraft {
   set('gatewayId', f.gateway_id);
   set('targetLanHost', f.target_lan_host);
   set('targetLanPort', f.target_lan_port);
+  set('pool', f.pool);
   set('backendHttps', f.backend_https);
   set('customHeaders', f.custom_headers);
   set('upstreams', f.upstreams);
@@ -207,11 +210,14 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
         else d.targetLanHost = judged.host;
       }
       needPort('target_lan_port', d.targetLanPort);
+      d.pool = normalizePool(d, issue);
       d.targetHost = null;
       d.targetPort = null;
       d.peerId = null;
       break;
   }
+  // Like peer_id and gateway_id, a pool belongs to gateway targets only.
+  if (d.targetKind !== 'gateway') d.pool = null;
   if (d.targetKind !== 'gateway' || (isL4 && d.l4TlsMode === 'none')) d.gatewayPort = null;
 
   if (d.targetKind !== 'direct' && d.upstreams.length > 0)

@@ -309,7 +309,7 @@ export async function buildWorld(log: (line: string) => void): Promise<World> {
 }
 
 /** The client side of a peer from its downloaded wg-quick file: wireguard-go + wg setconf + address. */
-async function bringUpPeer(topo: Topology, role: string, ifname: string, wgQuick: string, dir: string) {
+export async function bringUpPeer(topo: Topology, role: string, ifname: string, wgQuick: string, dir: string) {
   const address = /^Address\s*=\s*(\S+)/m.exec(wgQuick)?.[1];
   if (!address) throw new Error(`no Address in the ${role} config:\n${wgQuick}`);
   // wg setconf takes the wg-quick file minus the keys only wg-quick understands.

@@ -1,7 +1,9 @@
+import type { PublicGateway } from '../../../schemas/gateways.ts';
 import type { PublicRoute } from '../../../schemas/routes.ts';
 import type { Form, FormErrors } from '../../shared/forms.ts';
 import { Badge, Layout, type PageMeta } from '../../shared/layout.tsx';
 import { ExplainBox, type ExplainOutcome, type RouteExplainQuestion } from '../parts/explain.tsx';
+import { PoolStateSection } from '../parts/pool-state.tsx';
 import { RouteForm } from '../parts/route-form.tsx';
 import { type RouteUsersProps, RouteUsersSection } from '../parts/route-users.tsx';
 import type { RouteFormOptions } from '../values.ts';
@@ -16,6 +18,8 @@ export function RouteEditPage(props: {
   explain?: { question: RouteExplainQuestion; result: ExplainOutcome } | undefined;
   /** The route's users section (HTTP routes only). */
   users?: RouteUsersProps | undefined;
+  /** Gateways with their live state, for a gateway route's members. */
+  gateways?: PublicGateway[] | undefined;
 }) {
   const { meta: m, route } = props;
   return (
@@ -25,6 +29,7 @@ export function RouteEditPage(props: {
         {route ? <Badge tone="muted">route {route.id}</Badge> : null}
       </div>
       <RouteForm meta={m} route={route} values={props.values} errors={props.errors} options={props.options} />
+      {route && props.gateways ? <PoolStateSection route={route} gateways={props.gateways} /> : null}
       {route && props.users ? <RouteUsersSection meta={m} route={route} {...props.users} /> : null}
       {route ? (
         <section class="card" aria-labelledby="traffic-h">

@@ -6,7 +6,7 @@ import { PolicyPanel } from '../../shared/policy-panel.tsx';
 type PanelProps = { v: Form; e: Record<string, string> };
 
 /** A text input in a list row: its own id, label and error (the API's field name, e.g. `upstreams.1.port`). */
-function RowInput(props: {
+export function RowInput(props: {
   id: string;
   name: string;
   label: string;

@@ -12,6 +12,7 @@ import {
   RateLimitPanel,
   RouteLoginPanel,
 } from './policy-panels.tsx';
+import { PoolPanel } from './pool-panel.tsx';
 import { TargetFieldset, TypeFieldset } from './type-target-fieldsets.tsx';
 
 /** Create or edit a route: three steps (type, target, listener), then one panel per access policy. */
@@ -30,6 +31,7 @@ export function RouteForm(props: {
       <ErrorSummary summary={props.errors?.summary} />
       <TypeFieldset v={v} e={e} />
       <TargetFieldset v={v} e={e} options={options} />
+      <PoolPanel v={v} e={e} options={options} />
       <ListenerFieldset v={v} errors={props.errors} />
       <HeadersPanel v={v} e={e} />
       <UpstreamsPanel v={v} e={e} />
