@@ -17,6 +17,12 @@ Usage:
                                          set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD);
                                          --disable-totp also turns TOTP off (secret and recovery codes cleared)
   gatehouse secrets rotate               (server stopped) a new secret key; every secret at rest re-encrypted
+  gatehouse export [--format yaml|json] [--with-secrets] [--output FILE]
+                                         the whole configuration as a file (docs/config-file.md); private keys,
+                                         preshared keys and password hashes only with --with-secrets
+  gatehouse apply FILE [--plan] [--prune]
+                                         show what FILE changes (create, change with old -> new, delete with
+                                         --prune) and apply it in one transaction; --plan only shows it
   gatehouse doctor                       check this machine (ports, WireGuard, forwarding, Caddy, disk, clock,
                                          DNS, data dir) and say what to fix; exit code 1 when a check fails
   gatehouse --version                    version, git commit and the Caddy build
@@ -147,6 +153,52 @@ async function doctorCommand() {
   process.exitCode = doctorExitCode(results);
 }
 
+/** Export and apply open the database themselves (like reset-password); a running server's reconciler pushes. */
+async function configFileCommand(
+  command: 'export' | 'apply',
+  file: string | undefined,
+  values: Record<string, unknown>,
+) {
+  const config = configOrExit();
+  const logger = createLogger(config.logLevel, pino.destination(2));
+  const handle = createDb(config.db);
+  await migrateDb(handle);
+  const ctx = { db: handle.db, config, logger, now: () => new Date(), actor: { kind: 'system' as const } };
+  try {
+    if (command === 'export') {
+      const format = values.format === 'json' ? 'json' : 'yaml';
+      if (values.format !== undefined && values.format !== 'json' && values.format !== 'yaml')
+        fail(`--format must be yaml or json, not "${String(values.format)}"`);
+      const { exportConfig } = await import('./services/config-file/export.ts');
+      const text = await exportConfig({ ctx, input: { format, withSecrets: values['with-secrets'] === true } });
+      if (typeof values.output === 'string') {
+        const { writeFileSync } = await import('node:fs');
+        // With secrets inside, the file is for its owner only.
+        writeFileSync(values.output, text, { mode: 0o600 });
+      } else process.stdout.write(text);
+      return;
+    }
+    if (!file) fail('apply needs a FILE (YAML or JSON)');
+    const { readConfigFile } = await import('./services/config-file/read-file.ts');
+    const { applyConfigFile } = await import('./services/config-file/apply.ts');
+    const parsed = await readConfigFile(file);
+    const result = await applyConfigFile(ctx, parsed, { prune: values.prune === true, dryRun: values.plan === true });
+    process.stdout.write(result.text);
+    if (result.applied) {
+      process.stdout.write(`Applied: config version ${result.config_version}.\n`);
+      for (const t of result.gateway_tokens)
+        process.stdout.write(`gateway "${t.name}" token (shown once): ${t.token}\n`);
+    }
+  } catch (err) {
+    const { AppError, ValidationError } = await import('./errors.ts');
+    if (err instanceof ValidationError) fail(err.issues.map((i) => i.message).join('\n'));
+    if (err instanceof AppError) fail(err.message);
+    throw err;
+  } finally {
+    handle.close();
+  }
+}
+
 async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -156,6 +208,11 @@ async function main(argv: string[]) {
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
       'disable-totp': { type: 'boolean' },
+      format: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      'with-secrets': { type: 'boolean' },
+      plan: { type: 'boolean' },
+      prune: { type: 'boolean' },
     },
   });
   const [command, sub, arg] = positionals;
@@ -176,6 +233,9 @@ async function main(argv: string[]) {
       return versionCommand();
     case 'doctor':
       return doctorCommand();
+    case 'export':
+    case 'apply':
+      return configFileCommand(command, sub, values);
     case 'secrets':
       if (sub === 'rotate') return rotateSecretsCommand();
       return fail(`unknown secrets command "${sub ?? ''}"\n\n${USAGE}`);
