@@ -23,6 +23,11 @@ Usage:
   gatehouse apply FILE [--plan] [--prune]
                                          show what FILE changes (create, change with old -> new, delete with
                                          --prune) and apply it in one transaction; --plan only shows it
+  gatehouse backup FILE [--passphrase-file F]
+                                         a consistent copy of the live database and the secret key, encrypted
+                                         with a passphrase (prompt, --passphrase-file or GATEHOUSE_BACKUP_PASSPHRASE)
+  gatehouse restore FILE [--passphrase-file F]
+                                         (server stopped) a backup into an empty data dir
   gatehouse doctor                       check this machine (ports, WireGuard, forwarding, Caddy, disk, clock,
                                          DNS, data dir) and say what to fix; exit code 1 when a check fails
   gatehouse --version                    version, git commit and the Caddy build
@@ -199,6 +204,55 @@ async function configFileCommand(
   }
 }
 
+/** The backup passphrase: --passphrase-file, GATEHOUSE_BACKUP_PASSPHRASE, or asked on the terminal (twice for a new backup). */
+async function backupPassphrase(file: unknown, confirm: boolean): Promise<string> {
+  if (typeof file === 'string') {
+    const { readFileSync } = await import('node:fs');
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  }
+  const fromEnv = process.env.GATEHOUSE_BACKUP_PASSPHRASE;
+  if (fromEnv) return fromEnv;
+  if (!process.stdin.isTTY) fail('no passphrase: give --passphrase-file FILE or set GATEHOUSE_BACKUP_PASSPHRASE');
+  const { askHidden } = await import('./host/prompt.ts');
+  const first = await askHidden('Backup passphrase: ');
+  if (confirm && (await askHidden('Again: ')) !== first) fail('the passphrases differ');
+  return first;
+}
+
+async function backupCommand(command: 'backup' | 'restore', file: string | undefined, values: Record<string, unknown>) {
+  if (!file) fail(`${command} needs a FILE`);
+  const config = configOrExit();
+  const { ValidationError, AppError } = await import('./errors.ts');
+  const passphrase = await backupPassphrase(values['passphrase-file'], command === 'backup');
+  try {
+    if (command === 'backup') {
+      const { writeFileSync } = await import('node:fs');
+      const { takeBackup } = await import('./services/backup/create.ts');
+      const handle = createDb(config.db);
+      try {
+        const backup = await takeBackup({ client: handle.client, config, now: new Date(), passphrase });
+        writeFileSync(file, backup.data, { mode: 0o600 });
+        process.stdout.write(
+          `backup of config version ${backup.manifest.config_version} written to ${file} (${backup.data.byteLength} bytes)\n`,
+        );
+      } finally {
+        handle.close();
+      }
+      return;
+    }
+    const { readBackupFile } = await import('./services/backup/files.ts');
+    const { restoreBackup } = await import('./services/backup/restore.ts');
+    const manifest = await restoreBackup({ config, sealed: await readBackupFile(file), passphrase });
+    process.stdout.write(
+      `restored config version ${manifest.config_version} (backup of ${manifest.created_at}) into ${config.dataDir}\n`,
+    );
+  } catch (err) {
+    if (err instanceof ValidationError) fail(err.issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
+    if (err instanceof AppError) fail(err.message);
+    throw err;
+  }
+}
+
 async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -213,6 +267,7 @@ async function main(argv: string[]) {
       'with-secrets': { type: 'boolean' },
       plan: { type: 'boolean' },
       prune: { type: 'boolean' },
+      'passphrase-file': { type: 'string' },
     },
   });
   const [command, sub, arg] = positionals;
@@ -233,6 +288,9 @@ async function main(argv: string[]) {
       return versionCommand();
     case 'doctor':
       return doctorCommand();
+    case 'backup':
+    case 'restore':
+      return backupCommand(command, sub, values);
     case 'export':
     case 'apply':
       return configFileCommand(command, sub, values);
