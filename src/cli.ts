@@ -23,6 +23,9 @@ Usage:
   gatehouse apply FILE [--plan] [--prune]
                                          show what FILE changes (create, change with old -> new, delete with
                                          --prune) and apply it in one transaction; --plan only shows it
+  gatehouse import gatecontrol FILE [--plan] [--output F]
+                                         a GateControl backup (JSON) through the same plan and apply; lists
+                                         what cannot be mapped; --output keeps the converted file
   gatehouse backup FILE [--passphrase-file F]
                                          a consistent copy of the live database and the secret key, encrypted
                                          with a passphrase (prompt, --passphrase-file or GATEHOUSE_BACKUP_PASSPHRASE)
@@ -160,7 +163,7 @@ async function doctorCommand() {
 
 /** Export and apply open the database themselves (like reset-password); a running server's reconciler pushes. */
 async function configFileCommand(
-  command: 'export' | 'apply',
+  command: 'export' | 'apply' | 'import',
   file: string | undefined,
   values: Record<string, unknown>,
 ) {
@@ -183,7 +186,21 @@ async function configFileCommand(
       } else process.stdout.write(text);
       return;
     }
-    if (!file) fail('apply needs a FILE (YAML or JSON)');
+    if (!file) fail(`${command} needs a FILE`);
+    if (command === 'import') {
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const { convertGateControlBackup } = await import('./services/import/gatecontrol.ts');
+      const { parseJsonInput, runImport } = await import('./services/import/common.ts');
+      const converted = convertGateControlBackup(parseJsonInput(readFileSync(file, 'utf8'), 'GateControl backup'));
+      const result = await runImport(ctx, converted, 'gatecontrol-import.json', {
+        prune: values.prune === true,
+        dryRun: values.plan === true,
+      });
+      if (typeof values.output === 'string') writeFileSync(values.output, result.file, { mode: 0o600 });
+      process.stdout.write(result.text);
+      if (result.applied) process.stdout.write(`Applied: config version ${result.config_version}.\n`);
+      return;
+    }
     const { readConfigFile } = await import('./services/config-file/read-file.ts');
     const { applyConfigFile } = await import('./services/config-file/apply.ts');
     const parsed = await readConfigFile(file);
@@ -294,6 +311,9 @@ async function main(argv: string[]) {
     case 'export':
     case 'apply':
       return configFileCommand(command, sub, values);
+    case 'import':
+      if (sub === 'gatecontrol') return configFileCommand('import', arg, values);
+      return fail(`unknown import source "${sub ?? ''}" (gatecontrol)\n\n${USAGE}`);
     case 'secrets':
       if (sub === 'rotate') return rotateSecretsCommand();
       return fail(`unknown secrets command "${sub ?? ''}"\n\n${USAGE}`);

@@ -5,6 +5,8 @@ import { ConfigUploadSchema, PlanEntrySchema } from '../schemas/config-file.ts';
 import { applyConfigFile } from '../services/config-file/apply.ts';
 import { exportConfig } from '../services/config-file/export.ts';
 import { parseConfigText } from '../services/config-file/parse.ts';
+import { parseJsonInput, runImport } from '../services/import/common.ts';
+import { convertGateControlBackup } from '../services/import/gatecontrol.ts';
 import type { PeerDeps } from '../services/peers/deps.ts';
 import { newApiRouter } from './openapi.ts';
 
@@ -101,5 +103,46 @@ export function configApi(peers: PeerDeps | undefined) {
       },
     );
   }
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/import',
+      operationId: 'importConfig',
+      tags: ['config'],
+      summary: 'Import a GateControl backup through the same plan and apply; lists what cannot be mapped',
+      security,
+      request: { body: { content: { 'application/json': { schema: ImportUploadSchema } }, required: true } },
+      responses: {
+        200: {
+          description: 'The plan, what was not mapped, and whether it was applied',
+          content: {
+            'application/json': {
+              schema: ApplyResultSchema.extend({ unmapped: z.array(z.string()), file: z.string() }),
+            },
+          },
+        },
+        ...errorResponses(401, 403, 409, 422),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const converted = convertGateControlBackup(parseJsonInput(body.content, 'GateControl backup'));
+      const result = await runImport(c.get('ctx'), converted, 'gatecontrol-import.json', {
+        prune: body.prune,
+        dryRun: !body.apply,
+        network: peers?.network,
+      });
+      return c.json(result, 200);
+    },
+  );
   return app;
 }
+
+const ImportUploadSchema = z
+  .object({
+    source: z.enum(['gatecontrol']),
+    content: z.string().openapi({ description: "The source's file: GateControl's backup JSON" }),
+    apply: z.boolean().default(false).openapi({ description: 'false: plan only' }),
+    prune: z.boolean().default(false),
+  })
+  .openapi('ConfigImport');
