@@ -23,8 +23,9 @@ Usage:
   gatehouse apply FILE [--plan] [--prune]
                                          show what FILE changes (create, change with old -> new, delete with
                                          --prune) and apply it in one transaction; --plan only shows it
-  gatehouse import gatecontrol FILE [--plan] [--output F]
-                                         a GateControl backup (JSON) through the same plan and apply; lists
+  gatehouse import gatecontrol|npm FILE [--plan] [--output F]
+                                         a GateControl backup or Nginx Proxy Manager export (JSON: API
+                                         listings or database tables) through the same plan and apply; lists
                                          what cannot be mapped; --output keeps the converted file
   gatehouse backup FILE [--passphrase-file F]
                                          a consistent copy of the live database and the secret key, encrypted
@@ -190,9 +191,15 @@ async function configFileCommand(
     if (command === 'import') {
       const { readFileSync, writeFileSync } = await import('node:fs');
       const { convertGateControlBackup } = await import('./services/import/gatecontrol.ts');
+      const { convertNpmExport } = await import('./services/import/npm.ts');
       const { parseJsonInput, runImport } = await import('./services/import/common.ts');
-      const converted = convertGateControlBackup(parseJsonInput(readFileSync(file, 'utf8'), 'GateControl backup'));
-      const result = await runImport(ctx, converted, 'gatecontrol-import.json', {
+      const source = values.source === 'npm' ? 'npm' : 'gatecontrol';
+      const text = readFileSync(file, 'utf8');
+      const converted =
+        source === 'npm'
+          ? convertNpmExport(parseJsonInput(text, 'Nginx Proxy Manager export'))
+          : convertGateControlBackup(parseJsonInput(text, 'GateControl backup'));
+      const result = await runImport(ctx, converted, `${source}-import.json`, {
         prune: values.prune === true,
         dryRun: values.plan === true,
       });
@@ -312,8 +319,8 @@ async function main(argv: string[]) {
     case 'apply':
       return configFileCommand(command, sub, values);
     case 'import':
-      if (sub === 'gatecontrol') return configFileCommand('import', arg, values);
-      return fail(`unknown import source "${sub ?? ''}" (gatecontrol)\n\n${USAGE}`);
+      if (sub === 'gatecontrol' || sub === 'npm') return configFileCommand('import', arg, { ...values, source: sub });
+      return fail(`unknown import source "${sub ?? ''}" (gatecontrol, npm)\n\n${USAGE}`);
     case 'secrets':
       if (sub === 'rotate') return rotateSecretsCommand();
       return fail(`unknown secrets command "${sub ?? ''}"\n\n${USAGE}`);

@@ -7,6 +7,7 @@ import { exportConfig } from '../services/config-file/export.ts';
 import { parseConfigText } from '../services/config-file/parse.ts';
 import { parseJsonInput, runImport } from '../services/import/common.ts';
 import { convertGateControlBackup } from '../services/import/gatecontrol.ts';
+import { convertNpmExport } from '../services/import/npm.ts';
 import type { PeerDeps } from '../services/peers/deps.ts';
 import { newApiRouter } from './openapi.ts';
 
@@ -109,7 +110,8 @@ export function configApi(peers: PeerDeps | undefined) {
       path: '/import',
       operationId: 'importConfig',
       tags: ['config'],
-      summary: 'Import a GateControl backup through the same plan and apply; lists what cannot be mapped',
+      summary:
+        'Import from GateControl or Nginx Proxy Manager through the same plan and apply; lists what cannot be mapped',
       security,
       request: { body: { content: { 'application/json': { schema: ImportUploadSchema } }, required: true } },
       responses: {
@@ -126,8 +128,11 @@ export function configApi(peers: PeerDeps | undefined) {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const converted = convertGateControlBackup(parseJsonInput(body.content, 'GateControl backup'));
-      const result = await runImport(c.get('ctx'), converted, 'gatecontrol-import.json', {
+      const converted =
+        body.source === 'npm'
+          ? convertNpmExport(parseJsonInput(body.content, 'Nginx Proxy Manager export'))
+          : convertGateControlBackup(parseJsonInput(body.content, 'GateControl backup'));
+      const result = await runImport(c.get('ctx'), converted, `${body.source}-import.json`, {
         prune: body.prune,
         dryRun: !body.apply,
         network: peers?.network,
@@ -140,8 +145,11 @@ export function configApi(peers: PeerDeps | undefined) {
 
 const ImportUploadSchema = z
   .object({
-    source: z.enum(['gatecontrol']),
-    content: z.string().openapi({ description: "The source's file: GateControl's backup JSON" }),
+    source: z.enum(['gatecontrol', 'npm']),
+    content: z.string().openapi({
+      description:
+        "The source's file: GateControl's backup JSON, or Nginx Proxy Manager's API listings { proxy_hosts, streams, access_lists } or database tables { proxy_host, stream, access_list, access_list_client }",
+    }),
     apply: z.boolean().default(false).openapi({ description: 'false: plan only' }),
     prune: z.boolean().default(false),
   })
