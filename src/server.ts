@@ -15,6 +15,7 @@ import { assertPortsFree, ownPorts, PortInUseError, portOwner } from './host/por
 import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
+import { BackupScheduler, backupPassphraseFromEnv } from './services/backup/schedule.ts';
 import { pushConfigInTx } from './services/config/change.ts';
 import { Reconciler } from './services/config/reconciler.ts';
 import { loadGatewayRefs } from './services/gateways/read.ts';
@@ -73,6 +74,16 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     logger: logger.child({ component: 'peer-expiry' }),
   });
   expiryJob.start();
+  // Scheduled backups (Settings); the passphrase is the operator's, from the environment, never stored here.
+  const backups = new BackupScheduler({
+    db: dbHandle.db,
+    client: dbHandle.client,
+    config,
+    logger: logger.child({ component: 'backup' }),
+    now,
+    passphrase: backupPassphraseFromEnv(process.env),
+  });
+  backups.start();
 
   // What Caddy sends with every request it forwards, so the control plane believes the client address it
   // names (src/http/client.ts). Without Caddy nobody forwards, so nothing is believed.
@@ -217,6 +228,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     firstPass,
     async stop() {
       await expiryJob.stop();
+      backups.stop();
       await wireguard.stop();
       await caddy?.stop();
       // Ends the agents' streams first: open SSE responses would otherwise hold server.close() open.

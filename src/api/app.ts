@@ -5,6 +5,7 @@ import { authenticate, requireScope } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import { apiDocsPublic } from '../services/settings/runtime.ts';
 import { authApi } from './auth.ts';
+import { backupsApi } from './backups.ts';
 import { configApi } from './config.ts';
 import { gatewaySyncApi } from './gateway-sync.ts';
 import { gatewaysApi } from './gateways.ts';
@@ -68,6 +69,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/policies', policiesApi());
   secured.route('/gateways', gatewaysApi(deps));
   secured.route('/config', configApi(deps.peers));
+  secured.route('/backups', backupsApi());
   secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);
   return api;

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type Client, createClient } from '@libsql/client';
+import { secretBoxFor } from '../../auth/secret-box.ts';
 import { PROXY_SECRET_FILE } from '../../caddy/proxy-secret.ts';
 import type { Config } from '../../config/index.ts';
 import { AppError } from '../../errors.ts';
@@ -56,6 +57,7 @@ export async function takeBackup({
 /** The key that opens the secrets at rest: GATEHOUSE_SECRET_KEY when set, else the key file (src/auth/secret-box.ts). */
 async function secretKeyText(config: Config): Promise<string> {
   if (config.secrets.key) return `${config.secrets.key.trim()}\n`;
+  secretBoxFor(config); // creates the key file on an install that never sealed anything yet
   return readFile(config.secrets.keyFile, 'utf8');
 }
 

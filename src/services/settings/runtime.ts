@@ -16,6 +16,10 @@ export const RUNTIME_DEFAULTS: RuntimeSettings = {
   api_docs_public: false,
   /** Where WireGuard clients connect, when the environment does not say (services/settings/wg-endpoint.ts). */
   wg_endpoint: null,
+  /** Scheduled backups into the data dir (services/backup/schedule.ts): every N hours, 0 = off. */
+  backup_interval_hours: 0,
+  /** How many scheduled backups are kept (the oldest go first). */
+  backup_keep: 7,
 };
 const KEYS = Object.keys(RUNTIME_DEFAULTS) as (keyof RuntimeSettings)[];
 
@@ -25,6 +29,8 @@ export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> 
   for (const row of rows) {
     if (row.key === 'api_docs_public' && typeof row.value === 'boolean') out.api_docs_public = row.value;
     if (row.key === 'wg_endpoint' && typeof row.value === 'string') out.wg_endpoint = row.value;
+    if (row.key === 'backup_interval_hours' && typeof row.value === 'number') out.backup_interval_hours = row.value;
+    if (row.key === 'backup_keep' && typeof row.value === 'number') out.backup_keep = row.value;
   }
   return out;
 }
