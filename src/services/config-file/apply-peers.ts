@@ -4,7 +4,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
 import { peers } from '../../db/schema/index.ts';
 import type { NewPeer } from '../../db/schema/peers.ts';
-import { type FieldIssue, ValidationError } from '../../errors.ts';
+import type { FieldIssue } from '../../errors.ts';
 import { generateKeyPair, generatePresharedKey } from '../../wireguard/keys.ts';
 import { GATEWAY_KEEPALIVE_SECONDS } from '../peers/create.ts';
 import {
