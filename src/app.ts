@@ -5,7 +5,13 @@ import { LOGIN_PREFIX, VERIFY_PATH } from './auth/route-cookies.ts';
 import { RouteAuthThrottle } from './auth/route-throttle.ts';
 import { dashboardApp } from './dashboard/index.tsx';
 import { errorPage } from './dashboard/shared/error-page.tsx';
-import { API_BODY_LIMIT, type BodyLimitRule, LOGIN_BODY_LIMIT, limitRequestBodies } from './http/body-limit.ts';
+import {
+  API_BODY_LIMIT,
+  type BodyLimitRule,
+  CONFIG_BODY_LIMIT,
+  LOGIN_BODY_LIMIT,
+  limitRequestBodies,
+} from './http/body-limit.ts';
 import { errorResponse } from './http/errors.ts';
 import { httpMetrics, metricsEndpoint } from './http/metrics.ts';
 import { requestContext } from './http/middleware.ts';
@@ -26,6 +32,8 @@ function bodyLimitRules(): BodyLimitRule[] {
   const dashboardPage: BodyLimitRule['render'] = (c, err) => errorPage(err, c as never);
   return [
     { matches: under('/api/v1/auth'), maxBytes: LOGIN_BODY_LIMIT, render: json },
+    // A configuration file travels as JSON text: its own limit (src/schemas/config-file.ts) plus the quoting.
+    { matches: under('/api/v1/config'), maxBytes: CONFIG_BODY_LIMIT, render: json },
     { matches: under('/api/v1'), maxBytes: API_BODY_LIMIT, render: json },
     { matches: under(LOGIN_PREFIX), maxBytes: LOGIN_BODY_LIMIT, render: routePage },
     { matches: under(VERIFY_PATH), maxBytes: LOGIN_BODY_LIMIT, render: routePage },

@@ -22,6 +22,21 @@ Usage:
   gatehouse db promote --standby-dir DIR [--old-primary-dir DIR]
                                          (standby sqld stopped) make the standby's data the new primary's and fence
                                          the old primary's; then start sqld on DIR as primary (docs/scaling.md)
+  gatehouse export [--format yaml|json] [--with-secrets] [--output FILE]
+                                         the whole configuration as a file (docs/config-file.md); private keys,
+                                         preshared keys and password hashes only with --with-secrets
+  gatehouse apply FILE [--plan] [--prune]
+                                         show what FILE changes (create, change with old -> new, delete with
+                                         --prune) and apply it in one transaction; --plan only shows it
+  gatehouse import gatecontrol|npm FILE [--plan] [--output F]
+                                         a GateControl backup or Nginx Proxy Manager export (JSON: API
+                                         listings or database tables) through the same plan and apply; lists
+                                         what cannot be mapped; --output keeps the converted file
+  gatehouse backup FILE [--passphrase-file F]
+                                         a consistent copy of the live database and the secret key, encrypted
+                                         with a passphrase (prompt, --passphrase-file or GATEHOUSE_BACKUP_PASSPHRASE)
+  gatehouse restore FILE [--passphrase-file F]
+                                         (server stopped) a backup into an empty data dir
   gatehouse doctor                       check this machine (ports, WireGuard, forwarding, Caddy, disk, clock,
                                          DNS, data dir) and say what to fix; exit code 1 when a check fails
   gatehouse --version                    version, git commit and the Caddy build
@@ -174,6 +189,121 @@ async function doctorCommand() {
   process.exitCode = doctorExitCode(results);
 }
 
+/** Export and apply open the database themselves (like reset-password); a running server's reconciler pushes. */
+async function configFileCommand(
+  command: 'export' | 'apply' | 'import',
+  file: string | undefined,
+  values: Record<string, unknown>,
+) {
+  const config = configOrExit();
+  const logger = createLogger(config.logLevel, pino.destination(2));
+  const handle = createDb(config.db);
+  await migrateDb(handle);
+  const ctx = { db: handle.db, config, logger, now: () => new Date(), actor: { kind: 'system' as const } };
+  try {
+    if (command === 'export') {
+      const format = values.format === 'json' ? 'json' : 'yaml';
+      if (values.format !== undefined && values.format !== 'json' && values.format !== 'yaml')
+        fail(`--format must be yaml or json, not "${String(values.format)}"`);
+      const { exportConfig } = await import('./services/config-file/export.ts');
+      const text = await exportConfig({ ctx, input: { format, withSecrets: values['with-secrets'] === true } });
+      if (typeof values.output === 'string') {
+        const { writeFileSync } = await import('node:fs');
+        // With secrets inside, the file is for its owner only.
+        writeFileSync(values.output, text, { mode: 0o600 });
+      } else process.stdout.write(text);
+      return;
+    }
+    if (!file) fail(`${command} needs a FILE`);
+    if (command === 'import') {
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const { convertGateControlBackup } = await import('./services/import/gatecontrol.ts');
+      const { convertNpmExport } = await import('./services/import/npm.ts');
+      const { parseJsonInput, runImport } = await import('./services/import/common.ts');
+      const source = values.source === 'npm' ? 'npm' : 'gatecontrol';
+      const text = readFileSync(file, 'utf8');
+      const converted =
+        source === 'npm'
+          ? convertNpmExport(parseJsonInput(text, 'Nginx Proxy Manager export'))
+          : convertGateControlBackup(parseJsonInput(text, 'GateControl backup'));
+      const result = await runImport(ctx, converted, `${source}-import.json`, {
+        prune: values.prune === true,
+        dryRun: values.plan === true,
+      });
+      if (typeof values.output === 'string') writeFileSync(values.output, result.file, { mode: 0o600 });
+      process.stdout.write(result.text);
+      if (result.applied) process.stdout.write(`Applied: config version ${result.config_version}.\n`);
+      return;
+    }
+    const { readConfigFile } = await import('./services/config-file/read-file.ts');
+    const { applyConfigFile } = await import('./services/config-file/apply.ts');
+    const parsed = await readConfigFile(file);
+    const result = await applyConfigFile(ctx, parsed, { prune: values.prune === true, dryRun: values.plan === true });
+    process.stdout.write(result.text);
+    if (result.applied) {
+      process.stdout.write(`Applied: config version ${result.config_version}.\n`);
+      for (const t of result.gateway_tokens)
+        process.stdout.write(`gateway "${t.name}" token (shown once): ${t.token}\n`);
+    }
+  } catch (err) {
+    const { AppError, ValidationError } = await import('./errors.ts');
+    if (err instanceof ValidationError) fail(err.issues.map((i) => i.message).join('\n'));
+    if (err instanceof AppError) fail(err.message);
+    throw err;
+  } finally {
+    handle.close();
+  }
+}
+
+/** The backup passphrase: --passphrase-file, GATEHOUSE_BACKUP_PASSPHRASE, or asked on the terminal (twice for a new backup). */
+async function backupPassphrase(file: unknown, confirm: boolean): Promise<string> {
+  if (typeof file === 'string') {
+    const { readFileSync } = await import('node:fs');
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  }
+  const fromEnv = process.env.GATEHOUSE_BACKUP_PASSPHRASE;
+  if (fromEnv) return fromEnv;
+  if (!process.stdin.isTTY) fail('no passphrase: give --passphrase-file FILE or set GATEHOUSE_BACKUP_PASSPHRASE');
+  const { askHidden } = await import('./host/prompt.ts');
+  const first = await askHidden('Backup passphrase: ');
+  if (confirm && (await askHidden('Again: ')) !== first) fail('the passphrases differ');
+  return first;
+}
+
+async function backupCommand(command: 'backup' | 'restore', file: string | undefined, values: Record<string, unknown>) {
+  if (!file) fail(`${command} needs a FILE`);
+  const config = configOrExit();
+  const { ValidationError, AppError } = await import('./errors.ts');
+  const passphrase = await backupPassphrase(values['passphrase-file'], command === 'backup');
+  try {
+    if (command === 'backup') {
+      const { writeFileSync } = await import('node:fs');
+      const { takeBackup } = await import('./services/backup/create.ts');
+      const handle = createDb(config.db);
+      try {
+        const backup = await takeBackup({ client: handle.client, config, now: new Date(), passphrase });
+        writeFileSync(file, backup.data, { mode: 0o600 });
+        process.stdout.write(
+          `backup of config version ${backup.manifest.config_version} written to ${file} (${backup.data.byteLength} bytes)\n`,
+        );
+      } finally {
+        handle.close();
+      }
+      return;
+    }
+    const { readBackupFile } = await import('./services/backup/files.ts');
+    const { restoreBackup } = await import('./services/backup/restore.ts');
+    const manifest = await restoreBackup({ config, sealed: await readBackupFile(file), passphrase });
+    process.stdout.write(
+      `restored config version ${manifest.config_version} (backup of ${manifest.created_at}) into ${config.dataDir}\n`,
+    );
+  } catch (err) {
+    if (err instanceof ValidationError) fail(err.issues.map((i) => `${i.field}: ${i.message}`).join('\n'));
+    if (err instanceof AppError) fail(err.message);
+    throw err;
+  }
+}
+
 async function main(argv: string[]) {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -188,6 +318,12 @@ async function main(argv: string[]) {
       role: { type: 'string' },
       'standby-dir': { type: 'string' },
       'old-primary-dir': { type: 'string' },
+      format: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      'with-secrets': { type: 'boolean' },
+      plan: { type: 'boolean' },
+      prune: { type: 'boolean' },
+      'passphrase-file': { type: 'string' },
     },
   });
   const [command, sub, arg] = positionals;
@@ -214,6 +350,15 @@ async function main(argv: string[]) {
       return versionCommand();
     case 'doctor':
       return doctorCommand();
+    case 'backup':
+    case 'restore':
+      return backupCommand(command, sub, values);
+    case 'export':
+    case 'apply':
+      return configFileCommand(command, sub, values);
+    case 'import':
+      if (sub === 'gatecontrol' || sub === 'npm') return configFileCommand('import', arg, { ...values, source: sub });
+      return fail(`unknown import source "${sub ?? ''}" (gatecontrol, npm)\n\n${USAGE}`);
     case 'secrets':
       if (sub === 'rotate') return rotateSecretsCommand();
       return fail(`unknown secrets command "${sub ?? ''}"\n\n${USAGE}`);

@@ -22,6 +22,7 @@ import { AccessLogRetentionJob } from './services/access-log/retention.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
 import { AlertEvaluator } from './services/alerts/evaluator.ts';
 import { DeliveryQueue } from './services/alerts/queue.ts';
+import { BackupScheduler, backupPassphraseFromEnv } from './services/backup/schedule.ts';
 import { pushConfigInTx } from './services/config/change.ts';
 import { PoolRotation } from './services/config/pool-rotation.ts';
 import { Reconciler } from './services/config/reconciler.ts';
@@ -88,6 +89,17 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   });
   // Expiry writes: one server does it, the primary (edges pick the result up from their replicas).
   if (isPrimary) expiryJob.start();
+  // Scheduled backups (Settings); the passphrase is the operator's, from the environment, never stored here.
+  const backups = new BackupScheduler({
+    db: dbHandle.db,
+    client: dbHandle.client,
+    config,
+    logger: logger.child({ component: 'backup' }),
+    now,
+    passphrase: backupPassphraseFromEnv(process.env),
+  });
+  // Backups read the primary's own file; an edge's replica is the primary's, so only the primary takes them.
+  if (isPrimary) backups.start();
 
   // What Caddy sends with every request it forwards, so the control plane believes the client address it
   // names (src/http/client.ts). Without Caddy nobody forwards, so nothing is believed.
@@ -335,6 +347,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       await follower?.stop();
       await retention.stop();
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+      backups.stop();
       await wireguard.stop();
       await caddy?.stop();
       // Ends the agents' streams first: open SSE responses would otherwise hold server.close() open.

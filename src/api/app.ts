@@ -8,6 +8,8 @@ import { accessLogApi } from './access-log.ts';
 import { alertsApi } from './alerts.ts';
 import { auditApi } from './audit.ts';
 import { authApi } from './auth.ts';
+import { backupsApi } from './backups.ts';
+import { configApi } from './config.ts';
 import { gatewaySyncApi } from './gateway-sync.ts';
 import { gatewaysApi } from './gateways.ts';
 import { healthApi } from './health.ts';
@@ -76,6 +78,8 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/audit', auditApi());
   secured.route('/alerts', alertsApi(deps));
   secured.route('/access-log', accessLogApi(deps));
+  secured.route('/config', configApi(deps.peers));
+  secured.route('/backups', backupsApi());
   secured.get('/me', (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);
   return api;

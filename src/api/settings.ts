@@ -28,6 +28,8 @@ const SettingsSchema = z
     }),
     gateway_forward_ports: z.string(),
     alerts: AlertSettingsSchema.required().openapi({ description: 'Alert thresholds in effect' }),
+    backup_interval_hours: z.number().openapi({ description: 'Scheduled backups every N hours; 0: off' }),
+    backup_keep: z.number().openapi({ description: 'Scheduled backups kept' }),
     public_domain: z.string().nullable(),
     wg_endpoint: z.string().nullable().openapi({
       description: 'The stored endpoint setting (host or host:port); GATEHOUSE_WG_ENDPOINT overrides it',

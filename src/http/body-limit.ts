@@ -5,6 +5,8 @@ import type { AppEnv } from './types.ts';
 
 /** Requests to the REST API (JSON, including route lists with IP filter rules). */
 export const API_BODY_LIMIT = 1024 * 1024;
+/** POST /api/v1/config/plan and /apply: a configuration file of 8 MiB, JSON-quoted (src/schemas/config-file.ts). */
+export const CONFIG_BODY_LIMIT = 10 * 1024 * 1024;
 /** Logins of every kind: a username, a password, a code and a CSRF token fit many times over. */
 export const LOGIN_BODY_LIMIT = 16 * 1024;
 

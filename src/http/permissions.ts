@@ -72,6 +72,14 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/api/v1/tls/root-certificate', 'admin'),
   ...resource('/api/v1/users', 'admin', 'admin'),
   rule('POST', '/api/v1/users/{id}/invite', 'admin'),
+  // Configuration as code and backups (issue 18). Export reads (secrets need admin: src/api/config.ts); a plan
+  // changes nothing; apply and import may change settings too, so they are the admins'; a backup holds every secret.
+  rule('GET', '/api/v1/config/export', 'viewer'),
+  rule('POST', '/api/v1/config/plan', 'viewer'),
+  rule('POST', '/api/v1/config/apply', 'admin'),
+  rule('POST', '/api/v1/config/import', 'admin'),
+  rule('GET', '/api/v1/backups', 'admin'),
+  rule('GET', '/api/v1/backups/{name}', 'admin'),
   // The access log (issue 17): what every route saw; read like the routes themselves.
   rule('GET', '/api/v1/access-log', 'viewer'),
   rule('GET', '/api/v1/access-log/export', 'viewer'),
@@ -126,6 +134,7 @@ export const DASHBOARD_PERMISSIONS: readonly Permission[] = [
   rule('POST', '/tokens', 'admin'),
   rule('POST', '/tokens/*', 'admin'),
   rule('GET', '/settings', 'admin'),
+  rule('GET', '/settings/*', 'admin'),
   rule('POST', '/settings/*', 'admin'),
   rule('GET', '/users', 'admin'),
   rule('GET', '/users/*', 'admin'),

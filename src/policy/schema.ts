@@ -64,7 +64,7 @@ const VALUE_NORMALISERS: Record<Exclude<ConditionType, 'time'>, ValueNormaliser>
   },
   // Cleaned as the data plane compares paths (no //, /./ or /../; a trailing / kept), which refuses others.
   path_prefix: (v) =>
-    v.startsWith('/') && !/[\s\0?#\x00-\x1f\x7f]/.test(v)
+    v.startsWith('/') && !/[\s?#\p{Cc}]/u.test(v)
       ? { value: posix.normalize(v) }
       : { error: `"${v}" must be a path starting with /` },
   method: (v) => {

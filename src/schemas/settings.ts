@@ -44,6 +44,20 @@ export const UpdateSettingsSchema = z
       .openapi({
         description: 'At most this many access log entries are kept, the oldest deleted first (default 1000000)',
       }),
+    backup_interval_hours: z
+      .number()
+      .int('must be a whole number of hours')
+      .min(0, 'must be 0 (off) to 168')
+      .max(168, 'must be 0 (off) to 168')
+      .optional()
+      .openapi({ description: 'Scheduled backups into the data dir every N hours; 0 (default) turns them off' }),
+    backup_keep: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be 1–365')
+      .max(365, 'must be 1–365')
+      .optional()
+      .openapi({ description: 'How many scheduled backups are kept (default 7)' }),
   })
   .refine((v) => Object.keys(v).length > 0, 'give at least one setting to change')
   .openapi('UpdateSettings');

@@ -1,10 +1,15 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { AppError, ValidationError } from '../../errors.ts';
 import { UpdateSettingsSchema } from '../../schemas/settings.ts';
+import { listBackups } from '../../services/backup/schedule.ts';
+import { applyConfigFile } from '../../services/config-file/apply.ts';
+import { parseConfigText } from '../../services/config-file/parse.ts';
 import { getSettings } from '../../services/settings/get.ts';
 import { updateRuntimeSettings } from '../../services/settings/runtime.ts';
 import { checked, str, toFormErrors } from '../shared/forms.ts';
 import { meta, page } from '../shared/render.ts';
 import { type DashEnv, formOf, redirect } from '../shared/session.ts';
+import { ConfigPage } from './config-page.tsx';
 import { SettingsPage } from './page.tsx';
 
 /** The dashboard's settings page: the environment's settings (read-only) and the run-time ones (a form each). */
@@ -34,6 +39,57 @@ export function settingsDashboard(session: MiddlewareHandler<DashEnv>) {
         <SettingsPage meta={meta(c, 'Settings')} settings={settings} endpointForm={{ values: form, errors }} />,
         422,
       );
+    }
+  });
+  const configPage = async (
+    c: Context<DashEnv>,
+    extra: Partial<Parameters<typeof ConfigPage>[0]> = {},
+    status: 200 | 422 = 200,
+  ) => {
+    const ctx = c.get('ctx');
+    const settings = await getSettings({ ctx });
+    return page(
+      c,
+      <ConfigPage
+        meta={meta(c, 'Configuration and backups')}
+        backups={listBackups(ctx.config)}
+        schedule={settings}
+        {...extra}
+      />,
+      status,
+    );
+  };
+  app.get('/settings/config', session, (c) => configPage(c));
+  // Plan and apply: the same services as the CLI and the API (one transaction; the plan runs rolled back).
+  for (const [path, dryRun] of [
+    ['/settings/config/plan', true],
+    ['/settings/config/apply', false],
+  ] as const) {
+    app.post(path, session, async (c) => {
+      const form = await formOf(c);
+      const content = str(form, 'content');
+      const prune = checked(form, 'prune');
+      try {
+        const plan = await applyConfigFile(c.get('ctx'), parseConfigText(content, 'pasted file'), { prune, dryRun });
+        return configPage(c, { content, prune, plan });
+      } catch (err) {
+        if (!(err instanceof ValidationError || err instanceof AppError)) throw err;
+        const errors = err instanceof ValidationError ? err.issues.map((i) => i.message) : [err.message];
+        return configPage(c, { content, prune, errors }, 422);
+      }
+    });
+  }
+  app.post('/settings/config/backups', session, async (c) => {
+    const form = await formOf(c);
+    try {
+      const input = UpdateSettingsSchema.parse({
+        backup_interval_hours: Number(str(form, 'backup_interval_hours')),
+        backup_keep: Number(str(form, 'backup_keep')),
+      });
+      await updateRuntimeSettings({ ctx: c.get('ctx'), input });
+      return redirect(c, '/settings/config?done=settings-saved');
+    } catch (err) {
+      return configPage(c, { errors: Object.values(toFormErrors(err, []).fields) }, 422);
     }
   });
   return app;

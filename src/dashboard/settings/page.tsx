@@ -18,6 +18,10 @@ export function SettingsPage({
   return (
     <Layout meta={m}>
       <h1>Settings</h1>
+      <p>
+        <a href="/settings/config">Configuration file and backups</a>: export, apply a file with its plan, the backup
+        schedule and downloads.
+      </p>
       <WgEndpointCard meta={m} endpoint={s.wireguard_endpoint} form={endpointForm} />
       <section class="card" aria-labelledby="api-docs-h">
         <h2 id="api-docs-h">API reference</h2>

@@ -2,7 +2,7 @@ import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.ts';
-import { accessLog, type NewAccessLogRow, peers, settings } from '../../db/schema/index.ts';
+import { type NewAccessLogRow, peers, settings } from '../../db/schema/index.ts';
 import type { Logger } from '../../logger.ts';
 import { type ParsedEntry, parseAccessLine } from './entry.ts';
 

@@ -22,6 +22,10 @@ export const RUNTIME_DEFAULTS: RuntimeSettings = {
   /** The access log's retention (services/access-log/retention.ts): by age and by count, whichever is less. */
   access_log_retention_days: 30,
   access_log_max_entries: 1_000_000,
+  /** Scheduled backups into the data dir (services/backup/schedule.ts): every N hours, 0 = off. */
+  backup_interval_hours: 0,
+  /** How many scheduled backups are kept (the oldest go first). */
+  backup_keep: 7,
 };
 const KEYS = Object.keys(RUNTIME_DEFAULTS) as (keyof RuntimeSettings)[];
 
@@ -36,6 +40,8 @@ export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> 
       out.access_log_retention_days = row.value;
     }
     if (row.key === 'access_log_max_entries' && typeof row.value === 'number') out.access_log_max_entries = row.value;
+    if (row.key === 'backup_interval_hours' && typeof row.value === 'number') out.backup_interval_hours = row.value;
+    if (row.key === 'backup_keep' && typeof row.value === 'number') out.backup_keep = row.value;
   }
   return out;
 }

@@ -1,0 +1,249 @@
+// Real: the Hono app (app.request), the config-file services, validation and two libSQL temp-file databases
+// (a source server and a fresh one). Simulated: no Caddy and no WireGuard (pushes are `pending`); the live data
+// plane is covered by the backup test's snapshot hash and by routes-live.test.ts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testApp } from '../helpers/env.ts';
+
+type TestApp = Awaited<ReturnType<typeof testApp>>;
+let source: TestApp;
+let fresh: TestApp;
+let sourceAdmin: string;
+let freshAdmin: string;
+
+async function json(app: TestApp, method: string, url: string, token: string, body?: unknown) {
+  const res = await app.call(method, url, { token, body });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {}
+  return { status: res.status, body: parsed };
+}
+async function ok(app: TestApp, method: string, url: string, token: string, body?: unknown) {
+  const r = await json(app, method, url, token, body);
+  if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+const exportFrom = async (app: TestApp, token: string, format = 'yaml', secrets = true) => {
+  const res = await app.call('GET', `/api/v1/config/export?format=${format}&with_secrets=${secrets}`, { token });
+  expect(res.status).toBe(200);
+  return res.text();
+};
+const apply = (app: TestApp, token: string, content: string, extra: Record<string, unknown> = {}) =>
+  json(app, 'POST', '/api/v1/config/apply', token, { content, filename: 'gatehouse.yaml', ...extra });
+
+beforeAll(async () => {
+  source = await testApp();
+  fresh = await testApp();
+  sourceAdmin = await source.tokenFor('admin');
+  freshAdmin = await fresh.tokenFor('admin');
+  // A configuration with every kind of thing and every kind of reference.
+  const alice = await ok(source, 'POST', '/api/v1/peers', sourceAdmin, { name: 'alice', tags: ['staff'] });
+  const gwPeer = await ok(source, 'POST', '/api/v1/peers', sourceAdmin, { name: 'home-gw', is_gateway: true });
+  const gateway = await ok(source, 'POST', '/api/v1/gateways', sourceAdmin, {
+    name: 'home',
+    peer_id: gwPeer.id,
+    lan_networks: ['192.168.2.0/24'],
+  });
+  const staff = await ok(source, 'POST', '/api/v1/policies', sourceAdmin, {
+    name: 'staff',
+    description: 'alice and the office',
+    policy: {
+      rules: [
+        { action: 'allow', name: 'alice', conditions: [{ type: 'peer', values: [String(alice.id)] }] },
+        { action: 'allow', login: true, conditions: [{ type: 'country', values: ['de'] }] },
+      ],
+      default: 'deny',
+      rate_limit: { requests: 50, window: '1m' },
+    },
+  });
+  await ok(source, 'POST', '/api/v1/routes', sourceAdmin, {
+    name: 'wiki',
+    domain: 'wiki.example.com',
+    target_kind: 'direct',
+    target_host: '10.0.0.5',
+    target_port: 8080,
+    policy_id: staff.id,
+    auth_password: 'a password for the login',
+  });
+  const nas = await ok(source, 'POST', '/api/v1/routes', sourceAdmin, {
+    name: 'nas',
+    domain: 'nas.example.com',
+    target_kind: 'gateway',
+    gateway_id: gateway.id,
+    target_lan_host: '192.168.2.10',
+    target_lan_port: 5000,
+    policy: {
+      rules: [{ action: 'deny', conditions: [{ type: 'peer', not: true, values: [String(alice.id)] }] }],
+      default: 'allow',
+      login: true,
+    },
+    auth_password: 'another password here',
+  });
+  await ok(source, 'POST', `/api/v1/routes/${nas.id}/auth-users`, sourceAdmin, {
+    username: 'bob',
+    password: 'bobs password 123',
+  });
+  await ok(source, 'POST', '/api/v1/routes', sourceAdmin, {
+    type: 'l4',
+    name: 'ssh',
+    l4_listen_port: '2222',
+    target_kind: 'peer',
+    peer_id: alice.id,
+    target_port: 22,
+  });
+  await ok(source, 'PATCH', '/api/v1/settings', sourceAdmin, { api_docs_public: true });
+});
+afterAll(() => {
+  source?.cleanup();
+  fresh?.cleanup();
+});
+
+describe('export → apply on a fresh server → export', () => {
+  it('gives an identical file (YAML and JSON), and a second apply plans nothing', async () => {
+    const first = await exportFrom(source, sourceAdmin);
+    expect(first).toContain('version: 1');
+    expect(first).toContain('policy: staff');
+    expect(first).toContain('gateway: home');
+    const applied = await apply(fresh, freshAdmin, first);
+    expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+    expect(applied.body.applied).toBe(true);
+    expect(applied.body.gateway_tokens.map((t: { name: string }) => t.name)).toEqual(['home']);
+    expect(applied.body.text).toContain('+ route "wiki"');
+    expect(applied.body.text).not.toContain('$argon2id');
+
+    expect(await exportFrom(fresh, freshAdmin)).toBe(first);
+    expect(await exportFrom(fresh, freshAdmin, 'json')).toBe(await exportFrom(source, sourceAdmin, 'json'));
+    expect(await exportFrom(fresh, freshAdmin, 'yaml', false)).toBe(
+      await exportFrom(source, sourceAdmin, 'yaml', false),
+    );
+
+    const again = await apply(fresh, freshAdmin, first);
+    expect(again.body.entries).toEqual([]);
+    expect(again.body.applied).toBe(false);
+    expect(again.body.text).toContain('No changes');
+  });
+
+  it('plans field changes with old and new values, applies nothing on plan, deletes only with prune', async () => {
+    const text = await exportFrom(fresh, freshAdmin);
+    const edited = text.replace('target_port: 8080', 'target_port: 8081');
+    const plan = await json(fresh, 'POST', '/api/v1/config/plan', freshAdmin, { content: edited });
+    expect(plan.body.entries).toEqual([
+      { action: 'change', kind: 'route', name: 'wiki', changes: [{ field: 'target_port', old: 8080, new: 8081 }] },
+    ]);
+    expect(plan.body.text).toContain('target_port: 8080 -> 8081');
+    expect(await exportFrom(fresh, freshAdmin)).toBe(text);
+
+    const withoutSsh = `version: 1\nroutes: []\n`;
+    const noPrune = await json(fresh, 'POST', '/api/v1/config/plan', freshAdmin, { content: withoutSsh });
+    expect(noPrune.body.entries).toEqual([]);
+    const pruned = await json(fresh, 'POST', '/api/v1/config/plan', freshAdmin, { content: withoutSsh, prune: true });
+    expect(pruned.body.entries.map((e: any) => `${e.action} ${e.kind} ${e.name}`)).toEqual([
+      'delete route nas',
+      'delete route ssh',
+      'delete route wiki',
+      'delete gateway home',
+      'delete policy staff',
+      'delete peer alice',
+      'delete peer home-gw',
+    ]);
+  });
+
+  it('applies a hand-written file that references by name', async () => {
+    const file = [
+      'version: 1',
+      'peers:',
+      '  - name: carol',
+      '    tags: [staff]',
+      'routes:',
+      '  - name: grafana',
+      '    type: http',
+      '    domain: Grafana.Example.com',
+      '    target_kind: peer',
+      '    peer: carol',
+      '    target_port: 3000',
+      '    policy:',
+      '      default: deny',
+      '      rules:',
+      '        - action: allow',
+      '          conditions: [{ type: peer, values: [carol, alice] }]',
+      '',
+    ].join('\n');
+    const r = await apply(fresh, freshAdmin, file);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.applied).toBe(true);
+    const second = await apply(fresh, freshAdmin, file);
+    expect(second.body.entries).toEqual([]);
+    const out = await exportFrom(fresh, freshAdmin);
+    expect(out).toContain('domain: grafana.example.com');
+    expect(out).toMatch(/values:\n\s+- carol\n\s+- alice/);
+  });
+});
+
+describe('hostile and wrong files change nothing and say where', () => {
+  const state = () => exportFrom(fresh, freshAdmin);
+  const expectRefused = async (content: string, field: RegExp, message: RegExp) => {
+    const was = await state();
+    const r = await apply(fresh, freshAdmin, content);
+    expect(r.status, JSON.stringify(r.body)).toBe(422);
+    const fields = r.body.error.fields as { field: string; message: string }[];
+    expect(
+      fields.some((f) => field.test(f.field) && message.test(f.message)),
+      JSON.stringify(fields),
+    ).toBe(true);
+    expect(await state()).toBe(was);
+  };
+
+  it('names the file, the line and the field', async () => {
+    await expectRefused(
+      'version: 1\nroutes:\n  - name: x\n    type: http\n    domain: x.example.com\n    target_kind: direct\n    target_host: 10.0.0.9\n    target_port: 99999\n',
+      /^routes\.0\.target_port$/,
+      /^gatehouse\.yaml:8: routes\.0\.target_port: must be 1–65535/,
+    );
+  });
+  it('refuses unknown versions, duplicate names and missing references', async () => {
+    await expectRefused('version: 2\n', /^version$/, /gatehouse\.yaml:1: version: 2 is not a version/);
+    await expectRefused('routes: []\n', /^version$/, /is missing/);
+    await expectRefused(
+      'version: 1\npeers:\n  - name: dup\n  - name: dup\n',
+      /^peers\.1\.name$/,
+      /gatehouse\.yaml:4: .*also the name of peers\.0/,
+    );
+    await expectRefused(
+      'version: 1\nroutes:\n  - name: y\n    type: http\n    domain: y.example.com\n    target_kind: peer\n    peer: nobody\n    target_port: 80\n',
+      /^routes\.0\.peer$/,
+      /:7: .*no peer named "nobody"/,
+    );
+    await expectRefused(
+      'version: 1\npolicies:\n  - name: p\n    policy: { default: deny, rules: [{ action: allow, conditions: [{ type: peer, values: [ghost] }] }] }\n',
+      /^policies\.0\.policy\.rules\.0\.conditions\.0\.values\.0$/,
+      /no peer named "ghost"/,
+    );
+  });
+  it('refuses YAML bombs, huge files, duplicate keys and broken syntax', async () => {
+    const bomb = [
+      'version: 1',
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 12 },
+        (_, i) =>
+          `${'bcdefghijklm'[i]}: &${'bcdefghijklm'[i]} [${Array(9)
+            .fill(`*${i === 0 ? 'a' : 'bcdefghijklm'[i - 1]}`)
+            .join(',')}]`,
+      ),
+    ].join('\n');
+    await expectRefused(bomb, /^file$/, /alias/i);
+    const huge = `version: 1\n# ${'x'.repeat(9 * 1024 * 1024)}\n`;
+    const r = await apply(fresh, freshAdmin, huge);
+    expect([413, 422]).toContain(r.status);
+    await expectRefused('version: 1\nversion: 1\n', /^file$/, /:2: .*unique/i);
+    await expectRefused('version: 1\nroutes: [\n', /^file$/, /gatehouse\.yaml:\d+:/);
+  });
+  it('refuses a policy that does not fit its route, rolling back the peers created before it', async () => {
+    await expectRefused(
+      'version: 1\npeers:\n  - name: dave\nroutes:\n  - name: tcp\n    type: l4\n    l4_listen_port: "2300"\n    target_kind: direct\n    target_host: 10.0.0.3\n    target_port: 22\n    policy: { default: allow, login: true }\n',
+      /^routes\.0\.policy/,
+      /only possible on HTTP routes/,
+    );
+  });
+});
