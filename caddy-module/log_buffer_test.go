@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // recordingWriter keeps each Write as one chunk; block, when set, holds
@@ -245,4 +246,38 @@ func waitFor(t *testing.T, ok func() bool) {
 		}
 	}
 	t.Fatal("condition not met within 5s")
+}
+
+// Drops are exported by the app as gatehouse_access_log_dropped_total, and
+// a second app on the same registry (a reload) shares the counter.
+func TestAccessLogDroppedMetric(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if _, err := newMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newMetrics(reg); err != nil {
+		t.Fatalf("a second app on the same registry: %v", err)
+	}
+	before := droppedMetric(t, reg)
+	b := newLogBuffer(&recordingWriter{}, 4096, 1, time.Second)
+	_ = b.Close()
+	_, _ = b.Write(line(1, 1)) // after close: dropped
+	if got := droppedMetric(t, reg); got != before+1 {
+		t.Fatalf("gatehouse_access_log_dropped_total %v, want %v", got, before+1)
+	}
+}
+
+func droppedMetric(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "gatehouse_access_log_dropped_total" {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatal("gatehouse_access_log_dropped_total not registered")
+	return 0
 }
