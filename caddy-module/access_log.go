@@ -4,12 +4,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/mholt/caddy-l4/layer4"
-	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/gatehouse/gatehouse/caddy-module/policy"
@@ -31,26 +29,6 @@ func accessDecision(d policy.Decision) (decision, check, rule string) {
 		return "allow", d.Check, d.Rule
 	}
 	return "deny", d.Check, d.Rule
-}
-
-// accessFields are the fields every entry has, in a fixed order.
-func accessFields(r *routeInfo, network string, client netip.Addr, d policy.Decision) []zap.Field {
-	decision, check, rule := accessDecision(d)
-	ip := ""
-	if client.IsValid() {
-		ip = client.String()
-	}
-	return []zap.Field{
-		zap.String("route", r.id),
-		zap.String("kind", network),
-		zap.String("client", ip),
-		zap.String("country", d.Country),
-		zap.Uint32("asn", d.ASN), // 0: unknown or not looked up
-		zap.String("decision", decision),
-		zap.String("check", check),
-		zap.Int("rule_index", d.RuleIndex), // -1: the default (or nothing) decided
-		zap.String("rule", rule),
-	}
 }
 
 // accessOn says whether any log takes access entries; when none does, the
@@ -102,17 +80,11 @@ func (a *App) serveHTTPLogged(w http.ResponseWriter, r *http.Request, e *httpEnt
 		in = body.n
 	}
 	if ce := a.accessEntry(); ce != nil {
-		f := accessFields(e.route, "http", client, d)
-		ce.Write(append(f,
-			zap.String("user", routeUser(r)),
-			zap.String("host", r.Host),
-			zap.String("method", r.Method),
-			zap.String("path", r.URL.Path),
-			zap.Int("status", status),
-			zap.Int64("bytes_in", in),
-			zap.Int("bytes_out", rec.Size()),
-			zap.Float64("duration", time.Since(start).Seconds()),
-		)...)
+		ar := newAccessRecord(e.route, "http", client, d)
+		ar.http, ar.user, ar.host, ar.method, ar.path = true, routeUser(r), r.Host, r.Method, r.URL.Path
+		ar.status, ar.bytesIn, ar.bytesOut = status, in, int64(rec.Size())
+		ar.duration = time.Since(start).Seconds()
+		ar.write(ce)
 	}
 	return err
 }
@@ -178,8 +150,9 @@ func (a *App) serveL4Logged(cx *layer4.Connection, e *l4Entry, serve func() erro
 	}
 	if !d.Allowed {
 		if ce := a.accessEntry(); ce != nil {
-			ce.Write(append(accessFields(e.route, network, client, d), zap.Int64("bytes_in", 0), zap.Int64("bytes_out", 0),
-				zap.Float64("duration", time.Since(start).Seconds()))...)
+			ar := newAccessRecord(e.route, network, client, d)
+			ar.duration = time.Since(start).Seconds()
+			ar.write(ce)
 		}
 		return nil
 	}
@@ -201,9 +174,10 @@ func (a *App) serveL4Logged(cx *layer4.Connection, e *l4Entry, serve func() erro
 	err := serve()
 	cx.Conn = inner
 	if ce := a.accessEntry(); ce != nil {
-		ce.Write(append(accessFields(e.route, network, client, d),
-			zap.Int64("bytes_in", prefetched+counter.in), zap.Int64("bytes_out", counter.out),
-			zap.Float64("duration", time.Since(start).Seconds()))...)
+		ar := newAccessRecord(e.route, network, client, d)
+		ar.bytesIn, ar.bytesOut = prefetched+counter.in, counter.out
+		ar.duration = time.Since(start).Seconds()
+		ar.write(ce)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ package gatehouse
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,14 +24,28 @@ import (
 	"github.com/gatehouse/gatehouse/caddy-module/policy/mmdbtest"
 )
 
-func BenchmarkHTTPGuardAllowed(b *testing.B) { benchGuardAllowed(b, false) }
+func BenchmarkHTTPGuardAllowed(b *testing.B) { benchGuardAllowed(b, logOff) }
 
 // BenchmarkHTTPGuardAllowedAccessLog is the same with one access entry per
-// request, JSON-encoded and written to a file (unbuffered, as Caddy's file
-// writer writes each entry).
-func BenchmarkHTTPGuardAllowedAccessLog(b *testing.B) { benchGuardAllowed(b, true) }
+// request, JSON-encoded and written through the gatehouse_buffered writer
+// to a file, as src/caddy/static-config.ts configures it.
+func BenchmarkHTTPGuardAllowedAccessLog(b *testing.B) { benchGuardAllowed(b, logBuffered) }
 
-func benchGuardAllowed(b *testing.B, accessLog bool) {
+// BenchmarkHTTPGuardAllowedAccessLogUnbuffered writes each entry straight
+// to the file, as Caddy's own file writer does (one write(2) per entry).
+func BenchmarkHTTPGuardAllowedAccessLogUnbuffered(b *testing.B) {
+	benchGuardAllowed(b, logUnbuffered)
+}
+
+type benchLog int
+
+const (
+	logOff benchLog = iota
+	logBuffered
+	logUnbuffered
+)
+
+func benchGuardAllowed(b *testing.B, accessLog benchLog) {
 	dir := b.TempDir()
 	countries, asns := filepath.Join(dir, "country.mmdb"), filepath.Join(dir, "asn.mmdb")
 	if err := mmdbtest.WriteFile(countries, map[string]string{"127.0.0.0/8": "DE"}, mmdbtest.Options{}); err != nil {
@@ -52,14 +67,32 @@ func benchGuardAllowed(b *testing.B, accessLog bool) {
 		clients[i] = fmt.Sprintf("127.0.%d.%d", i>>8, i&255)
 	}
 	a.access = zap.NewNop() // off: no log takes it
-	if accessLog {
-		f, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
-		if err != nil {
-			b.Fatal(err)
+	if accessLog != logOff {
+		var out io.WriteCloser
+		file := filepath.Join(b.TempDir(), "access.log")
+		if accessLog == logBuffered {
+			bw := &BufferedFileWriter{}
+			bw.Filename = file
+			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+			b.Cleanup(cancel)
+			if err := bw.Provision(ctx); err != nil {
+				b.Fatal(err)
+			}
+			w, err := bw.OpenWriter()
+			if err != nil {
+				b.Fatal(err)
+			}
+			out = w
+		} else {
+			f, err := os.Create(file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out = f
 		}
-		b.Cleanup(func() { _ = f.Close() })
+		b.Cleanup(func() { _ = out.Close() })
 		enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
-		a.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(f), zapcore.InfoLevel)).Named(AccessLoggerName)
+		a.access = zap.New(zapcore.NewCore(enc, zapcore.AddSync(out), zapcore.InfoLevel)).Named(AccessLoggerName)
 	}
 	guard := &HTTPGuard{app: a}
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })

@@ -22,6 +22,7 @@ type metrics struct {
 	udpDropped *prometheus.CounterVec
 	open       *prometheus.GaugeVec
 	opened     *prometheus.CounterVec
+	logDropped prometheus.CounterFunc
 	collectors []prometheus.Collector
 }
 
@@ -61,6 +62,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "gatehouse", Name: "l4_connections_total",
 			Help: "Allowed L4 connections (tcp) and UDP sessions (udp) by route.",
 		}, []string{"route", "network"}),
+		logDropped: prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "gatehouse", Name: "access_log_dropped_total",
+			Help: "Log entries the buffered log writer dropped because the file was written slower than they came (buffered_writer.go).",
+		}, func() float64 { return float64(logEntriesDropped.Load()) }),
 	}
 	// each collector with where an already registered one goes instead
 	// (a config reload provisions a new app while the old one's are
@@ -77,6 +82,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		{m.udpDropped, func(c prometheus.Collector) { m.udpDropped = c.(*prometheus.CounterVec) }},
 		{m.open, func(c prometheus.Collector) { m.open = c.(*prometheus.GaugeVec) }},
 		{m.opened, func(c prometheus.Collector) { m.opened = c.(*prometheus.CounterVec) }},
+		{m.logDropped, func(c prometheus.Collector) { m.logDropped = c.(prometheus.CounterFunc) }},
 	}
 	for _, s := range slots {
 		m.collectors = append(m.collectors, s.c)

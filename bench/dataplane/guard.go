@@ -370,13 +370,21 @@ func loadNetHTTP(port int, host string, d time.Duration) float64 {
 
 // benchLogging is the guard-cost Caddy's logging: errors only, plus with
 // -access-log the access log as src/caddy/static-config.ts configures it
-// (a JSON file Caddy rolls), so the guard pays for one entry per request.
+// (a JSON file Caddy rolls, written through the gatehouse_buffered writer;
+// with -access-log-unbuffered through Caddy's plain file writer, one
+// write(2) per entry), so the guard pays for one entry per request.
 func benchLogging(tmp string) obj {
 	logs := obj{"default": obj{"level": "ERROR", "exclude": arr{"gatehouse.access"}}}
 	if *accessLog {
+		writer := obj{"output": "gatehouse_buffered", "buffer_size": 64 << 10, "flush_interval": "250ms",
+			"filename": filepath.Join(tmp, "access.log"), "roll": true, "roll_size_mb": 50, "roll_keep": 3}
+		if *accessLogUnbuffered {
+			writer["output"] = "file"
+			delete(writer, "buffer_size")
+			delete(writer, "flush_interval")
+		}
 		logs["gatehouse_access"] = obj{
-			"writer": obj{"output": "file", "filename": filepath.Join(tmp, "access.log"), "roll": true,
-				"roll_size_mb": 50, "roll_keep": 3},
+			"writer":  writer,
 			"encoder": obj{"format": "json", "time_format": "unix_milli_float"},
 			"level":   "INFO",
 			"include": arr{"gatehouse.access"},

@@ -24,16 +24,17 @@ type obj = map[string]any
 type arr = []any
 
 var (
-	caddyBin  = flag.String("caddy", "", "caddy binary (default: build ../../caddy-module/cmd/caddy)")
-	duration  = flag.Duration("duration", 3*time.Second, "load per guard-cost target and round")
-	workers   = flag.Int("c", 32, "concurrent keep-alive clients")
-	sizesArg  = flag.String("sizes", "1,100,1000,5000", "route counts for the change cost")
-	rounds    = flag.Int("rounds", 5, "interleaved guard-cost rounds (the median ratio is reported)")
-	warmup    = flag.Duration("warmup", 2*time.Second, "load per guard-cost target before measuring")
-	changes   = flag.Int("changes", 5, "changes timed per size (the median is reported)")
-	client    = flag.String("client", "raw", "guard-cost load generator: raw (minimal HTTP/1.1, no allocations) or nethttp")
-	only      = flag.String("only", "", "run only \"guard\" or \"change\" (default: both)")
-	accessLog = flag.Bool("access-log", false, "guard cost with the access log on: gatehouse.access to a rolled JSON file, as the control plane configures it")
+	caddyBin            = flag.String("caddy", "", "caddy binary (default: build ../../caddy-module/cmd/caddy)")
+	duration            = flag.Duration("duration", 3*time.Second, "load per guard-cost target and round")
+	workers             = flag.Int("c", 32, "concurrent keep-alive clients")
+	sizesArg            = flag.String("sizes", "1,100,1000,5000", "route counts for the change cost")
+	rounds              = flag.Int("rounds", 5, "interleaved guard-cost rounds (the median ratio is reported)")
+	warmup              = flag.Duration("warmup", 2*time.Second, "load per guard-cost target before measuring")
+	changes             = flag.Int("changes", 5, "changes timed per size (the median is reported)")
+	client              = flag.String("client", "raw", "guard-cost load generator: raw (minimal HTTP/1.1, no allocations) or nethttp")
+	only                = flag.String("only", "", "run only \"guard\" or \"change\" (default: both)")
+	accessLog           = flag.Bool("access-log", false, "guard cost with the access log on: gatehouse.access to a rolled JSON file, as the control plane configures it")
+	accessLogUnbuffered = flag.Bool("access-log-unbuffered", false, "with -access-log: Caddy's plain file writer instead of gatehouse_buffered (one write(2) per entry)")
 )
 
 func main() {

@@ -151,10 +151,17 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
 /** The gatehouse module's access logger (caddy-module/access_log.go: AccessLoggerName). */
 export const ACCESS_LOGGER = 'gatehouse.access';
 
+/** The access log's buffer and how long an entry may wait in it (docs/observability.md, "Access log"). */
+export const ACCESS_LOG_BUFFER_BYTES = 64 * 1024;
+export const ACCESS_LOG_FLUSH_MS = 250;
+
 /**
  * Caddy's logs: the default one, and the access log in a file of its own (JSON, one entry a line, rolled by
  * Caddy's file writer at a size, keeping a few rolled files), which the control plane follows
  * (src/services/access-log/follower.ts). Kept out of the default log, which goes to the supervisor's output.
+ * Written through our buffered writer (caddy-module/buffered_writer.go: the file writer's fields plus a buffer
+ * flushed every ACCESS_LOG_FLUSH_MS or at ACCESS_LOG_BUFFER_BYTES, whole lines only), so that a request costs a
+ * copy into memory instead of a write(2); a full buffer drops entries rather than stall requests.
  */
 function accessLogLogs(accessLog: Config['accessLog'] | undefined): Record<string, unknown> {
   if (!accessLog) return { default: { encoder: { format: 'json' }, level: 'INFO' } };
@@ -162,7 +169,9 @@ function accessLogLogs(accessLog: Config['accessLog'] | undefined): Record<strin
     default: { encoder: { format: 'json' }, level: 'INFO', exclude: [ACCESS_LOGGER] },
     gatehouse_access: {
       writer: {
-        output: 'file',
+        output: 'gatehouse_buffered',
+        buffer_size: ACCESS_LOG_BUFFER_BYTES,
+        flush_interval: `${ACCESS_LOG_FLUSH_MS}ms`,
         filename: accessLog.file,
         roll: true,
         roll_size_mb: accessLog.rollMb,
