@@ -77,3 +77,6 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 node scripts/build-caddy.mjs
+
+# --- wireguard-go, pinned (wireguard-go/go.mod): used wherever there is no kernel WireGuard ---------
+node scripts/build-wireguard-go.mjs

@@ -17,6 +17,12 @@ const testAll = read('scripts/test-all.mjs');
  */
 const ranInCi: Record<string, { by: 'test-all' } | { by: 'equivalent'; because: string }> = {
   'build:caddy': { by: 'test-all' },
+  'build:wireguard-go': { by: 'test-all' },
+  bench: {
+    by: 'equivalent',
+    because:
+      'not run in CI on purpose: benchmarks need quiet cores and minutes, and never run as tests (bench/README.md)',
+  },
   typecheck: { by: 'test-all' },
   lint: { by: 'test-all' },
   'db:generate': { by: 'test-all' },
