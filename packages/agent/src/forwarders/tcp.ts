@@ -208,6 +208,7 @@ export class TcpForwarder {
   /** One connection attempt, bounded by the connect timeout and cancelled with the client or `stop()`. */
   private dial(address: string, port: number, client: net.Socket): Promise<DialResult> {
     const hwm = this.opts.highWaterMark ?? 1 << 20;
+    const reader = new ReusedReadBuffer();
     // The stream options reach the Duplex constructor at run time; @types/node only lacks the field.
     const upstream = net.connect({
       host: address,
@@ -215,7 +216,10 @@ export class TcpForwarder {
       allowHalfOpen: true,
       noDelay: true,
       highWaterMark: hwm,
+      // Target → client bytes are read into one reused buffer instead of a new chunk per read (relayReused).
+      onread: { buffer: () => reader.next(), callback: (n: number, buf: Buffer) => reader.deliver(n, buf) },
     } as net.NetConnectOpts);
+    readers.set(upstream, reader);
     this.track(upstream);
     return new Promise<DialResult>((resolve) => {
       const done = (result: DialResult) => {
@@ -267,7 +271,7 @@ export class TcpForwarder {
     relay(client, upstream, (n) => {
       stats.bytesUp += n;
     });
-    relay(upstream, client, (n) => {
+    relayReused(upstream, readers.get(upstream)!, client, (n) => {
       stats.bytesDown += n;
     });
     client.resume();
@@ -285,6 +289,68 @@ function relay(from: net.Socket, to: net.Socket, count: (n: number) => void): vo
     count(chunk.length);
     if (!to.write(chunk)) from.pause();
   });
+  to.on('drain', () => from.resume());
+  from.on('end', () => {
+    if (!to.destroyed) to.end();
+  });
+}
+
+/** The read buffer of each dialed socket, set up before it connects (onread is a connect option). */
+const readers = new WeakMap<net.Socket, ReusedReadBuffer>();
+
+/** 128 KiB per connection: reads of up to twice libuv's default, with no allocation per read. */
+const READ_BUFFER_BYTES = 128 * 1024;
+
+/**
+ * The reused read buffer behind `onread`. A write that the kernel did not take whole keeps a reference to
+ * the bytes it queued, so after such a write the next read gets a fresh buffer instead of overwriting them.
+ */
+class ReusedReadBuffer {
+  private buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  private lent = false;
+  /** Bytes read before the splice (a server that speaks first), copied: the buffer is read into again. */
+  readonly early: Buffer[] = [];
+  /** Set by relayReused once spliced. */
+  onData: (chunk: Buffer) => boolean = (chunk) => {
+    this.early.push(Buffer.from(chunk));
+    return true;
+  };
+
+  next(): Buffer {
+    if (this.lent) {
+      this.buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      this.lent = false;
+    }
+    return this.buffer;
+  }
+
+  deliver(n: number, buf: Buffer): boolean {
+    return this.onData(buf.subarray(0, n));
+  }
+
+  lend(): void {
+    this.lent = true;
+  }
+}
+
+/**
+ * `relay` for a socket read through `onread`: the same backpressure and half-close, without a Buffer
+ * allocated (and later collected) per read, and without the readable stream's per-chunk bookkeeping.
+ * Returning false from the onread callback pauses the socket until `to` drains.
+ */
+function relayReused(from: net.Socket, reader: ReusedReadBuffer, to: net.Socket, count: (n: number) => void): void {
+  reader.onData = (chunk) => {
+    count(chunk.length);
+    if (to.destroyed) return false;
+    const more = to.write(chunk);
+    // Not all of it reached the kernel: the queued part still points into this buffer.
+    if (to.writableLength > 0) reader.lend();
+    return more;
+  };
+  for (const chunk of reader.early.splice(0)) {
+    count(chunk.length);
+    to.write(chunk);
+  }
   to.on('drain', () => from.resume());
   from.on('end', () => {
     if (!to.destroyed) to.end();
