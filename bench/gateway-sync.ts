@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { SseClient } from '@gatehouse/agent';
 import pino from 'pino';
 import { waitFor } from '../test/helpers/wait.ts';
+import { quick, report } from './lib/report.ts';
 
 type Mem = { heapUsed: number; rss: number; external: number; arrayBuffers: number };
 type ToServer = { op: 'memory' } | { op: 'change' } | { op: 'stop' };
@@ -156,7 +157,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const agents = Number(process.argv[2] ?? 500);
-  const rounds = Number(process.env.ROUNDS ?? 10);
+  const rounds = Number(process.env.ROUNDS ?? (quick ? 3 : 10));
   const server: ChildProcess = fork(fileURLToPath(import.meta.url), ['server', String(agents)], {
     execArgv: [...process.execArgv, '--expose-gc'],
   });
@@ -274,6 +275,16 @@ async function main(): Promise<void> {
       },
     };
     console.log(JSON.stringify(out, null, 2));
+    const d = out.delivery_ms_median_over_rounds;
+    report([
+      { measure: `SSE: one change → all ${agents} agents, p50`, unit: 'ms', ours: d.p50 },
+      { measure: `SSE: one change → all ${agents} agents, p99`, unit: 'ms', ours: d.p99 },
+      {
+        measure: 'SSE: server memory per connected agent (RSS)',
+        unit: 'KiB',
+        ours: out.server_memory_per_agent_kib.rss,
+      },
+    ]);
     console.log(
       `one change reaches ${agents} agents: p50 ${out.delivery_ms_median_over_rounds.p50} ms, p99 ${out.delivery_ms_median_over_rounds.p99} ms ` +
         `(medians of ${rounds} rounds; the server's publish() for all of them: ${out.delivery_ms_median_over_rounds.server_publish_call} ms); ` +
