@@ -27,6 +27,7 @@ interface Bench {
 const benches: Bench[] = [
   { name: 'wireguard-tunnel', file: 'bench/wireguard-tunnel.ts', args: [], root: true, timeoutS: quick ? 90 : 300 },
   { name: 'gateway-forwarder', file: 'bench/gateway-forwarder.ts', args: [], timeoutS: quick ? 240 : 900 },
+  { name: 'gateway-udp', file: 'bench/gateway-udp.ts', args: [], timeoutS: quick ? 90 : 300 },
   { name: 'e2e-throughput', file: 'bench/e2e-throughput.ts', args: [], root: true, timeoutS: quick ? 240 : 600 },
   { name: 'wireguard', file: 'bench/wireguard.ts', args: [], root: true, timeoutS: quick ? 120 : 600 },
   { name: 'gateway-sync', file: 'bench/gateway-sync.ts', args: [quick ? '200' : '1000'], timeoutS: quick ? 120 : 600 },
