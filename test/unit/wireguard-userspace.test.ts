@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
+import { wireGuardRuns } from '../../src/dashboard/overview/page.tsx';
 import { portOwner } from '../../src/host/ports.ts';
 import { findWireGuardGo, parseWireGuardGoVersion, wireGuardGoVersion } from '../../src/wireguard/userspace.ts';
 
@@ -55,5 +56,17 @@ describe('wireguard-go: ours first, and its version', () => {
     expect(held('wireguard-go gh0')).toMatchObject({ kind: 'our-wireguard' });
     expect(held('/opt/gatehouse/bin/wireguard-go gh1')).toMatchObject({ kind: 'other' });
     expect(held('/tmp/not-wireguard-go gh0 --x')).toMatchObject({ kind: 'other' });
+  });
+});
+
+describe('the dashboard says which WireGuard runs', () => {
+  it('implementation, version and whose binary', () => {
+    const bin = { path: '/opt/gatehouse/bin/wireguard-go', source: 'bundled' as const };
+    expect(wireGuardRuns({ state: 'up', implementation: 'wireguard-go', version: 'v0.0.20250522', binary: bin })).toBe(
+      'wireguard-go v0.0.20250522 (bundled)',
+    );
+    expect(wireGuardRuns({ state: 'up', implementation: 'kernel', version: '1.0.0' })).toBe('kernel WireGuard 1.0.0');
+    expect(wireGuardRuns({ state: 'up', implementation: 'wireguard-go' })).toBe('wireguard-go (version unknown)');
+    expect(wireGuardRuns({ state: 'unavailable' })).toBeUndefined();
   });
 });
