@@ -10,8 +10,13 @@ import { waitFor } from '../test/helpers/wait.ts';
 
 import { quick, report } from './lib/report.ts';
 
-const SIZES = quick ? [10, 1000] : [10, 1000, 5000, 10000];
-const RUNS = quick ? 3 : 5;
+// BENCH_ROUTE_SIZES=10,5000 picks the sizes (e.g. to profile one size with node --cpu-prof).
+const SIZES = process.env.BENCH_ROUTE_SIZES
+  ? process.env.BENCH_ROUTE_SIZES.split(',').map(Number)
+  : quick
+    ? [10, 1000]
+    : [10, 1000, 5000, 10000];
+const RUNS = Number(process.env.BENCH_ROUTE_RUNS) || (quick ? 3 : 5);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -58,7 +58,12 @@ export class RoutesGatewayConfigSource implements GatewayConfigSource {
         .where(and(inArray(routes.gatewayId, ids), eq(routes.targetKind, 'gateway'), eq(routes.enabled, true))),
     ]);
     const routesOf = new Map<number, Route[]>();
-    for (const r of routeRows) routesOf.set(r.gatewayId!, [...(routesOf.get(r.gatewayId!) ?? []), r]);
+    for (const r of routeRows) {
+      // push, not a copy per row: copying made a gateway with n routes cost O(n²)
+      const list = routesOf.get(r.gatewayId!);
+      if (list) list.push(r);
+      else routesOf.set(r.gatewayId!, [r]);
+    }
     const gatewayOf = new Map(gatewayRows.map((g) => [g.id, g]));
     return new Map(
       ids.map((id) => [id, buildGatewayConfig(version, this.body(gatewayOf.get(id), routesOf.get(id) ?? []))]),
