@@ -124,16 +124,17 @@ export class TcpForwarder {
     socket.once('close', () => this.sockets.delete(socket));
   }
 
-  private onConnection(client: net.Socket): void {
-    if (this.aborter.signal.aborted) return void client.destroy();
-    if (this.opts.acceptsFrom && !this.opts.acceptsFrom(client.remoteAddress)) {
+  private onConnection(accepted: net.Socket): void {
+    if (this.aborter.signal.aborted) return void accepted.destroy();
+    if (this.opts.acceptsFrom && !this.opts.acceptsFrom(accepted.remoteAddress)) {
       countError(this.stats, 'source_refused');
       this.opts.logger.warn(
-        { route: this.routeId, from: client.remoteAddress },
+        { route: this.routeId, from: accepted.remoteAddress },
         'connection not from the server refused',
       );
-      return void client.destroy();
+      return void accepted.destroy();
     }
+    const client = withReusedReadBuffer(accepted, this.opts.highWaterMark ?? 1 << 20);
     this.track(client);
     this.stats.connectionsTotal++;
     this.stats.connectionsActive++;
@@ -268,7 +269,7 @@ export class TcpForwarder {
     upstream.on('close', () => {
       if (!client.destroyed && !(upstream.readableEnded && upstream.writableFinished)) client.destroy();
     });
-    relay(client, upstream, (n) => {
+    relayReused(client, readers.get(client)!, upstream, (n) => {
       stats.bytesUp += n;
     });
     relayReused(upstream, readers.get(upstream)!, client, (n) => {
@@ -278,24 +279,7 @@ export class TcpForwarder {
   }
 }
 
-/**
- * Copies `from` → `to` with backpressure. Hand-written instead of `pipe()`: pipe() keeps 16 KiB buffers
- * and ends `to` on its own terms; here the 1 MiB highWaterMark keeps the read side running while the
- * kernel drains the write side (measured: about twice pipe()'s throughput on loopback, on par with
- * `socat -b 262144`), and `end` is passed on as a half-close.
- */
-function relay(from: net.Socket, to: net.Socket, count: (n: number) => void): void {
-  from.on('data', (chunk: Buffer) => {
-    count(chunk.length);
-    if (!to.write(chunk)) from.pause();
-  });
-  to.on('drain', () => from.resume());
-  from.on('end', () => {
-    if (!to.destroyed) to.end();
-  });
-}
-
-/** The read buffer of each dialed socket, set up before it connects (onread is a connect option). */
+/** The read buffer of each spliced socket, set up before it reads (onread is a constructor option). */
 const readers = new WeakMap<net.Socket, ReusedReadBuffer>();
 
 /** 128 KiB per connection: reads of up to twice libuv's default, with no allocation per read. */
@@ -334,9 +318,10 @@ class ReusedReadBuffer {
 }
 
 /**
- * `relay` for a socket read through `onread`: the same backpressure and half-close, without a Buffer
- * allocated (and later collected) per read, and without the readable stream's per-chunk bookkeeping.
- * Returning false from the onread callback pauses the socket until `to` drains.
+ * Copies `from` → `to` with backpressure and passes `end` on as a half-close. Hand-written instead of
+ * `pipe()`: pipe() keeps 16 KiB buffers and ends `to` on its own terms. `from` is read through `onread`
+ * into one reused buffer: no Buffer allocated (and later collected) per read, and none of the readable
+ * stream's per-chunk bookkeeping. Returning false from the onread callback pauses `from` until `to` drains.
  */
 function relayReused(from: net.Socket, reader: ReusedReadBuffer, to: net.Socket, count: (n: number) => void): void {
   reader.onData = (chunk) => {
@@ -355,4 +340,33 @@ function relayReused(from: net.Socket, reader: ReusedReadBuffer, to: net.Socket,
   from.on('end', () => {
     if (!to.destroyed) to.end();
   });
+}
+
+interface SocketInternals {
+  _handle: unknown;
+}
+
+/**
+ * net.Server has no `onread` option for the sockets it accepts, so the accepted socket (paused by
+ * pauseOnConnect, nothing read yet) hands its handle to a new socket that reads into a reused buffer.
+ * The accepted one keeps no handle; it is destroyed when the new one closes, which is what the server
+ * counts for `close()`. (Node 20: `handle` is the constructor option net.Server itself uses.)
+ */
+function withReusedReadBuffer(accepted: net.Socket, highWaterMark: number): net.Socket {
+  const handle = (accepted as unknown as SocketInternals)._handle;
+  (accepted as unknown as SocketInternals)._handle = null;
+  const reader = new ReusedReadBuffer();
+  const socket = new net.Socket({
+    handle,
+    allowHalfOpen: true,
+    readable: true,
+    writable: true,
+    highWaterMark,
+    // Stays paused, as pauseOnConnect left it, until the target is up.
+    pauseOnCreate: true,
+    onread: { buffer: () => reader.next(), callback: (n: number, buf: Buffer) => reader.deliver(n, buf) },
+  } as net.SocketConstructorOpts);
+  readers.set(socket, reader);
+  socket.once('close', () => accepted.destroy());
+  return socket;
 }
