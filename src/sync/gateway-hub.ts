@@ -51,6 +51,8 @@ export interface GatewayHubOptions {
  */
 export class GatewayHub {
   private readonly connections = new Set<Connection>();
+  /** Streams per gateway, kept with `connections`: isOnline is asked once per gateway of a list (O(1) each). */
+  private readonly streamsOf = new Map<number, number>();
   private pinger: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -78,8 +80,21 @@ export class GatewayHub {
   }
 
   isOnline(gatewayId: number): boolean {
-    for (const c of this.connections) if (c.gatewayId === gatewayId) return true;
-    return false;
+    return (this.streamsOf.get(gatewayId) ?? 0) > 0;
+  }
+
+  private add(c: Connection): void {
+    this.connections.add(c);
+    this.streamsOf.set(c.gatewayId, (this.streamsOf.get(c.gatewayId) ?? 0) + 1);
+  }
+
+  /** False when `c` was gone already. */
+  private remove(c: Connection): boolean {
+    if (!this.connections.delete(c)) return false;
+    const left = (this.streamsOf.get(c.gatewayId) ?? 1) - 1;
+    if (left > 0) this.streamsOf.set(c.gatewayId, left);
+    else this.streamsOf.delete(c.gatewayId);
+    return true;
   }
 
   /**
@@ -107,7 +122,7 @@ export class GatewayHub {
       done,
       destroyTransport: opts.destroyTransport,
     };
-    this.connections.add(conn);
+    this.add(conn);
     sink.onAbort(() => this.drop(conn));
     try {
       await this.write(conn, { event: 'ping', data: String(this.pingIntervalMs), retry: this.opts.retryMs ?? 2_000 });
@@ -117,7 +132,7 @@ export class GatewayHub {
       });
       await finished;
     } finally {
-      this.connections.delete(conn);
+      this.remove(conn);
     }
   }
 
@@ -208,7 +223,7 @@ export class GatewayHub {
   }
 
   private async drop(c: Connection, stalled = false): Promise<void> {
-    if (!this.connections.delete(c)) return;
+    if (!this.remove(c)) return;
     c.done();
     if (stalled) {
       // A graceful close would wait for the stuck write; fail it and cut the socket instead.

@@ -58,4 +58,23 @@ describe('gateway hub publish', () => {
     expect(hub.connectionCount).toBe(1);
     await hub.stop();
   });
+
+  it('counts a gateway online while any of its streams is attached', async () => {
+    // isOnline is a count per gateway now (a list page asked it once per gateway, each a scan of all streams).
+    const hub = new GatewayHub({ source: new ScriptedSource(), logger: silentLogger, pingIntervalMs: 60_000 });
+    hub.start();
+    const a = sink(false);
+    const b = sink(false);
+    const done = [hub.attach(7, a.s, undefined), hub.attach(7, b.s, undefined)];
+    await expect.poll(() => a.configs.length + b.configs.length).toBe(2);
+    expect([hub.isOnline(7), hub.isOnline(8)]).toEqual([true, false]);
+    a.s.close();
+    await done[0];
+    expect(hub.isOnline(7)).toBe(true);
+    b.s.close();
+    await done[1];
+    expect(hub.isOnline(7)).toBe(false);
+    expect(hub.connectionCount).toBe(0);
+    await hub.stop();
+  });
 });
