@@ -199,7 +199,7 @@ async function main() {
     // decodes, validates and swaps it), one version at a time past the current one. Done last: the
     // server's own DataPlane learns of these versions only through a 409, which it handles.
     const dp = new DataPlane(stack.server.caddy!.admin, () => true, pino({ level: 'silent' }));
-    let version = (await currentVersion(db)) + 1_000;
+    let version = Math.max(await currentVersion(db), (await dp.state())?.version ?? 0) + 1;
     const compileMs: number[] = [];
     const putMs: number[] = [];
     let bytes = 0;
