@@ -242,13 +242,19 @@ async function main() {
       { measure: 'scale: control-plane RSS', unit: 'MiB', ours: cpRss, note: 'in-process with the bench driver' },
       { measure: 'scale: Caddy RSS', unit: 'MiB', ours: caddyRss },
     );
+    console.log(`scale: ${ROUTES} routes, ${PEERS} peers, ${GATEWAYS} gateways`);
+    for (const r of rows) console.log(`${r.measure.padEnd(50)} ${r.ours.toFixed(1).padStart(9)} ${r.unit}`);
+    report(rows);
   } finally {
+    // Seen twice while stopping (runs on a loaded host): an EPIPE on a socket with no error listener, which
+    // one not yet known. Reported, not fatal, so the figures above still count; see the lead's notes.
+    process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      console.error(`scale: ignored while stopping: ${err.message}`);
+    });
     await echo.close();
     await stack.stop();
   }
-  console.log(`scale: ${ROUTES} routes, ${PEERS} peers, ${GATEWAYS} gateways`);
-  for (const r of rows) console.log(`${r.measure.padEnd(50)} ${r.ours.toFixed(1).padStart(9)} ${r.unit}`);
-  report(rows);
 }
 
 main().catch((err) => {
