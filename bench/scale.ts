@@ -12,11 +12,13 @@ import { formatIPv4, parseIPv4 } from '@gatehouse/protocol';
 import { desc, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { DataPlane } from '../src/caddy/data-plane.ts';
+import { loadProxySecret } from '../src/caddy/proxy-secret.ts';
 import { controlPlaneDial } from '../src/caddy/route-auth.ts';
 import { compileSnapshot } from '../src/caddy/snapshot.ts';
 import { gateways, peers, routes } from '../src/db/schema/index.ts';
 import { loadCompileInput } from '../src/services/config/compile-input.ts';
 import { currentVersion } from '../src/services/config/version.ts';
+import { loadGatewayRefs } from '../src/services/gateways/read.ts';
 import { generateKeyPair } from '../src/wireguard/keys.ts';
 import { freePort, tcpRoundTrip, tcpServer } from '../test/helpers/net.ts';
 import { startStack } from '../test/helpers/stack.ts';
@@ -195,7 +197,8 @@ async function main() {
       WRITES,
     );
 
-    // The snapshot on its own: compiled from the database and PUT to Caddy's admin socket (the module
+    // The snapshot on its own, the same one the write path compiles (gateways, proxy secret), so Caddy swaps
+    // in a warm generation rather than provisioning every route anew. Compiled from the database and PUT to Caddy's admin socket (the module
     // decodes, validates and swaps it), one version at a time past the current one. Done last: the
     // server's own DataPlane learns of these versions only through a 409, which it handles.
     const dp = new DataPlane(stack.server.caddy!.admin, () => true, pino({ level: 'silent' }));
@@ -205,7 +208,13 @@ async function main() {
     let bytes = 0;
     for (let i = 0; i < WRITES; i++) {
       const t = performance.now();
-      const input = await loadCompileInput(db, ++version, undefined, controlPlaneDial(stack.config.listen), undefined);
+      const input = await loadCompileInput(
+        db,
+        ++version,
+        loadGatewayRefs,
+        controlPlaneDial(stack.config.listen),
+        loadProxySecret(stack.config.dataDir),
+      );
       const snap = compileSnapshot(input);
       const t1 = performance.now();
       bytes = JSON.stringify(snap).length;
