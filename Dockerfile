@@ -8,6 +8,10 @@ COPY caddy-module/go.mod caddy-module/go.sum ./
 RUN go mod download
 COPY caddy-module/ ./
 RUN CGO_ENABLED=0 go build -trimpath -o /out/caddy ./cmd/caddy && /out/caddy list-modules | grep -q '^gatehouse$'
+# wireguard-go at the version pinned in wireguard-go/go.mod (Debian's predates segmentation offload).
+WORKDIR /src/wireguard-go
+COPY wireguard-go/go.mod wireguard-go/go.sum ./
+RUN CGO_ENABLED=0 go build -trimpath -o /out/wireguard-go golang.zx2c4.com/wireguard && /out/wireguard-go --version
 
 # --- 2. npm packages (production only) ------------------------------------------------------------------
 FROM node:20-bookworm-slim AS deps
@@ -20,7 +24,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 # --- 3. runtime ---------------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends wireguard-tools wireguard-go iproute2 ca-certificates tini \
+ && apt-get install -y --no-install-recommends wireguard-tools iproute2 ca-certificates tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -30,6 +34,7 @@ COPY src ./src
 COPY packages ./packages
 COPY migrations ./migrations
 COPY --from=caddy /out/caddy ./bin/caddy
+COPY --from=caddy /out/wireguard-go ./bin/wireguard-go
 
 # WireGuard needs CAP_NET_ADMIN (and /dev/net/tun for wireguard-go), so the process runs as root inside the
 # container; without those capabilities Gatehouse runs with WireGuard marked unavailable. Ports: 80/443 for

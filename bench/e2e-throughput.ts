@@ -15,10 +15,11 @@ import { promisify } from 'node:util';
 import { namespaceSkipReason } from '../test/e2e/support/topology.ts';
 import { ADDR, buildWorld, type World } from '../test/e2e/support/world.ts';
 import { waitFor } from '../test/helpers/wait.ts';
+import { median as medianOf, quick, report } from './lib/report.ts';
 
 const run = promisify(execFile);
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
-const SECONDS = Number(process.env.SECONDS ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? (quick ? 3 : 5));
+const SECONDS = Number(process.env.SECONDS ?? (quick ? 3 : 5));
 const FULL_PORT = 5201; // the server's public L4 port, and the lan iperf3's port
 const BARE_PORT = 5202; // iperf3 on the gateway's tunnel address
 const log = (line: string) => console.error(`[e2e-bench] ${line}`);
@@ -230,6 +231,24 @@ async function main(): Promise<void> {
     const full = summary(samples.full);
     const bare = summary(samples.bare);
     const perRound = samples.full.map((s, i) => (s.gbps / samples.bare[i]!.gbps).toFixed(2)).join(' ');
+    const ratio = medianOf(samples.full.map((s, i) => s.gbps / samples.bare[i]!.gbps));
+    const cpuText = (c: Record<string, number>) =>
+      Object.entries(c)
+        .map(([k, v]) => `${k} ${v}%`)
+        .join(', ');
+    report([
+      {
+        measure: 'whole path, 1 TCP stream (Caddy L4 → WireGuard → agent)',
+        unit: 'Gbit/s',
+        ours: full.gbit_per_s,
+        peer: bare.gbit_per_s,
+        peerName: 'bare WireGuard tunnel',
+        ratio,
+        goal: 'ratio ≥ 0.9',
+        met: ratio >= 0.9,
+        note: `CPU % of one core, full: ${cpuText(full.cpu_percent_of_one_core_median)}; bare: ${cpuText(bare.cpu_percent_of_one_core_median)}`,
+      },
+    ]);
     console.log(
       JSON.stringify(
         { rounds: ROUNDS, seconds_per_run: SECONDS, streams: 1, cores: (await cores()) ?? null, full, bare },

@@ -1,15 +1,30 @@
 // Benchmark (not a test): the agent's TCP forwarder against `socat -b 262144` doing the same forwarding
 // on loopback, measured by the same load process in the same run. Prints throughput (and the ratio),
 // 64-byte round-trip latency and connections per second, as medians over interleaved rounds.
-// Run: npx tsx --conditions=gatehouse-source bench/gateway-forwarder.ts [GiB per throughput run] (ROUNDS=5, KINDS=socat,gatehouse)
+// Also CPU seconds per GiB for both (the forwarder's process; socat's listener and its forked children).
+// Run: npx tsx --conditions=gatehouse-source bench/gateway-forwarder.ts [GiB per throughput run] [--quick] (ROUNDS=5, KINDS=socat,gatehouse)
 import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createTargetGuard, TcpForwarder } from '@gatehouse/agent';
 import pino from 'pino';
 import { freePort } from '../test/helpers/net.ts';
+import { median, quick, report } from './lib/report.ts';
 
-type Result = { mbps: number; rttP50us: number; rttP99us: number; connPerSec: number; connFailed: number };
+type Result = {
+  mbps: number;
+  /** Target → client (what a client downloading from the LAN service sees). */
+  downMbps: number;
+  rttP50us: number;
+  rttP99us: number;
+  connPerSec: number;
+  connFailed: number;
+  /** Forwarder CPU seconds (user + system) per GiB moved, upload and download phases. */
+  cpuPerGiB?: number;
+  downCpuPerGiB?: number;
+};
+type Phase = { phase: 'up-start' | 'up-end' | 'down-start' | 'down-end' };
 
 // Every wait in the load process is bounded: a stuck phase fails the trial instead of hanging the bench.
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
@@ -23,13 +38,27 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 // The load process: sink/echo target and client in one process, so both forwarders face the same load.
 async function loadRole(): Promise<void> {
   const [fwdPort, targetPort, bytes] = process.argv.slice(3).map(Number) as [number, number, number];
-  let mode: 'bulk' | 'echo' | 'close' = 'bulk';
+  let mode: 'bulk' | 'down' | 'echo' | 'close' = 'bulk';
+  const phase = (name: Phase['phase']) =>
+    new Promise<void>((resolve) => process.send!({ phase: name }, () => resolve()));
   let bulkDone: (ms: number) => void = () => {};
   const target = net.createServer((s) => {
     s.on('error', () => {});
     s.setNoDelay(true);
     if (mode === 'echo') return void s.pipe(s);
     if (mode === 'close') return void s.end();
+    if (mode === 'down') {
+      const block = Buffer.alloc(256 * 1024, 9);
+      let sent = 0;
+      const pump = () => {
+        while (sent < bytes) {
+          sent += block.length;
+          if (!s.write(block)) return void s.once('drain', pump);
+        }
+        s.end();
+      };
+      return void pump();
+    }
     let got = 0;
     const t0 = performance.now();
     s.on('data', (c: Buffer) => {
@@ -45,9 +74,10 @@ async function loadRole(): Promise<void> {
       const c = net.connect({ port: fwdPort, host: '127.0.0.1', noDelay: true }, () => resolve(c));
       c.once('error', reject);
     });
-  // Throughput
+  // Throughput, client → target
   const client = await connect();
   const block = Buffer.alloc(256 * 1024, 7);
+  await phase('up-start');
   const ms = await within(
     60_000,
     'throughput phase',
@@ -63,7 +93,27 @@ async function loadRole(): Promise<void> {
       pump();
     }),
   );
+  await phase('up-end');
   client.destroy();
+  // Throughput, target → client
+  mode = 'down';
+  await phase('down-start');
+  const d0 = performance.now();
+  const down = await connect();
+  await within(
+    60_000,
+    'download phase',
+    new Promise<void>((resolve) => {
+      let got = 0;
+      down.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got >= bytes) resolve();
+      });
+    }),
+  );
+  const downMs = performance.now() - d0;
+  await phase('down-end');
+  down.destroy();
   // 64-byte round trips on one connection
   mode = 'echo';
   const echo = await connect();
@@ -131,6 +181,7 @@ async function loadRole(): Promise<void> {
   const connPerSec = ok / ((performance.now() - c0) / 1000);
   const result: Result = {
     mbps: bytes / 1e6 / (ms / 1000),
+    downMbps: bytes / 1e6 / (downMs / 1000),
     rttP50us: rtts[Math.floor(rtts.length / 2)]!,
     rttP99us: rtts[Math.floor(rtts.length * 0.99)]!,
     connPerSec,
@@ -158,6 +209,30 @@ async function waitListening(port: number): Promise<void> {
 
 type Kind = 'gatehouse' | 'socat';
 
+/** socat forks per connection: CPU of the listener, its live children and the children it has reaped. */
+function socatCpuSeconds(pid: number): number {
+  const ticks = (p: number, withChildren: boolean) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .map(Number);
+      return f[11]! + f[12]! + (withChildren ? f[13]! + f[14]! : 0); // utime stime (cutime cstime)
+    } catch {
+      return 0;
+    }
+  };
+  let total = ticks(pid, true);
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    for (const c of children) total += ticks(Number(c), true);
+  } catch {
+    // gone
+  }
+  return total / 100; // USER_HZ
+}
+
 async function trial(kind: Kind, bytes: number): Promise<Result> {
   const [fwdPort, targetPort] = [await freePort(), await freePort()];
   const load: ChildProcess = fork(fileURLToPath(import.meta.url), [
@@ -168,6 +243,7 @@ async function trial(kind: Kind, bytes: number): Promise<Result> {
   ]);
   await new Promise((resolve) => load.once('message', resolve));
   let stop: () => Promise<void>;
+  let cpu: () => number;
   if (kind === 'socat') {
     const child = spawn(
       'socat',
@@ -183,6 +259,7 @@ async function trial(kind: Kind, bytes: number): Promise<Result> {
       ],
       { stdio: 'ignore' },
     );
+    cpu = () => socatCpuSeconds(child.pid!);
     stop = async () => {
       child.kill('SIGKILL');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
@@ -192,16 +269,32 @@ async function trial(kind: Kind, bytes: number): Promise<Result> {
       routeId: 'bench',
       listen: { host: '127.0.0.1', port: fwdPort },
       target: { host: '127.0.0.1', port: targetPort },
-      guard: createTargetGuard({ ownPorts: () => new Set([fwdPort]) }),
+      guard: createTargetGuard({ ownPorts: () => new Set([fwdPort]), policy: () => ({ allowLoopback: true }) }),
       logger: pino({ level: 'silent' }),
     });
     await fwd.start();
+    // The forwarder runs in this process, which does nothing else while the load runs.
+    cpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
+    };
     stop = () => fwd.stop();
   }
   try {
     await waitListening(fwdPort);
+    const marks: Record<string, number> = {};
     const result = new Promise<Result>((resolve, reject) => {
-      load.once('message', (m) => resolve(m as Result));
+      load.on('message', (m: Result | Phase) => {
+        if ('phase' in m) marks[m.phase] = cpu();
+        else {
+          const gib = bytes / 1024 ** 3;
+          resolve({
+            ...m,
+            cpuPerGiB: (marks['up-end']! - marks['up-start']!) / gib,
+            downCpuPerGiB: (marks['down-end']! - marks['down-start']!) / gib,
+          });
+        }
+      });
       load.once('exit', (code) => reject(new Error(`load process exited with ${code}`)));
     });
     load.send('go');
@@ -218,9 +311,9 @@ async function trial(kind: Kind, bytes: number): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  const gib = Number(process.argv[2] ?? 1);
+  const gib = Number(process.argv.slice(2).find((a) => /^[\d.]+$/.test(a)) ?? (quick ? 0.25 : 1));
   const bytes = Math.round(gib * 1024 ** 3);
-  const rounds = Number(process.env.ROUNDS ?? 5);
+  const rounds = Number(process.env.ROUNDS ?? (quick ? 3 : 5));
   const kinds = (process.env.KINDS?.split(',') ?? ['socat', 'gatehouse']) as Kind[];
   const runs: Record<Kind, Result[]> = { gatehouse: [], socat: [] };
   // Interleaved rounds, alternating which goes first, so a noisy neighbour on the machine hits both alike.
@@ -230,14 +323,17 @@ async function main(): Promise<void> {
       const r = await trial(kind, bytes);
       runs[kind].push(r);
       console.error(
-        `round ${i + 1}/${rounds} ${kind}: ${Math.round(r.mbps)} MB/s, rtt64 p50 ${Math.round(r.rttP50us)} µs ` +
+        `round ${i + 1}/${rounds} ${kind}: up ${Math.round(r.mbps)} MB/s (${r.cpuPerGiB?.toFixed(2)} CPU s/GiB), ` +
+          `down ${Math.round(r.downMbps)} MB/s (${r.downCpuPerGiB?.toFixed(2)} CPU s/GiB), rtt64 p50 ${Math.round(r.rttP50us)} µs ` +
           `p99 ${Math.round(r.rttP99us)} µs, ${Math.round(r.connPerSec)} conn/s (${r.connFailed} failed)`,
       );
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const summarize = (rs: Result[]) => ({
     throughput_MBps: Math.round(median(rs.map((r) => r.mbps))),
+    download_MBps: Math.round(median(rs.map((r) => r.downMbps))),
+    cpu_s_per_GiB_up: Math.round(median(rs.map((r) => r.cpuPerGiB ?? Number.NaN)) * 100) / 100,
+    cpu_s_per_GiB_down: Math.round(median(rs.map((r) => r.downCpuPerGiB ?? Number.NaN)) * 100) / 100,
     rtt64_p50_us: Math.round(median(rs.map((r) => r.rttP50us))),
     rtt64_p99_us: Math.round(median(rs.map((r) => r.rttP99us))),
     connections_per_s: Math.round(median(rs.map((r) => r.connPerSec))),
@@ -249,14 +345,81 @@ async function main(): Promise<void> {
   if (runs.gatehouse.length === 0 || runs.socat.length === 0) return;
   const g = summarize(runs.gatehouse);
   const s = summarize(runs.socat);
-  // Per-round ratios too: the two variants of one round ran back to back, so these show the spread.
-  const ratios = runs.gatehouse.map((r, i) => r.mbps / runs.socat[i]!.mbps);
-  const perRound = `${ratios.map((x) => x.toFixed(2)).join(' ')}, median ${median(ratios).toFixed(2)}`;
+  // Per-round ratios: the two variants of one round ran back to back, so a noisy neighbour hits both alike.
+  const perRound = (f: (r: Result) => number) => median(runs.gatehouse.map((r, i) => f(r) / f(runs.socat[i]!)));
+  const up = perRound((r) => r.mbps);
+  const down = perRound((r) => r.downMbps);
+  const rtt = perRound((r) => r.rttP50us);
   console.log(
-    `throughput ratio gatehouse/socat (medians): ${(g.throughput_MBps / s.throughput_MBps).toFixed(2)} (goal >= 0.8; per round: ${perRound}); ` +
-      `rtt64 p50 ratio: ${(g.rtt64_p50_us / s.rtt64_p50_us).toFixed(2)}, p99 ratio: ${(g.rtt64_p99_us / s.rtt64_p99_us).toFixed(2)} (lower is better); ` +
-      `conn/s ratio: ${(g.connections_per_s / s.connections_per_s).toFixed(2)}`,
+    `throughput gatehouse/socat (median of per-round ratios): up ${up.toFixed(2)}, down ${down.toFixed(2)} (goal >= 0.9); ` +
+      `CPU s/GiB up ${g.cpu_s_per_GiB_up} vs ${s.cpu_s_per_GiB_up}, down ${g.cpu_s_per_GiB_down} vs ${s.cpu_s_per_GiB_down}; ` +
+      `rtt64 p50 ${g.rtt64_p50_us} vs ${s.rtt64_p50_us} µs (ratio ${rtt.toFixed(2)}, goal <= 1); conn/s ${g.connections_per_s} vs ${s.connections_per_s}`,
   );
+  const peerName = 'socat -b 262144';
+  report([
+    {
+      measure: 'forwarder TCP throughput, client → target',
+      unit: 'MB/s',
+      ours: g.throughput_MBps,
+      peer: s.throughput_MBps,
+      peerName,
+      ratio: up,
+      goal: 'ratio ≥ 0.9',
+      met: up >= 0.9,
+    },
+    {
+      measure: 'forwarder TCP throughput, target → client',
+      unit: 'MB/s',
+      ours: g.download_MBps,
+      peer: s.download_MBps,
+      peerName,
+      ratio: down,
+      goal: 'ratio ≥ 0.9',
+      met: down >= 0.9,
+    },
+    {
+      measure: 'forwarder CPU per GiB, client → target',
+      unit: 'CPU s/GiB',
+      ours: g.cpu_s_per_GiB_up,
+      peer: s.cpu_s_per_GiB_up,
+      peerName,
+      ratio: g.cpu_s_per_GiB_up / s.cpu_s_per_GiB_up,
+    },
+    {
+      measure: 'forwarder CPU per GiB, target → client',
+      unit: 'CPU s/GiB',
+      ours: g.cpu_s_per_GiB_down,
+      peer: s.cpu_s_per_GiB_down,
+      peerName,
+      ratio: g.cpu_s_per_GiB_down / s.cpu_s_per_GiB_down,
+    },
+    {
+      measure: 'forwarder 64-byte round trip p50',
+      unit: 'µs',
+      ours: g.rtt64_p50_us,
+      peer: s.rtt64_p50_us,
+      peerName,
+      ratio: rtt,
+      goal: 'ratio ≤ 1',
+      met: rtt <= 1,
+    },
+    {
+      measure: 'forwarder 64-byte round trip p99',
+      unit: 'µs',
+      ours: g.rtt64_p99_us,
+      peer: s.rtt64_p99_us,
+      peerName,
+      ratio: perRound((r) => r.rttP99us),
+    },
+    {
+      measure: 'forwarder connections/s (20 at a time)',
+      unit: 'conn/s',
+      ours: g.connections_per_s,
+      peer: s.connections_per_s,
+      peerName,
+      ratio: perRound((r) => r.connPerSec),
+    },
+  ]);
 }
 
 if (process.argv[2] === 'load') await loadRole();

@@ -16,12 +16,14 @@ import { fileURLToPath } from 'node:url';
 import { SseClient } from '@gatehouse/agent';
 import pino from 'pino';
 import { waitFor } from '../test/helpers/wait.ts';
+import { quick, report } from './lib/report.ts';
 
 type Mem = { heapUsed: number; rss: number; external: number; arrayBuffers: number };
-type ToServer = { op: 'memory' } | { op: 'change' } | { op: 'stop' };
+type ToServer = { op: 'memory' } | { op: 'count' } | { op: 'change' } | { op: 'stop' };
 type FromServer =
   | { op: 'ready'; url: string; tokens: string[]; buildAllMs: number[] }
   | { op: 'memory'; mem: Mem; connections: number }
+  | { op: 'count'; connections: number }
   | { op: 'changed'; version: number; t0: string; commitMs: number; publishMs: number };
 
 const now = () => process.hrtime.bigint();
@@ -127,6 +129,7 @@ async function serverRole(agents: number): Promise<void> {
   }
   process.on('message', async (m: ToServer) => {
     if (m.op === 'memory') send({ op: 'memory', mem: memory(), connections: hub.connectionCount });
+    else if (m.op === 'count') send({ op: 'count', connections: hub.connectionCount });
     else if (m.op === 'change') {
       const t0 = now();
       const version = await db.db.transaction((tx) => bumpVersion(tx, new Date()));
@@ -156,7 +159,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const agents = Number(process.argv[2] ?? 500);
-  const rounds = Number(process.env.ROUNDS ?? 10);
+  const rounds = Number(process.env.ROUNDS ?? (quick ? 3 : 10));
   const server: ChildProcess = fork(fileURLToPath(import.meta.url), ['server', String(agents)], {
     execArgv: [...process.execArgv, '--expose-gc'],
   });
@@ -192,25 +195,44 @@ async function main(): Promise<void> {
     const received: { version: number; at: bigint }[] = tokens.map(() => ({ version: 0, at: 0n }));
     const logger = pino({ level: 'silent' });
     const c0 = performance.now();
-    tokens.forEach((token, i) => {
-      const client = new SseClient({
-        url: `${url}/api/v1/gateway/events`,
-        token,
-        logger,
-        lastEventId: () => (received[i]!.version > 0 ? String(received[i]!.version) : undefined),
-        onConfig: async (config) => {
-          received[i] = { version: config.version, at: now() };
-        },
-        onFatal: (err) => console.error(`agent ${i}: ${err.message}`),
-        idleTimeoutMs: 120_000,
+    // In waves of 100, each connected before the next starts: 1,000 streams opened at once kept this
+    // process (the agents' side) so busy that the server's first writes waited past the stall timeout and it
+    // dropped streams (a run ended with "server holds 468 streams"). Real agents reconnect with jitter.
+    const WAVE = 100;
+    for (let w = 0; w < tokens.length; w += WAVE) {
+      tokens.slice(w, w + WAVE).forEach((token, k) => {
+        const i = w + k;
+        const client = new SseClient({
+          url: `${url}/api/v1/gateway/events`,
+          token,
+          logger,
+          lastEventId: () => (received[i]!.version > 0 ? String(received[i]!.version) : undefined),
+          onConfig: async (config) => {
+            received[i] = { version: config.version, at: now() };
+          },
+          onFatal: (err) => console.error(`agent ${i}: ${err.message}`),
+          idleTimeoutMs: 120_000,
+        });
+        client.start();
+        clients.push(client);
       });
-      client.start();
-      clients.push(client);
-    });
-    const firstVersion = await (async () => {
-      await waitFor('all agents connected with a config', () => received.every((r) => r.version > 0), 120_000, 10);
-      return received[0]!.version;
-    })();
+      await waitFor(
+        `agents ${w}…${w + WAVE - 1} connected with a config`,
+        () => received.slice(w, w + WAVE).every((r) => r.version > 0),
+        120_000,
+        10,
+      );
+    }
+    const firstVersion = received[0]!.version;
+    // Every stream held by the server (a dropped one reconnects after its retry delay), bounded.
+    const heldBy = Date.now() + 60_000;
+    for (;;) {
+      ask({ op: 'count' });
+      const { connections } = await next('count', 30_000);
+      if (connections === agents) break;
+      if (Date.now() > heldBy) throw new Error(`server holds ${connections} streams, not ${agents}, after 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     const connectS = (performance.now() - c0) / 1000;
     console.error(`${agents} agents connected and on version ${firstVersion} in ${connectS.toFixed(1)} s`);
     // Let the connect storm's garbage and buffers settle before measuring.
@@ -274,6 +296,16 @@ async function main(): Promise<void> {
       },
     };
     console.log(JSON.stringify(out, null, 2));
+    const d = out.delivery_ms_median_over_rounds;
+    report([
+      { measure: `SSE: one change → all ${agents} agents, p50`, unit: 'ms', ours: d.p50 },
+      { measure: `SSE: one change → all ${agents} agents, p99`, unit: 'ms', ours: d.p99 },
+      {
+        measure: 'SSE: server memory per connected agent (RSS)',
+        unit: 'KiB',
+        ours: out.server_memory_per_agent_kib.rss,
+      },
+    ]);
     console.log(
       `one change reaches ${agents} agents: p50 ${out.delivery_ms_median_over_rounds.p50} ms, p99 ${out.delivery_ms_median_over_rounds.p99} ms ` +
         `(medians of ${rounds} rounds; the server's publish() for all of them: ${out.delivery_ms_median_over_rounds.server_publish_call} ms); ` +

@@ -8,8 +8,15 @@ import { echoServer, freePort, tcpRoundTrip } from '../test/helpers/net.ts';
 import { startStack } from '../test/helpers/stack.ts';
 import { waitFor } from '../test/helpers/wait.ts';
 
-const SIZES = [10, 1000, 5000];
-const RUNS = 5;
+import { quick, report } from './lib/report.ts';
+
+// BENCH_ROUTE_SIZES=10,5000 picks the sizes (e.g. to profile one size with node --cpu-prof).
+const SIZES = process.env.BENCH_ROUTE_SIZES
+  ? process.env.BENCH_ROUTE_SIZES.split(',').map(Number)
+  : quick
+    ? [10, 1000]
+    : [10, 1000, 5000, 10000];
+const RUNS = Number(process.env.BENCH_ROUTE_RUNS) || (quick ? 3 : 5);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -103,6 +110,29 @@ async function main() {
       `${String(r.size).padStart(6)}   ${r.createMs.toFixed(1).padStart(13)}   ${r.liveMs.toFixed(1).padStart(14)}   ${r.updateLiveMs.toFixed(1).padStart(14)}   ${(r.liveMs / base.liveMs).toFixed(2).padStart(8)}×`,
     );
   }
+  const top = results.at(-1)!;
+  // Linear would be size/base.size; the goal is that create→live grows no worse than linearly.
+  const linear = top.size / base.size;
+  report([
+    {
+      measure: `route create→live at ${top.size} routes`,
+      unit: 'ms',
+      ours: top.liveMs,
+      peer: base.liveMs,
+      peerName: `at ${base.size} routes`,
+      ratio: top.liveMs / base.liveMs,
+      goal: `ratio ≤ ${linear.toFixed(0)} (linear)`,
+      met: top.liveMs / base.liveMs <= linear,
+    },
+    {
+      measure: `route create→201 at ${top.size} routes`,
+      unit: 'ms',
+      ours: top.createMs,
+      peer: base.createMs,
+      peerName: `at ${base.size} routes`,
+      ratio: top.createMs / base.createMs,
+    },
+  ]);
 }
 
 main().catch((err) => {

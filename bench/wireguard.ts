@@ -24,10 +24,11 @@ import type { ServerPeerSpec } from '../src/wireguard/conf.ts';
 import { netnsRunner, runCommand } from '../src/wireguard/exec.ts';
 import { WireGuardInterface } from '../src/wireguard/interface.ts';
 import { generateKeyPair, generatePresharedKey } from '../src/wireguard/keys.ts';
+import { quick, report } from './lib/report.ts';
 
 const logger = pino({ level: 'silent' });
-const SIZES = [10, 500, 2000];
-const CHANGES = 15;
+const SIZES = quick ? [10, 1000] : [10, 500, 2000, 5000];
+const CHANGES = quick ? 7 : 15;
 
 function stats(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -121,7 +122,7 @@ async function benchApiList() {
     });
     const out: { n: number; query: string; latency: ReturnType<typeof stats> }[] = [];
     let have = 0;
-    for (const n of [10, 2000]) {
+    for (const n of quick ? [10, 1000] : [10, 5000]) {
       const rows = makePeers(n - have).map((p, i) => ({
         name: `bench-${have + i}`,
         publicKey: p.publicKey,
@@ -173,6 +174,22 @@ for (const r of sync) {
       `   initial load ${ms(r.load)}   wg show dump ${ms(r.dump.p50)}`,
   );
 }
+{
+  const top = sync.at(-1)!;
+  report([
+    {
+      measure: `wg syncconf: one peer change at ${top.n} peers, p50`,
+      unit: 'ms',
+      ours: top.change.p50,
+      peer: base.change.p50,
+      peerName: `at ${base.n} peers`,
+      ratio: top.change.p50 / base.change.p50,
+      goal: `ratio ≤ ${top.n / base.n} (linear)`,
+      met: top.change.p50 / base.change.p50 <= top.n / base.n,
+    },
+    { measure: `wg syncconf: initial load of ${top.n} peers`, unit: 'ms', ours: top.load },
+  ]);
+}
 console.log('\nGET /api/v1/peers through the Hono app on a libSQL file (p50 / p95 of 35 requests)');
 const list = await benchApiList();
 for (const r of list) {
@@ -180,4 +197,15 @@ for (const r of list) {
   console.log(
     `  ${String(r.n).padStart(5)} peers ${r.query.padEnd(30)} ${ms(r.latency.p50)} / ${ms(r.latency.p95)}  (×${(r.latency.p50 / ref.latency.p50).toFixed(1)} vs 10)`,
   );
+  if (r.n !== 10)
+    report([
+      {
+        measure: `GET /api/v1/peers${r.query.startsWith('?') ? r.query : ''} at ${r.n} peers, p50 (p95 ${r.latency.p95.toFixed(1)})`,
+        unit: 'ms',
+        ours: r.latency.p50,
+        peer: ref.latency.p50,
+        peerName: 'at 10 peers',
+        ratio: r.latency.p50 / ref.latency.p50,
+      },
+    ]);
 }

@@ -99,3 +99,6 @@ if $want_test && [ "${GATEHOUSE_SKIP_SQLD_BUILD:-}" != 1 ]; then
     nice -n 19 scripts/build-sqld.sh >/dev/null || say "sqld could not be built: the scale suite will skip"
   fi
 fi
+
+# --- wireguard-go, pinned (wireguard-go/go.mod): used wherever there is no kernel WireGuard ---------
+node scripts/build-wireguard-go.mjs

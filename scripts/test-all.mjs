@@ -158,6 +158,8 @@ function vitest() {
 const started = Date.now();
 if (values.only !== 'ts') {
   check('build Caddy (caddy-module → bin/caddy)', 'npm', ['run', 'build:caddy']);
+  check('build wireguard-go (wireguard-go/go.mod → bin/wireguard-go)', 'npm', ['run', 'build:wireguard-go']);
+  check('wireguard-go: go mod tidy -diff', 'go', ['mod', 'tidy', '-diff'], { cwd: path.join(root, 'wireguard-go') });
   check('go vet ./...', 'go', ['vet', './...'], { cwd: goDir });
   // gofmt exits 0 even when it lists files; an empty list is the pass
   check('gofmt -l . (lists nothing)', 'sh', ['-c', 'out=$(gofmt -l .) && test -z "$out" || { echo "$out"; exit 1; }'], {

@@ -210,6 +210,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       state: wgStatus.state,
       interface: wgStatus.interface,
       implementation: wgStatus.implementation,
+      version: wgStatus.version,
+      binary: wgStatus.binary,
       detail: wgStatus.detail,
       forwarding: wgStatus.forwarding,
     };

@@ -8,7 +8,17 @@ const HealthSchema = z
     status: z.enum(['ok', 'degraded']),
     db: z.object({ state: z.string(), error: z.string().optional() }),
     caddy: z.object({ state: z.string() }).passthrough(),
-    wireguard: z.object({ state: z.string() }).passthrough(),
+    wireguard: z
+      .object({
+        state: z.string(),
+        implementation: z.string().optional().openapi({ description: '`kernel`, `wireguard-go` or `existing`' }),
+        version: z.string().optional().openapi({ description: 'The running implementation version' }),
+        binary: z
+          .object({ path: z.string(), source: z.enum(['bundled', 'system']) })
+          .optional()
+          .openapi({ description: 'wireguard-go only: `bundled` is bin/wireguard-go, `system` one on PATH' }),
+      })
+      .passthrough(),
     config: z
       .object({ version: z.number().int(), applied_version: z.number().int().nullable(), pending: z.boolean() })
       .optional(),

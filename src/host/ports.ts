@@ -111,8 +111,15 @@ export function portOwner(target: OwnPort, config: Config, find = findPortHolder
   if (!holder) return { kind: 'unknown' };
   if (holder.pid === ourCaddyPid(config.dataDir)) return { kind: 'our-caddy', pid: holder.pid };
   if (/\bsrc\/cli\.ts server\b|\bgatehouse server\b/.test(holder.command)) return { kind: 'gatehouse', holder };
-  // wireguard-go holds the port in a process of its own, named after the interface.
-  if (target.protocol === 'udp' && holder.command === `wireguard-go ${config.wireguard.interface}`) {
+  // wireguard-go holds the port in a process of its own, named after the interface: Debian's on PATH
+  // (`wireguard-go wg0`) or ours by its full path (`/opt/gatehouse/bin/wireguard-go wg0`).
+  const userspace = holder.command.split(' ');
+  if (
+    target.protocol === 'udp' &&
+    userspace.length === 2 &&
+    /(^|\/)wireguard-go$/.test(userspace[0]!) &&
+    userspace[1] === config.wireguard.interface
+  ) {
     return { kind: 'our-wireguard', interface: config.wireguard.interface };
   }
   return { kind: 'other', holder };

@@ -17,6 +17,9 @@ export interface HealthReport {
     state: string;
     interface?: string;
     implementation?: string | undefined;
+    /** The running implementation's version, and for wireguard-go which binary (src/wireguard/userspace.ts). */
+    version?: string | undefined;
+    binary?: { path: string; source: 'bundled' | 'system' } | undefined;
     detail?: string | undefined;
     /** Forwarding and masquerading for full-tunnel peers (src/wireguard/forwarding.ts). */
     forwarding?: { state: string; detail?: string | undefined } | undefined;

@@ -53,6 +53,8 @@ export interface GatewayHubOptions {
  */
 export class GatewayHub {
   private readonly connections = new Set<Connection>();
+  /** Streams per gateway, kept with `connections`: isOnline is asked once per gateway of a list (O(1) each). */
+  private readonly streamsOf = new Map<number, number>();
   private pinger: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -80,8 +82,21 @@ export class GatewayHub {
   }
 
   isOnline(gatewayId: number): boolean {
-    for (const c of this.connections) if (c.gatewayId === gatewayId) return true;
-    return false;
+    return (this.streamsOf.get(gatewayId) ?? 0) > 0;
+  }
+
+  private add(c: Connection): void {
+    this.connections.add(c);
+    this.streamsOf.set(c.gatewayId, (this.streamsOf.get(c.gatewayId) ?? 0) + 1);
+  }
+
+  /** False when `c` was gone already. */
+  private remove(c: Connection): boolean {
+    if (!this.connections.delete(c)) return false;
+    const left = (this.streamsOf.get(c.gatewayId) ?? 1) - 1;
+    if (left > 0) this.streamsOf.set(c.gatewayId, left);
+    else this.streamsOf.delete(c.gatewayId);
+    return true;
   }
 
   /**
@@ -110,7 +125,7 @@ export class GatewayHub {
       destroyTransport: opts.destroyTransport,
     };
     const wasOnline = this.isOnline(gatewayId);
-    this.connections.add(conn);
+    this.add(conn);
     if (!wasOnline) this.opts.onPresence?.(gatewayId, true);
     sink.onAbort(() => this.drop(conn));
     try {
@@ -121,7 +136,7 @@ export class GatewayHub {
       });
       await finished;
     } finally {
-      if (this.connections.delete(conn) && !this.isOnline(gatewayId)) this.opts.onPresence?.(gatewayId, false);
+      if (this.remove(conn) && !this.isOnline(gatewayId)) this.opts.onPresence?.(gatewayId, false);
     }
   }
 
@@ -148,16 +163,21 @@ export class GatewayHub {
             return undefined;
           })
         : undefined;
-      for (const [gatewayId, conns] of byGateway) {
-        try {
-          await this.sendCurrent(conns, batch?.get(gatewayId) ?? (await this.opts.source.configFor(gatewayId)));
-        } catch (err) {
-          this.opts.logger.error(
-            { err, gatewayId },
-            'gateway config could not be built; its agents keep the previous one',
-          );
-        }
-      }
+      // Every gateway's writes at once: awaiting each stream's flush in turn made the last of 1,000 agents
+      // wait for 999 socket round trips (bench/gateway-sync.ts), and one stalled stream held up all after it.
+      // Each stream still gets its events in order: the chain runs one publish at a time.
+      await Promise.all(
+        [...byGateway].map(async ([gatewayId, conns]) => {
+          try {
+            await this.sendCurrent(conns, batch?.get(gatewayId) ?? (await this.opts.source.configFor(gatewayId)));
+          } catch (err) {
+            this.opts.logger.error(
+              { err, gatewayId },
+              'gateway config could not be built; its agents keep the previous one',
+            );
+          }
+        }),
+      );
     });
   }
 
@@ -207,7 +227,7 @@ export class GatewayHub {
   }
 
   private async drop(c: Connection, stalled = false): Promise<void> {
-    if (!this.connections.delete(c)) return;
+    if (!this.remove(c)) return;
     if (!this.isOnline(c.gatewayId)) this.opts.onPresence?.(c.gatewayId, false);
     c.done();
     if (stalled) {

@@ -71,7 +71,10 @@ export class RoutesGatewayConfigSource implements GatewayConfigSource {
       for (const t of poolTargets(r)) {
         if (!wanted.has(t.gatewayId)) continue;
         const row = { ...r, targetLanHost: t.lanHost, targetLanPort: t.lanPort };
-        routesOf.set(t.gatewayId, [...(routesOf.get(t.gatewayId) ?? []), row]);
+        // push, not a copy per row: copying made a gateway with n routes cost O(n²)
+        const list = routesOf.get(t.gatewayId);
+        if (list) list.push(row);
+        else routesOf.set(t.gatewayId, [row]);
       }
     }
     const gatewayOf = new Map(gatewayRows.map((g) => [g.id, g]));

@@ -14,6 +14,8 @@ export interface InterfaceOptions {
   logger: Logger;
   /** Skip the kernel attempt (tests that must exercise wireguard-go). Default: try the kernel first. */
   forceUserspace?: boolean;
+  /** The wireguard-go binary started when there is no kernel WireGuard (src/wireguard/userspace.ts). */
+  wireguardGo?: string | undefined;
 }
 
 /**
@@ -78,7 +80,10 @@ export class WireGuardInterface {
     }
     // wireguard-go daemonises once the TUN device exists; the interface (and the daemon) lives until
     // `ip link del`. Its UAPI socket is /var/run/wireguard/<name>.sock, so every instance needs its own name.
-    await this.opts.runner('wireguard-go', [name], { timeoutMs: 15_000, env: { ...process.env, LOG_LEVEL: '' } });
+    await this.opts.runner(this.opts.wireguardGo ?? 'wireguard-go', [name], {
+      timeoutMs: 15_000,
+      env: { ...process.env, LOG_LEVEL: '' },
+    });
     return 'wireguard-go';
   }
 

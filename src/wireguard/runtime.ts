@@ -8,12 +8,17 @@ import { Forwarding, type ForwardingState } from './forwarding.ts';
 import { WireGuardInterface } from './interface.ts';
 import { loadOrCreateServerKey } from './server-key.ts';
 import { type LiveStats, StatsHistory, type StatsPoint, StatsPoller } from './stats.ts';
+import { kernelWireGuardVersion, wireGuardGoVersion } from './userspace.ts';
 
 export interface WireGuardStatus {
   /** `up`: interface configured; `unavailable`: cannot run here; `error`: could run but bring-up failed. */
   state: 'up' | 'unavailable' | 'error' | 'disabled' | 'stopped' | 'starting';
   interface: string;
   implementation?: string | undefined;
+  /** The running implementation's version (kernel module or wireguard-go), when known. */
+  version?: string | undefined;
+  /** For wireguard-go: the binary started, and whether it is ours (`bundled`, bin/) or one on PATH (`system`). */
+  binary?: { path: string; source: 'bundled' | 'system' } | undefined;
   detail?: string | undefined;
   public_key?: string | undefined;
   listen_port?: number | undefined;
@@ -58,6 +63,7 @@ export interface RuntimeOptions {
 export class WireGuardRuntime implements PeerNetwork {
   private state: WireGuardStatus['state'] = 'stopped';
   private detail: string | undefined;
+  private running: Pick<WireGuardStatus, 'version' | 'binary'> = {};
   private key: { privateKey: string; publicKey: string } | undefined;
   private iface: WireGuardInterface | undefined;
   private forwarding: Forwarding | undefined;
@@ -103,6 +109,7 @@ export class WireGuardRuntime implements PeerNetwork {
       runner: this.opts.runner ?? runCommand,
       logger,
       forceUserspace: this.opts.forceUserspace,
+      wireguardGo: availability.userspace?.path,
     });
     // Set before up(): a half-made interface is still ours to remove on stop().
     this.iface = iface;
@@ -119,6 +126,8 @@ export class WireGuardRuntime implements PeerNetwork {
     }
     this.state = 'up';
     this.detail = availability.detail;
+    this.running = await runningImplementation(iface.implementation, availability);
+    logger.info({ implementation: iface.implementation, ...this.running }, 'WireGuard is up');
     this.forwarding = new Forwarding({
       iface: wg.interface,
       logger,
@@ -189,6 +198,7 @@ export class WireGuardRuntime implements PeerNetwork {
       state: this.state,
       interface: this.opts.config.wireguard.interface,
       implementation: this.iface?.implementation,
+      ...this.running,
       detail: this.detail,
       public_key: this.key?.publicKey,
       listen_port: this.opts.config.wireguard.port,
@@ -198,3 +208,16 @@ export class WireGuardRuntime implements PeerNetwork {
 }
 
 const fullTunnelSources = (peers: ServerPeerSpec[]) => peers.filter((p) => p.fullTunnel).map((p) => p.address);
+
+/** Which version runs: the kernel module's, or the wireguard-go binary that was started. */
+async function runningImplementation(
+  implementation: WireGuardInterface['implementation'],
+  availability: WireGuardAvailability,
+): Promise<Pick<WireGuardStatus, 'version' | 'binary'>> {
+  if (implementation === 'kernel') return { version: kernelWireGuardVersion() ?? availability.version };
+  if (implementation === 'wireguard-go' && availability.userspace) {
+    const binary = availability.userspace;
+    return { version: availability.version ?? (await wireGuardGoVersion(binary.path)), binary };
+  }
+  return {};
+}

@@ -72,6 +72,98 @@ describe('TcpForwarder', () => {
     expect(fwd.stats.bytesUp).toBe(total * (1 << 20));
   }, 120_000);
 
+  it('carries 256 MiB target → client intact to a client that reads slowly (the reused read buffer)', async () => {
+    // Target → client is read into one reused buffer (relayReused); a write the kernel does not take
+    // whole keeps pointing into it. A slow reader forces exactly that: any overwrite changes the digest.
+    const sent = createHash('sha256');
+    const total = 256;
+    const target = track(
+      await tcpServer(async (socket) => {
+        const block = randomBytes(1 << 20);
+        for (let i = 0; i < total; i++) {
+          block.writeUInt32BE(i, 0);
+          sent.update(block);
+          if (!socket.write(Buffer.from(block))) await new Promise((resolve) => socket.once('drain', resolve));
+        }
+        socket.end();
+      }),
+    );
+    const fwd = await forwarder({ port: target.port });
+    const client = await connect(fwd.port);
+    const got = createHash('sha256');
+    let bytes = 0;
+    await new Promise<void>((resolve, reject) => {
+      client.on('data', (c: Buffer) => {
+        got.update(c);
+        bytes += c.length;
+        // Stall now and then so the forwarder's writes to us back up.
+        if (bytes % (16 << 20) < c.length) {
+          client.pause();
+          setTimeout(() => client.resume(), 20);
+        }
+      });
+      client.once('end', resolve);
+      client.once('error', reject);
+    });
+    expect(bytes).toBe(total * (1 << 20));
+    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    expect(fwd.stats.bytesDown).toBe(total * (1 << 20));
+  }, 120_000);
+
+  it('carries 256 MiB client → target intact to a target that reads slowly (the reused read buffer)', async () => {
+    // The accepted socket reads into one reused buffer too (withReusedReadBuffer): a target that stalls
+    // makes the forwarder's writes queue bytes that still point into it; any overwrite changes the digest.
+    const total = 256;
+    let finish!: (got: { bytes: number; digest: string }) => void;
+    const received = new Promise<{ bytes: number; digest: string }>((resolve) => {
+      finish = resolve;
+    });
+    const target = track(
+      await tcpServer(
+        (socket) => {
+          const hash = createHash('sha256');
+          let bytes = 0;
+          socket.on('data', (c: Buffer) => {
+            hash.update(c);
+            bytes += c.length;
+            if (bytes % (16 << 20) < c.length) {
+              socket.pause();
+              setTimeout(() => socket.resume(), 20);
+            }
+          });
+          socket.on('end', () => {
+            finish({ bytes, digest: hash.digest('hex') });
+            socket.end();
+          });
+        },
+        { allowHalfOpen: true },
+      ),
+    );
+    const fwd = await forwarder({ port: target.port });
+    const client = await connect(fwd.port, { allowHalfOpen: true });
+    const block = randomBytes(1 << 20);
+    const sent = createHash('sha256');
+    for (let i = 0; i < total; i++) {
+      block.writeUInt32BE(i, 0);
+      sent.update(block);
+      if (!client.write(Buffer.from(block))) await new Promise((resolve) => client.once('drain', resolve));
+    }
+    client.end();
+    const got = await received;
+    expect(got.bytes).toBe(total * (1 << 20));
+    expect(got.digest).toBe(sent.digest('hex'));
+    client.destroy();
+  }, 120_000);
+
+  it('passes on what a target says first, before the client sends anything (a banner)', async () => {
+    const target = track(await tcpServer((socket) => socket.end('SSH-2.0-banner\r\n')));
+    const fwd = await forwarder({ port: target.port });
+    const client = await connect(fwd.port);
+    const { data, error } = await collect(client);
+    expect(error).toBeUndefined();
+    expect(data.toString()).toBe('SSH-2.0-banner\r\n');
+  });
+
   it('serves 1,000 concurrent connections', async () => {
     const target = track(await echoServer());
     const fwd = await forwarder({ port: target.port });

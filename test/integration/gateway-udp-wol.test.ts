@@ -186,3 +186,36 @@ describe('Wake-on-LAN', () => {
 function echoServerOn(port: number) {
   return tcpServer((socket) => socket.pipe(socket), { port });
 }
+
+describe('UDP forwarder under a stalled event loop', () => {
+  it('keeps a burst of 1,000 datagrams that arrives while the process is busy', async () => {
+    // What a descheduled or collecting agent sees: datagrams pile up in the kernel before Node reads any.
+    // With the default receive buffer (~270 small datagrams) the kernel dropped the rest.
+    const big = { type: 'udp4' as const, recvBufferSize: 8 * 2 ** 20, sendBufferSize: 8 * 2 ** 20 };
+    const echo = dgram.createSocket(big);
+    echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
+    await new Promise<void>((resolve) => echo.bind(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => echo.close(() => resolve())));
+    const client = dgram.createSocket(big);
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => client.close(() => resolve())));
+    const fwd = await udpForwarder(echo.address().port);
+    expect(await roundTrip(client, fwd.port, 'hello')).toBe('hello'); // the session is set up
+
+    const seen = new Set<number>();
+    client.on('message', (msg) => seen.add(msg.readUInt32BE(0)));
+    const COUNT = 1000;
+    // All sends complete within this tick (loopback, socket buffers large enough): none is read before
+    // the loop below has run.
+    for (let i = 0; i < COUNT; i++) {
+      const packet = Buffer.alloc(64);
+      packet.writeUInt32BE(i, 0);
+      client.send(packet, fwd.port, '127.0.0.1');
+    }
+    const busyUntil = Date.now() + 200;
+    while (Date.now() < busyUntil) {
+      // stall the event loop as a loaded host does
+    }
+    await expect.poll(() => seen.size, { timeout: 5_000, interval: 20 }).toBe(COUNT);
+  });
+});

@@ -241,6 +241,21 @@ describe('conflicts', () => {
     ).toBe(201);
   });
 
+  it('suggests a port past the taken neighbours, which the conflict check itself does not read', async () => {
+    // The check reads only overlapping routes (src/services/routes/prepare.ts); the suggestion must still see
+    // p+1 and p+2, which do not overlap the draft's port p.
+    const p = port();
+    port();
+    port();
+    for (const q of [p, p + 1, p + 2])
+      expect((await post({ type: 'l4', l4_listen_port: q, target_host: '10.0.0.2', target_port: 22 })).status).toBe(
+        201,
+      );
+    const clash = await post({ type: 'l4', l4_listen_port: p + 1, target_host: '10.0.0.3', target_port: 22 });
+    expect(clash.status).toBe(409);
+    expect(clash.body.error.suggested_port).toBe(String(p + 3));
+  });
+
   it('names both ids on update and keeps the route unchanged', async () => {
     const a = await post({ type: 'l4', l4_listen_port: port(), target_host: '10.0.0.2', target_port: 1 });
     const b = await post({ type: 'l4', l4_listen_port: port(), target_host: '10.0.0.2', target_port: 2 });

@@ -7,6 +7,7 @@ import { checkCaddy, checkClock, checkDataDir, checkDisk } from '../../src/host/
 import { checkDns, checkForwarding, checkPorts, checkWireGuard } from '../../src/host/doctor/network-checks.ts';
 import type { DoctorEnv } from '../../src/host/doctor/types.ts';
 import { boundInodes, findPortHolder, type ProcReader } from '../../src/host/sockets.ts';
+import { INSTALLED_WIREGUARD_GO_BIN } from '../../src/wireguard/userspace.ts';
 
 function fakeEnv(overrides: Partial<DoctorEnv> = {}, env: Record<string, string> = {}): DoctorEnv {
   const config = loadConfig({ GATEHOUSE_DATA_DIR: '/srv/gh', GATEHOUSE_CADDY_BIN: '/opt/caddy', ...env });
@@ -70,6 +71,50 @@ describe('checkWireGuard', () => {
     });
     expect((await checkWireGuard(ready))[0]).toMatchObject({ level: 'ok', message: expect.stringContaining('kernel') });
     expect((await checkWireGuard({ ...ready, uid: 1000 }))[0]!.message).toContain('CAP_NET_ADMIN');
+  });
+});
+
+describe('checkWireGuard: which implementation and version run', () => {
+  const base = {
+    which: async (b: string) =>
+      b === 'wg' ? '/usr/bin/wg' : b === 'wireguard-go' ? '/usr/bin/wireguard-go' : undefined,
+  };
+  it('kernel: names the module version', async () => {
+    const env = fakeEnv({
+      ...base,
+      exists: (f) => f === '/sys/module/wireguard',
+      readFile: (f) => (f === '/sys/module/wireguard/version' ? '1.0.0\n' : undefined),
+    });
+    expect((await checkWireGuard(env))[0]).toMatchObject({
+      level: 'ok',
+      message: 'kernel WireGuard 1.0.0, wg at /usr/bin/wg',
+    });
+  });
+  it('ours (bin/wireguard-go) first: ok with the version it reports', async () => {
+    const env = fakeEnv({
+      ...base,
+      exists: (f) => f === INSTALLED_WIREGUARD_GO_BIN || f === '/dev/net/tun',
+      run: async (bin) => ({
+        ok: bin === INSTALLED_WIREGUARD_GO_BIN,
+        stdout: 'wireguard-go v0.0.20250522\n\nUserspace',
+      }),
+    });
+    const [result] = await checkWireGuard(env);
+    expect(result).toMatchObject({ level: 'ok', message: expect.stringContaining('wireguard-go v0.0.20250522 at ') });
+    expect(result!.message).toContain(INSTALLED_WIREGUARD_GO_BIN);
+  });
+  it("only the system's (e.g. Debian's 0.0.20220316): warns and says how to build ours", async () => {
+    const env = fakeEnv({
+      ...base,
+      exists: (f) => f === '/dev/net/tun',
+      run: async () => ({ ok: true, stdout: 'wireguard-go v0.0.20220316\n' }),
+    });
+    expect((await checkWireGuard(env))[0]).toMatchObject({
+      level: 'warn',
+      message: expect.stringMatching(
+        /wireguard-go v0\.0\.20220316 at \/usr\/bin\/wireguard-go.*npm run build:wireguard-go/,
+      ),
+    });
   });
 });
 

@@ -21,6 +21,12 @@ const ranInCi: Record<string, { by: 'test-all' } | { by: 'equivalent'; because: 
     by: 'equivalent',
     because: 'scripts/install.sh runs scripts/build-asn-db.mjs, and test.sh runs install.sh',
   },
+  'build:wireguard-go': { by: 'test-all' },
+  bench: {
+    by: 'equivalent',
+    because:
+      'not run in CI on purpose: benchmarks need quiet cores and minutes, and never run as tests (bench/README.md)',
+  },
   typecheck: { by: 'test-all' },
   lint: { by: 'test-all' },
   'db:generate': { by: 'test-all' },

@@ -77,6 +77,25 @@ describe('WireGuardRuntime', () => {
     expect(calls.some((c) => c.startsWith('ip link del'))).toBe(false); // the server leaves the VPN up
   });
 
+  it('starts the wireguard-go it was given (ours, bin/) and reports its version and binary', async () => {
+    const { runner, calls } = scriptedRunner();
+    const bundled = { path: '/opt/gatehouse/bin/wireguard-go', source: 'bundled' as const };
+    const runtime = new WireGuardRuntime({
+      config: config(),
+      logger: silentLogger,
+      runner,
+      availability: { ...available, userspace: bundled, version: 'v0.0.20250522' },
+    });
+    await runtime.start();
+    expect(calls).toContain('/opt/gatehouse/bin/wireguard-go ghtest0');
+    expect(runtime.status()).toMatchObject({
+      implementation: 'wireguard-go',
+      version: 'v0.0.20250522',
+      binary: bundled,
+    });
+    await runtime.stop();
+  });
+
   it('adopts an interface that is already there instead of creating one', async () => {
     const { runner, calls } = scriptedRunner({ exists: true });
     const runtime = new WireGuardRuntime({

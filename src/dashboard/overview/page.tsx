@@ -9,16 +9,36 @@ const tone = (state: string) =>
       ? 'muted'
       : 'bad';
 
-function StateCard({ title, state, detail }: { title: string; state: string; detail?: string | undefined }) {
+function StateCard({
+  title,
+  state,
+  detail,
+  runs,
+}: {
+  title: string;
+  state: string;
+  detail?: string | undefined;
+  runs?: string | undefined;
+}) {
   return (
     <section class="card" aria-label={title}>
       <h2>{title}</h2>
       <p>
         <Badge tone={tone(state)}>{state}</Badge>
       </p>
+      {runs ? <p class="runs">{runs}</p> : null}
       {detail ? <p class="hint">{detail}</p> : null}
     </section>
   );
+}
+
+/** "wireguard-go v0.0.20250522 (bundled)" or "kernel WireGuard 1.0.0": which implementation and version run. */
+export function wireGuardRuns(wg: HealthReport['wireguard']): string | undefined {
+  if (wg.implementation === 'kernel') return `kernel WireGuard ${wg.version ?? ''}`.trim();
+  if (wg.implementation === 'wireguard-go')
+    return `wireguard-go ${wg.version ?? '(version unknown)'}${wg.binary ? ` (${wg.binary.source})` : ''}`;
+  if (wg.implementation === 'existing') return 'an existing interface, adopted';
+  return undefined;
 }
 
 /** Health of the parts, counts, and the latest denials. */
@@ -56,7 +76,12 @@ export function Overview({ meta: m, data, gateways }: { meta: PageMeta; data: Ov
           state={h.caddy.state}
           detail={h.caddy.detail ?? (h.caddy.pid ? `pid ${h.caddy.pid}, ${h.caddy.restarts ?? 0} restarts` : undefined)}
         />
-        <StateCard title="WireGuard" state={h.wireguard.state} detail={h.wireguard.detail ?? h.wireguard.interface} />
+        <StateCard
+          title="WireGuard"
+          state={h.wireguard.state}
+          runs={wireGuardRuns(h.wireguard)}
+          detail={h.wireguard.detail ?? h.wireguard.interface}
+        />
         <StateCard title="Database" state={h.db.state} detail={h.db.error} />
         <section class="card" aria-label="Configuration">
           <h2>Configuration</h2>

@@ -1,9 +1,9 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import { usesForwardPort } from '../../caddy/snapshot.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
 import { gateways as gatewaysTable, peers, routes } from '../../db/schema/index.ts';
-import { ValidationError } from '../../errors.ts';
+import { ConflictError, ValidationError } from '../../errors.ts';
 import type { RouteFields } from '../../schemas/routes.ts';
 import { routeAuthIssues, routeAuthProblems } from '../route-auth/rules.ts';
 import { accessIssues, routeUsesLogin } from './access.ts';
@@ -55,25 +55,66 @@ export async function prepareRoute({
   issues.push(...routeAuthProblems(auth), ...(await routeAuthIssues(tx, auth, selfId)));
   if (issues.length) throw new ValidationError(issues);
 
-  const others = await tx
-    .select({
-      id: routes.id,
-      type: routes.type,
-      enabled: routes.enabled,
-      domain: routes.domain,
-      l4Protocol: routes.l4Protocol,
-      l4ListenPortStart: routes.l4ListenPortStart,
-      l4ListenPortEnd: routes.l4ListenPortEnd,
-      l4TlsMode: routes.l4TlsMode,
-      gatewayId: routes.gatewayId,
-      gatewayPort: routes.gatewayPort,
-      targetKind: routes.targetKind,
-      pool: routes.pool,
-    })
-    .from(routes);
-  checkConflicts(d, selfId, others, ctx.config);
+  // Only the rows a conflict can come from (same domain, an overlapping port of the same protocol, the same
+  // gateway), through the indexes: reading every route here made each write cost O(routes) in driver values
+  // and garbage (bench/routes-apply.ts). checkConflicts gives the same answer on this subset.
+  const others = await tx.select(conflictColumns).from(routes).where(conflictCandidates(d));
+  try {
+    checkConflicts(d, selfId, others, ctx.config);
+  } catch (err) {
+    if (!(err instanceof ConflictError) || !('suggested_port' in (err.details ?? {}))) throw err;
+    // A port conflict suggests the nearest free port, which needs every route on this protocol: read them now.
+    const sameProtocol = await tx
+      .select(conflictColumns)
+      .from(routes)
+      .where(and(eq(routes.type, 'l4'), eq(routes.l4Protocol, d.l4Protocol ?? 'tcp')));
+    const seen = new Set(others.map((o) => o.id));
+    checkConflicts(d, selfId, [...others, ...sameProtocol.filter((o) => !seen.has(o.id))], ctx.config);
+    throw err;
+  }
   if (d.targetKind === 'gateway' && usesForwardPort(d)) {
     d.gatewayPort = allocateGatewayPort(d, selfId, others, ctx.config.gatewayForwardPorts);
   }
   return { draft: d satisfies RouteDraft, authEnabled: auth.authEnabled };
+}
+
+const conflictColumns = {
+  id: routes.id,
+  type: routes.type,
+  enabled: routes.enabled,
+  domain: routes.domain,
+  l4Protocol: routes.l4Protocol,
+  l4ListenPortStart: routes.l4ListenPortStart,
+  l4ListenPortEnd: routes.l4ListenPortEnd,
+  l4TlsMode: routes.l4TlsMode,
+  gatewayId: routes.gatewayId,
+  gatewayPort: routes.gatewayPort,
+  targetKind: routes.targetKind,
+  pool: routes.pool,
+};
+
+/**
+ * Every route checkConflicts or allocateGatewayPort can look at for this draft: the same domain (HTTP domain,
+ * SNI name), an L4 route of the same protocol whose listen range overlaps the draft's, a route on the same gateway.
+ */
+function conflictCandidates(d: RouteDraft): SQL {
+  const parts: SQL[] = [];
+  if (d.domain) parts.push(eq(routes.domain, d.domain));
+  if (d.type === 'l4' && d.l4ListenPortStart) {
+    const end = d.l4ListenPortEnd ?? d.l4ListenPortStart;
+    parts.push(
+      and(
+        eq(routes.type, 'l4'),
+        eq(routes.l4Protocol, d.l4Protocol ?? 'tcp'),
+        sql`${routes.l4ListenPortStart} <= ${end}`,
+        sql`coalesce(${routes.l4ListenPortEnd}, ${routes.l4ListenPortStart}) >= ${d.l4ListenPortStart}`,
+      )!,
+    );
+  }
+  if (d.gatewayId) parts.push(eq(routes.gatewayId, d.gatewayId));
+  // A pool's members are gateways too (forwarding ports on each): pooled routes are always candidates, and a
+  // pooled draft compares with every gateway route.
+  parts.push(isNotNull(routes.pool));
+  if (d.pool) parts.push(eq(routes.targetKind, 'gateway'));
+  return parts.length ? or(...parts)! : sql`0`;
 }

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CaddyAdminClient } from '../../../src/caddy/admin-client.ts';
 import { loadConfig } from '../../../src/config/index.ts';
+import { findWireGuardGo } from '../../../src/wireguard/userspace.ts';
 import { caddyBin, ROOT, writeTestMmdb } from '../../helpers/caddy.ts';
 import { tempDir } from '../../helpers/env.ts';
 import { prepareTestDatabase } from '../../helpers/id-offsets.ts';
@@ -319,7 +320,8 @@ export async function bringUpPeer(topo: Topology, role: string, ifname: string, 
     .join('\n');
   const file = path.join(dir, `${ifname}.conf`);
   writeFileSync(file, conf, { mode: 0o600 });
-  await topo.exec(role, ['wireguard-go', ifname]);
+  // The same wireguard-go the server starts: ours (bin/, pinned) when built, else the one on PATH.
+  await topo.exec(role, [(await findWireGuardGo())?.path ?? 'wireguard-go', ifname]);
   await topo.exec(role, ['wg', 'setconf', ifname, file]);
   await topo.exec(role, [
     'ip',
