@@ -13,9 +13,10 @@ Usage:
   gatehouse agent --server URL --token T [--state-dir DIR] [--config FILE] [--listen-host IP]
                                          run the LAN agent (or GATEHOUSE_GATEWAY_SERVER/_TOKEN);
                                          \`gatehouse gateway\` is the same command
-  gatehouse admin reset-password [USER] [--disable-totp]
+  gatehouse admin reset-password [USER] [--disable-totp] [--enable] [--owner]
                                          set a new admin password (printed once; or from GATEHOUSE_ADMIN_PASSWORD);
-                                         --disable-totp also turns TOTP off (secret and recovery codes cleared)
+                                         --disable-totp also turns TOTP off (secret, recovery codes and passkeys
+                                         cleared); --enable enables a disabled user; --owner makes them an owner
   gatehouse secrets rotate               (server stopped) a new secret key; every secret at rest re-encrypted
   gatehouse doctor                       check this machine (ports, WireGuard, forwarding, Caddy, disk, clock,
                                          DNS, data dir) and say what to fix; exit code 1 when a check fails
@@ -96,7 +97,11 @@ async function migrateCommand() {
   process.stdout.write('database is up to date\n');
 }
 
-async function resetPasswordCommand(username: string | undefined, disableTotp: boolean) {
+async function resetPasswordCommand(
+  username: string | undefined,
+  disableTotp: boolean,
+  extra: { enable: boolean; makeOwner: boolean },
+) {
   const config = configOrExit();
   const logger = createLogger(config.logLevel);
   const handle = createDb(config.db);
@@ -105,7 +110,7 @@ async function resetPasswordCommand(username: string | undefined, disableTotp: b
   const ctx = { db: handle.db, config, logger, now: () => new Date(), actor: { kind: 'system' as const } };
   const result = await resetAdminPassword({
     ctx,
-    input: { username: user, password: config.admin.password, disableTotp },
+    input: { username: user, password: config.admin.password, disableTotp, ...extra },
   });
   handle.close();
   if (!result.updated) fail(`no admin user named "${user}"`);
@@ -113,6 +118,8 @@ async function resetPasswordCommand(username: string | undefined, disableTotp: b
     result.password ? `new password for ${user}: ${result.password}\n` : 'password set from GATEHOUSE_ADMIN_PASSWORD\n',
   );
   process.stdout.write(`every session of ${user} has ended\n`);
+  if (extra.enable) process.stdout.write(`${user} is enabled\n`);
+  if (extra.makeOwner) process.stdout.write(`${user} is an owner\n`);
   if (result.totpDisabled)
     process.stdout.write(
       result.totpWasOn
@@ -156,6 +163,8 @@ async function main(argv: string[]) {
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
       'disable-totp': { type: 'boolean' },
+      enable: { type: 'boolean' },
+      owner: { type: 'boolean' },
     },
   });
   const [command, sub, arg] = positionals;
@@ -180,7 +189,11 @@ async function main(argv: string[]) {
       if (sub === 'rotate') return rotateSecretsCommand();
       return fail(`unknown secrets command "${sub ?? ''}"\n\n${USAGE}`);
     case 'admin':
-      if (sub === 'reset-password') return resetPasswordCommand(arg, values['disable-totp'] === true);
+      if (sub === 'reset-password')
+        return resetPasswordCommand(arg, values['disable-totp'] === true, {
+          enable: values.enable === true,
+          makeOwner: values.owner === true,
+        });
       return fail(`unknown admin command "${sub ?? ''}"\n\n${USAGE}`);
     default:
       return fail(`unknown command "${command}"\n\n${USAGE}`);

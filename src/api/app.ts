@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { LoginThrottle } from '../auth/login-throttle.ts';
-import { authenticate, requireScope } from '../http/middleware.ts';
+import { authenticate, authorize } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
 import { apiDocsPublic } from '../services/settings/runtime.ts';
 import { authApi } from './auth.ts';
@@ -16,6 +16,7 @@ import { settingsApi } from './settings.ts';
 import { statusApi } from './status.ts';
 import { tlsApi } from './tls.ts';
 import { tokensApi } from './tokens.ts';
+import { usersApi } from './users.ts';
 
 export const API_INFO = { title: 'Gatehouse API', version: '1' };
 
@@ -43,7 +44,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   const docsAccess: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (await apiDocsPublic(deps.db)) return next();
     return authenticate(deps)(c, async () => {
-      await requireScope('read')(c, next);
+      await authorize()(c, next);
     });
   };
   api.get('/openapi.json', docsAccess, (c) => c.json(document()));
@@ -55,7 +56,10 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   // Everything below needs a bearer token or a dashboard session.
   const secured = new OpenAPIHono<AppEnv>();
   secured.use('*', authenticate(deps));
+  // Every operation's least role comes from one table (src/http/permissions.ts); unlisted ones need owner.
+  secured.use('*', authorize());
   secured.route('/tokens', tokensApi());
+  secured.route('/users', usersApi(deps));
   secured.route('/routes', routesApi());
   secured.route('/routes', routeAuthUsersApi());
   secured.route('/settings', settingsApi());
@@ -64,7 +68,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/status', statusApi());
   secured.route('/peers', peersApi(deps));
   secured.route('/gateways', gatewaysApi(deps));
-  secured.get('/me', requireScope('read'), (c) => c.json({ actor: c.get('actor') }));
+  secured.get('/me', (c) => c.json({ actor: c.get('actor') }));
   api.route('/', secured);
   return api;
 }

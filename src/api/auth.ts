@@ -6,14 +6,17 @@ import { AppError, ForbiddenError, RateLimitedError } from '../errors.ts';
 import {
   anonymousContext,
   authenticate,
+  authorize,
   clearSessionCookie,
   readSessionCookie,
   writeSessionCookie,
 } from '../http/middleware.ts';
 import type { AppDeps } from '../http/types.ts';
 import { errorResponses } from '../schemas/common.ts';
+import { AcceptInviteSchema } from '../schemas/users.ts';
 import { changeAdminPassword, isWrongCurrentPassword } from '../services/admin/password.ts';
 import { authenticateSession, login, logout, SESSION_TTL_MS } from '../services/sessions/index.ts';
+import { acceptInvite } from '../services/users/accept.ts';
 import { newApiRouter } from './openapi.ts';
 
 const LoginSchema = z
@@ -97,7 +100,7 @@ export function authApi(deps: AppDeps, throttle: LoginThrottle) {
     },
   );
 
-  app.use('/password', authenticate(deps));
+  app.use('/password', authenticate(deps), authorize());
   app.openapi(
     createRoute({
       method: 'post',
@@ -137,6 +140,26 @@ export function authApi(deps: AppDeps, throttle: LoginThrottle) {
         throw err;
       }
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/invite',
+      operationId: 'acceptInvite',
+      tags: ['auth'],
+      summary: 'Accept an invite: set your password with the one-time token from the invite link',
+      description: 'The link works once and until it expires; afterwards log in as usual.',
+      request: { body: { content: { 'application/json': { schema: AcceptInviteSchema } }, required: true } },
+      responses: {
+        200: {
+          description: 'Password set',
+          content: { 'application/json': { schema: z.object({ username: z.string() }) } },
+        },
+        ...errorResponses(401, 422),
+      },
+    }),
+    async (c) => c.json(await acceptInvite({ ctx: anonymousContext(deps, c), input: c.req.valid('json') }), 200),
   );
 
   app.openAPIRegistry.registerPath({

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireScope } from '../http/middleware.ts';
 import type { AppDeps } from '../http/types.ts';
 import { errorResponses, IdParamSchema } from '../schemas/common.ts';
 import { CreatedGatewaySchema, CreateGatewaySchema, GatewaySchema, UpdateGatewaySchema } from '../schemas/gateways.ts';
@@ -16,7 +15,6 @@ const json = <T>(schema: T) => ({ 'application/json': { schema } });
 /** `/api/v1/gateways`: admin CRUD, token rotation, and each gateway's live state (online, drift, health). */
 export function gatewaysApi(deps: AppDeps) {
   const app = newApiRouter();
-  app.use('*', requireScope('auto'));
   const live: GatewayLiveSource = {
     isOnline: (id) => deps.gatewaySync?.hub.isOnline(id) ?? false,
     handshakeAt: (publicKey) => deps.peers?.network.latest(publicKey)?.latestHandshake ?? null,

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireScope } from '../http/middleware.ts';
 import type { AppDeps } from '../http/types.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { newApiRouter } from './openapi.ts';
@@ -30,7 +29,6 @@ export function healthApi(deps: AppDeps) {
       tags: ['health'],
       summary: 'Health details: database, Caddy, WireGuard and the config version the data plane applied',
       security: [{ bearer: [] }],
-      middleware: [requireScope('read')] as const,
       responses: {
         200: { description: 'Healthy', content: { 'application/json': { schema: HealthSchema } } },
         503: { description: 'Degraded', content: { 'application/json': { schema: HealthSchema } } },

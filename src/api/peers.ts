@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireScope } from '../http/middleware.ts';
 import { errorResponses, IdParamSchema } from '../schemas/common.ts';
 import {
   CreatePeerSchema,
@@ -32,7 +31,6 @@ const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema
 export function peersApi(deps: { peers?: PeerDeps | undefined }) {
   const peers = deps.peers ?? offlinePeerDeps();
   const app = newApiRouter();
-  app.use('*', requireScope('auto'));
 
   app.openapi(
     createRoute({
@@ -129,7 +127,6 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
       tags: ['peers'],
       summary: 'The peer’s wg-quick file (contains its private key; needs the write scope)',
       security,
-      middleware: [requireScope('write')] as const,
       request: { params: IdParamSchema },
       responses: {
         200: { description: 'wg-quick configuration', content: { 'text/plain': { schema: z.string() } } },
@@ -152,7 +149,6 @@ export function peersApi(deps: { peers?: PeerDeps | undefined }) {
       tags: ['peers'],
       summary: 'The wg-quick file as a QR code for the mobile apps (SVG or PNG; needs the write scope)',
       security,
-      middleware: [requireScope('write')] as const,
       request: { params: IdParamSchema, query: QrQuerySchema },
       responses: {
         200: {

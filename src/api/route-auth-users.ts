@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireScope } from '../http/middleware.ts';
 import { errorResponses, IdParamSchema } from '../schemas/common.ts';
 import {
   AuthUserParamsSchema,
@@ -21,8 +20,6 @@ const tags = ['route auth'];
 /** `/api/v1/routes/{id}/auth-users`: the people who may log in to a route with auth. */
 export function routeAuthUsersApi() {
   const app = newApiRouter();
-  app.use('/:id/auth-users', requireScope('auto'));
-  app.use('/:id/auth-users/*', requireScope('auto'));
 
   app.openapi(
     createRoute({

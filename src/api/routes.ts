@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireScope } from '../http/middleware.ts';
 import { errorResponses, IdParamSchema, PaginationSchema } from '../schemas/common.ts';
 import { CreateRouteSchema, RouteListQuerySchema, RouteSchema, UpdateRouteSchema } from '../schemas/routes.ts';
 import { createRoute as createRouteVerb } from '../services/routes/create.ts';
@@ -21,7 +20,6 @@ const WrittenRoute = RouteSchema.extend(ChangeMeta.shape).openapi('WrittenRoute'
 
 export function routesApi() {
   const app = newApiRouter();
-  app.use('*', requireScope('auto'));
 
   app.openapi(
     createRoute({

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireScope } from '../http/middleware.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { UpdateSettingsSchema } from '../schemas/settings.ts';
 import { getSettings } from '../services/settings/get.ts';
@@ -48,7 +47,6 @@ const SettingsSchema = z
 
 export function settingsApi() {
   const app = newApiRouter();
-  app.use('*', requireScope('admin'));
   app.openapi(
     createRoute({
       method: 'get',

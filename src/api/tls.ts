@@ -1,12 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireScope } from '../http/middleware.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { getRootCertificate } from '../services/settings/root-certificate.ts';
 import { newApiRouter } from './openapi.ts';
 
 export function tlsApi() {
   const app = newApiRouter();
-  app.use('*', requireScope('admin'));
   app.openapi(
     createRoute({
       method: 'get',

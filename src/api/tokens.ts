@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { requireScope } from '../http/middleware.ts';
 import { errorResponses, IdParamSchema } from '../schemas/common.ts';
 import { CreatedTokenSchema, CreateTokenSchema, TokenSchema } from '../schemas/tokens.ts';
 import { createToken } from '../services/tokens/create.ts';
@@ -11,7 +10,6 @@ const security = [{ bearer: [] }];
 
 export function tokensApi() {
   const app = newApiRouter();
-  app.use('*', requireScope('admin'));
 
   app.openapi(
     createRoute({

@@ -12,6 +12,8 @@ import { serveAssets } from './shared/assets.ts';
 import { errorPage } from './shared/error-page.tsx';
 import { type DashEnv, requireSession } from './shared/session.ts';
 import { tokensDashboard } from './tokens/handlers.tsx';
+import { usersDashboard } from './users/handlers.tsx';
+import { inviteDashboard } from './users/invite-accept.tsx';
 
 /**
  * The dashboard: server-rendered pages over the same service verbs as the API, one sub-app per resource
@@ -30,6 +32,8 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.route('/', routesDashboard(deps, session));
   app.route('/', gatewaysDashboard(deps, session));
   app.route('/', tokensDashboard(session));
+  app.route('/', usersDashboard(deps.config, session));
+  app.route('/', inviteDashboard(deps));
   app.route('/', settingsDashboard(session));
   return app;
 }

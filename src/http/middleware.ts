@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { type AdminRole, roleAtLeast } from '../auth/roles.ts';
 import { safeEqual } from '../auth/secrets.ts';
 import type { Actor, ServiceContext } from '../context.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { authenticateSession } from '../services/sessions/index.ts';
 import { authenticateToken } from '../services/tokens/authenticate.ts';
 import { clientOrigin, socketAddress } from './client.ts';
+import { API_PERMISSIONS, type Permission, permissionFor } from './permissions.ts';
 import type { AppDeps, AppEnv } from './types.ts';
 
 /** The admin session cookie over plain http (development on loopback). */
@@ -78,17 +80,24 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const now = deps.now();
     const header = c.req.header('authorization');
-    let actor: Actor | undefined;
+    let actor: Actor;
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw new UnauthorizedError('Authorization must be "Bearer <token>"');
       const token = await authenticateToken({ db: deps.db, token: match[1]!, now });
-      actor = { kind: 'token', id: token.id, scope: token.scope };
+      actor = {
+        kind: 'token',
+        id: token.id,
+        scope: token.scope,
+        role: token.role,
+        userId: token.creator?.id,
+        username: token.creator?.username,
+      };
     } else {
       const cookie = readSessionCookie(c);
       const session = cookie ? await authenticateSession({ db: deps.db, token: cookie, now }) : null;
       if (!session?.session.fullyAuthenticated) throw new UnauthorizedError();
-      actor = { kind: 'admin', id: session.user.id, username: session.user.username };
+      actor = { kind: 'admin', id: session.user.id, username: session.user.username, role: session.user.role };
       c.set('csrfToken', session.session.csrfToken);
       // Cookies ride along on cross-site requests; a header only our own pages can set proves intent.
       if (!['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)) {
@@ -102,17 +111,37 @@ export function authenticate(deps: AppDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
-const SCOPE_RANK = { read: 0, write: 1, admin: 2 } as const;
+/** The role an actor acts with: an admin's current role; a token's scope cut to its creator's role. */
+export function actorRole(actor: Actor): AdminRole | undefined {
+  return actor.kind === 'admin' || actor.kind === 'token' ? actor.role : undefined;
+}
 
-/** GET needs read, changes need write, and token/settings management needs admin. Sessions are admin. */
-export function requireScope(scope: keyof typeof SCOPE_RANK | 'auto'): MiddlewareHandler<AppEnv> {
+/** Which token scope reaches a role, for the refusal's message. */
+const SCOPE_FOR: Record<AdminRole, string> = {
+  viewer: 'read scope',
+  operator: 'write scope',
+  admin: 'admin scope',
+  owner: 'an owner’s session; no token reaches it',
+};
+
+/**
+ * The one role check of the API: the permission table (src/http/permissions.ts) says the least role each
+ * operation needs; anything it does not list needs `owner`. Runs after `authenticate`.
+ */
+export function authorize(table: readonly Permission[] = API_PERMISSIONS): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const actor = c.get('actor');
-    const needed = scope === 'auto' ? (['GET', 'HEAD'].includes(c.req.method) ? 'read' : 'write') : scope;
-    if (actor.kind === 'token' && SCOPE_RANK[actor.scope] < SCOPE_RANK[needed]) {
-      throw new ForbiddenError(`this call needs a token with the ${needed} scope (this one has ${actor.scope})`);
+    const need = permissionFor(table, c.req.method, c.req.path);
+    const role = actorRole(c.get('actor'));
+    if (need === 'public') return next();
+    if (!role || need === 'gateway') throw new ForbiddenError();
+    if (!roleAtLeast(role, need)) {
+      const actor = c.get('actor');
+      throw new ForbiddenError(
+        actor.kind === 'token'
+          ? `this call needs the ${need} role (${SCOPE_FOR[need]}); this token acts as ${role} (its scope ${actor.scope}, capped by its creator's role)`
+          : `this call needs the ${need} role; you are ${role}`,
+      );
     }
-    if (actor.kind !== 'token' && actor.kind !== 'admin') throw new ForbiddenError();
     await next();
   };
 }

@@ -25,7 +25,7 @@ export async function adminWithTotp(env: Pick<Env, 'db' | 'config'>, now: () => 
   const system = systemContext(env, now);
   await bootstrapAdmin({ ctx: system });
   const { id } = (await login({ ctx: system, input: ADMIN })).user;
-  const admin = { ...system, actor: { kind: 'admin' as const, id, username: ADMIN.username } };
+  const admin = { ...system, actor: { kind: 'admin' as const, id, username: ADMIN.username, role: 'owner' as const } };
   const { secret } = await startTotpEnrollment({ ctx: admin });
   const app = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 });
   // Enrollment consumes the current step; callers move the clock on before using a code.

@@ -15,6 +15,8 @@ export const ID_OFFSETS: Readonly<Record<string, number>> = {
   api_tokens: 5000,
   admin_users: 6000,
   audit_log: 7000,
+  admin_invites: 8000,
+  admin_passkeys: 9000,
 };
 
 /** Seeds `sqlite_sequence` (AUTOINCREMENT's counter) so the next id of each table is its offset + 1. */

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { createDb, migrateDb } from '../../src/db/index.ts';
 import { adminRecoveryCodes, adminSessions, adminUsers, auditLog } from '../../src/db/schema/index.ts';
 import { login } from '../../src/services/sessions/index.ts';
+import { inviteUser } from '../../src/services/users/invite.ts';
 import { ADMIN, adminWithTotp } from '../helpers/admin-login.ts';
 import { systemContext, tempDir } from '../helpers/env.ts';
 
@@ -94,6 +95,30 @@ describe('gatehouse admin reset-password --disable-totp', () => {
       const [user] = await h.db.select().from(adminUsers);
       expect(user!.totpEnabled).toBe(true);
       expect(user!.totpSecret).not.toBeNull();
+    });
+  });
+
+  it('is the break-glass for a locked-out team: --enable and --owner bring a disabled user back as an owner', async () => {
+    await withDb(async (h) => {
+      await adminWithTotp(h, () => new Date());
+      const owner = { ...systemContext(h), actor: { kind: 'system' as const } };
+      const invited = await inviteUser({
+        ctx: owner,
+        input: { username: 'ops', role: 'viewer', expires_in_hours: 1 },
+        baseUrl: 'http://x',
+      });
+      await h.db.update(adminUsers).set({ disabledAt: new Date() }).where(eq(adminUsers.id, invited.id));
+    });
+    const out = await gatehouse(['admin', 'reset-password', 'OPS', '--enable', '--owner']);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toContain('OPS is enabled');
+    expect(out.stdout).toContain('OPS is an owner');
+    const password = /new password for OPS: (\S+)/.exec(out.stdout)?.[1];
+    await withDb(async (h) => {
+      const [user] = await h.db.select().from(adminUsers).where(eq(adminUsers.username, 'ops'));
+      expect(user).toMatchObject({ role: 'owner', disabledAt: null });
+      const session = await login({ ctx: systemContext(h), input: { username: 'ops', password: password! } });
+      expect(session.user.role).toBe('owner');
     });
   });
 });

@@ -58,7 +58,7 @@ async function serverWithSecrets(dir: string) {
   const privateKey = /PrivateKey = ([A-Za-z0-9+/]{43}=)/.exec(conf)![1]!;
   const [row] = await server.db.query.peers.findMany();
   const enrollment = await startTotpEnrollment({
-    ctx: { ...ctx, actor: { kind: 'admin', id: 1, username: 'admin' } },
+    ctx: { ...ctx, actor: { kind: 'admin', id: 1, username: 'admin', role: 'owner' } },
   });
   await server.stop();
   return { config, privateKey, storedKey: row!.privateKey!, totpSecret: enrollment.secret };

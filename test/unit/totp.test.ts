@@ -65,7 +65,7 @@ describe('admin TOTP replay protection', () => {
     const system = systemContext(db, () => new Date(time));
     await bootstrapAdmin({ ctx: system });
     const { id } = await login({ ctx: system, input: credentials }).then((s) => s.user);
-    admin = { ...system, actor: { kind: 'admin', id, username: credentials.username } };
+    admin = { ...system, actor: { kind: 'admin', id, username: credentials.username, role: 'owner' } };
     secret = (await startTotpEnrollment({ ctx: admin })).secret;
     await confirmTotpEnrollment({ ctx: admin, input: { code: codeNow() } });
   });

@@ -1,4 +1,5 @@
 import type { Child, PropsWithChildren } from 'hono/jsx';
+import type { AdminRole } from '../../auth/roles.ts';
 import { CSRF_FIELD } from './session.ts';
 
 export const NAV = [
@@ -6,6 +7,7 @@ export const NAV = [
   { href: '/peers', label: 'Peers' },
   { href: '/routes', label: 'Routes' },
   { href: '/gateways', label: 'Gateways' },
+  { href: '/users', label: 'Users' },
   { href: '/tokens', label: 'API tokens' },
   { href: '/settings', label: 'Settings' },
 ] as const;
@@ -15,6 +17,8 @@ export interface PageMeta {
   /** The current path (the nav marks its section). */
   path: string;
   username?: string | undefined;
+  /** The signed-in user's role: sections and buttons it cannot use are left out (src/dashboard/shared/role-filter.ts). */
+  role?: AdminRole | undefined;
   csrf?: string | undefined;
   flash?: string | undefined;
 }
@@ -68,6 +72,7 @@ export function Layout({ meta, children }: PropsWithChildren<{ meta: PageMeta }>
           <div class="who">
             <a href="/account" aria-current={meta.path === '/account' ? 'page' : undefined}>
               {meta.username}
+              {meta.role ? <span class="role"> · {meta.role}</span> : null}
             </a>
             <form method="post" action="/logout" class="inline">
               <Csrf token={meta.csrf} />

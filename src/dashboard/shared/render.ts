@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { PageMeta } from './layout.tsx';
+import { withoutForbidden } from './role-filter.ts';
 import type { DashEnv } from './session.ts';
 
 /**
@@ -38,6 +39,12 @@ const FLASH: Record<string, string> = {
   'gateway-rotated': 'Token rotated. The old token no longer works.',
   'gateway-deleted': 'Gateway deleted.',
   'settings-saved': 'Settings saved.',
+  'user-invited': 'User invited. Give them the link below; it is shown only this once.',
+  'user-saved': 'User saved.',
+  'user-deleted': 'User deleted. Their API tokens are revoked.',
+  'invite-accepted': 'Your password is set. Log in with it.',
+  'passkey-added': 'Passkey added.',
+  'passkey-removed': 'Passkey removed.',
 };
 
 export function meta(c: Context<DashEnv>, title: string, path = c.req.path): PageMeta {
@@ -46,13 +53,16 @@ export function meta(c: Context<DashEnv>, title: string, path = c.req.path): Pag
     title,
     path,
     username: c.get('username'),
+    role: c.get('role'),
     csrf: c.get('csrfToken'),
     // `?done=` comes from the URL: only the table's own keys count, not what its prototype answers.
     flash: code && Object.hasOwn(FLASH, code) ? FLASH[code] : undefined,
   };
 }
 
-export async function page(c: Context, node: unknown, status: 200 | 201 | 404 | 409 | 422 | 503 = 200) {
+export async function page(c: Context, node: unknown, status: 200 | 201 | 403 | 404 | 409 | 422 | 503 = 200) {
   secureHeaders(c);
-  return c.html(`<!doctype html>${await Promise.resolve(node as string)}`, status);
+  const html = String(await Promise.resolve(node as string));
+  const role = (c as Context<DashEnv>).get('role');
+  return c.html(`<!doctype html>${role ? withoutForbidden(html, role) : html}`, status);
 }

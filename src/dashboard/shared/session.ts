@@ -1,15 +1,18 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { type AdminRole, roleAtLeast } from '../../auth/roles.ts';
 import { randomSecret, safeEqual } from '../../auth/secrets.ts';
 import type { Actor } from '../../context.ts';
+import { ForbiddenError } from '../../errors.ts';
 import { clientIp, isHttps, readSessionCookie, serviceContext } from '../../http/middleware.ts';
+import { DASHBOARD_PERMISSIONS, permissionFor } from '../../http/permissions.ts';
 import type { AppDeps, AppEnv } from '../../http/types.ts';
 import { authenticateSession } from '../../services/sessions/index.ts';
 
 export const LOGIN_CSRF_COOKIE = 'gatehouse_login_csrf';
 export const CSRF_FIELD = '_csrf';
 
-export type DashEnv = AppEnv & { Variables: { username: string } };
+export type DashEnv = AppEnv & { Variables: { username: string; role: AdminRole } };
 export type DashContext = Context<DashEnv>;
 
 export const isHtmx = (c: Context) => c.req.header('hx-request') === 'true';
@@ -56,11 +59,16 @@ export function requireSession(deps: AppDeps): MiddlewareHandler<DashEnv> {
       const sent = c.req.header('x-csrf-token') ?? (typeof form[CSRF_FIELD] === 'string' ? form[CSRF_FIELD] : '');
       if (!safeEqual(sent, csrf)) return c.text('missing or invalid CSRF token; reload the page and try again', 403);
     }
-    const actor: Actor = { kind: 'admin', id: found.user.id, username: found.user.username };
+    const actor: Actor = { kind: 'admin', id: found.user.id, username: found.user.username, role: found.user.role };
+    c.set('role', actor.role);
     c.set('actor', actor);
     c.set('csrfToken', csrf);
     c.set('username', found.user.username);
     c.set('ctx', serviceContext(deps, c, actor));
+    // The same table as the API (src/http/permissions.ts): unlisted pages and posts need an owner.
+    const need = permissionFor(DASHBOARD_PERMISSIONS, c.req.method, c.req.path);
+    if (need !== 'public' && (need === 'gateway' || !roleAtLeast(actor.role, need)))
+      throw new ForbiddenError(`this needs the ${need} role; you are ${actor.role}`);
     // Pages hold a CSRF token and private data: never cached, never framed.
     c.header('Cache-Control', 'no-store');
     await next();

@@ -10,6 +10,8 @@ export const auditLog = sqliteTable(
     actor: text().notNull(),
     /** e.g. `token.create`, `route.update`, `auth.login_failed`. */
     action: text().notNull(),
+    /** The admin user behind the actor (a token's creator), by name at the time, so deleting them keeps it. */
+    actorUser: text(),
     resourceType: text(),
     resourceId: text(),
     before: text({ mode: 'json' }),

@@ -1,3 +1,5 @@
+export * from './admin-invites.ts';
+export * from './admin-passkeys.ts';
 export * from './admin-recovery-codes.ts';
 export * from './admin-sessions.ts';
 export * from './admin-users.ts';

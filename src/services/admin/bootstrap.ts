@@ -1,8 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { generatePassword, hashPassword } from '../../auth/passwords.ts';
 import type { ServiceContext } from '../../context.ts';
-import { adminSessions, adminUsers } from '../../db/schema/index.ts';
+import { adminPasskeys, adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/record.ts';
+import { usernameIs } from '../users/by-name.ts';
 import { deleteRecoveryCodes } from './recovery-codes.ts';
 
 /**
@@ -17,7 +18,7 @@ export async function bootstrapAdmin({ ctx }: { ctx: ServiceContext }) {
     const password = ctx.config.admin.password ?? generatePassword();
     const [user] = await tx
       .insert(adminUsers)
-      .values({ username: ctx.config.admin.user, passwordHash: await hashPassword(password) })
+      .values({ username: ctx.config.admin.user, passwordHash: await hashPassword(password), role: 'owner' })
       .returning({ id: adminUsers.id, username: adminUsers.username });
     await recordAudit({
       ctx,
@@ -38,15 +39,27 @@ export async function resetAdminPassword({
   input,
 }: {
   ctx: ServiceContext;
-  input: { username: string; password?: string | undefined; disableTotp?: boolean | undefined };
+  input: {
+    username: string;
+    password?: string | undefined;
+    disableTotp?: boolean | undefined;
+    /** Break-glass for a locked-out team: enable the user again and/or make them an owner. */
+    enable?: boolean | undefined;
+    makeOwner?: boolean | undefined;
+  };
 }) {
   const password = input.password ?? generatePassword();
   const passwordHash = await hashPassword(password);
   return ctx.db.transaction(async (tx) => {
     const [user] = await tx
       .update(adminUsers)
-      .set({ passwordHash, passwordChangedAt: ctx.now() })
-      .where(eq(adminUsers.username, input.username))
+      .set({
+        passwordHash,
+        passwordChangedAt: ctx.now(),
+        ...(input.enable ? { disabledAt: null } : {}),
+        ...(input.makeOwner ? { role: 'owner' as const } : {}),
+      })
+      .where(usernameIs(input.username))
       .returning({ id: adminUsers.id });
     if (!user) return { updated: false as const };
     await tx.delete(adminSessions).where(eq(adminSessions.userId, user.id));
@@ -62,6 +75,8 @@ export async function resetAdminPassword({
         .set({ totpEnabled: false, totpSecret: null, totpLastCounter: null })
         .where(eq(adminUsers.id, user.id));
       await deleteRecoveryCodes(tx, user.id);
+      // Passkeys are second factors too: whoever lost the TOTP device may have lost the security key with it.
+      await tx.delete(adminPasskeys).where(eq(adminPasskeys.userId, user.id));
     }
     await recordAudit({
       ctx,
@@ -70,7 +85,11 @@ export async function resetAdminPassword({
         action: 'admin.reset_password',
         resourceType: 'admin_user',
         resourceId: user.id,
-        ...(input.disableTotp ? { after: { totp_disabled: true } } : {}),
+        after: {
+          ...(input.disableTotp ? { totp_disabled: true } : {}),
+          ...(input.enable ? { enabled: true } : {}),
+          ...(input.makeOwner ? { role: 'owner' } : {}),
+        },
       },
     });
     if (input.disableTotp)

@@ -1,4 +1,4 @@
-import { actorLabel, type ServiceContext } from '../../context.ts';
+import { actorLabel, actorUsername, type ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { auditLog } from '../../db/schema/index.ts';
 
@@ -8,6 +8,8 @@ export interface AuditInput {
   resourceId?: string | number;
   before?: unknown;
   after?: unknown;
+  /** The user named on the entry when the actor is the system (a failed login names the name tried). */
+  actorUser?: string | undefined;
 }
 
 /** Writes one audit entry with the caller's handle, so it commits or rolls back with the change. */
@@ -15,6 +17,7 @@ export async function recordAudit({ ctx, tx, input }: { ctx: ServiceContext; tx:
   await tx.insert(auditLog).values({
     at: ctx.now(),
     actor: actorLabel(ctx.actor),
+    actorUser: input.actorUser ?? actorUsername(ctx.actor) ?? null,
     action: input.action,
     resourceType: input.resourceType ?? null,
     resourceId: input.resourceId === undefined ? null : String(input.resourceId),

@@ -1,4 +1,4 @@
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import { verifyPasswordOrDummy } from '../../auth/passwords.ts';
 import { secretBoxFor } from '../../auth/secret-box.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
@@ -9,6 +9,7 @@ import { AppError, UnauthorizedError } from '../../errors.ts';
 import { consumeRecoveryCode } from '../admin/recovery-codes.ts';
 import { consumeAdminTotp } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
+import { usernameIs } from '../users/by-name.ts';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
@@ -29,7 +30,9 @@ export async function login({
     userAgent?: string | undefined;
   };
 }) {
-  const [user] = await ctx.db.select().from(adminUsers).where(eq(adminUsers.username, input.username));
+  const [found] = await ctx.db.select().from(adminUsers).where(usernameIs(input.username));
+  // A disabled user (or one whose invite is still open) is treated like an unknown name, with the same work.
+  const user = found && !found.disabledAt ? found : undefined;
   // Unknown names cost the same argon2 work as known ones: the timing must not tell which names exist.
   const passwordOk = await verifyPasswordOrDummy(user?.passwordHash, input.password);
   const fail = async (reason: string) => {
@@ -37,7 +40,12 @@ export async function login({
       recordAudit({
         ctx,
         tx,
-        input: { action: 'auth.login_failed', resourceType: 'admin_user', after: { username: input.username, reason } },
+        input: {
+          action: 'auth.login_failed',
+          resourceType: 'admin_user',
+          actorUser: input.username.slice(0, 64),
+          after: { username: input.username, reason },
+        },
       }),
     );
   };
@@ -74,7 +82,7 @@ export async function login({
       userAgent: input.userAgent ?? null,
     });
     await recordAudit({
-      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username } },
+      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username, role: user.role } },
       tx,
       input: {
         action: 'auth.login',
@@ -87,18 +95,23 @@ export async function login({
   return {
     token,
     csrfToken,
-    user: { id: user.id, username: user.username },
+    user: { id: user.id, username: user.username, role: user.role },
     expiresAt: new Date(now.getTime() + SESSION_TTL_MS),
   };
 }
 
-/** Session cookie → user, or null when unknown or expired. */
+/** Session cookie → user (with their current role), or null when unknown, expired or the user is disabled. */
 export async function authenticateSession({ db, token, now }: { db: Db; token: string; now: Date }) {
   const [row] = await db
-    .select({ session: adminSessions, user: { id: adminUsers.id, username: adminUsers.username } })
+    .select({
+      session: adminSessions,
+      user: { id: adminUsers.id, username: adminUsers.username, role: adminUsers.role },
+    })
     .from(adminSessions)
     .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
-    .where(and(eq(adminSessions.id, sha256Hex(token)), gt(adminSessions.expiresAt, now)));
+    .where(
+      and(eq(adminSessions.id, sha256Hex(token)), gt(adminSessions.expiresAt, now), isNull(adminUsers.disabledAt)),
+    );
   return row ?? null;
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import { secretBoxFor } from '../../auth/secret-box.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
@@ -6,6 +6,7 @@ import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { AppError, UnauthorizedError } from '../../errors.ts';
 import { consumeAdminSecondFactor } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
+import { usernameIs } from '../users/by-name.ts';
 import { login, SESSION_TTL_MS } from './index.ts';
 
 /** How long the TOTP step may take after a correct password. */
@@ -32,10 +33,7 @@ export async function startLogin({
     // login() checks the password before it asks for the code: totp_required means the password was right.
     if (!(err instanceof AppError && err.details?.totp_required === true)) throw err;
   }
-  const [user] = await ctx.db
-    .select({ id: adminUsers.id })
-    .from(adminUsers)
-    .where(eq(adminUsers.username, input.username));
+  const [user] = await ctx.db.select({ id: adminUsers.id }).from(adminUsers).where(usernameIs(input.username));
   if (!user) throw new UnauthorizedError('invalid username or password');
   const token = randomSecret(32);
   const now = ctx.now();
@@ -91,6 +89,7 @@ export async function finishTotpLogin({
         eq(adminSessions.id, sha256Hex(input.pendingToken)),
         eq(adminSessions.fullyAuthenticated, false),
         gt(adminSessions.expiresAt, now),
+        isNull(adminUsers.disabledAt),
       ),
     );
   if (!row) throw new UnauthorizedError('the login has expired; enter your password again');
@@ -126,7 +125,7 @@ export async function finishTotpLogin({
       userAgent: input.userAgent ?? null,
     });
     await recordAudit({
-      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username } },
+      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username, role: user.role } },
       tx,
       input: {
         action: 'auth.login',
