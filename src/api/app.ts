@@ -8,6 +8,7 @@ import { authApi } from './auth.ts';
 import { gatewaySyncApi } from './gateway-sync.ts';
 import { gatewaysApi } from './gateways.ts';
 import { healthApi } from './health.ts';
+import { identityProvidersApi } from './identity-providers.ts';
 import { peersApi } from './peers.ts';
 import { renderReference } from './reference.ts';
 import { routeAuthUsersApi } from './route-auth-users.ts';
@@ -60,6 +61,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.use('*', authorize());
   secured.route('/tokens', tokensApi());
   secured.route('/users', usersApi(deps));
+  secured.route('/identity-providers', identityProvidersApi());
   secured.route('/routes', routesApi());
   secured.route('/routes', routeAuthUsersApi());
   secured.route('/settings', settingsApi());

@@ -4,6 +4,7 @@ import type { AppDeps } from '../http/types.ts';
 import { accountDashboard } from './account/handlers.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
 import { loginDashboard } from './login/handlers.tsx';
+import { oidcLoginDashboard } from './login/oidc.tsx';
 import { overviewDashboard } from './overview/handlers.tsx';
 import { peersDashboard } from './peers/handlers.tsx';
 import { routesDashboard } from './routes/handlers.tsx';
@@ -26,6 +27,7 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.get('/assets/:name', serveAssets());
   app.onError(errorPage);
   app.route('/', loginDashboard(deps, session, adminLoginThrottle));
+  app.route('/', oidcLoginDashboard(deps));
   app.route('/', overviewDashboard(deps, session));
   app.route('/', accountDashboard(deps, session, adminLoginThrottle));
   app.route('/', peersDashboard(deps, session));

@@ -66,6 +66,8 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/api/v1/tls/root-certificate', 'admin'),
   ...resource('/api/v1/users', 'admin', 'admin'),
   rule('POST', '/api/v1/users/{id}/invite', 'admin'),
+  // Identity providers decide who becomes an admin with which role: like users, for admins.
+  ...resource('/api/v1/identity-providers', 'admin', 'admin'),
 ];
 
 /** The dashboard's pages and form posts. GET pages that only show a form for a change need the change's role. */

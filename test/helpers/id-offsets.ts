@@ -17,6 +17,8 @@ export const ID_OFFSETS: Readonly<Record<string, number>> = {
   audit_log: 7000,
   admin_invites: 8000,
   admin_passkeys: 9000,
+  identity_providers: 10000,
+  admin_identities: 11000,
 };
 
 /** Seeds `sqlite_sequence` (AUTOINCREMENT's counter) so the next id of each table is its offset + 1. */

@@ -6,6 +6,7 @@ export * from './admin-users.ts';
 export * from './api-tokens.ts';
 export * from './audit-log.ts';
 export * from './gateways.ts';
+export * from './identity-providers.ts';
 export * from './peers.ts';
 export * from './policies.ts';
 export * from './route-auth-sessions.ts';

@@ -1,7 +1,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
-import { settings } from '../../db/schema/index.ts';
+import { identityProviders, settings } from '../../db/schema/index.ts';
 import { ValidationError } from '../../errors.ts';
 import type { UpdateSettingsInput } from '../../schemas/settings.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -16,6 +16,8 @@ export const RUNTIME_DEFAULTS: RuntimeSettings = {
   api_docs_public: false,
   /** Where WireGuard clients connect, when the environment does not say (services/settings/wg-endpoint.ts). */
   wg_endpoint: null,
+  /** Passwords off for the dashboard and API login, but for the break-glass owner (src/services/identity-providers/sso-only.ts). */
+  sso_only: false,
 };
 const KEYS = Object.keys(RUNTIME_DEFAULTS) as (keyof RuntimeSettings)[];
 
@@ -25,6 +27,7 @@ export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> 
   for (const row of rows) {
     if (row.key === 'api_docs_public' && typeof row.value === 'boolean') out.api_docs_public = row.value;
     if (row.key === 'wg_endpoint' && typeof row.value === 'string') out.wg_endpoint = row.value;
+    if (row.key === 'sso_only' && typeof row.value === 'boolean') out.sso_only = row.value;
   }
   return out;
 }
@@ -43,6 +46,20 @@ export async function updateRuntimeSettings({ ctx, input }: { ctx: ServiceContex
         message: `is fixed by the environment (GATEHOUSE_WG_ENDPOINT=${ctx.config.wireguard.endpoint}); unset that variable to set it here`,
       },
     ]);
+  }
+  if (input.sso_only === true) {
+    const [provider] = await ctx.db
+      .select({ id: identityProviders.id })
+      .from(identityProviders)
+      .where(eq(identityProviders.forDashboard, true))
+      .limit(1);
+    if (!provider)
+      throw new ValidationError([
+        {
+          field: 'sso_only',
+          message: 'needs an identity provider for the dashboard first (Settings → Identity providers)',
+        },
+      ]);
   }
   return ctx.db.transaction(async (tx) => {
     const before = await readRuntimeSettings(tx);

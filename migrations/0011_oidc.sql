@@ -1,0 +1,30 @@
+CREATE TABLE `admin_identities` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`provider_id` integer NOT NULL,
+	`subject` text NOT NULL,
+	`user_id` integer NOT NULL,
+	`created_at` integer NOT NULL,
+	`last_login_at` integer,
+	FOREIGN KEY (`provider_id`) REFERENCES `identity_providers`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`user_id`) REFERENCES `admin_users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `admin_identities_subject_idx` ON `admin_identities` (`provider_id`,`subject`);--> statement-breakpoint
+CREATE INDEX `admin_identities_user_idx` ON `admin_identities` (`user_id`);--> statement-breakpoint
+CREATE TABLE `identity_providers` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`name` text NOT NULL,
+	`issuer` text NOT NULL,
+	`client_id` text NOT NULL,
+	`client_secret` text NOT NULL,
+	`scopes` text DEFAULT 'openid email profile' NOT NULL,
+	`email_claim` text DEFAULT 'email' NOT NULL,
+	`groups_claim` text DEFAULT 'groups' NOT NULL,
+	`group_roles` text DEFAULT '[]' NOT NULL,
+	`for_dashboard` integer DEFAULT true NOT NULL,
+	`for_routes` integer DEFAULT false NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `identity_providers_name_unique` ON `identity_providers` (`name`);
