@@ -7,7 +7,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminIdentities, adminUsers, auditLog, identityProviders } from '../../src/db/schema/index.ts';
 import { forgetProviderConfigs } from '../../src/services/identity-providers/configs.ts';
-import { as, type TestUser, usersOfEveryRole } from '../helpers/admin-users.ts';
+import { browser } from '../helpers/admin-login.ts';
+import { as, PASSWORD, type TestUser, usersOfEveryRole } from '../helpers/admin-users.ts';
 import { testApp } from '../helpers/env.ts';
 import { callbackCandidates, startTestProvider, type TestProvider } from '../helpers/oidc-provider.ts';
 
@@ -298,5 +299,44 @@ describe('SSO only', () => {
     const page = await env.app.request(`${ORIGIN}/login`);
     expect(await page.text()).toContain('Break-glass owner login');
     await owner('PATCH', '/api/v1/settings', { sso_only: false });
+  });
+});
+
+describe('settings page: identity providers', () => {
+  it("adds a provider from the form, shows the provider's answer when it refuses, and lists the callback", async () => {
+    const b = browser(env, '198.51.100.20');
+    expect((await b.password(PASSWORD, users.admin.username)).status).toBe(303);
+    const page = await (await b.request('GET', '/settings')).text();
+    expect(page).toContain('Identity providers (OpenID Connect)');
+    const csrf = b.csrfOf(page);
+    const form = {
+      _csrf: csrf,
+      name: 'From the form',
+      issuer: provider.issuer,
+      client_id: provider.clientId,
+      client_secret: 'wrong',
+      scopes: 'openid email groups',
+      groups_claim: 'groups',
+      email_claim: 'email',
+      group_roles: 'gatehouse-ops = operator\nadmins = god',
+    };
+    const bad = await b.request('POST', '/settings/identity-providers', form);
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('role');
+    const refused = await b.request('POST', '/settings/identity-providers', {
+      ...form,
+      group_roles: 'gatehouse-ops = operator',
+    });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain('invalid_client');
+    const added = await b.request('POST', '/settings/identity-providers', {
+      ...form,
+      client_secret: provider.clientSecret,
+      group_roles: 'gatehouse-ops = operator',
+    });
+    expect(added.status).toBe(303);
+    const after = await (await b.request('GET', '/settings')).text();
+    expect(after).toMatch(/From the form.*\/login\/oidc\/\d+\/callback/s);
+    expect(after).not.toContain(provider.clientSecret);
   });
 });
