@@ -1,6 +1,7 @@
 import { FORWARDED } from '../auth/forwarded.ts';
 import { LOGIN_PREFIX, VERIFY_PATH } from '../auth/route-cookies.ts';
 import type { Route } from '../db/schema/routes.ts';
+import { IDENTITY_HEADERS } from './identity-headers.ts';
 
 /** Headers the control plane answers a successful verify with; copied onto the request for the upstream. */
 export const IDENTITY_HEADER = 'Remote-User';
@@ -50,7 +51,8 @@ export function routeAuthHandlers(route: Route, dial: string, proxySecret?: stri
   const toControlPlane = { 'X-Gatehouse-Route': [String(route.id)], ...forwardedHeaders(proxySecret) };
   const consumed = ['Cookie', ...(route.basicAuthEnabled ? ['Authorization'] : [])];
   return [
-    { handler: 'headers', request: { delete: [IDENTITY_HEADER, 'X-Gatehouse-*'] } },
+    // A route login's identity replaces a VPN peer's (identity-headers.ts): none of the peer's is left.
+    { handler: 'headers', request: { delete: [...IDENTITY_HEADERS, 'X-Gatehouse-*'] } },
     {
       handler: 'subroute',
       routes: [

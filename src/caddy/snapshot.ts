@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Route } from '../db/schema/routes.ts';
+import { identityHandlers } from './identity-headers.ts';
 import { routeAuthHandlers } from './route-auth.ts';
 
 /**
@@ -34,6 +35,8 @@ export interface Snapshot {
 
 export interface PeerRef {
   id: number;
+  /** For the identity headers of VPN clients (identity-headers.ts); absent: none are set for this peer. */
+  name?: string | undefined;
   address: string;
   enabled: boolean;
   tags: string[];
@@ -118,11 +121,14 @@ export function upstreamOf(route: Route, input: CompileInput): { host: string; p
 function httpHandlers(
   route: Route,
   upstream: { host: string; port: number },
+  peers: PeerRef[],
   authEndpoint?: string,
   proxySecret?: string,
 ): Record<string, unknown>[] {
-  const handlers: Record<string, unknown>[] =
-    route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret) : [];
+  const handlers: Record<string, unknown>[] = [
+    ...identityHandlers(peers),
+    ...(route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret) : []),
+  ];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
   const response = route.customHeaders.filter((h) => h.direction === 'response');
   if (request.length || response.length) {
@@ -192,7 +198,10 @@ export function compileSnapshot(input: CompileInput): Snapshot {
       if (!route.domain || (route.authEnabled && !input.authEndpoint)) continue;
       routes.push({
         ...base,
-        http: { hosts: [route.domain], handle: httpHandlers(route, upstream, input.authEndpoint, input.proxySecret) },
+        http: {
+          hosts: [route.domain],
+          handle: httpHandlers(route, upstream, input.peers, input.authEndpoint, input.proxySecret),
+        },
         ...(route.tlsNames.length > 0 ? { tls_names: [...route.tlsNames] } : {}),
       });
     } else {

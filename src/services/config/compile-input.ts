@@ -17,6 +17,7 @@ export async function loadCompileInput(
     db
       .select({
         id: peers.id,
+        name: peers.name,
         address: peers.address,
         enabled: peers.enabled,
         tags: peers.tags,
@@ -32,6 +33,7 @@ export async function loadCompileInput(
     // An expired peer counts as disabled even before the expiry job has run.
     peers: peerRows.map((p) => ({
       id: p.id,
+      name: p.name,
       address: p.address,
       tags: p.tags,
       enabled: p.enabled && (!p.expiresAt || p.expiresAt.getTime() > now),
