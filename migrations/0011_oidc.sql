@@ -27,4 +27,23 @@ CREATE TABLE `identity_providers` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `identity_providers_name_unique` ON `identity_providers` (`name`);
+CREATE UNIQUE INDEX `identity_providers_name_unique` ON `identity_providers` (`name`);--> statement-breakpoint
+CREATE TABLE `route_share_links` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`route_id` integer NOT NULL,
+	`name` text NOT NULL,
+	`token_hash` text NOT NULL,
+	`prefix` text NOT NULL,
+	`expires_at` integer NOT NULL,
+	`max_uses` integer,
+	`uses` integer DEFAULT 0 NOT NULL,
+	`created_at` integer NOT NULL,
+	`created_by` integer,
+	`revoked_at` integer,
+	FOREIGN KEY (`route_id`) REFERENCES `routes`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`created_by`) REFERENCES `admin_users`(`id`) ON UPDATE no action ON DELETE set null
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `route_share_links_tokenHash_unique` ON `route_share_links` (`token_hash`);--> statement-breakpoint
+CREATE INDEX `route_share_links_route_idx` ON `route_share_links` (`route_id`);--> statement-breakpoint
+ALTER TABLE `route_auth_sessions` ADD `share_link_id` integer REFERENCES route_share_links(id) ON DELETE cascade;

@@ -12,6 +12,7 @@ import { identityProvidersApi } from './identity-providers.ts';
 import { peersApi } from './peers.ts';
 import { renderReference } from './reference.ts';
 import { routeAuthUsersApi } from './route-auth-users.ts';
+import { routeShareLinksApi } from './route-share-links.ts';
 import { routesApi } from './routes.ts';
 import { settingsApi } from './settings.ts';
 import { statusApi } from './status.ts';
@@ -64,6 +65,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/identity-providers', identityProvidersApi());
   secured.route('/routes', routesApi());
   secured.route('/routes', routeAuthUsersApi());
+  secured.route('/routes', routeShareLinksApi());
   secured.route('/settings', settingsApi());
   secured.route('/tls', tlsApi());
   secured.route('/health', healthApi(deps));

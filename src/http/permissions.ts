@@ -56,6 +56,9 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('PUT', '/api/v1/routes/{id}/auth-users/{user_id}', 'operator'),
   rule('DELETE', '/api/v1/routes/{id}/auth-users/{user_id}', 'operator'),
   rule('POST', '/api/v1/routes/{id}/auth-users/{user_id}/totp', 'operator'),
+  rule('GET', '/api/v1/routes/{id}/share-links', 'viewer'),
+  rule('POST', '/api/v1/routes/{id}/share-links', 'operator'),
+  rule('DELETE', '/api/v1/routes/{id}/share-links/{link_id}', 'operator'),
   ...resource('/api/v1/gateways', 'operator'),
   rule('POST', '/api/v1/gateways/{id}/rotate-token', 'operator'),
   // Shared access policies (issue 15) are the operators' like routes.

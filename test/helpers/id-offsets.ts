@@ -19,6 +19,7 @@ export const ID_OFFSETS: Readonly<Record<string, number>> = {
   admin_passkeys: 9000,
   identity_providers: 10000,
   admin_identities: 11000,
+  route_share_links: 12000,
 };
 
 /** Seeds `sqlite_sequence` (AUTOINCREMENT's counter) so the next id of each table is its offset + 1. */

@@ -3,6 +3,7 @@
 // Real: the control plane in-process, the real Caddy binary, TLS from Caddy's internal CA, an upstream that
 // echoes the request head, clients on loopback. Simulated: WireGuard is off and its subnet is a loopback one
 // (127.77.0.0/24), so a client that binds 127.77.0.x is "the peer with that tunnel address" as Caddy sees it.
+import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpServer } from '../helpers/net.ts';
@@ -46,7 +47,11 @@ afterAll(async () => {
 function get(localAddress: string, headers: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect(
-      { host: '127.0.0.1', port: stack.httpsPort, servername: HOST, ca: stack.caRoot(), localAddress },
+      {
+        socket: net.connect({ host: '127.0.0.1', port: stack.httpsPort, localAddress }),
+        servername: HOST,
+        ca: stack.caRoot(),
+      },
       () => {
         const extra = Object.entries(headers)
           .map(([k, v]) => `${k}: ${v}\r\n`)

@@ -11,5 +11,6 @@ export * from './peers.ts';
 export * from './policies.ts';
 export * from './route-auth-sessions.ts';
 export * from './route-auth-users.ts';
+export * from './route-share-links.ts';
 export * from './routes.ts';
 export * from './settings.ts';

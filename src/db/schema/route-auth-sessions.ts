@@ -1,5 +1,6 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { routeAuthUsers } from './route-auth-users.ts';
+import { routeShareLinks } from './route-share-links.ts';
 import { routes } from './routes.ts';
 
 export const ROUTE_SESSION_STAGES = ['totp', 'active'] as const;
@@ -17,6 +18,8 @@ export const routeAuthSessions = sqliteTable(
       .references(() => routes.id, { onDelete: 'cascade' }),
     /** Null for the route's shared password. */
     userId: integer().references(() => routeAuthUsers.id, { onDelete: 'cascade' }),
+    /** Set for a session opened by a share link (route-share-links.ts): revoking or removing the link ends it. */
+    shareLinkId: integer().references(() => routeShareLinks.id, { onDelete: 'cascade' }),
     stage: text({ enum: ROUTE_SESSION_STAGES }).notNull(),
     /** Wrong TOTP codes for this challenge; it dies at 5. */
     totpFailures: integer().notNull().default(0),
