@@ -5,8 +5,10 @@
 // (test/browser/oidc-login.test.ts) does the same in Chromium.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgetSecretBoxes } from '../../src/auth/secret-box.ts';
 import { adminIdentities, adminUsers, auditLog, identityProviders } from '../../src/db/schema/index.ts';
 import { forgetProviderConfigs } from '../../src/services/identity-providers/configs.ts';
+import { rotateSecretKey } from '../../src/services/secrets/rotate.ts';
 import { browser } from '../helpers/admin-login.ts';
 import { as, PASSWORD, type TestUser, usersOfEveryRole } from '../helpers/admin-users.ts';
 import { testApp } from '../helpers/env.ts';
@@ -273,6 +275,19 @@ describe('dashboard login through the provider', () => {
     const me = await env.app.request(`${ORIGIN}/api/v1/me`, { headers: { cookie: session } });
     expect(me.status).toBe(200);
     await admin()('DELETE', `/api/v1/identity-providers/${id}`);
+  });
+});
+
+describe('the client secret at rest', () => {
+  it('is re-encrypted by a key rotation, and the provider login still works with the new key', async () => {
+    const [before] = await env.db.select().from(identityProviders).where(eq(identityProviders.id, providerId));
+    const result = await rotateSecretKey(env.config);
+    expect(result.secrets).toBeGreaterThanOrEqual(1);
+    forgetSecretBoxes();
+    forgetProviderConfigs();
+    const [after] = await env.db.select().from(identityProviders).where(eq(identityProviders.id, providerId));
+    expect(after!.clientSecret).not.toBe(before!.clientSecret);
+    expect((await oidcLogin(providerId, 'alice')).status).toBe(200);
   });
 });
 
