@@ -6,7 +6,7 @@ import { settings } from '../../db/schema/index.ts';
 /**
  * SSO-only mode (the `sso_only` setting): a password opens no session, except the break-glass owner's
  * (GATEHOUSE_BREAK_GLASS_OWNER names them; they must be an enabled owner). Passkeys are not passwords and stay.
- * With the provider gone: set GATEHOUSE_BREAK_GLASS_OWNER to an owner's name (`gatehouse reset-password <name>
+ * With the provider gone: set GATEHOUSE_BREAK_GLASS_OWNER to an owner's name (`gatehouse admin reset-password <name>
  * --owner --enable` makes one), restart, log in with that password and turn `sso_only` off.
  */
 export async function passwordLoginRefused(ctx: ServiceContext, user: AdminUser | undefined): Promise<boolean> {
