@@ -28,6 +28,25 @@ CREATE TABLE `identity_providers` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `identity_providers_name_unique` ON `identity_providers` (`name`);--> statement-breakpoint
+CREATE TABLE `route_app_tokens` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`route_id` integer NOT NULL,
+	`name` text NOT NULL,
+	`token_hash` text NOT NULL,
+	`prefix` text NOT NULL,
+	`header` text NOT NULL,
+	`path_prefixes` text NOT NULL,
+	`expires_at` integer,
+	`created_at` integer NOT NULL,
+	`created_by` integer,
+	`last_used_at` integer,
+	`revoked_at` integer,
+	FOREIGN KEY (`route_id`) REFERENCES `routes`(`id`) ON UPDATE no action ON DELETE cascade,
+	FOREIGN KEY (`created_by`) REFERENCES `admin_users`(`id`) ON UPDATE no action ON DELETE set null
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `route_app_tokens_tokenHash_unique` ON `route_app_tokens` (`token_hash`);--> statement-breakpoint
+CREATE INDEX `route_app_tokens_route_idx` ON `route_app_tokens` (`route_id`);--> statement-breakpoint
 CREATE TABLE `route_share_links` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`route_id` integer NOT NULL,

@@ -11,6 +11,7 @@ import { healthApi } from './health.ts';
 import { identityProvidersApi } from './identity-providers.ts';
 import { peersApi } from './peers.ts';
 import { renderReference } from './reference.ts';
+import { routeAppTokensApi } from './route-app-tokens.ts';
 import { routeAuthUsersApi } from './route-auth-users.ts';
 import { routeShareLinksApi } from './route-share-links.ts';
 import { routesApi } from './routes.ts';
@@ -66,6 +67,7 @@ export function apiApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   secured.route('/routes', routesApi());
   secured.route('/routes', routeAuthUsersApi());
   secured.route('/routes', routeShareLinksApi());
+  secured.route('/routes', routeAppTokensApi());
   secured.route('/settings', settingsApi());
   secured.route('/tls', tlsApi());
   secured.route('/health', healthApi(deps));

@@ -47,9 +47,15 @@ function copyFromAuthResponse(from: string, to: string) {
  *   job); with basic auth the Authorization header (the route's credentials) is dropped too.
  * The control plane finds the route by `X-Gatehouse-Route` and checks the Host against its domain.
  */
-export function routeAuthHandlers(route: Route, dial: string, proxySecret?: string): Record<string, unknown>[] {
+export function routeAuthHandlers(
+  route: Route,
+  dial: string,
+  proxySecret?: string,
+  appTokenHeaders: string[] = [],
+): Record<string, unknown>[] {
   const toControlPlane = { 'X-Gatehouse-Route': [String(route.id)], ...forwardedHeaders(proxySecret) };
-  const consumed = ['Cookie', ...(route.basicAuthEnabled ? ['Authorization'] : [])];
+  // The route's app-token headers are credentials for Gatehouse, not for the upstream.
+  const consumed = ['Cookie', ...(route.basicAuthEnabled ? ['Authorization'] : []), ...appTokenHeaders];
   return [
     // A route login's identity replaces a VPN peer's (identity-headers.ts): none of the peer's is left.
     { handler: 'headers', request: { delete: [...IDENTITY_HEADERS, 'X-Gatehouse-*'] } },

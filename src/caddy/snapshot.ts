@@ -57,6 +57,8 @@ export interface CompileInput {
   authEndpoint?: string | undefined;
   /** Sent with forward auth and the login pages so the control plane believes the client address (proxy-secret.ts). */
   proxySecret?: string | undefined;
+  /** Route id → the headers its app tokens come in (deleted before the upstream after a successful verify). */
+  appTokenHeaders?: Record<number, string[]> | undefined;
 }
 
 /** The addresses a route's ACL admits: listed peers and members of listed `tag:` groups, enabled ones only. */
@@ -124,10 +126,11 @@ function httpHandlers(
   peers: PeerRef[],
   authEndpoint?: string,
   proxySecret?: string,
+  tokenHeaders: string[] = [],
 ): Record<string, unknown>[] {
   const handlers: Record<string, unknown>[] = [
     ...identityHandlers(peers),
-    ...(route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret) : []),
+    ...(route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret, tokenHeaders) : []),
   ];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
   const response = route.customHeaders.filter((h) => h.direction === 'response');
@@ -200,7 +203,14 @@ export function compileSnapshot(input: CompileInput): Snapshot {
         ...base,
         http: {
           hosts: [route.domain],
-          handle: httpHandlers(route, upstream, input.peers, input.authEndpoint, input.proxySecret),
+          handle: httpHandlers(
+            route,
+            upstream,
+            input.peers,
+            input.authEndpoint,
+            input.proxySecret,
+            input.appTokenHeaders?.[route.id],
+          ),
         },
         ...(route.tlsNames.length > 0 ? { tls_names: [...route.tlsNames] } : {}),
       });

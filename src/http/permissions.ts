@@ -59,6 +59,9 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/api/v1/routes/{id}/share-links', 'viewer'),
   rule('POST', '/api/v1/routes/{id}/share-links', 'operator'),
   rule('DELETE', '/api/v1/routes/{id}/share-links/{link_id}', 'operator'),
+  rule('GET', '/api/v1/routes/{id}/app-tokens', 'viewer'),
+  rule('POST', '/api/v1/routes/{id}/app-tokens', 'operator'),
+  rule('DELETE', '/api/v1/routes/{id}/app-tokens/{token_id}', 'operator'),
   ...resource('/api/v1/gateways', 'operator'),
   rule('POST', '/api/v1/gateways/{id}/rotate-token', 'operator'),
   // Shared access policies (issue 15) are the operators' like routes.

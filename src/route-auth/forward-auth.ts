@@ -15,6 +15,7 @@ import { CLEAN_COOKIE_HEADER, IDENTITY_HEADER } from '../caddy/route-auth.ts';
 import type { ServiceContext } from '../context.ts';
 import { anonymousContext, clientIp } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
+import { appTokenAccess } from '../services/route-auth/app-tokens.ts';
 import {
   type AuthRoute,
   attemptedAccount,
@@ -106,6 +107,16 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     if (!req) return c.text('not found', 404);
     const { route, ip, ctx } = req;
     const now = deps.now();
+
+    // An app token replaces the login (the policy already ran in the data plane); it never opens a session.
+    const app = await appTokenAccess(
+      deps.db,
+      route.id,
+      (name) => c.req.header(name),
+      c.req.header('x-forwarded-uri'),
+      now,
+    );
+    if (app !== null) return allow(c, `app:${app}`);
 
     if (route.basicAuthEnabled) {
       const creds = parseBasic(c.req.header('authorization'));

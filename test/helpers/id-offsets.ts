@@ -20,6 +20,7 @@ export const ID_OFFSETS: Readonly<Record<string, number>> = {
   identity_providers: 10000,
   admin_identities: 11000,
   route_share_links: 12000,
+  route_app_tokens: 13000,
 };
 
 /** Seeds `sqlite_sequence` (AUTOINCREMENT's counter) so the next id of each table is its offset + 1. */

@@ -9,6 +9,7 @@ export * from './gateways.ts';
 export * from './identity-providers.ts';
 export * from './peers.ts';
 export * from './policies.ts';
+export * from './route-app-tokens.ts';
 export * from './route-auth-sessions.ts';
 export * from './route-auth-users.ts';
 export * from './route-share-links.ts';

@@ -1,8 +1,20 @@
+import { isNull } from 'drizzle-orm';
 import type { CompileInput } from '../../caddy/snapshot.ts';
 import type { GatewayLoader } from '../../context.ts';
 import { selectAllAsJson } from '../../db/bulk-read.ts';
 import type { DbOrTx } from '../../db/index.ts';
-import { peers, routes } from '../../db/schema/index.ts';
+import { peers, routeAppTokens, routes } from '../../db/schema/index.ts';
+
+/** The headers of each route's app tokens that are not revoked: Caddy deletes them before the upstream. */
+export async function appTokenHeaders(db: DbOrTx): Promise<Map<number, string[]>> {
+  const rows = await db
+    .selectDistinct({ routeId: routeAppTokens.routeId, header: routeAppTokens.header })
+    .from(routeAppTokens)
+    .where(isNull(routeAppTokens.revokedAt));
+  const out = new Map<number, string[]>();
+  for (const r of rows) out.set(r.routeId, [...(out.get(r.routeId) ?? []), r.header].sort());
+  return out;
+}
 
 /** Reads everything the snapshot compiler needs, with the caller's handle (inside its transaction). */
 export async function loadCompileInput(
@@ -12,7 +24,7 @@ export async function loadCompileInput(
   authEndpoint?: string,
   proxySecret?: string,
 ): Promise<CompileInput> {
-  const [routeRows, peerRows, gateways] = await Promise.all([
+  const [routeRows, peerRows, gateways, tokenHeaders] = await Promise.all([
     selectAllAsJson(db, routes),
     db
       .select({
@@ -25,6 +37,7 @@ export async function loadCompileInput(
       })
       .from(peers),
     loadGateways ? loadGateways(db) : Promise.resolve([]),
+    appTokenHeaders(db),
   ]);
   const now = Date.now();
   return {
@@ -39,6 +52,7 @@ export async function loadCompileInput(
       enabled: p.enabled && (!p.expiresAt || p.expiresAt.getTime() > now),
     })),
     gateways,
+    appTokenHeaders: Object.fromEntries(tokenHeaders),
     authEndpoint,
     proxySecret,
   };
