@@ -19,6 +19,8 @@ const ACCOUNTS = {
   alice: { email: 'Alice@Example.test', name: 'Alice', groups: ['staff', 'gatehouse-ops'] },
   mallory: { email: 'mallory@example.test', groups: ['guests'] },
   olga: { email: 'olga@example.test', groups: ['gatehouse-owners', 'gatehouse-ops'] },
+  zoe: { email: "Zoë.O'Brien@example.test", groups: ['gatehouse-ops'] },
+  alice2: { email: 'ALICE@other.test', groups: ['gatehouse-ops'] },
 };
 const GROUP_ROLES = [
   { group: 'gatehouse-ops', role: 'operator' },
@@ -205,6 +207,16 @@ describe('dashboard login through the provider', () => {
     // A second login finds the same user (no alice-2) and the highest mapped role wins for olga.
     expect((await oidcLogin(providerId, 'alice')).status).toBe(200);
     expect((await env.db.select().from(adminUsers).where(eq(adminUsers.username, 'alice-2'))).length).toBe(0);
+    expect(await env.db.select().from(adminIdentities)).toHaveLength(1);
+    // User names follow the users schema (a-z 0-9 ._@-) and never collide with an existing one.
+    const zoe = await oidcLogin(providerId, 'zoe');
+    expect(
+      await (await env.app.request(`${ORIGIN}/api/v1/me`, { headers: { cookie: sessionCookie(zoe)! } })).json(),
+    ).toMatchObject({ actor: { username: 'zoe.o-brien' } });
+    const other = await oidcLogin(providerId, 'alice2');
+    expect(
+      await (await env.app.request(`${ORIGIN}/api/v1/me`, { headers: { cookie: sessionCookie(other)! } })).json(),
+    ).toMatchObject({ actor: { username: 'alice-2' } });
     const olga = await oidcLogin(providerId, 'olga');
     const olgaMe = await env.app.request(`${ORIGIN}/api/v1/me`, { headers: { cookie: sessionCookie(olga)! } });
     expect(await olgaMe.json()).toMatchObject({ actor: { username: 'olga', role: 'owner' } });

@@ -67,13 +67,18 @@ export function mappedRole(row: IdentityProvider, groups: string[]): AdminRole |
   return best;
 }
 
-/** A user name from the e-mail's local part (else the name, else `sso`), made unique with a number. */
+/**
+ * A user name as src/schemas/users.ts allows (a-z 0-9 ._@-, starting with a letter or digit) from the e-mail's
+ * local part (else the name, else `sso`), made unique with a number.
+ */
 async function freeUsername(tx: DbOrTx, identity: Identity): Promise<string> {
   const base =
     (identity.email?.split('@')[0] ?? identity.name ?? 'sso')
-      .normalize('NFKC')
-      .replace(/[^\p{L}\p{N}._@'-]+/gu, '-')
-      .replace(/^[^\p{L}\p{N}]+/u, '')
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9._@-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '')
       .slice(0, 56) || 'sso';
   for (let n = 1; n <= 50; n++) {
     const candidate = n === 1 ? base : `${base}-${n}`;
