@@ -11,7 +11,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/gatehouse/gatehouse/caddy-module/policy"
 	"github.com/gatehouse/gatehouse/caddy-module/snapshot"
 )
 
@@ -26,7 +25,8 @@ func init() {
 //	PUT  /gatehouse/v1/state      apply a snapshot (200, 409, 422)
 //	POST /gatehouse/v1/validate   the same checks, nothing applied
 //	GET  /gatehouse/v1/state      version, hash, applied_at [?include=snapshot]
-//	GET  /gatehouse/v1/explain    ?route=ID&ip=ADDR: decision and rule
+//	GET  /gatehouse/v1/explain    ?route=ID&ip=ADDR[&at=&method=&path=]: decision and rule
+//	POST /gatehouse/v1/explain    the same for a policy in the body (explain.go)
 //	GET  /gatehouse/v1/health     version, route counts, listener states
 type AdminAPI struct {
 	// app returns the app to talk to; the running one unless a test sets it.
@@ -65,6 +65,8 @@ func (api *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		return api.getState(a, w, r)
 	case "GET /gatehouse/v1/explain":
 		return api.explain(a, w, r)
+	case "POST /gatehouse/v1/explain":
+		return api.explainPolicy(a, w, r)
 	case "GET /gatehouse/v1/health":
 		return api.health(a, w)
 	}
@@ -121,41 +123,6 @@ func (api *AdminAPI) getState(a *App, w http.ResponseWriter, r *http.Request) er
 	return writeJSON(w, http.StatusOK, resp)
 }
 
-// explain answers {"route","ip","version","checks":[...],"decision":{...}}
-// with the policy package's Explain: the code Decide runs, minus taking a
-// rate-limit token.
-func (api *AdminAPI) explain(a *App, w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	id, ip := q.Get("route"), q.Get("ip")
-	if id == "" || ip == "" {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: errors.New("query parameters route and ip are required")}
-	}
-	addr, err := policy.ParseClientAddr(ip)
-	if err != nil {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("ip: %w", err)}
-	}
-	g := a.generation()
-	var info *routeInfo
-	if g != nil {
-		info = g.routes[id]
-	}
-	if info == nil {
-		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("route: no route %q in the applied snapshot", id)}
-	}
-	checks := info.policy.Describe()
-	if checks == nil {
-		checks = []string{}
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"route":    id,
-		"kind":     info.kind,
-		"ip":       addr.String(),
-		"version":  g.version,
-		"checks":   checks,
-		"decision": info.policy.Explain(addr, time.Now()),
-	})
-}
-
 type listenerState struct {
 	Network string   `json:"network"`
 	Port    int      `json:"port"`
@@ -207,6 +174,9 @@ func (api *AdminAPI) health(a *App, w http.ResponseWriter) error {
 	}
 	if a.countries != nil {
 		resp["geoip"] = a.countries.Info()
+	}
+	if a.asns != nil {
+		resp["asn"] = a.asns.Info()
 	}
 	resp["status"] = status
 	return writeJSON(w, http.StatusOK, resp)

@@ -70,11 +70,11 @@ func TestAdminStateLifecycle(t *testing.T) {
 func TestAdminExplain(t *testing.T) {
 	a := newTestApp(t, nil)
 	r := staticRoute("7", "x", "a.test")
-	r["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "blacklist", "rules": arr{obj{"type": "cidr", "value": "203.0.113.0/24"}}}}
+	r["policy"] = denyFrom("cidr", "203.0.113.0/24")
 	mustPut(t, a, testSnapshot(1, r))
 	code, body := adminDo(t, a, "GET", "/gatehouse/v1/explain?route=7&ip=::ffff:203.0.113.5", "")
 	dec, _ := body["decision"].(map[string]any)
-	if code != 200 || dec["allowed"] != false || dec["check"] != "ip_filter" || body["ip"] != "203.0.113.5" {
+	if code != 200 || dec["allowed"] != false || dec["check"] != "rule" || dec["rule_index"] != 0.0 || dec["rule"] != "#1 deny cidr 203.0.113.0/24" || body["ip"] != "203.0.113.5" {
 		t.Errorf("explain: %d %v", code, body)
 	}
 	if code, _ := adminDo(t, a, "GET", "/gatehouse/v1/explain?route=nope&ip=1.2.3.4", ""); code != 404 {

@@ -49,6 +49,13 @@ type App struct {
 	// Default: "" (no country rules).
 	GeoIPDB string `json:"geoip_db,omitempty"`
 
+	// ASNDB is the path of a MaxMind-format ASN database
+	// ({"autonomous_system_number": N} records, e.g. bin/asn.mmdb built by
+	// scripts/build-asn-db.mjs) for asn conditions; without it a snapshot
+	// with an asn condition is rejected. Loaded like GeoIPDB. Default: ""
+	// (no asn conditions).
+	ASNDB string `json:"asn_db,omitempty"`
+
 	// SharedHTTPSPort is the HTTP server's HTTPS port; passthrough routes on
 	// it are served by the caddy.listeners.layer4 wrapper of that server,
 	// not by a listener of the module's own. Default: the http app's
@@ -75,6 +82,8 @@ type App struct {
 	ctx    caddy.Context
 	base   caddy.Context // parent of every unit context; see Provision
 	logger *zap.Logger
+	// access is the access log (access_log.go).
+	access *zap.Logger
 
 	// current is the generation every handler reads; nil until Start.
 	current atomic.Pointer[generation]
@@ -94,7 +103,8 @@ type App struct {
 
 	limiters  *policy.Limiters
 	geoip     *policy.GeoIPRegistry
-	countries *policy.GeoIPDB
+	countries *policy.GeoIPDB // from GeoIPDB
+	asns      *policy.GeoIPDB // from ASNDB
 	sniProbe  layer4.Handler
 	metrics   *metrics
 	// udpSessions counts open UDP sessions against the caps above.
@@ -118,6 +128,9 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 func (a *App) Provision(ctx caddy.Context) error {
 	a.ctx = ctx
 	a.logger = ctx.Logger()
+	// ctx.Logger() is named "gatehouse" (the module id) and fans out to
+	// every configured log; so this one is "gatehouse.access".
+	a.access = ctx.Logger().Named("access")
 	// caddy.NewContext's cancel also runs the cleanup funcs registered on
 	// its parent (for the root context: closing Caddy's logs). Unit
 	// contexts are therefore children of this intermediate context, which
@@ -149,12 +162,12 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.listenErrs = make(map[l4Key]error)
 	a.limiters = policy.NewLimiters(0)
 	a.geoip = policy.NewGeoIPRegistry()
-	if a.GeoIPDB != "" {
-		db, err := a.geoip.Load(a.GeoIPDB)
-		if err != nil {
-			return fmt.Errorf("geoip_db: %w", err)
-		}
-		a.countries = db
+	var err error
+	if a.countries, err = a.loadDB("geoip_db", a.GeoIPDB); err != nil {
+		return err
+	}
+	if a.asns, err = a.loadDB("asn_db", a.ASNDB); err != nil {
+		return err
 	}
 	probe, err := newSNIProbe(ctx, a.logger, time.Duration(a.MatchingTimeout))
 	if err != nil {
@@ -247,14 +260,41 @@ func (a *App) Cleanup() error {
 		delete(a.sockets, key)
 	}
 	a.current.Store(nil)
-	if a.countries != nil {
-		a.geoip.Release(a.countries)
-		a.countries = nil
-	}
+	a.geoip.Release(a.countries)
+	a.geoip.Release(a.asns)
+	a.countries, a.asns = nil, nil
 	if a.metrics != nil {
 		a.metrics.unregister()
 	}
 	return nil
+}
+
+// loadDB loads the MaxMind-format database a config field names (nil for
+// ""), through the registry: a config reload, or two fields naming copies of
+// one file, share one reader, and a changed file is swapped in with the new
+// config (the old app's generations keep the old one until they retire).
+func (a *App) loadDB(field, path string) (*policy.GeoIPDB, error) {
+	if path == "" {
+		return nil, nil
+	}
+	db, err := a.geoip.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return db, nil
+}
+
+// policyDeps is what compiling a route's policy needs from the app.
+func (a *App) policyDeps(routeID, kind string, limiters *policy.Limiters) policy.Deps {
+	deps := policy.Deps{RouteID: routeID, Kind: kind, Limiters: limiters}
+	// typed nil pointers must not become non-nil interfaces
+	if a.countries != nil {
+		deps.Countries = a.countries
+	}
+	if a.asns != nil {
+		deps.ASNs = a.asns
+	}
+	return deps
 }
 
 // generation returns the generation handlers should use; nil before the

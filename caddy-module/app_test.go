@@ -40,8 +40,8 @@ func TestRejectedSnapshotLeavesOldGenerationServing(t *testing.T) {
 	bad := testSnapshot(2,
 		staticRoute("1", "new", "a.test"),
 		staticRoute("2", "new", "b.test"),
-		obj{"id": "3", "http": obj{"hosts": arr{"c.test"}, "handle": arr{obj{"handler": "reverse_proxy", "no_such_field": 1}}}},
-		obj{"id": "4", "policy": obj{"rate_limit": obj{"enabled": true, "requests": 0, "window": "2m"}}, "http": obj{"hosts": arr{"d.test"}, "handle": arr{obj{"handler": "static_response"}}}},
+		obj{"id": "3", "policy": allowAll(), "http": obj{"hosts": arr{"c.test"}, "handle": arr{obj{"handler": "reverse_proxy", "no_such_field": 1}}}},
+		obj{"id": "4", "policy": obj{"default": "allow", "rate_limit": obj{"requests": 0, "window": "2m"}}, "http": obj{"hosts": arr{"d.test"}, "handle": arr{obj{"handler": "static_response"}}}},
 	)
 	_, err := put(t, a, bad)
 	paths := fieldPaths(err)
@@ -109,9 +109,9 @@ func TestHostLookup(t *testing.T) {
 func TestHTTPGuardUsesClientIPOnly(t *testing.T) {
 	a := newTestApp(t, nil)
 	r := staticRoute("1", "ok", "a.test")
-	r["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "whitelist", "rules": arr{obj{"type": "cidr", "value": "10.0.0.0/8"}}}}
+	r["policy"] = onlyFrom("cidr", "10.0.0.0/8")
 	rl := staticRoute("2", "ok", "rl.test")
-	rl["policy"] = obj{"rate_limit": obj{"enabled": true, "requests": 2, "window": "1h"}}
+	rl["policy"] = rateLimited(2, "1h")
 	mustPut(t, a, testSnapshot(1, r, rl))
 	if c := serve(a, "a.test", "10.1.2.3").Code; c != 200 {
 		t.Errorf("whitelisted: %d", c)
@@ -136,7 +136,7 @@ func TestHTTPGuardUsesClientIPOnly(t *testing.T) {
 func TestRateLimitStateSurvivesUnrelatedSwap(t *testing.T) {
 	a := newTestApp(t, nil)
 	rl := staticRoute("rl", "ok", "rl.test")
-	rl["policy"] = obj{"rate_limit": obj{"enabled": true, "requests": 1, "window": "1h"}}
+	rl["policy"] = rateLimited(1, "1h")
 	mustPut(t, a, testSnapshot(1, rl))
 	serve(a, "rl.test", "192.0.2.9")
 	mustPut(t, a, testSnapshot(2, rl, staticRoute("x", "x", "x.test")))
@@ -180,7 +180,7 @@ func TestSwapUnderConcurrentReaders(t *testing.T) {
 		swaps = 200
 	}
 	for v := 2; v < swaps+2; v++ {
-		mustPut(t, a, testSnapshot(v, staticRoute("s", "stable", "stable.test"), obj{"id": "rp", "http": obj{
+		mustPut(t, a, testSnapshot(v, staticRoute("s", "stable", "stable.test"), obj{"id": "rp", "policy": allowAll(), "http": obj{
 			"hosts": arr{"rp.test"},
 			"handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": upstream}},
 				"health_checks": obj{"active": obj{"uri": "/", "interval": "1h", "timeout": "1s"}},

@@ -16,7 +16,21 @@ import (
 // admin socket). The bodies differ in one header value and the version,
 // substituted into one pre-encoded body so that the profile shows the
 // apply and not the benchmark's own encoding.
+//
+// Sub-benchmarks: every route allowing all, and every route with a policy
+// of its own (two rules and a rate limit), whose unchanged ones keep their
+// compiled form (Policy.Equal), as on a real snapshot.
 func BenchmarkApplyOneChangeAt5000(b *testing.B) {
+	b.Run("allow-all", func(b *testing.B) { benchApplyOneChange(b, allowAll()) })
+	b.Run("policies", func(b *testing.B) {
+		benchApplyOneChange(b, obj{"default": "allow", "rate_limit": obj{"requests": 100, "window": "1m"}, "rules": arr{
+			obj{"action": "deny", "conditions": arr{obj{"type": "cidr", "values": arr{"198.51.100.0/24", "203.0.113.0/24"}}}},
+			obj{"action": "deny", "conditions": arr{obj{"type": "time", "days": arr{"sun"}, "from": "02:00", "to": "04:00", "tz": "Europe/Berlin"}}},
+		}})
+	})
+}
+
+func benchApplyOneChange(b *testing.B, routePolicy obj) {
 	a := newTestApp(b, map[string]any{"grace_period": "1ms"})
 	routes := arr{}
 	for i := 0; i < 5000; i++ {
@@ -24,7 +38,7 @@ func BenchmarkApplyOneChangeAt5000(b *testing.B) {
 		if i == 0 {
 			body = "@BODY@"
 		}
-		routes = append(routes, obj{"id": fmt.Sprint(i), "http": obj{"hosts": arr{fmt.Sprintf("r%d.test", i)},
+		routes = append(routes, obj{"id": fmt.Sprint(i), "policy": routePolicy, "http": obj{"hosts": arr{fmt.Sprintf("r%d.test", i)},
 			"handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": "127.0.0.1:9"}}, "headers": obj{"request": obj{"set": obj{"X": arr{body}}}}}}}})
 	}
 	tmpl, _ := json.Marshal(testSnapshot(999999999, routes...))

@@ -29,9 +29,9 @@ const browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*
 func TestGuardRefusalsAreGatehousePages(t *testing.T) {
 	a := newTestApp(t, nil)
 	deny := staticRoute("1", "ok", "deny.test")
-	deny["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "whitelist", "rules": arr{obj{"type": "cidr", "value": "10.0.0.0/8"}}}}
+	deny["policy"] = onlyFrom("cidr", "10.0.0.0/8")
 	rl := staticRoute("2", "ok", "rl.test")
-	rl["policy"] = obj{"rate_limit": obj{"enabled": true, "requests": 1, "window": "1h"}}
+	rl["policy"] = rateLimited(1, "1h")
 	mustPut(t, a, testSnapshot(1, deny, rl))
 
 	w := serveAccepting(a, "deny.test", "192.0.2.1", browserAccept)

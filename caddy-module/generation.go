@@ -210,18 +210,14 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 				continue
 			}
 		}
-		deps := policy.Deps{RouteID: r.ID, Limiters: limiters}
-		if a.countries != nil {
-			deps.Countries = a.countries
-		}
-		compiled, perrs := policy.Compile(r.Policy, deps)
+		compiled, perrs := policy.Compile(r.Policy, a.policyDeps(r.ID, kind, limiters))
 		for _, pe := range perrs {
 			fe := pe.WithPrefix(fmt.Sprintf("routes[%d].policy", i))
 			errs = append(errs, snapshot.FieldError{Path: fe.Path, Message: fe.Message})
 		}
 		info := &routeInfo{id: r.ID, kind: kind, policy: compiled, src: r.Policy, idVar: r.ID}
 		if a.metrics != nil && !dryRun && compiled != nil {
-			info.allowed = a.metrics.decisions.WithLabelValues(r.ID, kind, "allowed")
+			info.allowed = a.metrics.decisions.WithLabelValues(r.ID, kind, "allowed", "")
 		}
 		g.routes[r.ID] = info
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/caddy-module/policy"
 )
 
 func init() {
@@ -51,15 +53,14 @@ func (h *HTTPGuard) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddy
 	if e == nil {
 		return next.ServeHTTP(w, r)
 	}
-	if !h.app.allowHTTP(w, r, e) {
-		return nil
-	}
-	// The guard's note to gatehouse_routes: the entry it decided on (and
-	// with it the unit of that generation). Nothing here allocates: a
-	// pointer and a pre-boxed id fit an interface as they are.
-	caddyhttp.SetVar(r.Context(), httpResolvedVar, e)
-	caddyhttp.SetVar(r.Context(), httpRouteIDVar, e.route.idVar)
-	return next.ServeHTTP(w, r)
+	return h.app.serveHTTPLogged(w, r, e, func(w http.ResponseWriter) error {
+		// The guard's note to gatehouse_routes: the entry it decided on (and
+		// with it the unit of that generation). Nothing here allocates: a
+		// pointer and a pre-boxed id fit an interface as they are.
+		caddyhttp.SetVar(r.Context(), httpResolvedVar, e)
+		caddyhttp.SetVar(r.Context(), httpRouteIDVar, e.route.idVar)
+		return next.ServeHTTP(w, r)
+	})
 }
 
 const (
@@ -78,36 +79,59 @@ func (a *App) resolveHTTP(r *http.Request) *httpEntry {
 	return g.lookupHost(normalizeHost(hostOnly(r.Host)))
 }
 
+// httpLoginVar is set to "1" on an allowed request that needs the route's
+// login: the control plane wraps the route-auth handlers in a subroute
+// matching {"vars": {"gatehouse_login": ["1"]}}, so clients a policy lets in
+// without a login skip them (docs/snapshot.md "Policy").
+const httpLoginVar = "gatehouse_login"
+
 // allowHTTP decides a request and writes the refusal if it is denied.
 func (a *App) allowHTTP(w http.ResponseWriter, r *http.Request, e *httpEntry) bool {
-	if !e.route.policy.Enabled() {
+	if e.route.policy.AllowsAll() {
 		a.metrics.decidedAllowed(e.route)
 		return true
 	}
+	d, _ := a.decideHTTP(w, r, e, time.Now())
+	return d.Allowed
+}
+
+// decideHTTP decides a request at now, counts the decision and writes the
+// refusal if it is denied; it returns the decision and the client address
+// it was made for (invalid when Caddy gave none).
+func (a *App) decideHTTP(w http.ResponseWriter, r *http.Request, e *httpEntry, now time.Time) (policy.Decision, netip.Addr) {
+	p := e.route.policy
 	addr, ok := clientAddr(r)
+	if p.AllowsAll() {
+		a.metrics.decidedAllowed(e.route)
+		return policy.Decision{Allowed: true, Check: policy.CheckDefault, RuleIndex: -1}, addr
+	}
 	if !ok {
 		// Without client_ip (a handler used outside Caddy's server) there
 		// is nothing to decide on: fail closed.
 		a.logger.Warn("request without client_ip; denied", zap.String("route", e.route.id))
 		writeErrorPage(w, r, http.StatusForbidden, requestID(r), 0)
-		return false
+		return policy.Decision{Check: "no_client_ip", RuleIndex: -1}, addr
 	}
-	d := e.route.policy.Decide(addr, time.Now())
+	d := p.Decide(policy.Request{Addr: addr, Time: now, Method: r.Method, Path: r.URL.Path})
 	a.metrics.decided(e.route, d)
 	if d.Allowed {
-		return true
+		if d.Login {
+			caddyhttp.SetVar(r.Context(), httpLoginVar, "1")
+		}
+		return d, addr
 	}
 	// The page shows the request id only; which check and rule refused it
-	// stays in this log line, under the same id.
+	// stays in this log line (and the access log), under the same id.
 	id := requestID(r)
 	a.logger.Debug("request denied", zap.String("route", e.route.id), zap.String("client_ip", addr.String()),
-		zap.String("check", d.Check), zap.String("rule", d.Rule), zap.String("request_id", id))
+		zap.String("check", d.Check), zap.Int("rule_index", d.RuleIndex), zap.String("rule", d.Rule),
+		zap.String("policy", p.Name()), zap.String("request_id", id))
 	if d.RetryAfter > 0 {
 		writeErrorPage(w, r, http.StatusTooManyRequests, id, d.RetryAfterSeconds())
-		return false
+		return d, addr
 	}
 	writeErrorPage(w, r, http.StatusForbidden, id, 0)
-	return false
+	return d, addr
 }
 
 // clientAddr is Caddy's client_ip var, IPv4-mapped IPv6 reduced to IPv4.

@@ -8,6 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/mholt/caddy-l4/layer4"
 	"go.uber.org/zap"
+
+	"github.com/gatehouse/gatehouse/caddy-module/policy"
 )
 
 func init() {
@@ -47,32 +49,33 @@ func (h *L4Guard) Provision(ctx caddy.Context) error {
 // Handle implements layer4.NextHandler.
 func (h *L4Guard) Handle(cx *layer4.Connection, next layer4.Handler) error {
 	return h.app.resolveL4(cx, func(g *generation, e *l4Entry) error {
-		if !h.app.allowL4(cx, e) {
-			return nil // the server closes the connection
-		}
-		cx.SetVar(l4ResolvedVar, &l4Resolved{gen: g, entry: e})
-		cx.SetVar(l4RouteIDVar, e.route.idVar)
-		return next.Handle(cx)
+		return h.app.serveL4Logged(cx, e, func() error {
+			cx.SetVar(l4ResolvedVar, &l4Resolved{gen: g, entry: e})
+			cx.SetVar(l4RouteIDVar, e.route.idVar)
+			return next.Handle(cx)
+		}) // a denied connection: the server closes it
 	}, func() error {
 		return next.Handle(cx)
 	})
 }
 
-// allowL4 decides a new connection; a denied one is closed by the caller
-// before any byte reaches the route's target.
-func (a *App) allowL4(cx *layer4.Connection, e *l4Entry) bool {
+// decideL4 decides a new connection at now and counts the decision; a
+// denied one is closed by the caller before any byte reaches the route's
+// target.
+func (a *App) decideL4(cx *layer4.Connection, e *l4Entry, now time.Time) (policy.Decision, netip.Addr) {
 	addr, ok := addrOf(cx.RemoteAddr())
 	if !ok {
 		a.logger.Warn("l4 connection without an ip remote address; denied", zap.String("remote", cx.RemoteAddr().String()))
-		return false
+		return policy.Decision{Check: "no_client_ip", RuleIndex: -1}, addr
 	}
-	d := e.route.policy.Decide(addr, time.Now())
+	d := e.route.policy.Decide(policy.Request{Addr: addr, Time: now})
 	a.metrics.decided(e.route, d)
 	if !d.Allowed {
 		a.logger.Debug("l4 connection denied", zap.String("route", e.route.id), zap.String("remote", addr.String()),
-			zap.String("check", d.Check), zap.String("rule", d.Rule))
+			zap.String("check", d.Check), zap.Int("rule_index", d.RuleIndex), zap.String("rule", d.Rule),
+			zap.String("policy", e.route.policy.Name()))
 	}
-	return d.Allowed
+	return d, addr
 }
 
 // addrOf is a connection's remote IP, IPv4-mapped IPv6 reduced.

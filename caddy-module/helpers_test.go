@@ -93,7 +93,7 @@ func testSnapshot(version int, routes ...any) obj {
 }
 
 func staticRoute(id, body string, hosts ...string) obj {
-	return obj{"id": id, "http": obj{"hosts": hosts, "handle": arr{obj{"handler": "static_response", "body": body}}}}
+	return obj{"id": id, "policy": allowAll(), "http": obj{"hosts": hosts, "handle": arr{obj{"handler": "static_response", "body": body}}}}
 }
 
 func l4Proxy(id, network, mode string, names []string, port int, dial string) obj {
@@ -103,13 +103,18 @@ func l4Proxy(id, network, mode string, names []string, port int, dial string) ob
 	if names != nil {
 		r["server_names"] = names
 	}
-	return obj{"id": id, "l4": r}
+	return obj{"id": id, "policy": allowAll(), "l4": r}
 }
 
 // serve runs a request through [gatehouse_guard, gatehouse_routes] with
 // the context Caddy's HTTP server would give it.
 func serve(a *App, host, clientIP string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodGet, "http://"+host+"/", nil)
+	return serveRequest(a, http.MethodGet, "http://"+host+"/", clientIP)
+}
+
+// serveRequest is serve with a method and a URL.
+func serveRequest(a *App, method, target, clientIP string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, target, nil)
 	repl := caddy.NewReplacer()
 	ctx := context.WithValue(req.Context(), caddy.ReplacerCtxKey, repl)
 	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{caddyhttp.ClientIPVarKey: clientIP})
@@ -164,4 +169,22 @@ func fieldPaths(err error) string {
 		ps = append(ps, e.Path)
 	}
 	return strings.Join(ps, ",")
+}
+
+// allowAll is the policy that lets everyone in.
+func allowAll() obj { return obj{"default": "allow"} }
+
+// onlyFrom lets in the clients a condition of this type and values matches.
+func onlyFrom(typ string, values ...string) obj {
+	return obj{"default": "deny", "rules": arr{obj{"action": "allow", "conditions": arr{obj{"type": typ, "values": values}}}}}
+}
+
+// denyFrom keeps out the clients a condition of this type and values matches.
+func denyFrom(typ string, values ...string) obj {
+	return obj{"default": "allow", "rules": arr{obj{"action": "deny", "conditions": arr{obj{"type": typ, "values": values}}}}}
+}
+
+// rateLimited lets everyone in, n per window.
+func rateLimited(n int, window string) obj {
+	return obj{"default": "allow", "rate_limit": obj{"requests": n, "window": window}}
 }

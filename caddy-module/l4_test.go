@@ -78,7 +78,7 @@ func TestL4DenialClosesBeforeTarget(t *testing.T) {
 	a := newTestApp(t, nil)
 	port := testnet.UnusedPort(t, "tcp")
 	r := l4Proxy("d", "tcp", "none", nil, port, tagServer(t, "SECRET"))
-	r["policy"] = obj{"acl": obj{"enabled": true, "allow": arr{"10.8.0.3"}}}
+	r["policy"] = obj{"default": "deny", "rules": arr{obj{"action": "allow", "conditions": arr{obj{"type": "peer", "values": arr{"3"}, "addresses": arr{"10.8.0.3"}}}}}}
 	mustPut(t, a, testSnapshot(1, r))
 	if got := dialRead(t, port, []byte("x")); got != "" {
 		t.Errorf("denied client got %q", got)

@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,8 @@ type metrics struct {
 	swap       prometheus.Histogram
 	tlsDenied  *prometheus.CounterVec
 	udpDropped *prometheus.CounterVec
+	open       *prometheus.GaugeVec
+	opened     *prometheus.CounterVec
 	collectors []prometheus.Collector
 }
 
@@ -27,8 +30,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		reg: reg,
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "gatehouse", Name: "decisions_total",
-			Help: "Access decisions by route, route kind and result (allowed, acl, ip_filter, rate_limit).",
-		}, []string{"route", "kind", "result"}),
+			Help: "Access decisions by route, route kind, result (allowed, or the check that denied: rule, default, rate_limit) and the deciding rule's index (\"\" for the default and for allowed).",
+		}, []string{"route", "kind", "result", "rule"}),
 		version: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "gatehouse", Name: "snapshot_version",
 			Help: "Version of the applied snapshot.",
@@ -50,6 +53,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "gatehouse", Name: "udp_sessions_dropped_total",
 			Help: "Datagrams from new UDP clients dropped by route and reason (route_limit, source_limit).",
 		}, []string{"route", "reason"}),
+		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "gatehouse", Name: "l4_connections_open",
+			Help: "Open L4 connections (tcp) and UDP sessions (udp) by route.",
+		}, []string{"route", "network"}),
+		opened: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gatehouse", Name: "l4_connections_total",
+			Help: "Allowed L4 connections (tcp) and UDP sessions (udp) by route.",
+		}, []string{"route", "network"}),
 	}
 	// each collector with where an already registered one goes instead
 	// (a config reload provisions a new app while the old one's are
@@ -64,6 +75,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		{m.swap, func(c prometheus.Collector) { m.swap = c.(prometheus.Histogram) }},
 		{m.tlsDenied, func(c prometheus.Collector) { m.tlsDenied = c.(*prometheus.CounterVec) }},
 		{m.udpDropped, func(c prometheus.Collector) { m.udpDropped = c.(*prometheus.CounterVec) }},
+		{m.open, func(c prometheus.Collector) { m.open = c.(*prometheus.GaugeVec) }},
+		{m.opened, func(c prometheus.Collector) { m.opened = c.(*prometheus.CounterVec) }},
 	}
 	for _, s := range slots {
 		m.collectors = append(m.collectors, s.c)
@@ -102,7 +115,11 @@ func (m *metrics) decided(r *routeInfo, d policy.Decision) {
 		m.decidedAllowed(r)
 		return
 	}
-	m.decisions.WithLabelValues(r.id, r.kind, d.Check).Inc()
+	rule := ""
+	if d.RuleIndex >= 0 {
+		rule = strconv.Itoa(d.RuleIndex)
+	}
+	m.decisions.WithLabelValues(r.id, r.kind, d.Check, rule).Inc()
 }
 
 // decidedAllowed is the hot path: one cached counter, no label lookup.
@@ -111,7 +128,7 @@ func (m *metrics) decidedAllowed(r *routeInfo) {
 		r.allowed.Inc()
 		return
 	}
-	m.decisions.WithLabelValues(r.id, r.kind, "allowed").Inc()
+	m.decisions.WithLabelValues(r.id, r.kind, "allowed", "").Inc()
 }
 
 // swapped records an applied generation and drops the series of routes it
@@ -130,6 +147,8 @@ func (m *metrics) swapped(g *generation, took time.Duration, old *generation) {
 		if _, ok := g.routes[id]; !ok {
 			m.decisions.DeletePartialMatch(prometheus.Labels{"route": id})
 			m.udpDropped.DeletePartialMatch(prometheus.Labels{"route": id})
+			m.opened.DeletePartialMatch(prometheus.Labels{"route": id})
+			m.open.DeletePartialMatch(prometheus.Labels{"route": id})
 		}
 	}
 }
@@ -142,4 +161,13 @@ func (a *App) retainLimiters(live []*routeInfo) {
 		ps = append(ps, r.policy)
 	}
 	a.limiters.Retain(ps...)
+}
+
+// connectionOpened counts an allowed L4 connection or UDP session; the
+// returned func marks it closed.
+func (m *metrics) connectionOpened(r *routeInfo, network string) (closed func()) {
+	m.opened.WithLabelValues(r.id, network).Inc()
+	g := m.open.WithLabelValues(r.id, network)
+	g.Inc()
+	return g.Dec
 }

@@ -69,10 +69,10 @@ func (h *HTTPRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request, next cadd
 			}
 			return caddyhttp.Error(http.StatusNotFound, fmt.Errorf("no gatehouse route for host %q", r.Host))
 		}
-		if !h.app.allowHTTP(w, r, e) {
-			return nil
-		}
-		caddyhttp.SetVar(r.Context(), httpRouteIDVar, e.route.idVar)
+		return h.app.serveHTTPLogged(w, r, e, func(w http.ResponseWriter) error {
+			caddyhttp.SetVar(r.Context(), httpRouteIDVar, e.route.idVar)
+			return e.unit.http.Compile(next).ServeHTTP(w, r)
+		})
 	}
 	return e.unit.http.Compile(next).ServeHTTP(w, r)
 }

@@ -107,11 +107,14 @@ func (a *App) resolveL4(cx *layer4.Connection, found func(*generation, *l4Entry)
 // route's chain; unclaimed connections go to next.
 func (a *App) dispatchL4(cx *layer4.Connection, next layer4.Handler, enforce bool) error {
 	return a.resolveL4(cx, func(g *generation, e *l4Entry) error {
-		if enforce && !a.allowL4(cx, e) {
-			return nil
+		run := func() error {
+			cx.SetVar(l4RouteIDVar, e.route.idVar)
+			return e.unit.l4.Handle(cx)
 		}
-		cx.SetVar(l4RouteIDVar, e.route.idVar)
-		return e.unit.l4.Handle(cx)
+		if !enforce {
+			return run()
+		}
+		return a.serveL4Logged(cx, e, run)
 	}, func() error {
 		return next.Handle(cx)
 	})

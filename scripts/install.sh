@@ -47,7 +47,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   packages+=(wireguard-tools wireguard-go iproute2 nftables ca-certificates)
   if $want_test; then
     # systemd: `systemd-analyze verify` checks the units in deploy/systemd/.
-    packages+=(socat openssh-server openssh-client iperf3 chromium procps psmisc curl openssl systemd)
+    # prometheus: its promtool checks the /metrics output (test/integration/metrics-live.test.ts).
+    packages+=(socat openssh-server openssh-client iperf3 chromium procps psmisc curl openssl systemd prometheus)
+    # The scale suite (docs/scaling.md): Redis for shared certificates, keepalived for a pair of edges.
+    packages+=(redis-server keepalived)
   fi
   missing=()
   for p in "${packages[@]}"; do
@@ -77,3 +80,22 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 node scripts/build-caddy.mjs
+node scripts/build-asn-db.mjs
+
+# --- sqld, the libSQL server (the scale suite; docs/scaling.md) ------------------------------------
+# In no registry: built from source at a pinned commit and cached outside the repository by that commit
+# (~20 min on 2 cores the first time). Where it cannot be built, the scale suite skips and says why.
+if $want_test && [ "${GATEHOUSE_SKIP_SQLD_BUILD:-}" != 1 ]; then
+  if ! command -v cargo >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    # Debian 12's own rustc (1.63) is too old for libSQL; rustc-web/cargo-web (1.96 in bookworm) build it.
+    say "installing Rust from Debian (rustc-web, cargo-web) for the sqld build"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rustc-web cargo-web >/dev/null \
+      || say "Rust could not be installed: the scale suite will skip"
+  fi
+  if scripts/build-sqld.sh --path >/dev/null 2>&1; then
+    :
+  elif command -v cargo >/dev/null 2>&1; then
+    say "building sqld (cached by commit; nice -n 19)"
+    nice -n 19 scripts/build-sqld.sh >/dev/null || say "sqld could not be built: the scale suite will skip"
+  fi
+fi

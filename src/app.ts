@@ -7,6 +7,7 @@ import { dashboardApp } from './dashboard/index.tsx';
 import { errorPage } from './dashboard/shared/error-page.tsx';
 import { API_BODY_LIMIT, type BodyLimitRule, LOGIN_BODY_LIMIT, limitRequestBodies } from './http/body-limit.ts';
 import { errorResponse } from './http/errors.ts';
+import { httpMetrics, metricsEndpoint } from './http/metrics.ts';
 import { requestContext } from './http/middleware.ts';
 import type { AppDeps, AppEnv } from './http/types.ts';
 import { confineRouteTraffic, forwardAuthApp } from './route-auth/forward-auth.ts';
@@ -40,6 +41,7 @@ function bodyLimitRules(): BodyLimitRule[] {
  */
 export function createApp(deps: AppDeps) {
   const app = new OpenAPIHono<AppEnv>();
+  app.use('*', httpMetrics(deps.metrics));
   app.use('*', requestContext(deps));
   app.onError((err, c) => errorResponse(c, err));
   // Before anything reads a body: an unauthenticated upload must not grow the process (SECURITY.md).
@@ -68,6 +70,9 @@ export function createApp(deps: AppDeps) {
     const report = await deps.health().catch(() => undefined);
     return report?.status === 'ok' ? c.json({ status: 'ok' }, 200) : c.json({ status: 'down' }, 503);
   });
+
+  // Prometheus: behind its own bearer token (GATEHOUSE_METRICS_TOKEN), not an admin login; see docs/metrics.md.
+  app.get('/metrics', metricsEndpoint(deps.metrics, deps.config.metrics.token));
 
   // One admin login throttle for the API and the dashboard: a guess counts the same through either door.
   const adminLoginThrottle = new LoginThrottle();

@@ -8,7 +8,8 @@ import { resetAdminPassword } from './services/admin/bootstrap.ts';
 const USAGE = `gatehouse — publish LAN services through one public server, and decide who may reach them
 
 Usage:
-  gatehouse server                       start the control plane and the supervised Caddy
+  gatehouse server [--role primary|edge] start the control plane and the supervised Caddy; an edge follows the
+                                         primary's database (GATEHOUSE_ROLE, GATEHOUSE_DB_SYNC_URL; docs/scaling.md)
   gatehouse migrate                      apply database migrations and exit
   gatehouse agent --server URL --token T [--state-dir DIR] [--config FILE] [--listen-host IP]
                                          run the LAN agent (or GATEHOUSE_GATEWAY_SERVER/_TOKEN);
@@ -18,6 +19,9 @@ Usage:
                                          --disable-totp also turns TOTP off (secret, recovery codes and passkeys
                                          cleared); --enable enables a disabled user; --owner makes them an owner
   gatehouse secrets rotate               (server stopped) a new secret key; every secret at rest re-encrypted
+  gatehouse db promote --standby-dir DIR [--old-primary-dir DIR]
+                                         (standby sqld stopped) make the standby's data the new primary's and fence
+                                         the old primary's; then start sqld on DIR as primary (docs/scaling.md)
   gatehouse doctor                       check this machine (ports, WireGuard, forwarding, Caddy, disk, clock,
                                          DNS, data dir) and say what to fix; exit code 1 when a check fails
   gatehouse --version                    version, git commit and the Caddy build
@@ -91,6 +95,7 @@ async function agentCommand(command: string, argv: string[]) {
 
 async function migrateCommand() {
   const config = configOrExit();
+  if (config.role === 'edge') fail('migrate runs against the primary; GATEHOUSE_ROLE=edge here (docs/scaling.md)');
   const handle = createDb(config.db);
   await migrateDb(handle);
   handle.close();
@@ -139,6 +144,21 @@ async function rotateSecretsCommand() {
   );
 }
 
+async function promoteCommand(standbyDir: unknown, oldPrimaryDir: unknown) {
+  if (typeof standbyDir !== 'string' || standbyDir === '')
+    fail('db promote needs --standby-dir DIR (the standby sqld data directory)');
+  if (oldPrimaryDir !== undefined && (typeof oldPrimaryDir !== 'string' || oldPrimaryDir === ''))
+    fail('--old-primary-dir needs a directory');
+  const { promoteStandby, PromoteError } = await import('./db/promote.ts');
+  try {
+    const result = promoteStandby({ standbyDir, oldPrimaryDir: oldPrimaryDir as string | undefined, now: new Date() });
+    for (const line of result.lines) process.stdout.write(`${line}\n`);
+  } catch (err) {
+    if (err instanceof PromoteError) fail(err.message);
+    throw err;
+  }
+}
+
 async function versionCommand() {
   const config = configOrExit();
   const { formatVersion, versionInfo } = await import('./host/version.ts');
@@ -165,6 +185,9 @@ async function main(argv: string[]) {
       'disable-totp': { type: 'boolean' },
       enable: { type: 'boolean' },
       owner: { type: 'boolean' },
+      role: { type: 'string' },
+      'standby-dir': { type: 'string' },
+      'old-primary-dir': { type: 'string' },
     },
   });
   const [command, sub, arg] = positionals;
@@ -175,7 +198,13 @@ async function main(argv: string[]) {
   }
   switch (command) {
     case 'server':
+      // The flag wins over GATEHOUSE_ROLE; the schema validates it like the variable.
+      if (typeof values.role === 'string') process.env.GATEHOUSE_ROLE = values.role;
+      else if (values.role !== undefined) return fail('--role needs a value: primary or edge');
       return serverCommand();
+    case 'db':
+      if (sub === 'promote') return promoteCommand(values['standby-dir'], values['old-primary-dir']);
+      return fail(`unknown db command "${sub ?? ''}"\n\n${USAGE}`);
     case 'agent':
     case 'gateway':
       return agentCommand(command, argv);

@@ -10,14 +10,22 @@ import { CaddySupervisor } from './caddy/supervisor.ts';
 import type { Config } from './config/index.ts';
 import type { ConfigHooks, ServiceContext } from './context.ts';
 import { secureDataDir } from './db/files.ts';
-import { createDb, type DbHandle, migrateDb } from './db/index.ts';
+import type { DbHandle } from './db/index.ts';
+import { openServerDb } from './db/role.ts';
 import { assertPortsFree, ownPorts, PortInUseError, portOwner } from './host/ports.ts';
+import { listenMetrics } from './http/metrics.ts';
 import type { HealthReport } from './http/types.ts';
 import type { Logger } from './logger.ts';
+import { AccessLogFollower } from './services/access-log/follower.ts';
+import { AccessLogLive } from './services/access-log/live.ts';
+import { AccessLogRetentionJob } from './services/access-log/retention.ts';
 import { bootstrapAdmin } from './services/admin/bootstrap.ts';
+import { AlertEvaluator } from './services/alerts/evaluator.ts';
+import { DeliveryQueue } from './services/alerts/queue.ts';
 import { pushConfigInTx } from './services/config/change.ts';
 import { Reconciler } from './services/config/reconciler.ts';
 import { loadGatewayRefs } from './services/gateways/read.ts';
+import { ControlPlaneMetrics } from './services/metrics/control-plane.ts';
 import { activePeerSpecs } from './services/peers/apply.ts';
 import type { PeerDeps } from './services/peers/deps.ts';
 import { PeerExpiryJob } from './services/peers/expire.ts';
@@ -38,6 +46,8 @@ export interface RunningServer {
   caddy: CaddySupervisor | undefined;
   /** Settles after the reconciler's first pass, whose log lines the CLI keeps above its banner. */
   firstPass: Promise<void>;
+  /** GATEHOUSE_METRICS_LISTEN's listener, when set (`http://host:port`). */
+  metricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,13 +65,16 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   // written.
   assertNoPendingRotation(config);
   const secrets = secretBoxFor(config);
-  const dbHandle = createDb(config.db);
-  await migrateDb(dbHandle);
-  const sealed = await sealSecretsAtRest(dbHandle.db, secrets);
+  const metrics = new ControlPlaneMetrics();
+  // The primary migrates and owns the database; an edge follows it through an embedded replica (src/db/role.ts).
+  const dbHandle = await openServerDb(config, logger.child({ component: 'db' }), metrics.observeDb);
+  const isPrimary = config.role === 'primary';
+  const sealed = isPrimary ? await sealSecretsAtRest(dbHandle.db, secrets) : 0;
   if (sealed > 0) logger.info({ sealed }, 'sealed plaintext secrets from an older database');
   const now = () => new Date();
   const systemCtx: ServiceContext = { db: dbHandle.db, config, logger, now, actor: { kind: 'system' } };
-  const admin = await bootstrapAdmin({ ctx: systemCtx });
+  // The first admin is the primary's to create; an edge reads the one it made.
+  const admin = isPrimary ? await bootstrapAdmin({ ctx: systemCtx }) : { created: false as const };
 
   // WireGuard: where it cannot run, the runtime logs what to install and peers are managed in the DB only.
   const wireguard = new WireGuardRuntime({ config, logger: logger.child({ component: 'wireguard' }), now });
@@ -72,7 +85,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     deps: peers,
     logger: logger.child({ component: 'peer-expiry' }),
   });
-  expiryJob.start();
+  // Expiry writes: one server does it, the primary (edges pick the result up from their replicas).
+  if (isPrimary) expiryJob.start();
 
   // What Caddy sends with every request it forwards, so the control plane believes the client address it
   // names (src/http/client.ts). Without Caddy nobody forwards, so nothing is believed.
@@ -88,7 +102,13 @@ export async function startServer({ config, logger }: { config: Config; logger: 
           publicDomain: config.publicDomain,
           l4ListenHost: config.l4.listenHost,
           geoipDb: config.geoipDb,
+          asnDb: config.asnDb,
+          accessLog: config.accessLog,
           proxySecret,
+          // 24 bytes in base64: the 32 characters the Redis storage module wants; the same on every edge.
+          redisStorageKey: config.caddy.storageRedis
+            ? secrets.derive('caddy-storage-redis', 24).toString('base64')
+            : undefined,
         }),
         logger: logger.child({ component: 'caddy-supervisor' }),
       })
@@ -106,7 +126,12 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     dataPlane,
     loadGateways: loadGatewayRefs,
     proxySecret,
-    published: () => void gatewayHub.publish(),
+    published: () => {
+      const start = performance.now();
+      void gatewayHub
+        .publish()
+        .then(() => metrics.sync.observe({ target: 'gateways' }, (performance.now() - start) / 1000));
+    },
   };
   const reconciler = new Reconciler({
     db: dbHandle.db,
@@ -116,6 +141,9 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     authEndpoint: controlPlaneDial(config.listen),
     proxySecret,
     onVersion: (version) => hooks.published?.(version),
+    followsPrimary: !isPrimary,
+    // An edge learns of changes only from its replica: a local read 4× a second keeps change-to-live short.
+    intervalMs: isPrimary ? undefined : 250,
   });
   // Peers feed route ACLs and peer targets: a peer change leaves the ACLs (when the peer goes away) and
   // pushes a new snapshot inside the peer's own transaction, so a rejected snapshot rolls the peer back too.
@@ -138,6 +166,8 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     } catch (err) {
       db = { state: 'error', error: (err as Error).message };
     }
+    if (dbHandle.mode?.() === 'read-only')
+      db = { state: 'error', error: 'primary unreachable: serving the replica read-only' };
     const caddyStatus = caddy
       ? caddy.status()
       : { state: 'disabled', pid: undefined, restarts: 0, detail: 'GATEHOUSE_CADDY_ENABLED=false' };
@@ -165,6 +195,57 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     };
   };
 
+  // Alerts: deliveries leave through a bounded queue, never on a request's path; the evaluator observes the
+  // conditions on its own interval (services/alerts/evaluator.ts).
+  const alertCtx: ServiceContext = { ...systemCtx, logger: logger.child({ component: 'alerts' }) };
+  const alertQueue = new DeliveryQueue(alertCtx);
+  const alertEvaluator = new AlertEvaluator(
+    alertCtx,
+    {
+      gatewayOnline: (id) => gatewayHub.isOnline(id),
+      peerHandshakeAt: (publicKey) => wireguard.latest(publicKey)?.latestHandshake ?? null,
+      dataPlanePending: () => caddy?.state === 'running' && reconciler.status().pending,
+      caddyDataDir: caddy ? config.caddy.dataDir : undefined,
+    },
+    alertQueue,
+  );
+  // The access log: Caddy writes it, the follower stores it (bounded batches, through the write queue), the
+  // retention job bounds it, and the live tail fans new entries out to viewers.
+  const accessLive = new AccessLogLive();
+  const follower = caddy
+    ? new AccessLogFollower({
+        db: dbHandle.db,
+        file: config.accessLog.file,
+        logger: logger.child({ component: 'access-log' }),
+        onStored: (rows) => {
+          metrics.accessLogStored.inc(rows.length);
+          accessLive.publish(rows);
+        },
+      })
+    : undefined;
+  const retention = new AccessLogRetentionJob({
+    db: dbHandle.db,
+    logger: logger.child({ component: 'access-log' }),
+    now,
+  });
+  metrics.attach({
+    db: dbHandle.db,
+    now,
+    scrapeDataPlane: caddy
+      ? async () => {
+          if (caddy.state !== 'running') return undefined;
+          const res = await caddy.admin.request<string>('GET', '/metrics');
+          return res.status === 200 && typeof res.body === 'string' ? res.body : undefined;
+        }
+      : undefined,
+    wireguardPeers: (publicKey) => {
+      const live = wireguard.latest(publicKey);
+      return live ? { rxBytes: live.rxBytes, txBytes: live.txBytes, handshakeAt: live.latestHandshake } : undefined;
+    },
+    gatewayOnline: (id) => gatewayHub.isOnline(id),
+    sseConnections: () => ({ gateway: gatewayHub.connectionCount, access_log: accessLive.subscribers }),
+  });
+
   const app = createApp({
     db: dbHandle.db,
     config,
@@ -175,6 +256,9 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     hooks,
     gatewaySync: { hub: gatewayHub, source: gatewaySource },
     proxySecret,
+    alerts: { queue: alertQueue },
+    accessLog: follower ? { live: accessLive } : undefined,
+    metrics,
   });
   gatewayHub.start();
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -207,6 +291,13 @@ export async function startServer({ config, logger }: { config: Config; logger: 
   }
 
   const firstPass = reconciler.start();
+  alertEvaluator.start();
+  follower?.start();
+  retention.start();
+  const metricsServer = config.metrics.listen
+    ? await listenMetrics(metrics, config.metrics.listen.host, config.metrics.listen.port)
+    : undefined;
+  if (metricsServer) logger.info({ address: metricsServer.address() }, 'metrics listening');
 
   return {
     url,
@@ -214,8 +305,14 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     initialAdmin: admin.created && admin.password ? { username: admin.username, password: admin.password } : undefined,
     caddy,
     firstPass,
+    metricsUrl: metricsServer ? listenerUrl(metricsServer.address() as AddressInfo) : undefined,
     async stop() {
+      await alertEvaluator.stop();
+      alertQueue.stop();
       await expiryJob.stop();
+      await follower?.stop();
+      await retention.stop();
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       await wireguard.stop();
       await caddy?.stop();
       // Ends the agents' streams first: open SSE responses would otherwise hold server.close() open.
@@ -238,4 +335,8 @@ function restrictUmask(logger: Logger): void {
   } catch (err) {
     logger.debug({ err: (err as Error).message }, 'umask not set (not the main thread)');
   }
+}
+
+function listenerUrl(address: AddressInfo): string {
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }

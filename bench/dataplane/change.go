@@ -53,6 +53,12 @@ func gatehouseChange(tmp, backend string, n int) (time.Duration, int) {
 		},
 	})
 	defer c.stop()
+	// every route has a policy of its own, as routes of a real snapshot do;
+	// unchanged ones keep their compiled form across the PUT
+	routePolicy := obj{"default": "allow", "rate_limit": obj{"requests": 100, "window": "1m"}, "rules": arr{
+		obj{"action": "deny", "conditions": arr{obj{"type": "cidr", "values": arr{"198.51.100.0/24", "203.0.113.0/24"}}}},
+		obj{"action": "deny", "conditions": arr{obj{"type": "time", "days": arr{"sun"}, "from": "02:00", "to": "04:00", "tz": "Europe/Berlin"}}},
+	}}
 	snap := func(v, changed int) obj {
 		routes := arr{}
 		for i, h := range routeHosts(n) {
@@ -60,10 +66,10 @@ func gatehouseChange(tmp, backend string, n int) (time.Duration, int) {
 			if i == n-1 {
 				hdr = strconv.Itoa(changed)
 			}
-			routes = append(routes, obj{"id": strconv.Itoa(i), "http": obj{"hosts": arr{h}, "handle": arr{obj{"handler": "reverse_proxy",
+			routes = append(routes, obj{"id": strconv.Itoa(i), "policy": routePolicy, "http": obj{"hosts": arr{h}, "handle": arr{obj{"handler": "reverse_proxy",
 				"upstreams": arr{obj{"dial": backend}}, "headers": obj{"request": obj{"set": obj{"X-V": arr{hdr}}}}}}}})
 		}
-		routes = append(routes, obj{"id": "stream", "http": obj{"hosts": arr{"stream.bench"}, "handle": arr{obj{"handler": "reverse_proxy",
+		routes = append(routes, obj{"id": "stream", "policy": obj{"default": "allow"}, "http": obj{"hosts": arr{"stream.bench"}, "handle": arr{obj{"handler": "reverse_proxy",
 			"upstreams": arr{obj{"dial": backend}}}}}})
 		return obj{"version": v, "routes": routes}
 	}

@@ -20,14 +20,16 @@ import (
 )
 
 // guardCost measures req/s through three Caddy servers in one process for
-// the same upstream: plain reverse_proxy, gatehouse_guard + gatehouse_routes,
-// and forward_auth to a Node endpoint doing the same checks. On a 2-core
+// the same upstream: plain reverse_proxy, gatehouse_guard + gatehouse_routes
+// (two routes: a policy of no rules and one of 1,000 mixed rules, both with
+// a rate limit), and forward_auth to a Node endpoint doing ACL, CIDR and
+// rate-limit checks. On a 2-core
 // machine one run of a few seconds swings by ±20 % (the load generator, Caddy
 // and Node share the cores), so every target is warmed up, then the three
 // are measured in interleaved rounds (the order rotating, so none always
 // runs first or last) and the ratios are taken per round; the median round
 // ratio is the result.
-func guardCost(tmp, mmdb, backend string) {
+func guardCost(tmp, mmdb, asnDB, backend string) {
 	authPort := freePort()
 	node := exec.Command("node", "-e", nodeAuth, strconv.Itoa(authPort))
 	node.Stdout, node.Stderr = os.Stderr, os.Stderr
@@ -36,9 +38,9 @@ func guardCost(tmp, mmdb, backend string) {
 	plainPort, guardPort, faPort := freePort(), freePort(), freePort()
 	cfg := obj{
 		"admin":   obj{"listen": "unix/" + filepath.Join(tmp, "g.sock")},
-		"logging": obj{"logs": obj{"default": obj{"level": "ERROR"}}},
+		"logging": benchLogging(tmp),
 		"apps": obj{
-			"gatehouse": obj{"state_file": filepath.Join(tmp, "g-state.json"), "geoip_db": mmdb, "shared_https_port": 1},
+			"gatehouse": obj{"state_file": filepath.Join(tmp, "g-state.json"), "geoip_db": mmdb, "asn_db": asnDB, "shared_https_port": 1},
 			"http": obj{"servers": obj{
 				"plain": server(plainPort, arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": backend}}}}),
 				"guard": server(guardPort, arr{obj{"handler": "gatehouse_guard"}, obj{"handler": "gatehouse_routes"}}),
@@ -54,27 +56,26 @@ func guardCost(tmp, mmdb, backend string) {
 	}
 	c := startCaddy(tmp, "guard", cfg)
 	defer c.stop()
-	rules := arr{obj{"type": "cidr", "value": "127.0.0.0/8"}, obj{"type": "country", "value": "DE"}}
-	for i := 0; i < 1000; i++ {
-		rules = append(rules, obj{"type": "cidr", "value": fmt.Sprintf("100.%d.%d.0/24", i/256, i%256)})
-	}
-	snap := obj{"version": 1, "routes": arr{obj{"id": "bench",
-		"policy": obj{
-			"acl":        obj{"enabled": true, "allow": arr{"127.0.0.1"}},
-			"ip_filter":  obj{"enabled": true, "mode": "whitelist", "rules": rules},
-			"rate_limit": obj{"enabled": true, "requests": 100000, "window": "1s"},
-		},
-		"http": obj{"hosts": arr{"bench.test"}, "handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": backend}}}}},
-	}}}
+	upstream := arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": backend}}}}
+	snap := obj{"version": 1, "routes": arr{
+		obj{"id": "rules0", "policy": mixedPolicy(0), "http": obj{"hosts": arr{"rules0.test"}, "handle": upstream}},
+		obj{"id": "rules1000", "policy": mixedPolicy(1000), "http": obj{"hosts": arr{"rules1000.test"}, "handle": upstream}},
+	}}
 	if code, body := c.admin("PUT", "/gatehouse/v1/state", mustJSON(snap)); code != 200 {
 		log.Fatalf("PUT: %d %s", code, body)
 	}
 	targets := []struct {
 		name string
 		port int
-	}{{"plain reverse_proxy", plainPort}, {"gatehouse_guard", guardPort}, {"forward_auth (node)", faPort}}
+		host string
+	}{
+		{"plain reverse_proxy", plainPort, "bench.test"},
+		{"guard, 0 rules", guardPort, "rules0.test"},
+		{"guard, 1,000 rules", guardPort, "rules1000.test"},
+		{"forward_auth (node)", faPort, "bench.test"},
+	}
 	for _, t := range targets {
-		load(t.port, *warmup)
+		load(t.port, t.host, *warmup)
 	}
 	rps := make([][]float64, len(targets)) // [target][round]
 	cpu := make([][]float64, len(targets)) // server CPU µs per request
@@ -83,26 +84,37 @@ func guardCost(tmp, mmdb, backend string) {
 		for k := range targets {
 			i := (round + k) % len(targets)
 			before := cpuTime(servers...)
-			r := load(targets[i].port, *duration)
+			r := load(targets[i].port, targets[i].host, *duration)
 			used := cpuTime(servers...) - before
 			rps[i] = append(rps[i], r)
 			cpu[i] = append(cpu[i], float64(used.Microseconds())/(r*duration.Seconds()))
 		}
 	}
-	var vsPlain, vsFA []float64
-	for r := 0; r < *rounds; r++ {
-		vsPlain = append(vsPlain, rps[1][r]/rps[0][r])
-		vsFA = append(vsFA, rps[1][r]/rps[2][r])
+	const plain, guard0, guard1000, fa = 0, 1, 2, 3
+	ratio := func(a, b int, of [][]float64) []float64 {
+		var out []float64
+		for r := 0; r < *rounds; r++ {
+			out = append(out, of[a][r]/of[b][r])
+		}
+		return out
 	}
 	fmt.Printf("== guard cost (req/s; %d interleaved rounds of %s after %s warm-up, c = %d, client %s; median and range)\n", *rounds, *duration, *warmup, *workers, *client)
 	for i, t := range targets {
 		lo, med, hi := spread(rps[i])
-		fmt.Printf("  %-22s %10.0f   (%.0f-%.0f)\n", t.name, med, lo, hi)
+		fmt.Printf("  %-24s %10.0f   (%.0f-%.0f)\n", t.name, med, lo, hi)
 	}
-	lo, med, hi := spread(vsPlain)
-	fmt.Printf("  guard / plain          %10.2f   (%.2f-%.2f per round; goal >= 0.90)\n", med, lo, hi)
-	lo, med, hi = spread(vsFA)
-	fmt.Printf("  guard / forward_auth   %10.2f   (%.2f-%.2f per round; goal >= 3.00)\n", med, lo, hi)
+	for _, q := range []struct {
+		label string
+		a, b  int
+		goal  string
+	}{
+		{"guard 0 / plain", guard0, plain, "goal >= 0.90"},
+		{"guard 1,000 / plain", guard1000, plain, "goal >= 0.90"},
+		{"guard 1,000 / fa", guard1000, fa, "goal >= 3.00"},
+	} {
+		lo, med, hi := spread(ratio(q.a, q.b, rps))
+		fmt.Printf("  %-24s %10.2f   (%.2f-%.2f per round; %s)\n", q.label, med, lo, hi, q.goal)
+	}
 	// Throughput on a shared 2-core machine moves with whatever else runs;
 	// the servers' own CPU per request (Caddy, plus Node for forward_auth)
 	// does not, and it is what bounds throughput when the servers have the
@@ -110,17 +122,51 @@ func guardCost(tmp, mmdb, backend string) {
 	fmt.Println("  server CPU per request (Caddy + Node; µs, median):")
 	for i, t := range targets {
 		_, med, _ := spread(cpu[i])
-		fmt.Printf("  %-22s %10.1f\n", t.name, med)
+		fmt.Printf("  %-24s %10.1f\n", t.name, med)
 	}
-	var cpuPlain, cpuFA []float64
-	for r := 0; r < *rounds; r++ {
-		cpuPlain = append(cpuPlain, cpu[0][r]/cpu[1][r])
-		cpuFA = append(cpuFA, cpu[2][r]/cpu[1][r])
+	for _, q := range []struct {
+		label string
+		a, b  int
+		goal  string
+	}{
+		{"plain cpu / guard 0 cpu", plain, guard0, "; goal >= 0.90"},
+		{"plain cpu / guard 1,000", plain, guard1000, "; goal >= 0.90"},
+		{"fa cpu / guard 1,000 cpu", fa, guard1000, ""},
+	} {
+		lo, med, hi := spread(ratio(q.a, q.b, cpu))
+		fmt.Printf("  %-24s %10.2f   (%.2f-%.2f per round%s)\n", q.label, med, lo, hi, q.goal)
 	}
-	lo, med, hi = spread(cpuPlain)
-	fmt.Printf("  plain cpu / guard cpu  %10.2f   (%.2f-%.2f per round)\n", med, lo, hi)
-	lo, med, hi = spread(cpuFA)
-	fmt.Printf("  fa cpu / guard cpu     %10.2f   (%.2f-%.2f per round)\n", med, lo, hi)
+}
+
+// mixedPolicy is n rules as in caddy-module/guard_bench_test.go: deny rules
+// with CIDR, country, ASN and time (with a CIDR) conditions that the load
+// generator (127.0.0.1, DE, AS3320 in the bench's databases) never matches,
+// then one allow for AS3320 in Germany; default deny; a rate limit too high
+// to trigger. n = 0 is no rules and default allow (the rate limit stays, so
+// the guard still decides every request).
+func mixedPolicy(n int) obj {
+	limit := obj{"requests": 100000, "window": "1s"}
+	if n == 0 {
+		return obj{"default": "allow", "rate_limit": limit}
+	}
+	rules := arr{}
+	for i := 0; i < n-1; i++ {
+		var conds arr
+		switch i % 4 {
+		case 0:
+			conds = arr{obj{"type": "cidr", "values": arr{fmt.Sprintf("100.%d.%d.0/24", i/256%256, i%256)}}}
+		case 1:
+			conds = arr{obj{"type": "country", "values": arr{"FR", "US"}}}
+		case 2:
+			conds = arr{obj{"type": "asn", "values": arr{fmt.Sprint(64512 + i)}}}
+		case 3:
+			conds = arr{obj{"type": "time", "days": arr{"sat", "sun"}, "from": "00:00", "to": "24:00", "tz": "Europe/Berlin"},
+				obj{"type": "cidr", "values": arr{fmt.Sprintf("172.16.%d.0/24", i%256)}}}
+		}
+		rules = append(rules, obj{"action": "deny", "conditions": conds})
+	}
+	rules = append(rules, obj{"action": "allow", "conditions": arr{obj{"type": "country", "values": arr{"DE"}}, obj{"type": "asn", "values": arr{"3320"}}}})
+	return obj{"default": "deny", "rules": rules, "rate_limit": limit}
 }
 
 // cpuTime is the user+system CPU time the processes have used so far
@@ -178,13 +224,13 @@ http.createServer((req, res) => {
 }).listen(port, '127.0.0.1');
 `
 
-// load runs keep-alive GETs against port for d with the -client load
-// generator and returns req/s.
-func load(port int, d time.Duration) float64 {
+// load runs keep-alive GETs for host against port for d with the -client
+// load generator and returns req/s.
+func load(port int, host string, d time.Duration) float64 {
 	if *client == "nethttp" {
-		return loadNetHTTP(port, d)
+		return loadNetHTTP(port, host, d)
 	}
-	return loadRaw(port, d)
+	return loadRaw(port, host, d)
 }
 
 // loadRaw is the default load generator: each worker writes one fixed
@@ -194,8 +240,8 @@ func load(port int, d time.Duration) float64 {
 // with Caddy, Node and the backend; net/http's client spends several times
 // more CPU per request, and that CPU is taken from the servers under test,
 // pulling every ratio towards 1.
-func loadRaw(port int, d time.Duration) float64 {
-	req := []byte("GET / HTTP/1.1\r\nHost: bench.test\r\nUser-Agent: gatehouse-bench\r\n\r\n")
+func loadRaw(port int, host string, d time.Duration) float64 {
+	req := []byte("GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: gatehouse-bench\r\n\r\n")
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	var n, bad atomic.Int64
 	deadline := time.Now().Add(d)
@@ -285,7 +331,7 @@ func roundTrip(c net.Conn, r *bufio.Reader, req []byte) (int, error) {
 }
 
 // loadNetHTTP is the same load through net/http's client (-client nethttp).
-func loadNetHTTP(port int, d time.Duration) float64 {
+func loadNetHTTP(port int, host string, d time.Duration) float64 {
 	tr := &http.Transport{MaxIdleConnsPerHost: *workers, MaxConnsPerHost: *workers}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -299,7 +345,7 @@ func loadNetHTTP(port int, d time.Duration) float64 {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
 				req, _ := http.NewRequest("GET", url, nil)
-				req.Host = "bench.test"
+				req.Host = host
 				resp, err := client.Do(req)
 				if err != nil {
 					bad.Add(1)
@@ -320,4 +366,21 @@ func loadNetHTTP(port int, d time.Duration) float64 {
 		log.Printf("  (port %d: %d failed requests)", port, b)
 	}
 	return float64(n.Load()) / d.Seconds()
+}
+
+// benchLogging is the guard-cost Caddy's logging: errors only, plus with
+// -access-log the access log as src/caddy/static-config.ts configures it
+// (a JSON file Caddy rolls), so the guard pays for one entry per request.
+func benchLogging(tmp string) obj {
+	logs := obj{"default": obj{"level": "ERROR", "exclude": arr{"gatehouse.access"}}}
+	if *accessLog {
+		logs["gatehouse_access"] = obj{
+			"writer": obj{"output": "file", "filename": filepath.Join(tmp, "access.log"), "roll": true,
+				"roll_size_mb": 50, "roll_keep": 3},
+			"encoder": obj{"format": "json", "time_format": "unix_milli_float"},
+			"level":   "INFO",
+			"include": arr{"gatehouse.access"},
+		}
+	}
+	return obj{"logs": logs}
 }

@@ -24,15 +24,16 @@ type obj = map[string]any
 type arr = []any
 
 var (
-	caddyBin = flag.String("caddy", "", "caddy binary (default: build ../../caddy-module/cmd/caddy)")
-	duration = flag.Duration("duration", 3*time.Second, "load per guard-cost target and round")
-	workers  = flag.Int("c", 32, "concurrent keep-alive clients")
-	sizesArg = flag.String("sizes", "1,100,1000,5000", "route counts for the change cost")
-	rounds   = flag.Int("rounds", 5, "interleaved guard-cost rounds (the median ratio is reported)")
-	warmup   = flag.Duration("warmup", 2*time.Second, "load per guard-cost target before measuring")
-	changes  = flag.Int("changes", 5, "changes timed per size (the median is reported)")
-	client   = flag.String("client", "raw", "guard-cost load generator: raw (minimal HTTP/1.1, no allocations) or nethttp")
-	only     = flag.String("only", "", "run only \"guard\" or \"change\" (default: both)")
+	caddyBin  = flag.String("caddy", "", "caddy binary (default: build ../../caddy-module/cmd/caddy)")
+	duration  = flag.Duration("duration", 3*time.Second, "load per guard-cost target and round")
+	workers   = flag.Int("c", 32, "concurrent keep-alive clients")
+	sizesArg  = flag.String("sizes", "1,100,1000,5000", "route counts for the change cost")
+	rounds    = flag.Int("rounds", 5, "interleaved guard-cost rounds (the median ratio is reported)")
+	warmup    = flag.Duration("warmup", 2*time.Second, "load per guard-cost target before measuring")
+	changes   = flag.Int("changes", 5, "changes timed per size (the median is reported)")
+	client    = flag.String("client", "raw", "guard-cost load generator: raw (minimal HTTP/1.1, no allocations) or nethttp")
+	only      = flag.String("only", "", "run only \"guard\" or \"change\" (default: both)")
+	accessLog = flag.Bool("access-log", false, "guard cost with the access log on: gatehouse.access to a rolled JSON file, as the control plane configures it")
 )
 
 func main() {
@@ -51,10 +52,16 @@ func main() {
 	cmd.Stdin = strings.NewReader(`{"127.0.0.0/8":"DE","10.0.0.0/8":"FR"}`)
 	cmd.Stderr = os.Stderr
 	check(cmd.Run())
+	asnDB := filepath.Join(tmp, "asn.mmdb")
+	cmd = exec.Command("go", "run", "./cmd/mkmmdb", "-format", "asn", "-out", asnDB)
+	cmd.Dir = "../../caddy-module"
+	cmd.Stdin = strings.NewReader(`{"127.0.0.0/8":"3320","10.0.0.0/8":"3215"}`)
+	cmd.Stderr = os.Stderr
+	check(cmd.Run())
 
 	backend := startBackend()
 	if *only != "change" {
-		guardCost(tmp, mmdb, backend)
+		guardCost(tmp, mmdb, asnDB, backend)
 	}
 	if *only != "guard" {
 		changeCost(tmp, backend)

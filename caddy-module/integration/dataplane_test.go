@@ -18,16 +18,19 @@ import (
 type obj = map[string]any
 type arr = []any
 
+// allowAll is the policy that lets everyone in.
+var allowAll = obj{"default": "allow"}
+
 func staticRoute(id, body string, hosts ...string) obj {
-	return obj{"id": id, "http": obj{"hosts": hosts, "handle": arr{obj{"handler": "static_response", "body": body}}}}
+	return obj{"id": id, "policy": allowAll, "http": obj{"hosts": hosts, "handle": arr{obj{"handler": "static_response", "body": body}}}}
 }
 
 func proxyRoute(id, host, dial string) obj {
-	return obj{"id": id, "http": obj{"hosts": arr{host}, "handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": dial}}}}}}
+	return obj{"id": id, "policy": allowAll, "http": obj{"hosts": arr{host}, "handle": arr{obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": dial}}}}}}
 }
 
 func l4Route(id, network string, port int, dial string) obj {
-	return obj{"id": id, "l4": obj{"network": network, "tls_mode": "none", "ports": arr{obj{"port": port, "handle": arr{
+	return obj{"id": id, "policy": allowAll, "l4": obj{"network": network, "tls_mode": "none", "ports": arr{obj{"port": port, "handle": arr{
 		obj{"handler": "proxy", "upstreams": arr{obj{"dial": arr{dial}}}}}}}}}
 }
 
@@ -246,7 +249,7 @@ func TestRejectedSnapshotLeavesOldServing(t *testing.T) {
 	code, body, _ := in.do("PUT", "/gatehouse/v1/state", obj{"version": 2, "routes": arr{
 		staticRoute("1", "new", "a.test"),
 		staticRoute("2", "new", "b.test"),
-		obj{"id": "3", "http": obj{"hosts": arr{"c.test"}, "handle": arr{obj{"handler": "no_such_handler"}}}},
+		obj{"id": "3", "policy": allowAll, "http": obj{"hosts": arr{"c.test"}, "handle": arr{obj{"handler": "no_such_handler"}}}},
 		l4Route("4", "tcp", busy.Addr().(*net.TCPAddr).Port, "127.0.0.1:1"),
 	}})
 	errs := fmt.Sprint(body["errors"])
@@ -296,9 +299,9 @@ func TestStateSurvivesRestart(t *testing.T) {
 func TestSpoofedForwardedForDoesNotPassIPFilter(t *testing.T) {
 	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
 	r := staticRoute("1", "secret", "a.test")
-	r["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "whitelist", "rules": arr{obj{"type": "cidr", "value": "10.0.0.0/8"}}}}
+	r["policy"] = obj{"default": "deny", "rules": arr{obj{"action": "allow", "conditions": arr{obj{"type": "cidr", "values": arr{"10.0.0.0/8"}}}}}}
 	open := staticRoute("2", "open", "b.test")
-	open["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "blacklist", "rules": arr{obj{"type": "ip", "value": "127.0.0.1"}}}}
+	open["policy"] = obj{"default": "allow", "rules": arr{obj{"action": "deny", "conditions": arr{obj{"type": "ip", "values": arr{"127.0.0.1"}}}}}}
 	in.mustPut(obj{"version": 1, "routes": arr{r, open}})
 	spoof := http.Header{"X-Forwarded-For": {"10.1.2.3"}, "X-Real-Ip": {"10.1.2.3"}, "Forwarded": {"for=10.1.2.3"}}
 	if code, b := in.get("a.test", spoof); code != 403 {

@@ -20,9 +20,9 @@ func TestMetricsOnAdminEndpoint(t *testing.T) {
 	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
 	open := staticRoute("open", "open", "open.test")
 	closed := staticRoute("closed", "closed", "closed.test")
-	closed["policy"] = obj{"ip_filter": obj{"enabled": true, "mode": "blacklist", "rules": arr{obj{"type": "cidr", "value": "127.0.0.0/8"}}}}
+	closed["policy"] = obj{"default": "allow", "rules": arr{obj{"action": "deny", "conditions": arr{obj{"type": "cidr", "values": arr{"127.0.0.0/8"}}}}}}
 	limited := staticRoute("limited", "limited", "limited.test")
-	limited["policy"] = obj{"rate_limit": obj{"enabled": true, "requests": 1, "window": "1h"}}
+	limited["policy"] = obj{"default": "allow", "rate_limit": obj{"requests": 1, "window": "1h"}}
 	in.mustPut(obj{"version": 3, "routes": arr{open, closed, limited}})
 	in.mustPut(obj{"version": 3, "routes": arr{open, closed, limited}}) // a no-op: no swap
 	in.mustPut(obj{"version": 5, "routes": arr{open, closed, limited, staticRoute("gone", "x", "gone.test")}})
@@ -46,11 +46,11 @@ func TestMetricsOnAdminEndpoint(t *testing.T) {
 
 	m := in.metrics()
 	for series, want := range map[string]float64{
-		`gatehouse_decisions_total{kind="http",result="allowed",route="open"}`:       3,
-		`gatehouse_decisions_total{kind="http",result="ip_filter",route="closed"}`:   2,
-		`gatehouse_decisions_total{kind="http",result="allowed",route="limited"}`:    1,
-		`gatehouse_decisions_total{kind="http",result="rate_limit",route="limited"}`: 1,
-		`gatehouse_decisions_total{kind="http",result="allowed",route="gone"}`:       1,
+		`gatehouse_decisions_total{kind="http",result="allowed",route="open",rule=""}`:       3,
+		`gatehouse_decisions_total{kind="http",result="rule",route="closed",rule="0"}`:       2,
+		`gatehouse_decisions_total{kind="http",result="allowed",route="limited",rule=""}`:    1,
+		`gatehouse_decisions_total{kind="http",result="rate_limit",route="limited",rule=""}`: 1,
+		`gatehouse_decisions_total{kind="http",result="allowed",route="gone",rule=""}`:       1,
 		`gatehouse_snapshot_version`:            5,
 		`gatehouse_swap_duration_seconds_count`: 2,
 		`gatehouse_routes{kind="http"}`:         4,

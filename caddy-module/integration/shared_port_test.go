@@ -41,7 +41,7 @@ func captureHello(t *testing.T, serverName string) []byte {
 
 func TestSharedHTTPSPort(t *testing.T) {
 	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
-	pt := obj{"id": "pt", "l4": obj{"network": "tcp", "tls_mode": "passthrough", "server_names": arr{"pt.test"},
+	pt := obj{"id": "pt", "policy": allowAll, "l4": obj{"network": "tcp", "tls_mode": "passthrough", "server_names": arr{"pt.test"},
 		"ports": arr{obj{"port": in.tlsPort, "handle": arr{obj{"handler": "proxy", "upstreams": arr{obj{"dial": arr{tagBackend(t, "PASSTHROUGH")}}}}}}}}}
 	in.mustPut(obj{"version": 1, "routes": arr{staticRoute("web", "web over tls", "web.test"), pt}})
 	addr := "127.0.0.1:" + strconv.Itoa(in.tlsPort)

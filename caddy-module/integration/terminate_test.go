@@ -23,7 +23,7 @@ func TestTerminateOnModulePort(t *testing.T) {
 	in := startCaddy(t, t.TempDir(), testnet.UnusedPort(t, "tcp"), testnet.UnusedPort(t, "tcp"))
 	port := testnet.UnusedPort(t, "tcp")
 	terminate := func(id string, names arr, dial string) obj {
-		return obj{"id": id, "l4": obj{"network": "tcp", "tls_mode": "terminate", "server_names": names,
+		return obj{"id": id, "policy": allowAll, "l4": obj{"network": "tcp", "tls_mode": "terminate", "server_names": names,
 			"ports": arr{obj{"port": port, "handle": arr{
 				obj{"handler": "tls"},
 				obj{"handler": "proxy", "upstreams": arr{obj{"dial": arr{dial}}}},

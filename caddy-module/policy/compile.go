@@ -1,15 +1,16 @@
 package policy
 
 import (
+	"cmp"
 	"fmt"
-	"net/netip"
-	"strings"
+	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // FieldError is one problem in a policy, at a JSON path relative to the policy
-// object (e.g. "ip_filter.rules[2].value"). Its JSON form is the element of
-// the admin API's 422 `errors` array.
+// object (e.g. "rules[2].conditions[0].values[1]"). Its JSON form is the
+// element of the admin API's 422 `errors` array.
 type FieldError struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
@@ -23,16 +24,30 @@ func (e FieldError) WithPrefix(prefix string) FieldError {
 	if prefix == "" {
 		return e
 	}
+	if e.Path == "" {
+		return FieldError{Path: prefix, Message: e.Message}
+	}
 	return FieldError{Path: prefix + "." + e.Path, Message: e.Message}
 }
+
+// Route kinds of Deps.Kind.
+const (
+	KindHTTP = "http"
+	KindL4   = "l4"
+)
 
 // Deps is what Compile needs from the app besides the policy itself.
 type Deps struct {
 	// RouteID names the route's limiter, so that a route keeps its rate-limit
 	// counters across snapshots.
 	RouteID string
-	// Countries answers country rules; nil makes country rules an error.
+	// Kind is KindHTTP or KindL4; on L4 routes path_prefix, method and login
+	// are errors. "" is taken as KindHTTP.
+	Kind string
+	// Countries answers country conditions; nil makes them an error.
 	Countries CountryLookup
+	// ASNs answers asn conditions; nil makes them an error.
+	ASNs ASNLookup
 	// Limiters holds rate-limit state across snapshots; nil gives the policy
 	// a private limiter (right for dry-run validation and tests).
 	Limiters *Limiters
@@ -42,27 +57,48 @@ type Deps struct {
 // rate-limit state it points to, and safe for concurrent use. A nil *Compiled
 // allows everything.
 type Compiled struct {
-	acl       *IPSet    // nil: no ACL check
-	filter    *ipFilter // nil: no IP filter
-	limiter   *Limiter  // nil: no rate limit
-	limitRule string    // Decision.Rule of a rate-limit denial
-	summary   []string  // enabled checks, for Describe
+	name        string
+	rules       []compiledRule
+	defaultDeny bool
+	defaultText string // e.g. "default deny"
+	login       bool   // Policy.Login
+	index       ruleIndex
+	countries   CountryLookup // nil unless a condition needs it
+	asns        ASNLookup     // nil unless a condition needs it
+	needPath    bool          // some condition reads the path
+	limiter     *Limiter      // nil: no rate limit
+	limit       RateLimit
 }
 
-// ipFilter is a compiled IPFilter. Rule labels are built here, once, so that
-// Decide allocates nothing on the allow path.
-type ipFilter struct {
-	whitelist     bool
-	set           *IPSet // ip and cidr rules, labelled e.g. "cidr 10.0.0.0/8 (blacklist)"
-	countries     countrySet
-	countryLabels map[int]string // countryIndex -> e.g. "country DE (whitelist)"
-	lookup        CountryLookup
+// compiledRule is a Rule ready for evaluation, its text built once so that
+// Decide allocates nothing.
+type compiledRule struct {
+	deny  bool
+	login bool // the allow needs the route login (rule or policy)
+	conds []cond
+	text  string // e.g. "#2 allow country DE (login)"
 }
 
-// Enabled reports whether the policy runs any check at all; guards may skip
-// a policy that does not.
-func (c *Compiled) Enabled() bool {
-	return c != nil && (c.acl != nil || c.filter != nil || c.limiter != nil)
+// Name is the shared policy's name ("" for an inline policy).
+func (c *Compiled) Name() string {
+	if c == nil {
+		return ""
+	}
+	return c.name
+}
+
+// Rules is the number of rules.
+func (c *Compiled) Rules() int {
+	if c == nil {
+		return 0
+	}
+	return len(c.rules)
+}
+
+// AllowsAll reports whether the policy allows every request without a login
+// or a rate limit (no rules, default allow), so a guard may skip deciding.
+func (c *Compiled) AllowsAll() bool {
+	return c == nil || (len(c.rules) == 0 && !c.defaultDeny && !c.login && c.limiter == nil)
 }
 
 // Limiter returns the policy's rate limiter, or nil.
@@ -71,15 +107,6 @@ func (c *Compiled) Limiter() *Limiter {
 		return nil
 	}
 	return c.limiter
-}
-
-// Describe lists the enabled checks, e.g. ["acl (2 entries)", "ip_filter
-// whitelist (3 rules)", "rate_limit 100/1m"], for explain and logs.
-func (c *Compiled) Describe() []string {
-	if c == nil {
-		return nil
-	}
-	return c.summary
 }
 
 var windows = map[string]time.Duration{
@@ -102,175 +129,131 @@ func ParseWindow(w string) (time.Duration, error) {
 
 // Compile validates p and builds what Decide needs. It reports every error it
 // finds, each with its path, and returns a nil *Compiled if there is any.
-//
-// Sections that are disabled are still validated, so a bad value cannot hide
-// until someone flips the switch; but their zero values (no mode, no window,
-// requests 0) are accepted, because a disabled check need not be configured.
 func Compile(p Policy, deps Deps) (*Compiled, []FieldError) {
 	var errs errorList
-	c := &Compiled{}
-	if p.ACL != nil {
-		set := compileACL(p.ACL, &errs)
-		if p.ACL.Enabled {
-			c.acl = set
-			c.summary = append(c.summary, fmt.Sprintf("acl (%d entries)", len(p.ACL.Allow)))
+	l4 := deps.Kind == KindL4
+	c := &Compiled{name: p.Name, login: p.Login}
+	checkName(&errs, "name", p.Name)
+	switch p.Default {
+	case ActionAllow:
+		c.defaultText = "default allow"
+		if p.Login {
+			c.defaultText += " (login)"
 		}
+	case ActionDeny:
+		c.defaultDeny, c.defaultText = true, "default deny"
+	case "":
+		errs.addf("default", "default is required: allow or deny")
+	default:
+		errs.addf("default", "default must be allow or deny, got %q", p.Default)
 	}
-	if p.IPFilter != nil {
-		f := compileIPFilter(p.IPFilter, deps.Countries, &errs)
-		if p.IPFilter.Enabled {
-			c.filter = f
-			c.summary = append(c.summary, fmt.Sprintf("ip_filter %s (%d rules)", p.IPFilter.Mode, len(p.IPFilter.Rules)))
+	if p.Login && l4 {
+		errs.addf("login", "login is for HTTP routes only")
+	}
+	if len(p.Rules) > MaxRules {
+		errs.addf("rules", "at most %d rules, got %d", MaxRules, len(p.Rules))
+	} else {
+		env := condEnv{deps: deps, errs: &errs}
+		c.rules = make([]compiledRule, len(p.Rules))
+		for i, r := range p.Rules {
+			c.rules[i] = compileRule(fmt.Sprintf("rules[%d]", i), i, r, p.Login, &env)
 		}
+		if env.usesCountry {
+			c.countries = deps.Countries
+		}
+		if env.usesASN {
+			c.asns = deps.ASNs
+		}
+		c.needPath = env.usesPath
 	}
 	if p.RateLimit != nil {
-		key, ok := compileRateLimit(p.RateLimit, &errs)
-		if ok && p.RateLimit.Enabled {
+		if key, ok := compileRateLimit(p.RateLimit, &errs); ok {
 			key.RouteID = deps.RouteID
 			if deps.Limiters != nil {
 				c.limiter = deps.Limiters.Get(key)
 			} else {
 				c.limiter = newLimiter(key, 0)
 			}
-			c.limitRule = fmt.Sprintf("rate limit %d/%s exceeded", p.RateLimit.Requests, p.RateLimit.Window)
-			c.summary = append(c.summary, fmt.Sprintf("rate_limit %d/%s", p.RateLimit.Requests, p.RateLimit.Window))
+			c.limit = *p.RateLimit
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	c.index = buildRuleIndex(c.rules)
 	return c, nil
 }
 
-func compileACL(acl *ACL, errs *errorList) *IPSet {
-	entries := make([]IPSetEntry, 0, len(acl.Allow))
-	for i, v := range acl.Allow {
-		p, err := parseIPOrCIDR(v)
-		if err != nil {
-			errs.add(fmt.Sprintf("acl.allow[%d]", i), err)
-			continue
+func compileRule(path string, i int, r Rule, policyLogin bool, env *condEnv) compiledRule {
+	out := compiledRule{}
+	switch r.Action {
+	case ActionAllow:
+		out.login = r.Login || policyLogin
+	case ActionDeny:
+		out.deny = true
+		if r.Login {
+			env.errs.addf(path+".login", "login is for allow rules only")
 		}
-		entries = append(entries, IPSetEntry{Prefix: p, Label: "in peer ACL (" + v + ")"})
+	case "":
+		env.errs.addf(path+".action", "action is required: allow or deny")
+	default:
+		env.errs.addf(path+".action", "action must be allow or deny, got %q", r.Action)
 	}
-	return BuildIPSet(entries)
+	if r.Login && env.deps.Kind == KindL4 {
+		env.errs.addf(path+".login", "login is for HTTP routes only")
+	}
+	checkName(env.errs, path+".name", r.Name)
+	if len(r.Conditions) > MaxConditions {
+		env.errs.addf(path+".conditions", "at most %d conditions, got %d", MaxConditions, len(r.Conditions))
+		return out
+	}
+	out.conds = make([]cond, len(r.Conditions))
+	for j, cd := range r.Conditions {
+		out.conds[j] = env.compile(fmt.Sprintf("%s.conditions[%d]", path, j), cd)
+	}
+	// All must hold, so the order is free: the cheapest tests first.
+	slices.SortStableFunc(out.conds, func(a, b cond) int { return cmp.Compare(a.kind.cost(), b.kind.cost()) })
+	out.text = ruleText(i, r, out.login)
+	return out
 }
 
-func compileIPFilter(f *IPFilter, lookup CountryLookup, errs *errorList) *ipFilter {
-	out := &ipFilter{lookup: lookup, countryLabels: map[int]string{}}
-	switch f.Mode {
-	case ModeWhitelist:
-		out.whitelist = true
-	case ModeBlacklist:
-	case "":
-		if f.Enabled {
-			errs.addf("ip_filter.mode", "mode is required: whitelist or blacklist")
-		}
-	default:
-		errs.addf("ip_filter.mode", "mode must be whitelist or blacklist, got %q", f.Mode)
+func checkName(errs *errorList, path, name string) {
+	if n := utf8.RuneCountInString(name); n > MaxNameLen {
+		errs.addf(path, "at most %d characters, got %d", MaxNameLen, n)
 	}
-	suffix := " (" + f.Mode + ")"
-	var entries []IPSetEntry
-	missingGeoIP := false
-	for i, r := range f.Rules {
-		path := fmt.Sprintf("ip_filter.rules[%d]", i)
-		switch r.Type {
-		case RuleIP:
-			a, err := parseRuleIP(r.Value)
-			if err != nil {
-				errs.add(path+".value", err)
-				continue
-			}
-			entries = append(entries, IPSetEntry{Prefix: netip.PrefixFrom(a, a.BitLen()), Label: "ip " + r.Value + suffix})
-		case RuleCIDR:
-			p, err := parseRuleCIDR(r.Value)
-			if err != nil {
-				errs.add(path+".value", err)
-				continue
-			}
-			entries = append(entries, IPSetEntry{Prefix: p, Label: "cidr " + r.Value + suffix})
-		case RuleCountry:
-			cc, err := normalizeCountry(r.Value)
-			if err != nil {
-				errs.add(path+".value", err)
-				continue
-			}
-			if lookup == nil && f.Enabled && !missingGeoIP {
-				missingGeoIP = true
-				errs.addf(path+".value", "country rules need a GeoIP database, and none is configured")
-			}
-			out.countries.add(cc)
-			if _, dup := out.countryLabels[countryIndex(cc)]; !dup {
-				out.countryLabels[countryIndex(cc)] = "country " + cc + suffix
-			}
-		default:
-			errs.addf(path+".type", "type must be ip, cidr or country, got %q", r.Type)
-		}
-	}
-	out.set = BuildIPSet(entries)
-	return out
 }
 
 func compileRateLimit(rl *RateLimit, errs *errorList) (LimiterKey, bool) {
 	ok := true
-	if rl.Enabled || rl.Requests != 0 {
-		if rl.Requests < MinRequests || rl.Requests > MaxRequests {
-			errs.addf("rate_limit.requests", "requests must be between %d and %d, got %d", MinRequests, MaxRequests, rl.Requests)
-			ok = false
-		}
+	if rl.Requests < MinRequests || rl.Requests > MaxRequests {
+		errs.addf("rate_limit.requests", "requests must be between %d and %d, got %d", MinRequests, MaxRequests, rl.Requests)
+		ok = false
 	}
-	var window time.Duration
-	if rl.Enabled || rl.Window != "" {
-		d, err := ParseWindow(rl.Window)
-		if err != nil {
-			errs.add("rate_limit.window", err)
-			ok = false
-		}
-		window = d
+	window, err := ParseWindow(rl.Window)
+	if err != nil {
+		errs.add("rate_limit.window", err)
+		ok = false
 	}
 	return LimiterKey{Requests: rl.Requests, Window: window}, ok
 }
 
-// parseIPOrCIDR accepts an address or a CIDR (ACL entries may be either).
-func parseIPOrCIDR(v string) (netip.Prefix, error) {
-	if strings.Contains(v, "/") {
-		return parseRuleCIDR(v)
-	}
-	a, err := parseRuleIP(v)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
-}
+// maxErrors bounds a policy's error list: a 10,000-value list of typos
+// needs a few examples, not a 10,000-line answer.
+const maxErrors = 100
 
-// parseRuleIP parses an address rule. Zones are refused: a rule cannot name
-// an interface-scoped address in any meaningful way.
-func parseRuleIP(v string) (netip.Addr, error) {
-	a, err := netip.ParseAddr(v)
-	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, fmt.Errorf("invalid IP address %q", v)
-	}
-	return a.Unmap(), nil
-}
-
-// parseRuleCIDR parses a CIDR rule. Host bits are allowed and masked off
-// ("10.1.2.3/8" is 10.0.0.0/8), as most firewalls do; explain still shows the
-// rule as written.
-func parseRuleCIDR(v string) (netip.Prefix, error) {
-	p, err := netip.ParsePrefix(v)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("invalid CIDR %q", v)
-	}
-	np, _ := normalizePrefix(p)
-	return np, nil
-}
-
-// errorList collects FieldErrors in the order they are found.
+// errorList collects FieldErrors in the order they are found, at most
+// maxErrors of them plus a note that more were left out.
 type errorList []FieldError
 
 func (l *errorList) add(path string, err error) {
-	*l = append(*l, FieldError{Path: path, Message: err.Error()})
+	l.addf(path, "%s", err.Error())
 }
 
 func (l *errorList) addf(path, format string, args ...any) {
-	*l = append(*l, FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	switch {
+	case len(*l) < maxErrors:
+		*l = append(*l, FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	case len(*l) == maxErrors:
+		*l = append(*l, FieldError{Path: path, Message: fmt.Sprintf("more than %d errors; the rest are left out", maxErrors)})
+	}
 }

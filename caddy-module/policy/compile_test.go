@@ -18,6 +18,12 @@ var testCountries = NewCountryMap(map[netip.Prefix]string{
 	netip.MustParsePrefix("2001:db8:de::/48"): "DE",
 })
 
+var testASNs = NewASNMap(map[netip.Prefix]uint32{
+	netip.MustParsePrefix("203.0.113.0/25"):  3320,
+	netip.MustParsePrefix("198.51.100.0/24"): 3215,
+	netip.MustParsePrefix("2001:db8::/32"):   64496,
+})
+
 // decodePolicy decodes strictly, as the app decodes the snapshot.
 func decodePolicy(t testing.TB, s string) (Policy, error) {
 	t.Helper()
@@ -37,6 +43,9 @@ func mustCompile(t testing.TB, js string, deps Deps) *Compiled {
 	if deps.Countries == nil {
 		deps.Countries = testCountries
 	}
+	if deps.ASNs == nil {
+		deps.ASNs = testASNs
+	}
 	c, errs := Compile(p, deps)
 	if len(errs) > 0 {
 		t.Fatalf("Compile(%s): %v", js, errs)
@@ -45,161 +54,136 @@ func mustCompile(t testing.TB, js string, deps Deps) *Compiled {
 }
 
 func TestCompileErrors(t *testing.T) {
+	long := strings.Repeat("x", 254)
+	many := `"` + strings.Repeat(`1.2.3.4","`, MaxValues) + `1.2.3.4"`
 	tests := []struct {
-		name   string
-		policy string
-		noGeo  bool
-		want   []FieldError
+		name, js string
+		kind     string
+		want     []string // paths, in order
 	}{
-		{
-			name: "every error at once, each with its path",
-			policy: `{
-				"acl": {"enabled": true, "allow": ["10.8.0.3", "10.8.0.300", "10.8.0.0/33", "fe80::1%eth0"]},
-				"ip_filter": {"enabled": true, "mode": "greylist", "rules": [
-					{"type": "ip", "value": "203.0.113.50"},
-					{"type": "ip", "value": "10.0.0.0/8"},
-					{"type": "cidr", "value": "10.0.0.0/33"},
-					{"type": "country", "value": "UK"},
-					{"type": "country", "value": "D1"},
-					{"type": "asn", "value": "AS3320"},
-					{"type": "cidr", "value": ""}
-				]},
-				"rate_limit": {"enabled": true, "requests": 0, "window": "2m"}
-			}`,
-			want: []FieldError{
-				{"acl.allow[1]", `invalid IP address "10.8.0.300"`},
-				{"acl.allow[2]", `invalid CIDR "10.8.0.0/33"`},
-				{"acl.allow[3]", `invalid IP address "fe80::1%eth0"`},
-				{"ip_filter.mode", `mode must be whitelist or blacklist, got "greylist"`},
-				{"ip_filter.rules[1].value", `invalid IP address "10.0.0.0/8"`},
-				{"ip_filter.rules[2].value", `invalid CIDR "10.0.0.0/33"`},
-				{"ip_filter.rules[3].value", `unknown country code "UK"`},
-				{"ip_filter.rules[4].value", `country code must be two letters A-Z (ISO 3166-1 alpha-2), got "D1"`},
-				{"ip_filter.rules[5].type", `type must be ip, cidr or country, got "asn"`},
-				{"ip_filter.rules[6].value", `invalid CIDR ""`},
-				{"rate_limit.requests", "requests must be between 1 and 100000, got 0"},
-				{"rate_limit.window", `window must be one of 1s, 1m, 5m, 1h, got "2m"`},
-			},
-		},
-		{
-			name:   "enabled sections need their settings",
-			policy: `{"ip_filter": {"enabled": true}, "rate_limit": {"enabled": true}}`,
-			want: []FieldError{
-				{"ip_filter.mode", "mode is required: whitelist or blacklist"},
-				{"rate_limit.requests", "requests must be between 1 and 100000, got 0"},
-				{"rate_limit.window", `window must be one of 1s, 1m, 5m, 1h, got ""`},
-			},
-		},
-		{
-			name:   "requests above the maximum",
-			policy: `{"rate_limit": {"enabled": true, "requests": 100001, "window": "1h"}}`,
-			want:   []FieldError{{"rate_limit.requests", "requests must be between 1 and 100000, got 100001"}},
-		},
-		{
-			name:   "negative requests",
-			policy: `{"rate_limit": {"enabled": true, "requests": -5, "window": "1s"}}`,
-			want:   []FieldError{{"rate_limit.requests", "requests must be between 1 and 100000, got -5"}},
-		},
-		{
-			name:   "window is not rounded",
-			policy: `{"rate_limit": {"enabled": true, "requests": 5, "window": "60s"}}`,
-			want:   []FieldError{{"rate_limit.window", `window must be one of 1s, 1m, 5m, 1h, got "60s"`}},
-		},
-		{
-			name:   "disabled sections are validated too",
-			policy: `{"acl": {"enabled": false, "allow": ["nope"]}, "rate_limit": {"enabled": false, "requests": 5, "window": "1d"}}`,
-			want: []FieldError{
-				{"acl.allow[0]", `invalid IP address "nope"`},
-				{"rate_limit.window", `window must be one of 1s, 1m, 5m, 1h, got "1d"`},
-			},
-		},
-		{
-			name:   "country rules without a GeoIP database",
-			policy: `{"ip_filter": {"enabled": true, "mode": "whitelist", "rules": [{"type": "country", "value": "DE"}, {"type": "country", "value": "FR"}]}}`,
-			noGeo:  true,
-			want:   []FieldError{{"ip_filter.rules[0].value", "country rules need a GeoIP database, and none is configured"}},
-		},
+		{"no default", `{}`, "", []string{"default"}},
+		{"bad default", `{"default": "maybe"}`, "", []string{"default"}},
+		{"bad action", `{"default": "deny", "rules": [{"action": "permit"}, {}]}`, "", []string{"rules[0].action", "rules[1].action"}},
+		{"login on deny", `{"default": "deny", "rules": [{"action": "deny", "login": true}]}`, "", []string{"rules[0].login"}},
+		{"long names", `{"name": "` + strings.Repeat("é", 101) + `", "default": "deny", "rules": [{"action": "deny", "name": "` + strings.Repeat("n", 101) + `"}]}`, "", []string{"name", "rules[0].name"}},
+		{"unknown type", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "geo", "values": ["x"]}, {"values": ["x"]}]}]}`, "", []string{"rules[0].conditions[0].type", "rules[0].conditions[1].type"}},
+		{"values missing or too long", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "ip"}, {"type": "cidr", "values": ["` + long + `"]}]}]}`, "", []string{"rules[0].conditions[0].values", "rules[0].conditions[1].values[0]"}},
+		{"too many values", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "ip", "values": [` + many + `]}]}]}`, "", []string{"rules[0].conditions[0].values"}},
+		{"bad addresses", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "ip", "values": ["1.2.3.4", "fe80::1%lo", "nope"]}, {"type": "cidr", "values": ["10.1.2.3/8", "10.0.0.0/33", "::ffff:10.0.0.0/104"]}]}]}`, "",
+			[]string{"rules[0].conditions[0].values[1]", "rules[0].conditions[0].values[2]", "rules[0].conditions[1].values[0]", "rules[0].conditions[1].values[1]"}},
+		{"peers", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "peer", "values": ["12", "012", "x"], "addresses": ["10.8.0.3", "10.8.0.0/30", "bad"]}, {"type": "peer_tag", "values": ["staff", "Staff", "-x"]}]}]}`, "",
+			[]string{"rules[0].conditions[0].values[1]", "rules[0].conditions[0].values[2]", "rules[0].conditions[0].addresses[2]", "rules[0].conditions[1].values[1]", "rules[0].conditions[1].values[2]"}},
+		{"addresses elsewhere", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "ip", "values": ["1.2.3.4"], "addresses": ["1.2.3.4"]}]}]}`, "", []string{"rules[0].conditions[0].addresses"}},
+		{"countries", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "country", "values": ["DE", "de", "UK", "DEU"]}]}]}`, "",
+			[]string{"rules[0].conditions[0].values[1]", "rules[0].conditions[0].values[2]", "rules[0].conditions[0].values[3]"}},
+		{"asns", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "asn", "values": ["3320", "AS3320", "0", "4294967296", "03320"]}]}]}`, "",
+			[]string{"rules[0].conditions[0].values[1]", "rules[0].conditions[0].values[2]", "rules[0].conditions[0].values[3]", "rules[0].conditions[0].values[4]"}},
+		{"time", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "time", "days": ["mon", "monday", "mon"], "from": "8:00", "to": "24:01", "tz": "Mars/Olympus"}, {"type": "time", "days": [], "from": "09:00", "to": "09:00", "tz": "Local", "values": ["x"]}]}]}`, "",
+			[]string{"rules[0].conditions[0].days[1]", "rules[0].conditions[0].days[2]", "rules[0].conditions[0].from", "rules[0].conditions[0].to", "rules[0].conditions[0].tz",
+				"rules[0].conditions[1].values", "rules[0].conditions[1].days", "rules[0].conditions[1].to", "rules[0].conditions[1].tz"}},
+		{"time fields elsewhere", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "cidr", "values": ["10.0.0.0/8"], "tz": "UTC"}]}]}`, "", []string{"rules[0].conditions[0]"}},
+		{"paths and methods", `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "path_prefix", "values": ["/api", "api", "/a/../b", "/a//b", "/x\u0001"]}, {"type": "method", "values": ["GET", "get", "G ET"]}]}]}`, "",
+			[]string{"rules[0].conditions[0].values[1]", "rules[0].conditions[0].values[2]", "rules[0].conditions[0].values[3]", "rules[0].conditions[0].values[4]", "rules[0].conditions[1].values[1]", "rules[0].conditions[1].values[2]"}},
+		{"http only on l4", `{"default": "deny", "login": true, "rules": [{"action": "allow", "login": true, "conditions": [{"type": "path_prefix", "values": ["/"]}, {"type": "method", "values": ["GET"]}]}]}`, KindL4,
+			[]string{"login", "rules[0].login", "rules[0].conditions[0].type", "rules[0].conditions[1].type"}},
+		{"rate limit", `{"default": "allow", "rate_limit": {"requests": 0, "window": "2m"}}`, "", []string{"rate_limit.requests", "rate_limit.window"}},
+		{"rate limit too high", `{"default": "allow", "rate_limit": {"requests": 100001, "window": "1s"}}`, "", []string{"rate_limit.requests"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := decodePolicy(t, tt.policy)
+			p, err := decodePolicy(t, tt.js)
 			if err != nil {
 				t.Fatal(err)
 			}
-			deps := Deps{Countries: testCountries}
-			if tt.noGeo {
-				deps.Countries = nil
-			}
-			c, errs := Compile(p, deps)
+			c, errs := Compile(p, Deps{Kind: tt.kind, Countries: testCountries, ASNs: testASNs})
 			if c != nil {
-				t.Error("Compile returned a policy despite errors")
+				t.Fatal("compiled despite errors")
 			}
-			if !reflect.DeepEqual(errs, tt.want) {
-				t.Errorf("errors:\n got %q\nwant %q", errs, tt.want)
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Path)
+				if e.Message == "" {
+					t.Errorf("%s: no message", e.Path)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("paths = %q, want %q\n%v", got, tt.want, errs)
 			}
 		})
+	}
+}
+
+func TestCompileLimits(t *testing.T) {
+	rules := make([]Rule, MaxRules+1)
+	conds := make([]Condition, MaxConditions+1)
+	for i := range conds {
+		conds[i] = Condition{Type: CondIP, Values: []string{"1.2.3.4"}}
+	}
+	p := Policy{Default: ActionDeny, Rules: rules}
+	if _, errs := Compile(p, Deps{}); len(errs) != 1 || errs[0].Path != "rules" {
+		t.Errorf("5,001 rules: %v", errs)
+	}
+	p.Rules = []Rule{{Action: ActionAllow, Conditions: conds}}
+	if _, errs := Compile(p, Deps{}); len(errs) != 1 || errs[0].Path != "rules[0].conditions" {
+		t.Errorf("33 conditions: %v", errs)
+	}
+	// a flood of bad values gives a bounded answer
+	bad := make([]string, MaxValues)
+	for i := range bad {
+		bad[i] = "x"
+	}
+	p.Rules = []Rule{{Action: ActionAllow, Conditions: []Condition{{Type: CondIP, Values: bad}}}}
+	if _, errs := Compile(p, Deps{}); len(errs) != maxErrors+1 {
+		t.Errorf("10,000 bad values: %d errors, want %d", len(errs), maxErrors+1)
+	}
+}
+
+func TestCompileNeedsDatabases(t *testing.T) {
+	p, _ := decodePolicy(t, `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "country", "values": ["DE"]}, {"type": "asn", "values": ["3320"]}, {"type": "country", "values": ["FR"]}]}]}`)
+	_, errs := Compile(p, Deps{})
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Path)
+	}
+	if want := []string{"rules[0].conditions[0].type", "rules[0].conditions[1].type"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("paths = %q, want %q (each missing database once)", got, want)
 	}
 }
 
 func TestCompileAccepts(t *testing.T) {
-	tests := []struct {
-		name     string
-		policy   string
-		noGeo    bool
-		enabled  bool
-		describe []string
-	}{
-		{"empty policy", `{}`, false, false, nil},
-		{"disabled sections with zero values", `{"acl": {"enabled": false}, "ip_filter": {"enabled": false}, "rate_limit": {"enabled": false}}`, false, false, nil},
-		{"disabled country rules need no database", `{"ip_filter": {"enabled": false, "mode": "whitelist", "rules": [{"type": "country", "value": "DE"}]}}`, true, false, nil},
-		{"the snapshot.md example", `{
-			"acl":        { "enabled": true, "allow": ["10.8.0.3", "10.8.0.0/30"] },
-			"ip_filter":  { "enabled": true, "mode": "whitelist",
-			                "rules": [ { "type": "ip", "value": "203.0.113.50" },
-			                           { "type": "cidr", "value": "185.10.20.0/24" },
-			                           { "type": "country", "value": "de" } ] },
-			"rate_limit": { "enabled": true, "requests": 100, "window": "1m" }
-		}`, false, true, []string{"acl (2 entries)", "ip_filter whitelist (3 rules)", "rate_limit 100/1m"}},
-		{"mapped and v6 rules", `{"ip_filter": {"enabled": true, "mode": "blacklist", "rules": [{"type": "ip", "value": "::ffff:1.2.3.4"}, {"type": "cidr", "value": "2001:db8::/32"}]}}`, false, true, []string{"ip_filter blacklist (2 rules)"}},
-		{"limits at the bounds", `{"rate_limit": {"enabled": true, "requests": 100000, "window": "1s"}}`, false, true, []string{"rate_limit 100000/1s"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := decodePolicy(t, tt.policy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			deps := Deps{Countries: testCountries}
-			if tt.noGeo {
-				deps.Countries = nil
-			}
-			c, errs := Compile(p, deps)
-			if len(errs) > 0 {
-				t.Fatalf("unexpected errors %v", errs)
-			}
-			if c.Enabled() != tt.enabled || !reflect.DeepEqual(c.Describe(), tt.describe) {
-				t.Errorf("Enabled() = %v, Describe() = %q; want %v, %q", c.Enabled(), c.Describe(), tt.enabled, tt.describe)
-			}
-		})
+	for _, js := range []string{
+		`{"default": "allow"}`,
+		`{"default": "deny", "rules": [], "login": true}`,
+		`{"name": "office", "default": "deny", "login": false, "rate_limit": {"requests": 100000, "window": "1h"}, "rules": [
+			{"action": "allow", "name": "staff", "conditions": [{"type": "peer_tag", "values": ["staff"], "addresses": ["10.8.0.3", "10.8.0.4/32", "fd00::3"]}]},
+			{"action": "allow", "login": true, "conditions": [{"type": "country", "values": ["DE"]}, {"type": "asn", "not": true, "values": ["3320", "4294967295"]}]},
+			{"action": "deny", "conditions": [{"type": "time", "not": true, "days": ["mon","tue","wed","thu","fri"], "from": "08:00", "to": "18:00", "tz": "Europe/Berlin"}]},
+			{"action": "deny", "conditions": [{"type": "time", "days": ["sun"], "from": "22:00", "to": "24:00"}, {"type": "time", "days": ["sat"], "from": "23:00", "to": "01:00", "tz": "UTC"}]},
+			{"action": "allow", "conditions": [{"type": "path_prefix", "values": ["/", "/api", "/static/"]}, {"type": "method", "values": ["GET", "M-SEARCH"]}]},
+			{"action": "deny", "conditions": [{"type": "peer", "values": ["12"]}, {"type": "ip", "values": ["::ffff:1.2.3.4", "2001:db8::1"]}, {"type": "cidr", "values": ["0.0.0.0/0", "::/0", "::ffff:10.0.0.0/104"]}]},
+			{"action": "allow"}
+		]}`,
+	} {
+		mustCompile(t, js, Deps{})
 	}
 }
 
 func TestStrictDecodeRejectsUnknownFields(t *testing.T) {
-	if _, err := decodePolicy(t, `{"acl": {"enabled": true, "peers": [1]}}`); err == nil {
+	if _, err := decodePolicy(t, `{"default": "deny", "rules": [{"action": "allow", "condition": []}]}`); err == nil {
 		t.Error("unknown field accepted")
 	}
 }
 
 func TestFieldErrorPrefixAndJSON(t *testing.T) {
-	e := FieldError{Path: "ip_filter.rules[2].value", Message: `invalid CIDR "10.0.0.0/33"`}
-	if got := e.WithPrefix("routes[1].policy").Path; got != "routes[1].policy.ip_filter.rules[2].value" {
+	e := FieldError{Path: "rules[2].conditions[0].values[1]", Message: `invalid CIDR "10.0.0.0/33"`}
+	if got := e.WithPrefix("routes[1].policy").Path; got != "routes[1].policy.rules[2].conditions[0].values[1]" {
 		t.Errorf("WithPrefix = %q", got)
 	}
-	if got := e.Error(); got != `ip_filter.rules[2].value: invalid CIDR "10.0.0.0/33"` {
+	if got := e.Error(); got != `rules[2].conditions[0].values[1]: invalid CIDR "10.0.0.0/33"` {
 		t.Errorf("Error() = %q", got)
 	}
 	js, _ := json.Marshal(e)
-	if string(js) != `{"path":"ip_filter.rules[2].value","message":"invalid CIDR \"10.0.0.0/33\""}` {
+	if string(js) != `{"path":"rules[2].conditions[0].values[1]","message":"invalid CIDR \"10.0.0.0/33\""}` {
 		t.Errorf("JSON = %s", js)
 	}
 }
@@ -220,17 +204,20 @@ func TestParseWindow(t *testing.T) {
 // FuzzCompilePolicy feeds arbitrary JSON through strict decoding and Compile,
 // then evaluates whatever compiled: nothing may panic, and Compile must return
 // either a policy or errors, never both or neither.
+// FuzzCompilePolicy feeds arbitrary JSON through strict decoding and Compile,
+// then evaluates whatever compiled: nothing may panic, Compile must return
+// either a policy or errors, never both or neither, Explain must agree with
+// Decide, and the rule index must agree with a plain scan of all rules.
 func FuzzCompilePolicy(f *testing.F) {
 	seeds := []string{
 		`{}`,
-		`{"acl":{"enabled":true,"allow":["10.8.0.3","10.8.0.0/30","::ffff:1.2.3.4","2001:db8::/127"]}}`,
-		`{"ip_filter":{"enabled":true,"mode":"whitelist","rules":[{"type":"ip","value":"203.0.113.50"},{"type":"cidr","value":"185.10.20.0/24"},{"type":"country","value":"DE"}]}}`,
-		`{"ip_filter":{"enabled":true,"mode":"blacklist","rules":[{"type":"cidr","value":"0.0.0.0/0"},{"type":"cidr","value":"::/0"},{"type":"country","value":"xk"}]}}`,
-		`{"rate_limit":{"enabled":true,"requests":1,"window":"1s"}}`,
-		`{"rate_limit":{"enabled":true,"requests":100000,"window":"1h"}}`,
-		`{"rate_limit":{"enabled":true,"requests":-1,"window":"1y"}}`,
-		`{"ip_filter":{"enabled":true,"mode":"x","rules":[{"type":"cidr","value":"1.2.3.4/99"},{"type":"ip","value":"fe80::1%lo"}]}}`,
-		`{"acl":null,"ip_filter":null,"rate_limit":null}`,
+		`{"default":"allow"}`,
+		`{"default":"deny","rules":[{"action":"allow","conditions":[{"type":"peer_tag","values":["staff"],"addresses":["10.8.0.3","10.8.0.0/30","::ffff:1.2.3.4","2001:db8::/127"]}]}]}`,
+		`{"default":"deny","rules":[{"action":"allow","conditions":[{"type":"ip","values":["203.0.113.50"]},{"type":"cidr","not":true,"values":["185.10.20.0/24"]}]},{"action":"deny","conditions":[{"type":"country","values":["DE"]}]}]}`,
+		`{"default":"allow","rules":[{"action":"deny","conditions":[{"type":"cidr","values":["0.0.0.0/0","::/0"]},{"type":"asn","values":["3320"]}]}]}`,
+		`{"default":"allow","rules":[{"action":"deny","conditions":[{"type":"time","days":["mon"],"from":"22:00","to":"02:00","tz":"Europe/Berlin"}]}],"rate_limit":{"requests":1,"window":"1s"}}`,
+		`{"default":"deny","login":true,"rules":[{"action":"allow","conditions":[{"type":"path_prefix","values":["/api"]},{"type":"method","not":true,"values":["POST"]}]}]}`,
+		`{"default":"x","rules":[{"action":"allow","conditions":[{"type":"cidr","values":["1.2.3.4/99"]},{"type":"ip","values":["fe80::1%lo"]}]}],"rate_limit":{"requests":-1,"window":"1y"}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -246,8 +233,7 @@ func FuzzCompilePolicy(f *testing.F) {
 		if err := dec.Decode(&p); err != nil {
 			return
 		}
-		limiters := NewLimiters(64)
-		c, errs := Compile(p, Deps{RouteID: "r", Countries: testCountries, Limiters: limiters})
+		c, errs := Compile(p, Deps{RouteID: "r", Countries: testCountries, ASNs: testASNs, Limiters: NewLimiters(64)})
 		if (c == nil) == (len(errs) == 0) {
 			t.Fatalf("Compile returned policy %v with errors %v", c, errs)
 		}
@@ -261,13 +247,11 @@ func FuzzCompilePolicy(f *testing.F) {
 		}
 		now := time.Unix(1700000000, 0)
 		for _, a := range clients {
-			ex := c.Explain(a, now)
-			d := c.Decide(a, now)
-			if d.Allowed != (d.Check == "") || ex.Allowed != (ex.Check == "") {
-				t.Fatalf("Allowed and Check disagree: %+v / %+v", d, ex)
-			}
-			// Explain just before Decide, at the same instant, must give
-			// exactly the answer Decide gives.
+			req := Request{Addr: a, Time: now, Method: "GET", Path: "/api/x"}
+			checkAgainstScan(t, c, req)
+			ex := c.Explain(req)
+			d := c.Decide(req)
+			ex.RateLimit = nil
 			if ex != d {
 				t.Fatalf("Explain %+v and Decide %+v disagree", ex, d)
 			}

@@ -1,81 +1,115 @@
-// Package policy evaluates a route's access policy: the peer ACL, the IP
-// filter (ip, cidr and country rules) and the per-client rate limit, in that
-// order, the first check that denies deciding (see docs/architecture.md "Access
-// control").
+// Package policy evaluates a route's access policy: an ordered list of allow
+// and deny rules, the first whose conditions all hold deciding, else the
+// policy's default; an allowed client is then counted against the rate limit
+// (docs/snapshot.md "Policy").
 //
 // The package is pure Go on purpose: it does not import Caddy, so it compiles
 // and tests in seconds and the guard handlers of both the http and the layer4
-// app share one implementation. Everything that is expensive (parsing, CIDR
-// sets, GeoIP readers, limiter lookup) happens in Compile, off the hot path;
-// Decide only reads immutable data plus one sharded limiter entry.
+// app share one implementation. Everything that is expensive (parsing, the
+// address index, time zones, rule texts) happens in Compile, off the hot
+// path; Decide only reads immutable data plus one sharded limiter entry, and
+// allocates nothing.
 package policy
 
 import "slices"
 
+// Actions of Rule.Action and Policy.Default.
+const (
+	ActionAllow = "allow"
+	ActionDeny  = "deny"
+)
+
 // Policy is the `policy` object of a route in the data-plane snapshot
-// (docs/snapshot.md). A nil section, like a section with enabled=false, is a
-// check that is not run; an empty Policy ({}) allows everything.
+// (docs/snapshot.md), and the body of POST /gatehouse/v1/explain.
 type Policy struct {
-	// ACL lets only the listed peer tunnel addresses through. Default: nil (no ACL check).
-	ACL *ACL `json:"acl,omitempty"`
+	// Name is the shared policy's name, for explain and logs; absent for a
+	// route's inline policy. At most 100 characters. Default: "".
+	Name string `json:"name,omitempty"`
 
-	// IPFilter allows or blocks clients by ip, cidr or country. Default: nil (no IP filter).
-	IPFilter *IPFilter `json:"ip_filter,omitempty"`
+	// Rules are tried in order; the first whose conditions all hold
+	// decides. At most MaxRules. Default: [] (the default decides).
+	Rules []Rule `json:"rules,omitempty"`
 
-	// RateLimit caps requests (HTTP) or new connections (L4) per client. Default: nil (no rate limit).
+	// Default is the action when no rule matches: "allow" or "deny".
+	// Required. Default: "" (invalid).
+	Default string `json:"default"`
+
+	// Login makes every allow, by a rule or the default, require the
+	// route's login (HTTP routes only). Default: false.
+	Login bool `json:"login,omitempty"`
+
+	// RateLimit caps requests (HTTP) or new connections (L4) per client,
+	// counted only on allowed ones. Default: nil (no rate limit).
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 }
 
-// ACL is the peer access list: the control plane resolves the route's
-// acl_peers to their tunnel addresses, dropping disabled or deleted peers, so
-// the module only ever sees addresses.
-type ACL struct {
-	// Enabled turns the check on; an enabled ACL with no entries allows nobody. Default: false.
-	Enabled bool `json:"enabled"`
-
-	// Allow lists the addresses (e.g. "10.8.0.3") or CIDRs (e.g. "10.8.0.0/30")
-	// that may pass. Default: [] (nobody, when enabled).
-	Allow []string `json:"allow,omitempty"`
-}
-
-// Filter modes of IPFilter.Mode.
-const (
-	ModeWhitelist = "whitelist"
-	ModeBlacklist = "blacklist"
-)
-
-// Rule types of Rule.Type.
-const (
-	RuleIP      = "ip"
-	RuleCIDR    = "cidr"
-	RuleCountry = "country"
-)
-
-// IPFilter allows (whitelist) or blocks (blacklist) clients whose address
-// matches one of the rules.
-type IPFilter struct {
-	// Enabled turns the check on. Default: false.
-	Enabled bool `json:"enabled"`
-
-	// Mode is "whitelist" (only matching clients pass; an empty whitelist
-	// allows nobody) or "blacklist" (matching clients are denied; an empty
-	// blacklist blocks nobody). Required when enabled. Default: "" (invalid when enabled).
-	Mode string `json:"mode,omitempty"`
-
-	// Rules are checked by type: ip and cidr first, country last (the only
-	// one that needs a GeoIP lookup). Default: [] (no rules).
-	Rules []Rule `json:"rules,omitempty"`
-}
-
-// Rule is one entry of an IP filter.
+// Rule is one entry of Policy.Rules.
 type Rule struct {
-	// Type is "ip", "cidr" or "country". Default: "" (invalid).
+	// Action is "allow" or "deny". Required. Default: "" (invalid).
+	Action string `json:"action"`
+
+	// Name is free text for people, at most 100 characters. Default: "".
+	Name string `json:"name,omitempty"`
+
+	// Login, on an allow rule of an HTTP route, lets a client in only after
+	// the route's login. Default: false.
+	Login bool `json:"login,omitempty"`
+
+	// Conditions must all hold for the rule to match; an empty list always
+	// holds. At most MaxConditions. Default: [] (matches every client).
+	Conditions []Condition `json:"conditions,omitempty"`
+}
+
+// Condition types of Condition.Type.
+const (
+	CondPeer       = "peer"
+	CondPeerTag    = "peer_tag"
+	CondIP         = "ip"
+	CondCIDR       = "cidr"
+	CondCountry    = "country"
+	CondASN        = "asn"
+	CondTime       = "time"
+	CondPathPrefix = "path_prefix"
+	CondMethod     = "method"
+)
+
+// Condition is one test of a rule. Which fields it has depends on Type;
+// fields another type uses are errors.
+type Condition struct {
+	// Type is peer, peer_tag, ip, cidr, country, asn, time, path_prefix
+	// (HTTP only) or method (HTTP only). Required. Default: "" (invalid).
 	Type string `json:"type"`
 
-	// Value is an address ("203.0.113.50"), a CIDR ("185.10.20.0/24") or an
-	// ISO 3166-1 alpha-2 country code ("DE"; lower case is accepted and
-	// upper-cased). IPv4-mapped IPv6 values are reduced to IPv4. Default: "" (invalid).
-	Value string `json:"value"`
+	// Not negates the condition: it holds when the test does not match.
+	// Default: false.
+	Not bool `json:"not,omitempty"`
+
+	// Values are what the test matches, any one sufficing: peer ids ("12"),
+	// tag names, addresses, CIDRs (host bits zero), ISO 3166-1 alpha-2
+	// codes ("DE"), AS numbers ("3320"), path prefixes ("/api") or methods
+	// ("GET"). 1–MaxValues entries of at most MaxValueLen bytes; none for
+	// time. Default: [] (invalid except for time).
+	Values []string `json:"values,omitempty"`
+
+	// Addresses are, for peer and peer_tag, the tunnel addresses (or
+	// prefixes) of the enabled peers Values name, resolved by the control
+	// plane; the module matches on them alone. At most MaxValues.
+	// Default: [] (matches nobody).
+	Addresses []string `json:"addresses,omitempty"`
+
+	// Days are the weekdays of a time condition: a non-empty subset of
+	// mon tue wed thu fri sat sun. Default: [] (invalid for time).
+	Days []string `json:"days,omitempty"`
+
+	// From and To bound a time condition's time of day, "HH:MM" from 00:00
+	// to 24:00, From != To; [From, To), wrapping past midnight when
+	// From > To. Default: "" (invalid for time).
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+
+	// TZ is the IANA time zone a time condition is read in.
+	// Default: "" (UTC).
+	TZ string `json:"tz,omitempty"`
 }
 
 // Allowed rate-limit windows: a closed set, because the dashboard offers
@@ -87,10 +121,16 @@ const (
 	Window1h = "1h"
 )
 
-// Bounds of RateLimit.Requests.
+// Limits of a policy (docs/snapshot.md).
 const (
-	MinRequests = 1
-	MaxRequests = 100000
+	MinRequests   = 1
+	MaxRequests   = 100000
+	MaxRules      = 5000
+	MaxConditions = 32
+	MaxValues     = 10000
+	MaxValueLen   = 253
+	MaxNameLen    = 100 // characters, for Policy.Name and Rule.Name
+	maxTZLen      = 64
 )
 
 // RateLimit admits at most Requests per client in any window of length
@@ -98,34 +138,34 @@ const (
 // (one subscriber usually owns a whole /64, so per-address limits would be
 // trivially bypassed).
 type RateLimit struct {
-	// Enabled turns the check on. Default: false.
-	Enabled bool `json:"enabled"`
+	// Requests is how many requests (HTTP) or new connections (L4) a client
+	// may make per window, 1–100000. Required. Default: 0 (invalid).
+	Requests int `json:"requests"`
 
-	// Requests is how many requests (HTTP) or new connections (L4) a client may
-	// make per window, 1–100000. Required when enabled. Default: 0 (invalid when enabled).
-	Requests int `json:"requests,omitempty"`
-
-	// Window is "1s", "1m", "5m" or "1h". Required when enabled. Default: "" (invalid when enabled).
-	Window string `json:"window,omitempty"`
+	// Window is "1s", "1m", "5m" or "1h". Required. Default: "" (invalid).
+	Window string `json:"window"`
 }
 
 // Equal reports whether p and q are the same policy, so that the app can
 // keep a compiled policy (and its limiter) when a snapshot repeats it. A nil
-// section and an empty one differ here: they compile alike, but telling
-// them apart costs a recompilation at most.
+// list and an empty one are equal (they compile alike).
 func (p Policy) Equal(q Policy) bool {
-	return equalPtr(p.ACL, q.ACL, func(a, b *ACL) bool {
-		return a.Enabled == b.Enabled && slices.Equal(a.Allow, b.Allow)
-	}) && equalPtr(p.IPFilter, q.IPFilter, func(a, b *IPFilter) bool {
-		return a.Enabled == b.Enabled && a.Mode == b.Mode && slices.Equal(a.Rules, b.Rules)
-	}) && equalPtr(p.RateLimit, q.RateLimit, func(a, b *RateLimit) bool {
-		return *a == *b
-	})
+	return p.Name == q.Name && p.Default == q.Default && p.Login == q.Login &&
+		equalPtr(p.RateLimit, q.RateLimit) &&
+		slices.EqualFunc(p.Rules, q.Rules, func(a, b Rule) bool {
+			return a.Action == b.Action && a.Name == b.Name && a.Login == b.Login &&
+				slices.EqualFunc(a.Conditions, b.Conditions, Condition.equal)
+		})
 }
 
-func equalPtr[T any](a, b *T, eq func(a, b *T) bool) bool {
+func (c Condition) equal(d Condition) bool {
+	return c.Type == d.Type && c.Not == d.Not && c.From == d.From && c.To == d.To && c.TZ == d.TZ &&
+		slices.Equal(c.Values, d.Values) && slices.Equal(c.Addresses, d.Addresses) && slices.Equal(c.Days, d.Days)
+}
+
+func equalPtr[T comparable](a, b *T) bool {
 	if a == nil || b == nil || a == b {
 		return a == b
 	}
-	return eq(a, b)
+	return *a == *b
 }

@@ -1,156 +1,223 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
+	"math/bits"
 	"net/netip"
+	"path"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Checks named in Decision.Check.
-const (
-	CheckACL       = "acl"
-	CheckIPFilter  = "ip_filter"
-	CheckRateLimit = "rate_limit"
-)
-
-// Decision is the outcome of a policy for one client.
-type Decision struct {
-	// Allowed is true when every enabled check passed.
-	Allowed bool `json:"allowed"`
-	// Check is the check that denied ("acl", "ip_filter", "rate_limit"), or
-	// "" when allowed.
-	Check string `json:"check"`
-	// Rule says which rule decided: for a denial e.g. "not in peer ACL",
-	// "cidr 10.0.0.0/8 (blacklist)", "country DE not in whitelist",
-	// "rate limit 100/1m exceeded"; when allowed, the rule that let the
-	// client in if one did (e.g. "cidr 10.0.0.0/8 (whitelist)"), else "".
-	Rule string `json:"rule"`
-	// Country is the client's country when a country rule needed it ("" when
-	// not looked up or unknown).
-	Country string `json:"country,omitempty"`
-	// RetryAfter is, for a rate-limit denial, how long until the next request
-	// would be allowed. JSON carries it as retry_after_seconds (see
-	// MarshalJSON), since a bare Duration would be nanoseconds.
-	RetryAfter time.Duration `json:"-"`
+// Request is what a policy decides on: one HTTP request or one new L4
+// connection.
+type Request struct {
+	// Addr is the client: the connection's own address, or Caddy's client_ip
+	// behind trusted proxies, never a header. An invalid Addr matches no
+	// address, country or asn condition.
+	Addr netip.Addr
+	// Time is the instant time conditions and the rate limit are read at.
+	Time time.Time
+	// Method and Path are the HTTP request's method and un-escaped path
+	// (r.URL.Path); empty on L4.
+	Method, Path string
 }
 
-// MarshalJSON adds retry_after_seconds (the Retry-After header value) to a
-// rate-limit denial.
-func (d Decision) MarshalJSON() ([]byte, error) {
-	type fields Decision // the same fields without this method
-	out := struct {
-		fields
-		RetryAfterSeconds int `json:"retry_after_seconds,omitempty"`
-	}{fields: fields(d)}
-	if d.Check == CheckRateLimit {
-		out.RetryAfterSeconds = d.RetryAfterSeconds()
-	}
-	return json.Marshal(out)
+// Decide evaluates the policy for one request and, when it allows and the
+// policy has a rate limit, counts it. Guards call it once per HTTP request or
+// L4 connection. It allocates nothing.
+func (c *Compiled) Decide(req Request) Decision {
+	return c.evaluate(req, true)
 }
 
-// RetryAfterSeconds is the value of an HTTP Retry-After header: whole
-// seconds, rounded up, at least 1.
-func (d Decision) RetryAfterSeconds() int {
-	s := int((d.RetryAfter + time.Second - 1) / time.Second)
-	return max(s, 1)
-}
-
-// Decide evaluates the policy for a client and, if every other check passed,
-// counts the request against the rate limit. Guards call it once per HTTP request or L4
-// connection, with the connection's own address (or Caddy's client_ip behind
-// trusted proxies), never a header. An invalid addr matches no rule: an ACL
-// or whitelist denies it, a blacklist lets it through.
-func (c *Compiled) Decide(addr netip.Addr, now time.Time) Decision {
-	return c.evaluate(addr, now, true)
-}
-
-// Explain answers what Decide would answer right now, without counting a
-// request: the rate-limit check reports whether the client has fewer than N
-// admissions in the window ending now. It runs the very code Decide runs, so the two cannot
-// disagree.
-func (c *Compiled) Explain(addr netip.Addr, now time.Time) Decision {
-	return c.evaluate(addr, now, false)
-}
-
-// evaluate runs the checks in the order of docs/architecture.md "Access
-// control": ACL, IP filter, rate limit; the first that denies decides, so a
-// denied address never counts against the rate limit (or, further down the chain, a login
-// round trip).
-func (c *Compiled) evaluate(addr netip.Addr, now time.Time, consume bool) Decision {
-	var d Decision
+// Explain answers what Decide would answer, without counting the request:
+// the rate-limit check reports whether the client has fewer than N admissions
+// in the window ending at req.Time. It runs the very code Decide runs, so the
+// two cannot disagree. It also looks up the client's country and AS number
+// whenever a database is configured, and reports the rate-limit state.
+func (c *Compiled) Explain(req Request) Decision {
+	d := c.evaluate(req, false)
 	if c == nil {
-		d.Allowed = true
 		return d
 	}
-	addr = addr.Unmap().WithZone("")
-
-	if c.acl != nil {
-		label, ok := c.acl.Lookup(addr)
-		if !ok {
-			return Decision{Check: CheckACL, Rule: "not in peer ACL"}
-		}
-		d.Rule = label
-	}
-
-	if f := c.filter; f != nil {
-		matched, rule, country := f.match(addr)
-		d.Country = country
-		if matched != f.whitelist {
-			if f.whitelist {
-				rule = "not in whitelist"
-				if f.countries.len() > 0 {
-					rule = "country unknown not in whitelist"
-					if country != "" {
-						rule = "country " + country + " not in whitelist"
-					}
-				}
-			}
-			return Decision{Check: CheckIPFilter, Rule: rule, Country: country}
-		}
-		if matched {
-			d.Rule = rule
-		}
-	}
-
 	if c.limiter != nil {
-		var ok bool
-		var wait time.Duration
-		if consume {
-			ok, wait = c.limiter.Allow(addr, now)
-		} else {
-			ok, wait = c.limiter.Peek(addr, now)
+		used, wait := c.limiter.State(req.Addr.Unmap().WithZone(""), req.Time)
+		st := &RateLimitState{Requests: c.limit.Requests, Window: c.limit.Window, Used: used,
+			Remaining: max(c.limit.Requests-used, 0)}
+		if wait > 0 {
+			st.RetryAfterSeconds = retryAfterSeconds(wait)
 		}
-		if !ok {
-			return Decision{
-				Check:      CheckRateLimit,
-				Rule:       c.limitRule,
-				Country:    d.Country,
-				RetryAfter: wait,
-			}
-		}
+		d.RateLimit = st
 	}
-
-	d.Allowed = true
 	return d
 }
 
-// match reports whether addr matches any rule, checking ip and cidr rules
-// before country rules (the only ones that cost a GeoIP lookup), and which
-// rule matched. country is the looked-up country if a lookup was made.
-func (f *ipFilter) match(addr netip.Addr) (matched bool, rule, country string) {
-	if label, ok := f.set.Lookup(addr); ok {
-		return true, label, ""
+// ExplainWith is Explain with the client's country and AS number looked up
+// in these databases even when no condition needs them (nil: not looked up).
+func (c *Compiled) ExplainWith(req Request, countries CountryLookup, asns ASNLookup) Decision {
+	d := c.Explain(req)
+	addr := req.Addr.Unmap().WithZone("")
+	if d.Country == "" && countries != nil {
+		d.Country = countries.Country(addr)
 	}
-	if f.countries.len() == 0 || f.lookup == nil {
-		return false, "", ""
+	if d.ASN == 0 && asns != nil {
+		d.ASN = asns.ASN(addr)
 	}
-	country = f.lookup.Country(addr)
-	if label, ok := f.countryLabels[countryIndex(country)]; ok {
-		return true, label, country
+	return d
+}
+
+// reqCtx is one request under evaluation, with lookups made at most once.
+type reqCtx struct {
+	addr     netip.Addr
+	t        time.Time
+	method   string
+	rawPath  string
+	cleaned  string
+	pathDone bool
+	c        *Compiled
+	cc       string
+	ccDone   bool
+	as       uint32
+	asDone   bool
+	zones    [zoneCacheSize]localTime
+	nZones   int
+}
+
+func (rc *reqCtx) country() string {
+	if !rc.ccDone {
+		rc.ccDone = true
+		if rc.c.countries != nil {
+			rc.cc = rc.c.countries.Country(rc.addr)
+		}
 	}
-	return false, "", country
+	return rc.cc
+}
+
+func (rc *reqCtx) asn() uint32 {
+	if !rc.asDone {
+		rc.asDone = true
+		if rc.c.asns != nil {
+			rc.as = rc.c.asns.ASN(rc.addr)
+		}
+	}
+	return rc.as
+}
+
+func (rc *reqCtx) path() string {
+	if !rc.pathDone {
+		rc.pathDone = true
+		rc.cleaned = cleanPath(rc.rawPath)
+	}
+	return rc.cleaned
+}
+
+// evaluate finds the deciding rule (ruleIndex) and applies the rate limit to
+// an allow, so a denied client never counts against it.
+func (c *Compiled) evaluate(req Request, consume bool) Decision {
+	if c == nil {
+		return Decision{Allowed: true, Check: CheckDefault, RuleIndex: -1, Rule: "default allow"}
+	}
+	rc := reqCtx{addr: req.Addr.Unmap().WithZone(""), t: req.Time, method: req.Method, rawPath: req.Path, c: c}
+	d := Decision{Check: CheckDefault, RuleIndex: -1, Rule: c.defaultText, Allowed: !c.defaultDeny, Login: c.login}
+	var cand [bitmapWords]uint64
+	c.index.candidates(&cand, &rc)
+found:
+	for w := 0; w < c.index.words; w++ {
+		for word := cand[w]; word != 0; word &= word - 1 {
+			i := w*64 + bits.TrailingZeros64(word)
+			r := &c.rules[i]
+			if r.matches(&rc) {
+				d = Decision{Check: CheckRule, RuleIndex: i, Rule: r.text, Allowed: !r.deny, Login: r.login}
+				break found
+			}
+		}
+	}
+	if !d.Allowed {
+		d.Login = false
+	}
+	d.Country, d.ASN = rc.cc, rc.as
+	if d.Allowed && c.limiter != nil {
+		var ok bool
+		var wait time.Duration
+		if consume {
+			ok, wait = c.limiter.Allow(rc.addr, rc.t)
+		} else {
+			ok, wait = c.limiter.Peek(rc.addr, rc.t)
+		}
+		if !ok {
+			d.Allowed, d.Login, d.Check, d.RetryAfter = false, false, CheckRateLimit, wait
+		}
+	}
+	return d
+}
+
+func (r *compiledRule) matches(rc *reqCtx) bool {
+	for k := range r.conds {
+		if !r.conds[k].holds(rc) {
+			return false
+		}
+	}
+	return true
+}
+
+// holds tests the condition, negation included.
+func (c *cond) holds(rc *reqCtx) bool {
+	var hit bool
+	switch c.kind {
+	case kindAddr:
+		hit = c.addrs.lookupIndex(rc.addr) >= 0
+	case kindCountry:
+		cc := rc.country()
+		hit = cc != "" && c.countries.has(cc)
+	case kindASN:
+		if n := rc.asn(); n != 0 {
+			_, hit = slices.BinarySearch(c.asns, n)
+		}
+	case kindTime:
+		hit = c.window.holds(rc)
+	case kindMethod:
+		hit = slices.Contains(c.strs, rc.method)
+	case kindPath:
+		p := rc.path()
+		for _, pre := range c.strs {
+			if pathHasPrefix(p, pre) {
+				hit = true
+				break
+			}
+		}
+	}
+	return hit != c.not
+}
+
+// pathHasPrefix: p equals prefix, or continues it at a "/" boundary; a
+// prefix ending in "/" is a plain string prefix ("/api" matches "/api" and
+// "/api/x", not "/apix").
+func pathHasPrefix(p, prefix string) bool {
+	if !strings.HasPrefix(p, prefix) {
+		return false
+	}
+	return len(p) == len(prefix) || prefix[len(prefix)-1] == '/' || p[len(prefix)] == '/'
+}
+
+// cleanPath is path.Clean keeping a trailing slash (as Caddy's path matcher
+// does), "/" for an empty path. A path that is already clean is returned as
+// it is, without allocating.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	cleaned := path.Clean(p)
+	if cleaned != "/" && strings.HasSuffix(p, "/") {
+		if len(cleaned)+1 == len(p) && p[:len(cleaned)] == cleaned {
+			return p // already clean with its slash: no new string
+		}
+		cleaned += "/"
+	}
+	return cleaned
 }
 
 // ParseClientAddr parses a client address as the explain API receives it:

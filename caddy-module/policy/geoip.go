@@ -60,7 +60,8 @@ type GeoIPInfo struct {
 	NodeCount    int       `json:"node_count"`
 }
 
-// GeoIPDB is a loaded MaxMind-format database used as a CountryLookup. It
+// GeoIPDB is a loaded MaxMind-format database used as a CountryLookup (a
+// country database) or an ASNLookup (an ASN database, see ASN). It
 // understands the record layouts of the country databases we support:
 //   - GeoLite2-Country, GeoIP2-Country, DB-IP country: {"country": {"iso_code": "DE"}},
 //     falling back to {"registered_country": {"iso_code": …}} for networks
@@ -77,8 +78,11 @@ type GeoIPDB struct {
 	// record, so after warm-up a lookup is a tree walk plus a map read.
 	byOffset sync.Map // uintptr -> string
 	cached   atomic.Int64
-	errors   atomic.Uint64
-	refs     int // guarded by the registry's mutex
+	// asnByOffset is byOffset for ASN records (asn.go).
+	asnByOffset sync.Map // uintptr -> uint32
+	asnCached   atomic.Int64
+	errors      atomic.Uint64
+	refs        int // guarded by the registry's mutex
 }
 
 // OpenGeoIPBytes opens a database held in memory. Reading the file into
@@ -133,6 +137,41 @@ func (db *GeoIPDB) Country(addr netip.Addr) string {
 		}
 	}
 	return cc
+}
+
+// maxCachedASNRecords bounds the cache of decoded AS numbers: an ASN
+// database has a record per AS (about 80,000); the busiest fit, the rest are
+// decoded on each lookup.
+const maxCachedASNRecords = 1 << 16
+
+// ASN implements ASNLookup for the ASN layout of GeoLite2-ASN and
+// @ip-location-db/asn-mmdb (and bin/asn.mmdb): {"autonomous_system_number": 3320}.
+func (db *GeoIPDB) ASN(addr netip.Addr) uint32 {
+	if db == nil || !addr.IsValid() {
+		return 0
+	}
+	res := db.reader.Lookup(addr.Unmap().WithZone(""))
+	if err := res.Err(); err != nil {
+		db.errors.Add(1)
+		return 0
+	}
+	if !res.Found() {
+		return 0
+	}
+	off := res.Offset()
+	if n, ok := db.asnByOffset.Load(off); ok {
+		return n.(uint32)
+	}
+	var n uint32
+	if err := res.DecodePath(&n, "autonomous_system_number"); err != nil {
+		n = 0
+	}
+	if db.asnCached.Load() < maxCachedASNRecords {
+		if _, loaded := db.asnByOffset.LoadOrStore(off, n); !loaded {
+			db.asnCached.Add(1)
+		}
+	}
+	return n
 }
 
 // decodeCountry reads the country code from a record in any supported layout.
@@ -249,5 +288,6 @@ func (g *GeoIPRegistry) Loaded() []GeoIPInfo {
 // Interface guards.
 var (
 	_ CountryLookup = (*GeoIPDB)(nil)
+	_ ASNLookup     = (*GeoIPDB)(nil)
 	_ CountryLookup = CountryMap{}
 )

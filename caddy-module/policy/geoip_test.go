@@ -212,14 +212,14 @@ func TestPolicyWithGeoIPDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := mustCompile(t, `{"ip_filter": {"enabled": true, "mode": "whitelist", "rules": [{"type": "country", "value": "DE"}, {"type": "country", "value": "at"}]}}`, Deps{Countries: db})
+	c := mustCompile(t, `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "country", "values": ["DE", "AT"]}]}]}`, Deps{Countries: db})
 	for a, want := range map[string]string{
-		"10.200.0.1":    "country DE (whitelist)",
-		"2001:db8:1::9": "country AT (whitelist)",
-		"10.1.0.1":      "country FR not in whitelist",
-		"192.0.2.1":     "country unknown not in whitelist",
+		"10.200.0.1":    "#1 allow country DE,AT",
+		"2001:db8:1::9": "#1 allow country DE,AT",
+		"10.1.0.1":      "default deny",
+		"192.0.2.1":     "default deny",
 	} {
-		if got := c.Decide(netip.MustParseAddr(a), t0).Rule; got != want {
+		if got := c.Decide(Request{Addr: netip.MustParseAddr(a), Time: t0}).Rule; got != want {
 			t.Errorf("Decide(%s).Rule = %q, want %q", a, got, want)
 		}
 	}
@@ -245,5 +245,45 @@ func BenchmarkGeoIPCountry(b *testing.B) {
 				db.Country(addrs[i%len(addrs)])
 			}
 		})
+	}
+}
+
+// TestASNDatabase reads the ASN layout (the one bin/asn.mmdb has) and runs
+// asn conditions end to end against it.
+func TestASNDatabase(t *testing.T) {
+	db, err := OpenGeoIPBytes("asn.mmdb", writeDB(t, mmdbtest.FormatASN, map[string]string{
+		"10.0.0.0/8": "3320", "10.1.0.0/16": "4294967295", "2001:db8::/32": "64496",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Info().DatabaseType != "GeoLite2-ASN" {
+		t.Errorf("database_type = %q", db.Info().DatabaseType)
+	}
+	for a, want := range map[string]uint32{"10.2.0.1": 3320, "::ffff:10.1.0.1": 4294967295, "2001:db8::1": 64496, "192.0.2.1": 0, "": 0} {
+		addr, _ := netip.ParseAddr(a)
+		for range 2 { // the second answer comes from the record cache
+			if got := db.ASN(addr); got != want {
+				t.Errorf("ASN(%s) = %d, want %d", a, got, want)
+			}
+		}
+	}
+	// a country database answers no AS number, an ASN database no country
+	country, err := OpenGeoIPBytes("c.mmdb", writeDB(t, mmdbtest.FormatGeoLite, testNetworks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := country.ASN(netip.MustParseAddr("10.2.0.1")); got != 0 {
+		t.Errorf("country db ASN = %d", got)
+	}
+	if got := db.Country(netip.MustParseAddr("10.2.0.1")); got != "" {
+		t.Errorf("asn db Country = %q", got)
+	}
+	c := mustCompile(t, `{"default": "deny", "rules": [{"action": "allow", "conditions": [{"type": "asn", "values": ["3320"]}]}]}`, Deps{ASNs: db})
+	if d := c.Decide(Request{Addr: netip.MustParseAddr("10.9.9.9"), Time: t0}); !d.Allowed || d.ASN != 3320 {
+		t.Errorf("AS3320 client: %+v", d)
+	}
+	if d := c.Decide(Request{Addr: netip.MustParseAddr("10.1.9.9"), Time: t0}); d.Allowed {
+		t.Errorf("another AS: %+v", d)
 	}
 }

@@ -82,8 +82,18 @@ func (s *IPSet) Contains(addr netip.Addr) bool {
 // Lookup returns the label of the most specific entry that contains addr.
 // IPv4-mapped IPv6 addresses are looked up as IPv4; zones are ignored.
 func (s *IPSet) Lookup(addr netip.Addr) (label string, ok bool) {
-	if s == nil || !addr.IsValid() {
+	i := s.lookupIndex(addr)
+	if i < 0 {
 		return "", false
+	}
+	return s.labels[i], true
+}
+
+// lookupIndex is Lookup returning the label's index (the position of the
+// entry among the valid entries BuildIPSet was given), or -1.
+func (s *IPSet) lookupIndex(addr netip.Addr) int32 {
+	if s == nil || !addr.IsValid() {
+		return -1
 	}
 	addr = addr.Unmap()
 	segs := s.v6
@@ -103,13 +113,13 @@ func (s *IPSet) Lookup(addr netip.Addr) (label string, ok bool) {
 		}
 	}
 	if lo == 0 {
-		return "", false
+		return -1
 	}
 	seg := &segs[lo-1]
 	if seg.end.less(x) {
-		return "", false
+		return -1
 	}
-	return s.labels[seg.label], true
+	return seg.label
 }
 
 // rangeEntry is a prefix as an address range, before flattening.

@@ -166,6 +166,23 @@ func (l *Limiter) Peek(addr netip.Addr, now time.Time) (bool, time.Duration) {
 }
 
 func (l *Limiter) take(addr netip.Addr, now time.Time, consume bool) (bool, time.Duration) {
+	ok, wait, _ := l.decide(addr, now, consume)
+	return ok, wait
+}
+
+// State reports, without changing anything, how many admissions of addr's
+// client the limiter counts in the window ending now (for the sub-window
+// counters: in the sub-windows overlapping it) and, if no further request
+// would be admitted, how long until one would be.
+func (l *Limiter) State(addr netip.Addr, now time.Time) (used int, wait time.Duration) {
+	ok, wait, used := l.decide(addr, now, false)
+	if ok {
+		wait = 0
+	}
+	return used, wait
+}
+
+func (l *Limiter) decide(addr netip.Addr, now time.Time, consume bool) (bool, time.Duration, int) {
 	k := clientKeyOf(addr)
 	t := int64(now.Sub(l.base))
 	s := &l.shards[k.shard()]
@@ -174,7 +191,7 @@ func (l *Limiter) take(addr netip.Addr, now time.Time, consume bool) (bool, time
 	c, seen := s.clients[k]
 	if !seen {
 		if !consume {
-			return true, 0 // N >= 1
+			return true, 0, 0 // N >= 1
 		}
 		l.makeRoom(s, t)
 		c.idx = s.alloc(l.stride)
@@ -187,21 +204,22 @@ func (l *Limiter) take(addr netip.Addr, now time.Time, consume bool) (bool, time
 		}
 	}
 	var ok bool
-	var wait int64
+	var wait, used int64
 	if l.slotLen == 0 {
-		ok, wait, c.idle = l.takeLog(rec, t, consume)
+		ok, wait, c.idle, used = l.takeLog(rec, t, consume)
 	} else {
-		ok, wait, c.idle = l.takeSlots(rec, t, consume)
+		ok, wait, c.idle, used = l.takeSlots(rec, t, consume)
 	}
 	if consume && (ok || !seen) {
 		s.clients[k] = c
 	}
-	return ok, time.Duration(wait)
+	return ok, time.Duration(wait), int(used)
 }
 
 // takeLog decides on an exact log: rec is count, head, then a ring of
 // admission times, oldest at head, in non-decreasing order.
-func (l *Limiter) takeLog(rec []int64, t int64, consume bool) (ok bool, wait, idle int64) {
+// used is the count in the window before this request.
+func (l *Limiter) takeLog(rec []int64, t int64, consume bool) (ok bool, wait, idle, used int64) {
 	cnt, head := rec[0], rec[1]
 	times := rec[2:]
 	n := int64(len(times))
@@ -213,10 +231,10 @@ func (l *Limiter) takeLog(rec []int64, t int64, consume bool) (ok bool, wait, id
 		cnt--
 	}
 	if cnt >= l.n {
-		return false, times[head] + l.window - t, 0
+		return false, times[head] + l.window - t, 0, cnt
 	}
 	if !consume {
-		return true, 0, 0
+		return true, 0, 0, cnt
 	}
 	at := t
 	if cnt > 0 {
@@ -224,13 +242,13 @@ func (l *Limiter) takeLog(rec []int64, t int64, consume bool) (ok bool, wait, id
 	}
 	times[(head+cnt)%n] = at
 	rec[0], rec[1] = cnt+1, head
-	return true, 0, at + l.window
+	return true, 0, at + l.window, cnt
 }
 
 // takeSlots decides on sub-window counters: rec[0] is the newest sub-window
 // index cur, rec[1] the total of the ring rec[2:], the counts of sub-windows
 // cur-64..cur (sub-window j is [j·L, (j+1)·L)).
-func (l *Limiter) takeSlots(rec []int64, t int64, consume bool) (ok bool, wait, idle int64) {
+func (l *Limiter) takeSlots(rec []int64, t int64, consume bool) (ok bool, wait, idle, used int64) {
 	cur, total := rec[0], rec[1]
 	counts := rec[2:]
 	s := floorDiv(t, l.slotLen)
@@ -259,22 +277,23 @@ func (l *Limiter) takeSlots(rec []int64, t int64, consume bool) (ok bool, wait, 
 			sum -= counts[floorMod(j, slotRing)]
 		}
 	}
+	used = sum
 	if sum >= l.n {
 		// Wait until enough of the oldest sub-windows have left: sub-window
 		// j leaves the window at (j+1)·L + W - 1.
 		for j := lo; j <= cur; j++ {
 			sum -= counts[floorMod(j, slotRing)]
 			if sum < l.n {
-				return false, (j+1)*l.slotLen + l.window - 1 - t, 0
+				return false, (j+1)*l.slotLen + l.window - 1 - t, 0, used
 			}
 		}
 	}
 	if !consume {
-		return true, 0, 0
+		return true, 0, 0, used
 	}
 	counts[floorMod(cur, slotRing)]++
 	rec[1] = total + 1
-	return true, 0, (cur+1)*l.slotLen + l.window - 1
+	return true, 0, (cur+1)*l.slotLen + l.window - 1, used
 }
 
 func floorDiv(a, b int64) int64 {

@@ -232,31 +232,31 @@ func TestLimiterClientGrouping(t *testing.T) {
 
 func TestLimitersKeepStateAcrossRecompilation(t *testing.T) {
 	reg := NewLimiters(0)
-	js := `{"rate_limit": {"enabled": true, "requests": 2, "window": "1m"}}`
+	js := `{"default": "allow", "rate_limit": {"requests": 2, "window": "1m"}}`
 	a := addr("192.0.2.1")
 
 	gen1 := mustCompile(t, js, Deps{RouteID: "12", Limiters: reg})
-	gen1.Decide(a, t0)
-	gen1.Decide(a, t0)
+	gen1.Decide(Request{Addr: a, Time: t0})
+	gen1.Decide(Request{Addr: a, Time: t0})
 
 	// Same route, same parameters: the counters carry over.
 	gen2 := mustCompile(t, js, Deps{RouteID: "12", Limiters: reg})
 	if gen2.Limiter() != gen1.Limiter() {
 		t.Fatal("same route and parameters got a new limiter")
 	}
-	if d := gen2.Decide(a, t0); d.Check != CheckRateLimit {
+	if d := gen2.Decide(Request{Addr: a, Time: t0}); d.Check != CheckRateLimit {
 		t.Errorf("counters lost across the swap: %+v", d)
 	}
 
 	// Another route with the same parameters has its own counters.
 	other := mustCompile(t, js, Deps{RouteID: "13", Limiters: reg})
-	if d := other.Decide(a, t0); !d.Allowed {
+	if d := other.Decide(Request{Addr: a, Time: t0}); !d.Allowed {
 		t.Errorf("route 13 shares route 12's counters: %+v", d)
 	}
 
 	// Changed parameters start afresh.
-	gen3 := mustCompile(t, `{"rate_limit": {"enabled": true, "requests": 3, "window": "1m"}}`, Deps{RouteID: "12", Limiters: reg})
-	if d := gen3.Decide(a, t0); !d.Allowed {
+	gen3 := mustCompile(t, `{"default": "allow", "rate_limit": {"requests": 3, "window": "1m"}}`, Deps{RouteID: "12", Limiters: reg})
+	if d := gen3.Decide(Request{Addr: a, Time: t0}); !d.Allowed {
 		t.Errorf("new parameters kept old counters: %+v", d)
 	}
 	if reg.Len() != 3 {
@@ -264,7 +264,7 @@ func TestLimitersKeepStateAcrossRecompilation(t *testing.T) {
 	}
 
 	// After the swap to gen3 (+ route 13) the 2/1m limiter of route 12 is dropped.
-	reg.Retain(gen3, other, nil, mustCompile(t, `{}`, Deps{}))
+	reg.Retain(gen3, other, nil, mustCompile(t, `{"default": "allow"}`, Deps{}))
 	if reg.Len() != 2 {
 		t.Errorf("after Retain: %d limiters, want 2", reg.Len())
 	}

@@ -122,3 +122,26 @@ func decodeSlow(data []byte) (*Snapshot, error) {
 	}
 	return &snap, nil
 }
+
+// DecodeValue decodes one JSON value into v (a pointer) as strictly as a
+// snapshot: every unknown field and type mismatch is reported with its path
+// under prefix. The admin API decodes the body of POST explain with it.
+func DecodeValue(data []byte, prefix string, v any) []FieldError {
+	tree, err := decodeTree(data)
+	if err != nil {
+		return []FieldError{{Path: prefix, Message: err.Error()}}
+	}
+	var errs FieldErrors
+	checkShape(prefix, tree, reflect.TypeOf(v).Elem(), &errs)
+	if len(errs) > 0 {
+		return errs
+	}
+	canon, err := canonicalJSON(tree)
+	if err == nil {
+		err = json.Unmarshal(canon, v)
+	}
+	if err != nil {
+		return []FieldError{{Path: prefix, Message: fmt.Sprintf("decoding: %v", err)}}
+	}
+	return nil
+}

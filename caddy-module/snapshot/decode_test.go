@@ -15,9 +15,9 @@ import (
 func TestDecodeStrictReportsEveryUnknownFieldWithPath(t *testing.T) {
 	_, err := Decode([]byte(`{"version":1,"extra":true,"routes":[
 		{"id":"a","http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}],"hostz":1}},
-		{"id":"b","policy":{"acl":{"enabled":true,"alow":[]}},"l4":{"network":"tcp","tls_mode":"none","ports":[{"port":"80","handle":[]}]}}]}`))
+		{"id":"b","policy":{"default":"deny","rules":[{"action":"allow","conditions":[{"type":"ip","valuez":[]}]}]},"l4":{"network":"tcp","tls_mode":"none","ports":[{"port":"80","handle":[]}]}}]}`))
 	got := fieldPaths(err)
-	for _, want := range []string{"extra", "routes[0].http.hostz", "routes[1].policy.acl.alow", "routes[1].l4.ports[0].port"} {
+	for _, want := range []string{"extra", "routes[0].http.hostz", "routes[1].policy.rules[0].conditions[0].valuez", "routes[1].l4.ports[0].port"} {
 		if !strings.Contains(","+got+",", ","+want+",") {
 			t.Errorf("missing error at %s; got %s", want, got)
 		}
@@ -67,7 +67,7 @@ func TestFastPathDefersToTheShapeCheck(t *testing.T) {
 		{"folded key", `{"Version":1,"routes":[]}`, false},
 		{"kelvin sign", `{"version":1,"routes":[{"id":"a","l4":{"networK":"tcp","network":"tcp","tls_mode":"none","ports":[{"port":1,"handle":[{}]}]}}]}`, false},
 		{"escaped key", `{"versio\u006e":1,"routes":[]}`, true},
-		{"duplicate key", `{"version":1,"routes":[{"id":"a","policy":{"acl":{"enabled":true}},"policy":{},"http":{"hosts":["a.test"],"handle":[{}]}}]}`, true},
+		{"duplicate key", `{"version":1,"routes":[{"id":"a","policy":{"default":"deny","rules":[{"action":"deny"}]},"policy":{"default":"allow"},"http":{"hosts":["a.test"],"handle":[{}]}}]}`, true},
 		{"trailing data", `{"version":1,"routes":[]} x`, false},
 	}
 	for _, tt := range tests {
@@ -80,7 +80,7 @@ func TestFastPathDefersToTheShapeCheck(t *testing.T) {
 			if (err == nil) != tt.valid {
 				t.Fatalf("err = %v, want valid=%v", err, tt.valid)
 			}
-			if tt.name == "duplicate key" && d.Snapshot.Routes[0].Policy.ACL != nil {
+			if tt.name == "duplicate key" && (d.Snapshot.Routes[0].Policy.Rules != nil || d.Snapshot.Routes[0].Policy.Default != "allow") {
 				t.Error("a repeated key must replace, not merge (as the shape check read it)")
 			}
 		})
@@ -94,13 +94,13 @@ func TestFastPathDefersToTheShapeCheck(t *testing.T) {
 // snapshot (handler JSON compared by content, as the slow path re-encodes
 // it).
 func FuzzDecodeSnapshot(f *testing.F) {
-	const other = `{"version":1,"routes":[{"id":"1","policy":{},"http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}},{"id":"2","l4":{"network":"udp","tls_mode":"none","ports":[{"port":53,"handle":[{"handler":"proxy"}]}]}}]}`
+	const other = `{"version":1,"routes":[{"id":"1","policy":{"default":"allow"},"http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}},{"id":"2","l4":{"network":"udp","tls_mode":"none","ports":[{"port":53,"handle":[{"handler":"proxy"}]}]}}]}`
 	f.Add([]byte(other))
 	f.Add([]byte(`{"version":2,"routes":[{"id":"1","policy":{},"http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}}, 1]}`))
-	f.Add([]byte(`{"version":7,"routes":[{"id":"13","policy":{"rate_limit":{"enabled":true,"requests":5,"window":"1m"}},"l4":{"network":"tcp","tls_mode":"passthrough","server_names":["*.x.test"],"ports":[{"port":2000,"handle":[{"handler":"proxy"}]}]}}]}`))
+	f.Add([]byte(`{"version":7,"routes":[{"id":"13","policy":{"default":"deny","rules":[{"action":"allow","name":"office","conditions":[{"type":"peer_tag","not":true,"values":["staff"],"addresses":["10.8.0.3"]},{"type":"time","days":["mon"],"from":"08:00","to":"18:00","tz":"Europe/Berlin"}]}],"rate_limit":{"requests":5,"window":"1m"}},"l4":{"network":"tcp","tls_mode":"passthrough","server_names":["*.x.test"],"ports":[{"port":2000,"handle":[{"handler":"proxy"}]}]}}]}`))
 	f.Add([]byte(`{"version":18446744073709551615,"routes":null}`))
 	f.Add([]byte(`{"routes":[{"l4":{"ports":[{"port":1e400}]}}]}`))
-	f.Add([]byte(`{"Routes":[{"ID":"1","Policy":{"ACL":{"Allow":["1.2.3.4"]}}}],"version":2}`))
+	f.Add([]byte(`{"Routes":[{"ID":"1","Policy":{"Rules":[{"Conditions":[{"Values":["1.2.3.4"]}]}]}}],"version":2}`))
 	otherLay, _ := scanBody([]byte(other))
 	_, otherCache := decodeReusing([]byte(other), otherLay, nil)
 	if otherCache == nil {

@@ -18,11 +18,12 @@ import (
 	"github.com/gatehouse/gatehouse/caddy-module/policy"
 )
 
-// noCountries answers every country rule with "no country": enough to
+// noGeo answers every country and asn condition with "unknown": enough to
 // compile a policy that has them.
-type noCountries struct{}
+type noGeo struct{}
 
-func (noCountries) Country(netip.Addr) string { return "" }
+func (noGeo) Country(netip.Addr) string { return "" }
+func (noGeo) ASN(netip.Addr) uint32     { return 0 }
 
 func TestCompilerFixturesDecodeAndValidate(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
@@ -50,7 +51,11 @@ func TestCompilerFixturesDecodeAndValidate(t *testing.T) {
 				t.Fatalf("invalid: %v", &ValidationError{Errors: errs})
 			}
 			for i, r := range d.Snapshot.Routes {
-				deps := policy.Deps{RouteID: r.ID, Countries: noCountries{}}
+				kind := policy.KindHTTP
+				if r.L4 != nil {
+					kind = policy.KindL4
+				}
+				deps := policy.Deps{RouteID: r.ID, Kind: kind, Countries: noGeo{}, ASNs: noGeo{}}
 				if _, errs := policy.Compile(r.Policy, deps); len(errs) > 0 {
 					t.Errorf("routes[%d].policy: %v", i, errs)
 				}

@@ -112,7 +112,8 @@ function describeRules(schema: JsonSchema): string[] {
  * that is itself an array lists its items under `[]`; a body that is a plain value yields one row with an
  * empty path.
  */
-export function fieldRows(schema: JsonSchema, components: Components, depthLimit = 8): FieldRow[] {
+// 10 levels: a policy list reaches `data[].policy.rules[].conditions[].values[]`.
+export function fieldRows(schema: JsonSchema, components: Components, depthLimit = 10): FieldRow[] {
   const rows: FieldRow[] = [];
   const visit = (raw: JsonSchema, path: string, required: boolean, seen: ReadonlySet<string>, depth: number) => {
     const nextSeen = raw.$ref ? new Set([...seen, refName(raw.$ref)]) : seen;

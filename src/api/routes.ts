@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, IdParamSchema, PaginationSchema } from '../schemas/common.ts';
+import { ExplainQuestionShape } from '../schemas/policies.ts';
 import { CreateRouteSchema, RouteListQuerySchema, RouteSchema, UpdateRouteSchema } from '../schemas/routes.ts';
 import { createRoute as createRouteVerb } from '../services/routes/create.ts';
 import { explainRoute } from '../services/routes/explain.ts';
@@ -114,9 +115,9 @@ export function routesApi() {
       operationId: 'explainRouteAccess',
       tags: ['routes'],
       summary:
-        "Would this IP be allowed on this route, and which rule decides? (answered by the data plane's own check)",
+        "Would this IP be allowed on this route (at a time, for a method and path), and which rule decides? (answered by the data plane's own check)",
       security,
-      request: { params: IdParamSchema, query: z.object({ ip: z.string().min(1, 'is required').max(64) }) },
+      request: { params: IdParamSchema, query: z.object(ExplainQuestionShape) },
       responses: {
         200: { description: 'The decision', content: json(z.object({}).passthrough()) },
         ...errorResponses(401, 403, 404, 422, 503),
@@ -124,7 +125,7 @@ export function routesApi() {
     }),
     async (c) =>
       c.json(
-        await explainRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ip: c.req.valid('query').ip } }),
+        await explainRoute({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id, ...c.req.valid('query') } }),
         200,
       ),
   );

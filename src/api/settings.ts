@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { AlertSettingsSchema } from '../schemas/alerts.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { UpdateSettingsSchema } from '../schemas/settings.ts';
 import { getSettings } from '../services/settings/get.ts';
@@ -30,6 +31,7 @@ const SettingsSchema = z
       env: z.array(z.string()),
     }),
     gateway_forward_ports: z.string(),
+    alerts: AlertSettingsSchema.required().openapi({ description: 'Alert thresholds in effect' }),
     public_domain: z.string().nullable(),
     wg_endpoint: z.string().nullable().openapi({
       description: 'The stored endpoint setting (host or host:port); GATEHOUSE_WG_ENDPOINT overrides it',
@@ -46,6 +48,8 @@ const SettingsSchema = z
           'Where clients connect: GATEHOUSE_WG_ENDPOINT, else the wg_endpoint setting, else GATEHOUSE_PUBLIC_DOMAIN',
       }),
     tls_issuer: z.string(),
+    access_log_retention_days: z.number().openapi({ description: 'Access log entries older than this are deleted' }),
+    access_log_max_entries: z.number().openapi({ description: 'At most this many access log entries are kept' }),
   })
   .openapi('Settings');
 

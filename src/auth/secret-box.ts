@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 
 /**
@@ -39,6 +39,10 @@ export class SecretBox {
       throw new SecretKeyError('the secret key must be 32 bytes (256 bits)');
     this.id = keyId(key);
     this.openers = new Map([...alsoOpens, key].map((k) => [keyId(k), k]));
+  }
+  /** A key for another purpose, derived from this one (HKDF-SHA256), so one secret serves each use apart. */
+  derive(purpose: string, bytes: number): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `gatehouse ${purpose}`, bytes));
   }
 
   seal(plain: string): string {

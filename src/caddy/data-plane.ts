@@ -90,13 +90,38 @@ export class DataPlane {
     return res.status === 200 ? res.body : undefined;
   }
 
-  /** The module's own answer: the same code path that enforces, so the two can never disagree. */
-  async explain(routeId: string, ip: string): Promise<{ status: number; body: unknown }> {
+  /**
+   * The module's own answer: the same code path that enforces, so the two can never disagree. `at` (RFC 3339),
+   * `method` and `path` make the question a request at a time (docs/snapshot.md, explain).
+   */
+  async explain(routeId: string, ip: string, extra: ExplainExtra = {}): Promise<{ status: number; body: unknown }> {
     if (!this.admin || !this.isRunning()) return { status: 503, body: { error: 'caddy is not running' } };
-    const res = await this.admin.request(
-      'GET',
-      `/gatehouse/v1/explain?route=${encodeURIComponent(routeId)}&ip=${encodeURIComponent(ip)}`,
-    );
+    const query = new URLSearchParams({ route: routeId, ip });
+    for (const key of ['at', 'method', 'path'] as const) {
+      const value = extra[key];
+      if (value !== undefined) query.set(key, value);
+    }
+    const res = await this.admin.request('GET', `/gatehouse/v1/explain?${query}`);
     return { status: res.status, body: res.body };
   }
+
+  /** The same decision for a policy no route carries (yet): `POST /gatehouse/v1/explain`. */
+  async explainPolicy(question: PolicyQuestion): Promise<{ status: number; body: unknown }> {
+    if (!this.admin || !this.isRunning()) return { status: 503, body: { error: 'caddy is not running' } };
+    const res = await this.admin.request('POST', '/gatehouse/v1/explain', question);
+    return { status: res.status, body: res.body };
+  }
+}
+
+export interface ExplainExtra {
+  at?: string | undefined;
+  method?: string | undefined;
+  path?: string | undefined;
+}
+
+/** The body of `POST /gatehouse/v1/explain`: a snapshot-form policy and the request to decide. */
+export interface PolicyQuestion extends ExplainExtra {
+  policy: unknown;
+  kind: 'http' | 'l4';
+  ip: string;
 }

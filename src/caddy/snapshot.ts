@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Route } from '../db/schema/routes.ts';
+import { OPEN_POLICY, type Policy, type PolicyCondition, type PolicyRule, policyUsesLogin } from '../policy/schema.ts';
 import { identityHandlers } from './identity-headers.ts';
 import { routeAuthHandlers } from './route-auth.ts';
 
@@ -8,11 +9,11 @@ import { routeAuthHandlers } from './route-auth.ts';
  * the gatehouse Caddy module swaps in without a reload. Pure functions; the output is built as data, so no
  * user-supplied text can inject config.
  */
-export interface SnapshotPolicy {
-  acl?: { enabled: boolean; allow: string[] };
-  ip_filter?: { enabled: boolean; mode: 'whitelist' | 'blacklist'; rules: { type: string; value: string }[] };
-  rate_limit?: { enabled: boolean; requests: number; window: string };
-}
+/** A condition as the data plane gets it: `peer` and `peer_tag` carry the tunnel addresses they stand for. */
+export type SnapshotCondition = PolicyCondition & { addresses?: string[] };
+export type SnapshotRule = Omit<PolicyRule, 'conditions'> & { conditions: SnapshotCondition[] };
+/** The stored policy (src/policy/schema.ts) with peers resolved, and the shared policy's name. */
+export type SnapshotPolicy = Omit<Policy, 'rules'> & { name?: string; rules: SnapshotRule[] };
 
 export interface SnapshotRoute {
   id: string;
@@ -42,6 +43,12 @@ export interface PeerRef {
   tags: string[];
 }
 
+export interface SharedPolicyRef {
+  id: number;
+  name: string;
+  policy: Policy;
+}
+
 export interface GatewayRef {
   id: number;
   /** The gateway's WireGuard tunnel address (its peer's address). */
@@ -53,6 +60,8 @@ export interface CompileInput {
   routes: Route[];
   peers: PeerRef[];
   gateways: GatewayRef[];
+  /** Shared policies (the `policies` table); a route names one by `policyId`. */
+  policies?: SharedPolicyRef[];
   /** `host:port` of the control plane's verify endpoint and login pages; without it, auth routes stay out. */
   authEndpoint?: string | undefined;
   /** Sent with forward auth and the login pages so the control plane believes the client address (proxy-secret.ts). */
@@ -61,30 +70,41 @@ export interface CompileInput {
   appTokenHeaders?: Record<number, string[]> | undefined;
 }
 
-/** The addresses a route's ACL admits: listed peers and members of listed `tag:` groups, enabled ones only. */
-export function aclAddresses(route: Pick<Route, 'aclPeers'>, peers: PeerRef[]): string[] {
-  const ids = new Set(route.aclPeers.filter((p): p is number => typeof p === 'number'));
-  const tags = new Set(route.aclPeers.filter((p): p is string => typeof p === 'string').map((t) => t.slice(4)));
-  return peers
-    .filter((p) => p.enabled && (ids.has(p.id) || p.tags.some((t) => tags.has(t))))
-    .map((p) => p.address)
-    .sort();
+/** The tunnel addresses of the enabled peers with one of these ids or tags (sorted, no duplicates). */
+export function peerAddresses(peers: PeerRef[], ids: readonly number[], tags: readonly string[]): string[] {
+  const idSet = new Set(ids);
+  const tagSet = new Set(tags);
+  const found = peers.filter((p) => p.enabled && (idSet.has(p.id) || p.tags.some((t) => tagSet.has(t))));
+  return [...new Set(found.map((p) => p.address))].sort();
 }
 
-function policyOf(route: Route, peers: PeerRef[]): SnapshotPolicy {
-  const policy: SnapshotPolicy = {};
-  if (route.aclEnabled) policy.acl = { enabled: true, allow: aclAddresses(route, peers) };
-  if (route.ipFilterEnabled) {
-    policy.ip_filter = {
-      enabled: true,
-      mode: route.ipFilterMode,
-      rules: route.ipFilterRules.map((r) => ({ type: r.type, value: r.value })),
-    };
-  }
-  if (route.rateLimitEnabled) {
-    policy.rate_limit = { enabled: true, requests: route.rateLimitRequests, window: route.rateLimitWindow };
-  }
-  return policy;
+function resolveCondition(c: PolicyCondition, peers: PeerRef[]): SnapshotCondition {
+  if (c.type === 'peer') return { ...c, addresses: peerAddresses(peers, c.values.map(Number), []) };
+  if (c.type === 'peer_tag') return { ...c, addresses: peerAddresses(peers, [], c.values) };
+  return c;
+}
+
+/**
+ * The policy a route follows (its shared one, named, or its own) with peers resolved to addresses: disabled,
+ * expired and deleted peers resolve to none. Undefined when the shared policy is missing (the route stays out).
+ */
+export function policyOf(route: Pick<Route, 'policyId' | 'policy'>, input: Pick<CompileInput, 'peers' | 'policies'>) {
+  const shared = route.policyId === null ? undefined : input.policies?.find((p) => p.id === route.policyId);
+  if (route.policyId !== null && !shared) return undefined;
+  const policy = shared?.policy ?? route.policy ?? OPEN_POLICY;
+  return { compiled: resolvePolicy(policy, input.peers, shared?.name), usesLogin: policyUsesLogin(policy) };
+}
+
+/** A stored policy as the data plane reads it (docs/snapshot.md): peers resolved, a shared policy named. */
+export function resolvePolicy(policy: Policy, peers: PeerRef[], name?: string): SnapshotPolicy {
+  return {
+    ...(name !== undefined ? { name } : {}),
+    ...policy,
+    rules: policy.rules.map((rule) => ({
+      ...rule,
+      conditions: rule.conditions.map((c) => resolveCondition(c, peers)),
+    })),
+  };
 }
 
 export function escapePlaceholders(value: string): string {
@@ -124,13 +144,14 @@ function httpHandlers(
   route: Route,
   upstream: { host: string; port: number },
   peers: PeerRef[],
+  login: boolean,
   authEndpoint?: string,
   proxySecret?: string,
   tokenHeaders: string[] = [],
 ): Record<string, unknown>[] {
   const handlers: Record<string, unknown>[] = [
     ...identityHandlers(peers),
-    ...(route.authEnabled && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret, tokenHeaders) : []),
+    ...(login && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret, tokenHeaders) : []),
   ];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
   const response = route.customHeaders.filter((h) => h.direction === 'response');
@@ -186,8 +207,8 @@ function l4Ports(route: Route, upstream: { host: string; port: number }): NonNul
 }
 
 /**
- * Database state → snapshot. Disabled routes and routes whose target cannot be resolved (a disabled peer, a
- * gateway without a tunnel address) are left out, so they fail closed: nothing listens for them.
+ * Database state → snapshot. Disabled routes and routes whose target or policy cannot be resolved (a disabled
+ * peer, a gateway without a tunnel address, a missing shared policy) are left out, so they fail closed.
  */
 export function compileSnapshot(input: CompileInput): Snapshot {
   const routes: SnapshotRoute[] = [];
@@ -195,23 +216,25 @@ export function compileSnapshot(input: CompileInput): Snapshot {
     if (!route.enabled) continue;
     const upstream = upstreamOf(route, input);
     if (!upstream) continue;
-    const base = { id: String(route.id), policy: policyOf(route, input.peers) };
+    const policy = policyOf(route, input);
+    if (!policy) continue;
+    const base = { id: String(route.id), policy: policy.compiled };
     if (route.type === 'http') {
-      // A route with auth but nobody to ask stays out (fails closed), like an unresolvable target.
-      if (!route.domain || (route.authEnabled && !input.authEndpoint)) continue;
+      // A route whose policy needs a login but has nobody to ask stays out (fails closed), like an
+      // unresolvable target.
+      if (!route.domain || (policy.usesLogin && !input.authEndpoint)) continue;
+      const handle = httpHandlers(
+        route,
+        upstream,
+        input.peers,
+        policy.usesLogin,
+        input.authEndpoint,
+        input.proxySecret,
+        input.appTokenHeaders?.[route.id],
+      );
       routes.push({
         ...base,
-        http: {
-          hosts: [route.domain],
-          handle: httpHandlers(
-            route,
-            upstream,
-            input.peers,
-            input.authEndpoint,
-            input.proxySecret,
-            input.appTokenHeaders?.[route.id],
-          ),
-        },
+        http: { hosts: [route.domain], handle },
         ...(route.tlsNames.length > 0 ? { tls_names: [...route.tlsNames] } : {}),
       });
     } else {

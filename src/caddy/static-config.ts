@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.ts';
+import { redisStorageConfig } from './redis-storage.ts';
 import { controlPlaneDial, forwardedHeaders } from './route-auth.ts';
 
 /**
@@ -13,8 +14,14 @@ export interface StaticConfigInput {
   publicDomain: string | undefined;
   l4ListenHost: string;
   geoipDb: string | undefined;
+  /** The ASN database for `asn` policy conditions (docs/snapshot.md). */
+  asnDb?: string | undefined;
+  /** Where the data plane writes its access log (absent: no access log). */
+  accessLog?: Config['accessLog'] | undefined;
   /** Sent to the control plane with every forwarded request (src/caddy/proxy-secret.ts). */
   proxySecret?: string | undefined;
+  /** With `caddy.storageRedis`: the key the stored certificates are encrypted with (32 characters). */
+  redisStorageKey?: string | undefined;
 }
 
 /** One year, the usual HSTS lifetime; the public domain is only ever served over HTTPS. */
@@ -48,18 +55,26 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
       ? { module: 'internal' }
       : { module: 'acme', ...(caddy.acmeEmail ? { email: caddy.acmeEmail } : {}) };
 
+  // Several edges share certificates through Redis (src/caddy/redis-storage.ts); one edge keeps Caddy's files.
+  const storage =
+    caddy.storageRedis && input.redisStorageKey
+      ? { storage: redisStorageConfig(caddy.storageRedis, input.redisStorageKey) }
+      : {};
+
   return {
+    ...storage,
     admin: {
       // A unix socket with mode 0600 in the data dir: the admin API is never reachable over TCP.
       listen: `unix/${caddy.adminSocket}|0600`,
       config: { persist: false },
     },
-    logging: { logs: { default: { encoder: { format: 'json' }, level: 'INFO' } } },
+    logging: { logs: accessLogLogs(input.accessLog) },
     apps: {
       gatehouse: {
         listen_host: input.l4ListenHost,
         shared_https_port: caddy.httpsPort,
         ...(input.geoipDb ? { geoip_db: input.geoipDb } : {}),
+        ...(input.asnDb ? { asn_db: input.asnDb } : {}),
       },
       http: {
         http_port: caddy.httpPort,
@@ -129,6 +144,35 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
       // nothing that provisions the local CA implicitly can bring the default back. The root certificate is
       // offered for download instead (GET /api/v1/tls/root-certificate).
       pki: { certificate_authorities: { local: { install_trust: false } } },
+    },
+  };
+}
+
+/** The gatehouse module's access logger (caddy-module/access_log.go: AccessLoggerName). */
+export const ACCESS_LOGGER = 'gatehouse.access';
+
+/**
+ * Caddy's logs: the default one, and the access log in a file of its own (JSON, one entry a line, rolled by
+ * Caddy's file writer at a size, keeping a few rolled files), which the control plane follows
+ * (src/services/access-log/follower.ts). Kept out of the default log, which goes to the supervisor's output.
+ */
+function accessLogLogs(accessLog: Config['accessLog'] | undefined): Record<string, unknown> {
+  if (!accessLog) return { default: { encoder: { format: 'json' }, level: 'INFO' } };
+  return {
+    default: { encoder: { format: 'json' }, level: 'INFO', exclude: [ACCESS_LOGGER] },
+    gatehouse_access: {
+      writer: {
+        output: 'file',
+        filename: accessLog.file,
+        roll: true,
+        roll_size_mb: accessLog.rollMb,
+        roll_keep: accessLog.rollKeep,
+        roll_local_time: false,
+        mode: '0600',
+      },
+      encoder: { format: 'json', time_format: 'unix_milli_float' },
+      level: 'INFO',
+      include: [ACCESS_LOGGER],
     },
   };
 }

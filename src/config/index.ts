@@ -1,5 +1,5 @@
 import { defaultDataDir } from './data-dir.ts';
-import { type Config, envSchema, toConfig } from './schema.ts';
+import { type Config, envSchema, roleProblems, toConfig } from './schema.ts';
 
 export { defaultDataDir } from './data-dir.ts';
 export type { Config } from './schema.ts';
@@ -31,5 +31,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       })),
     );
   }
+  const problems = roleProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(parsed.data, { dataDir: defaultDataDir(env) });
 }

@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseRedisStorageUrl, type RedisStorageTarget } from './redis-storage-url.ts';
 import { WG_ENDPOINT_HINT, wgEndpointProblem } from './wg-endpoint.ts';
 
 /** The shortest admin password accepted anywhere (configuration, change in the dashboard or API). */
@@ -84,9 +86,44 @@ export const envSchema = z.object({
     .regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, 'must start with file:, libsql://, http(s):// or ws(s)://')
     .optional(),
   GATEHOUSE_DB_AUTH_TOKEN: z.string().optional(),
+  /** `primary` (default) migrates and owns the database; `edge` reads an embedded replica (docs/scaling.md). */
+  GATEHOUSE_ROLE: z.enum(['primary', 'edge'], { message: 'must be primary or edge' }).default('primary'),
+  /** Edge role: the primary's libSQL server (sqld) the embedded replica at GATEHOUSE_DB_URL follows. */
+  GATEHOUSE_DB_SYNC_URL: z
+    .string()
+    .trim()
+    .max(2048, 'must be at most 2048 characters')
+    .regex(/^(libsql|https?):\/\/[^\s]+$/, 'must be a libsql:// or http(s):// URL of the primary sqld')
+    .optional(),
+  /** The longest any one database call may take before it answers 503 `unavailable` (primary unreachable). */
+  GATEHOUSE_DB_DEADLINE_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be between 100 and 60000 milliseconds')
+    .max(60_000, 'must be between 100 and 60000 milliseconds')
+    .default(5_000),
+  /** Edge role: how often the replica pulls from the primary (it also pulls after every write it forwards). */
+  GATEHOUSE_DB_SYNC_INTERVAL_SECONDS: z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .min(0.1, 'must be between 0.1 and 3600 seconds')
+    .max(3600, 'must be between 0.1 and 3600 seconds')
+    .default(1),
   /** Unset: the bin/caddy of this installation (next to bin/gatehouse), wherever the command is run from. */
   GATEHOUSE_CADDY_BIN: z.string().min(1).optional(),
   GATEHOUSE_CADDY_ENABLED: boolish.default(true),
+  /** Caddy's certificate storage in Redis, shared by every edge (src/caddy/redis-storage.ts, docs/scaling.md). */
+  GATEHOUSE_CADDY_STORAGE_REDIS: z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const parsed = parseRedisStorageUrl(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .optional(),
   GATEHOUSE_HTTP_PORT: port.default(80),
   GATEHOUSE_HTTPS_PORT: port.default(443),
   GATEHOUSE_TLS_ISSUER: z.enum(['acme', 'internal']).default('acme'),
@@ -117,6 +154,18 @@ export const envSchema = z.object({
     .refine(([a, b]) => a >= 1024 && b <= 65535 && a <= b, 'must be a range inside 1024–65535')
     .default([40000, 40999]),
   GATEHOUSE_GEOIP_DB: z.string().optional(),
+  /** Unset: bin/asn.mmdb of this installation when present (built by scripts/build-asn-db.mjs). */
+  GATEHOUSE_ASN_DB: z.string().optional(),
+  /** Caddy rolls `<data dir>/access.log` at this size and keeps this many rolled files (its file writer). */
+  GATEHOUSE_ACCESS_LOG_ROLL_MB: z.coerce.number().int().min(1).max(1024).default(50),
+  GATEHOUSE_ACCESS_LOG_ROLL_KEEP: z.coerce.number().int().min(1).max(100).default(3),
+  /** `/metrics` needs `Authorization: Bearer <this>`; unset (and no GATEHOUSE_METRICS_LISTEN): no /metrics. */
+  GATEHOUSE_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16–256 printable characters without spaces')
+    .optional(),
+  /** A separate listen address serving only /metrics, without a token (keep it on loopback or a private network). */
+  GATEHOUSE_METRICS_LISTEN: listenAddress.optional(),
   GATEHOUSE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   GATEHOUSE_ADMIN_USER: z
     .string()
@@ -142,6 +191,26 @@ export const envSchema = z.object({
     .optional(),
 });
 
+/** Settings that only make sense together: an edge needs a primary to follow and a local replica file. */
+export function roleProblems(env: Env): { variable: string; message: string }[] {
+  const problems: { variable: string; message: string }[] = [];
+  if (env.GATEHOUSE_ROLE === 'edge') {
+    if (!env.GATEHOUSE_DB_SYNC_URL)
+      problems.push({
+        variable: 'GATEHOUSE_DB_SYNC_URL',
+        message: 'is required with GATEHOUSE_ROLE=edge (the primary sqld)',
+      });
+    if (env.GATEHOUSE_DB_URL && !env.GATEHOUSE_DB_URL.startsWith('file:'))
+      problems.push({
+        variable: 'GATEHOUSE_DB_URL',
+        message: 'must be a file: URL with GATEHOUSE_ROLE=edge (the local replica)',
+      });
+  } else if (env.GATEHOUSE_DB_SYNC_URL) {
+    problems.push({ variable: 'GATEHOUSE_DB_SYNC_URL', message: 'is only for GATEHOUSE_ROLE=edge' });
+  }
+  return problems;
+}
+
 export type Env = z.infer<typeof envSchema>;
 
 /** The validated configuration every part of Gatehouse receives (never process.env). */
@@ -149,7 +218,17 @@ export interface Config {
   dataDir: string;
   listen: { host: string; port: number };
   publicDomain: string | undefined;
-  db: { url: string; authToken: string | undefined };
+  /** `primary` or `edge` (docs/scaling.md); an edge never migrates and forwards its writes to the primary. */
+  role: 'primary' | 'edge';
+  db: {
+    url: string;
+    authToken: string | undefined;
+    /** Edge role only: the primary sqld the embedded replica at `url` follows. */
+    syncUrl: string | undefined;
+    syncIntervalSeconds: number;
+    /** Every database call answers within this, or fails with 503 `unavailable`. */
+    deadlineMs: number;
+  };
   caddy: {
     enabled: boolean;
     bin: string;
@@ -160,6 +239,8 @@ export interface Config {
     tlsIssuer: 'acme' | 'internal';
     acmeEmail: string | undefined;
     trustedProxies: string[];
+    /** Certificates in Redis, shared by several edges; unset: Caddy's files in its data dir. */
+    storageRedis: RedisStorageTarget | undefined;
   };
   wireguard: {
     mode: 'auto' | 'true' | 'false';
@@ -179,6 +260,12 @@ export interface Config {
   gatewayForwardPorts: [number, number];
   /** A MaxMind-format country database: the configured file, else the bundled CC0 one. */
   geoipDb: string | undefined;
+  /** A MaxMind-format ASN database for `asn` policy conditions: the configured file, else bin/asn.mmdb if built. */
+  asnDb: string | undefined;
+  /** The data plane's access log (caddy-module/access_log.go), rolled by Caddy; the control plane follows it. */
+  accessLog: { file: string; rollMb: number; rollKeep: number };
+  /** `/metrics`: behind a bearer token on the main listener, and/or alone on its own address. */
+  metrics: { token: string | undefined; listen: { host: string; port: number } | undefined };
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
   admin: { user: string; password: string | undefined; breakGlassOwner: string | undefined };
   /** Secrets at rest: the key given in the environment (base64), else the key file. */
@@ -187,6 +274,8 @@ export interface Config {
 
 /** This installation's Caddy: bin/caddy beside bin/gatehouse (src/config/ is two levels below the root). */
 export const INSTALLED_CADDY_BIN = fileURLToPath(new URL('../../bin/caddy', import.meta.url));
+/** This installation's ASN database, built by scripts/build-asn-db.mjs. */
+export const INSTALLED_ASN_DB = fileURLToPath(new URL('../../bin/asn.mmdb', import.meta.url));
 
 /** `defaults.dataDir` is where the data lives when GATEHOUSE_DATA_DIR is unset (see src/config/data-dir.ts). */
 export function toConfig(env: Env, defaults: { dataDir: string }): Config {
@@ -203,9 +292,13 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
     dataDir,
     listen: env.GATEHOUSE_LISTEN,
     publicDomain: env.GATEHOUSE_PUBLIC_DOMAIN,
+    role: env.GATEHOUSE_ROLE,
     db: {
       url: env.GATEHOUSE_DB_URL ?? `file:${path.join(dataDir, 'gatehouse.db')}`,
       authToken: env.GATEHOUSE_DB_AUTH_TOKEN,
+      syncUrl: env.GATEHOUSE_DB_SYNC_URL,
+      syncIntervalSeconds: env.GATEHOUSE_DB_SYNC_INTERVAL_SECONDS,
+      deadlineMs: env.GATEHOUSE_DB_DEADLINE_MS,
     },
     caddy: {
       enabled: env.GATEHOUSE_CADDY_ENABLED,
@@ -219,6 +312,7 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
       trustedProxies: env.GATEHOUSE_TRUSTED_PROXIES.split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+      storageRedis: env.GATEHOUSE_CADDY_STORAGE_REDIS,
     },
     wireguard: {
       mode: env.GATEHOUSE_WG_ENABLED,
@@ -236,6 +330,17 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
     },
     gatewayForwardPorts: env.GATEHOUSE_GATEWAY_FORWARD_PORTS,
     geoipDb: env.GATEHOUSE_GEOIP_DB ? path.resolve(env.GATEHOUSE_GEOIP_DB) : bundledGeoipDb(),
+    asnDb: env.GATEHOUSE_ASN_DB
+      ? path.resolve(env.GATEHOUSE_ASN_DB)
+      : existsSync(INSTALLED_ASN_DB)
+        ? INSTALLED_ASN_DB
+        : undefined,
+    accessLog: {
+      file: path.join(dataDir, 'access.log'),
+      rollMb: env.GATEHOUSE_ACCESS_LOG_ROLL_MB,
+      rollKeep: env.GATEHOUSE_ACCESS_LOG_ROLL_KEEP,
+    },
+    metrics: { token: env.GATEHOUSE_METRICS_TOKEN, listen: env.GATEHOUSE_METRICS_LISTEN },
     logLevel: env.GATEHOUSE_LOG_LEVEL,
     admin: {
       user: env.GATEHOUSE_ADMIN_USER,

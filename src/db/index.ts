@@ -2,9 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { type Client, createClient } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import { withDeadlines } from './deadline.ts';
 import { secureDatabaseFiles } from './files.ts';
 import * as schema from './schema/index.ts';
-import { DEFAULT_WRITE_WAIT_MS, queueWrites } from './write-queue.ts';
+import { type DbCallKind, DEFAULT_WRITE_WAIT_MS, queueWrites } from './write-queue.ts';
+
+export type { DbCallKind };
 
 export type Db = LibSQLDatabase<typeof schema>;
 /** The handle a service verb writes with: the transaction, never the outer database. */
@@ -21,23 +24,47 @@ export interface DbHandle {
   close(): void;
 }
 
-/**
- * Opens the database: an embedded libSQL file (`file:…`) by default, or a libSQL server (`libsql://`,
- * `http(s)://`) that behaves the same. Nothing is migrated here; call `migrateDb`.
- */
-export function createDb(opts: {
+export interface DbOptions {
   url: string;
   authToken?: string | undefined;
   /** How long a write may wait for its turn before it answers 503 `database_busy`. */
   writeWaitMs?: number | undefined;
-}): DbHandle {
+  /** Every call answers within this or fails with 503 `unavailable` (src/db/deadline.ts). */
+  deadlineMs?: number | undefined;
+  /** An embedded replica of this libSQL server (edge role, src/db/edge-replica.ts). */
+  syncUrl?: string | undefined;
+  syncIntervalSeconds?: number | undefined;
+  /** Writes refused with 503 `unavailable` (an edge whose primary is down). */
+  readOnly?: (() => boolean) | undefined;
+  /** Told how long each database call took (the control plane's /metrics). */
+  observe?: ((kind: DbCallKind, seconds: number) => void) | undefined;
+}
+
+/**
+ * Opens the database: an embedded libSQL file (`file:…`) by default, a libSQL server (`libsql://`,
+ * `http(s)://`) that behaves the same, or with `syncUrl` an embedded replica of such a server. Nothing is
+ * migrated here; call `migrateDb` (never on a replica).
+ */
+export function createDb(opts: DbOptions): DbHandle {
   secureDatabaseFiles(opts.url);
-  const raw = createClient({ url: opts.url, authToken: opts.authToken });
+  const raw = createClient({
+    url: opts.url,
+    authToken: opts.authToken,
+    ...(opts.syncUrl ? { syncUrl: opts.syncUrl, syncInterval: opts.syncIntervalSeconds } : {}),
+  });
+  return wrapClient(raw, opts);
+}
+
+/** The deadline under the write queue, the queue under drizzle: see src/db/deadline.ts and write-queue.ts. */
+export function wrapClient(raw: Client, opts: Omit<DbOptions, 'url'>): DbHandle {
+  const timed = withDeadlines(raw, { deadlineMs: opts.deadlineMs ?? DEFAULT_DB_DEADLINE_MS, readOnly: opts.readOnly });
   // One write queue for the whole process (src/db/write-queue.ts): transactions and single statements alike.
-  const client = queueWrites(raw, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS });
+  const client = queueWrites(timed, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS, observe: opts.observe });
   const db = drizzle(client, { schema, casing: 'snake_case' });
   return { db, client, close: () => raw.close() };
 }
+
+export const DEFAULT_DB_DEADLINE_MS = 5_000;
 
 export async function migrateDb(handle: DbHandle): Promise<void> {
   // WAL lets the dashboard read while a write transaction runs. No busy_timeout: SQLite's busy wait would

@@ -16,6 +16,17 @@ import { isBusyError } from './retry.ts';
 export interface WriteQueueOptions {
   /** How long one write may wait for its turn and for a lock held elsewhere, in total. */
   maxWaitMs: number;
+  /** Told how long each call took, waiting included (the control plane's /metrics). */
+  observe?: ((kind: DbCallKind, seconds: number) => void) | undefined;
+}
+
+export type DbCallKind = 'read' | 'write' | 'transaction';
+
+/** Times a call for `observe`; without one, the call itself. */
+function timed<T>(observe: WriteQueueOptions['observe'], kind: DbCallKind, op: () => Promise<T>): Promise<T> {
+  if (!observe) return op();
+  const start = performance.now();
+  return op().finally(() => observe(kind, (performance.now() - start) / 1000));
 }
 
 export const DEFAULT_WRITE_WAIT_MS = 5_000;
@@ -120,9 +131,11 @@ export function queueWrites(client: Client, opts: WriteQueueOptions): Client {
       throw err;
     }
     let released = false;
+    const began = performance.now();
     const settle = () => {
       if (!released) {
         released = true;
+        opts.observe?.('transaction', (performance.now() - began) / 1000);
         lock.release();
       }
     };
@@ -159,11 +172,15 @@ export function queueWrites(client: Client, opts: WriteQueueOptions): Client {
         case 'execute':
           return (stmt: InStatement, args?: unknown) =>
             isRead(stmt)
-              ? reopenedOnce(target, () => target.execute(stmt as never, args as never))
-              : write(() => target.execute(stmt as never, args as never));
+              ? timed(opts.observe, 'read', () =>
+                  reopenedOnce(target, () => target.execute(stmt as never, args as never)),
+                )
+              : timed(opts.observe, 'write', () => write(() => target.execute(stmt as never, args as never)));
         case 'batch':
           return (stmts: InStatement[], mode?: TransactionMode) =>
-            mode === 'read' ? target.batch(stmts, mode) : write(() => target.batch(stmts, mode));
+            mode === 'read'
+              ? timed(opts.observe, 'read', () => target.batch(stmts, mode))
+              : timed(opts.observe, 'write', () => write(() => target.batch(stmts, mode)));
         case 'migrate':
           return (stmts: InStatement[]) => write(() => target.migrate(stmts));
         case 'executeMultiple':

@@ -9,6 +9,7 @@ import {
   type ErrorCode,
   RateLimitedError,
   StorageFullError,
+  UnavailableError,
   ValidationError,
 } from '../errors.ts';
 
@@ -76,7 +77,12 @@ function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   // drizzle wraps what the write queue threw (DrizzleQueryError); its cause is ours.
   const wrapped = (err as { cause?: unknown } | undefined)?.cause;
-  if (wrapped instanceof DatabaseBusyError || wrapped instanceof StorageFullError) return wrapped;
+  if (
+    wrapped instanceof DatabaseBusyError ||
+    wrapped instanceof StorageFullError ||
+    wrapped instanceof UnavailableError // the database deadline (src/db/deadline.ts)
+  )
+    return wrapped;
   if (err instanceof ZodError) return fromZodError(err);
   // Raw driver errors that escaped a verb (drizzle wraps them; the cause chain holds the SQLite code).
   if (isStorageFull(err)) return new StorageFullError(undefined, { cause: err });

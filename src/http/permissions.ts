@@ -66,12 +66,28 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('POST', '/api/v1/gateways/{id}/rotate-token', 'operator'),
   // Shared access policies (issue 15) are the operators' like routes.
   ...resource('/api/v1/policies', 'operator'),
+  // Explain changes nothing (a POST only for its body): a read.
+  rule('POST', '/api/v1/policies/explain', 'viewer'),
+  rule('POST', '/api/v1/policies/{id}/explain', 'viewer'),
   ...resource('/api/v1/tokens', 'admin', 'admin'),
   rule('GET', '/api/v1/settings', 'admin'),
   rule('PATCH', '/api/v1/settings', 'admin'),
   rule('GET', '/api/v1/tls/root-certificate', 'admin'),
   ...resource('/api/v1/users', 'admin', 'admin'),
   rule('POST', '/api/v1/users/{id}/invite', 'admin'),
+  // The access log (issue 17): what every route saw; read like the routes themselves.
+  rule('GET', '/api/v1/access-log', 'viewer'),
+  rule('GET', '/api/v1/access-log/export', 'viewer'),
+  rule('GET', '/api/v1/access-log/stream', 'viewer'),
+  // The audit log and alert channels (issue 17): channel secrets and who-did-what are the admins'.
+  rule('GET', '/api/v1/audit', 'admin'),
+  rule('GET', '/api/v1/alerts/active', 'admin'),
+  rule('GET', '/api/v1/alerts/channels', 'admin'),
+  rule('POST', '/api/v1/alerts/channels', 'admin'),
+  rule('GET', '/api/v1/alerts/channels/{id}', 'admin'),
+  rule('PATCH', '/api/v1/alerts/channels/{id}', 'admin'),
+  rule('DELETE', '/api/v1/alerts/channels/{id}', 'admin'),
+  rule('POST', '/api/v1/alerts/channels/{id}/test', 'admin'),
   // Identity providers decide who becomes an admin with which role: like users, for admins.
   ...resource('/api/v1/identity-providers', 'admin', 'admin'),
 ];
@@ -104,6 +120,12 @@ export const DASHBOARD_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/gateways/{id}/rotate', 'operator'),
   rule('POST', '/gateways', 'operator'),
   rule('POST', '/gateways/*', 'operator'),
+  rule('GET', '/policies', 'viewer'),
+  rule('GET', '/policies/new', 'operator'),
+  rule('GET', '/policies/{id}', 'viewer'),
+  rule('GET', '/policies/{id}/delete', 'operator'),
+  rule('POST', '/policies', 'operator'),
+  rule('POST', '/policies/*', 'operator'),
   rule('GET', '/tokens', 'admin'),
   rule('GET', '/tokens/*', 'admin'),
   rule('POST', '/tokens', 'admin'),
@@ -114,6 +136,12 @@ export const DASHBOARD_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/users/*', 'admin'),
   rule('POST', '/users', 'admin'),
   rule('POST', '/users/*', 'admin'),
+  rule('GET', '/access-log', 'viewer'),
+  rule('GET', '/access-log/*', 'viewer'),
+  rule('GET', '/audit', 'admin'),
+  rule('GET', '/alerts', 'admin'),
+  rule('GET', '/alerts/*', 'admin'),
+  rule('POST', '/alerts/*', 'admin'),
 ];
 
 interface Compiled {

@@ -2,6 +2,9 @@ import type { Config } from '../config/index.ts';
 import type { Actor, ConfigHooks, ServiceContext } from '../context.ts';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
+import type { AccessLogLive } from '../services/access-log/live.ts';
+import type { DeliveryQueue } from '../services/alerts/queue.ts';
+import type { ControlPlaneMetrics } from '../services/metrics/control-plane.ts';
 import type { PeerDeps } from '../services/peers/deps.ts';
 import type { GatewayConfigSource } from '../sync/gateway-config-source.ts';
 import type { GatewayHub } from '../sync/gateway-hub.ts';
@@ -39,6 +42,12 @@ export interface AppDeps {
    * only then are its client-address and scheme headers believed. Absent: never (tests without Caddy).
    */
   proxySecret?: string | undefined;
+  /** Alert deliveries (the send-test button queues here); absent: tests queue nothing. */
+  alerts?: { queue: DeliveryQueue } | undefined;
+  /** The access log's live tail; absent: the stream answers 503 (no Caddy, or tests without it). */
+  accessLog?: { live: AccessLogLive } | undefined;
+  /** The control plane's Prometheus registry (`/metrics`); absent: no request metrics, no /metrics. */
+  metrics?: ControlPlaneMetrics | undefined;
 }
 
 /** Who is on the other end of a request, as far as the control plane can trust it (src/http/client.ts). */

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Policy, PolicyCondition, PolicyRule } from './schema.ts';
+import type { Policy, PolicyCondition, PolicyRule, RATE_LIMIT_WINDOWS } from './schema.ts';
 
 /**
  * The GateControl view of a policy (docs/architecture.md "GateControl compatibility"): the route fields
@@ -14,16 +14,18 @@ import type { Policy, PolicyCondition, PolicyRule } from './schema.ts';
  * A policy has this view exactly when mapping the view back reproduces it (`gateControlView` checks the round
  * trip); any other policy is shown with the sections off and `policy_expressible: false`.
  */
+export const IP_FILTER_MODES = ['whitelist', 'blacklist'] as const;
+
 export interface GateControlAccess {
   acl_enabled: boolean;
   /** Peer ids and `tag:<name>` groups. */
   acl_peers: (number | string)[];
   ip_filter_enabled: boolean;
-  ip_filter_mode: 'whitelist' | 'blacklist';
+  ip_filter_mode: (typeof IP_FILTER_MODES)[number];
   ip_filter_rules: { type: 'ip' | 'cidr' | 'country'; value: string }[];
   rate_limit_enabled: boolean;
   rate_limit_requests: number;
-  rate_limit_window: '1s' | '1m' | '5m' | '1h';
+  rate_limit_window: (typeof RATE_LIMIT_WINDOWS)[number];
   auth_enabled: boolean;
 }
 

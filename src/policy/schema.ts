@@ -214,3 +214,8 @@ export function l4PolicyIssues(policy: Policy): { path: string; message: string 
 export function policyUsesLogin(policy: Policy): boolean {
   return Boolean(policy.login) || policy.rules.some((r) => r.action === 'allow' && r.login);
 }
+
+/** One value of a condition in its stored form, or why it is not one (the GateControl fields reuse this). */
+export function normalizeConditionValue(type: Exclude<ConditionType, 'time'>, value: string) {
+  return VALUE_NORMALISERS[type](value.trim());
+}

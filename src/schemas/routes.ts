@@ -2,15 +2,15 @@ import { domainToASCII } from 'node:url';
 import { z } from '@hono/zod-openapi';
 import {
   AUTH_METHODS,
-  IP_FILTER_MODES,
   L4_PROTOCOLS,
   L4_TLS_MODES,
   LB_POLICIES,
   PROXY_PROTOCOLS,
-  RATE_LIMIT_WINDOWS,
   ROUTE_TYPES,
   TARGET_KINDS,
 } from '../db/schema/routes.ts';
+import { IP_FILTER_MODES } from '../policy/gatecontrol.ts';
+import { PolicySchema, RATE_LIMIT_WINDOWS } from '../policy/schema.ts';
 import { PaginationQuery, Timestamp } from './common.ts';
 
 /**
@@ -113,6 +113,12 @@ export const RouteFieldsSchema = z.strictObject({
   l4_listen_port: ListenPortSchema.nullable().optional(),
   l4_tls_mode: z.enum(L4_TLS_MODES).nullable().optional(),
   proxy_protocol: z.enum(PROXY_PROTOCOLS).optional(),
+  policy_id: z.number().int().positive().nullable().optional().openapi({
+    description: 'A shared policy (/api/v1/policies); null: the route uses its own `policy`',
+  }),
+  policy: PolicySchema.nullable()
+    .optional()
+    .openapi({ description: "The route's own access policy (used when policy_id is null)" }),
   acl_enabled: z.boolean().optional(),
   acl_peers: z
     .array(
@@ -200,6 +206,12 @@ export const RouteSchema = z
     l4_listen_port: z.string().nullable().openapi({ example: '2222' }),
     l4_tls_mode: z.enum(L4_TLS_MODES).nullable(),
     proxy_protocol: z.enum(PROXY_PROTOCOLS),
+    policy_id: z.number().nullable(),
+    policy: PolicySchema.nullable().openapi({ description: "The route's own policy; null when policy_id is set" }),
+    policy_expressible: z.boolean().openapi({
+      description:
+        'Whether the GateControl fields (acl_*, ip_filter_*, rate_limit_*, auth_enabled) show the policy exactly; when false they read as disabled and writing them is a 409',
+    }),
     acl_enabled: z.boolean(),
     acl_peers: z.array(z.union([z.number(), z.string()])),
     ip_filter_enabled: z.boolean(),

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { WG_ENDPOINT_MAX_LENGTH, wgEndpointProblem } from '../config/wg-endpoint.ts';
+import { AlertSettingsSchema } from './alerts.ts';
 
 /** host or host:port for client configs; lower-cased, checked by the same rule as GATEHOUSE_WG_ENDPOINT. */
 const WgEndpointSetting = z
@@ -28,6 +29,25 @@ export const UpdateSettingsSchema = z
         'Where WireGuard clients connect: host or host:port (default port GATEHOUSE_WG_PORT). Used by every config generated afterwards; null clears it. Refused while GATEHOUSE_WG_ENDPOINT is set.',
       example: 'vpn.example.com',
     }),
+    alerts: AlertSettingsSchema.optional().openapi({
+      description: 'Alert thresholds; the fields given replace the stored ones, the others keep their value',
+    }),
+    access_log_retention_days: z
+      .number({ message: 'must be a whole number of days' })
+      .int('must be a whole number of days')
+      .min(1, 'must be between 1 and 3650 days')
+      .max(3650, 'must be between 1 and 3650 days')
+      .optional()
+      .openapi({ description: 'Access log entries older than this are deleted (default 30)' }),
+    access_log_max_entries: z
+      .number({ message: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(1000, 'must be between 1000 and 100000000')
+      .max(100_000_000, 'must be between 1000 and 100000000')
+      .optional()
+      .openapi({
+        description: 'At most this many access log entries are kept, the oldest deleted first (default 1000000)',
+      }),
   })
   .refine((v) => Object.keys(v).length > 0, 'give at least one setting to change')
   .openapi('UpdateSettings');

@@ -50,7 +50,9 @@ const okHealth = async (): Promise<HealthReport> => ({
 });
 
 /** The Hono app over a temp database, with a clock the test can move. */
-export async function testApp(opts: { now?: () => Date; peers?: AppDeps['peers']; proxySecret?: string } = {}) {
+export async function testApp(
+  opts: { now?: () => Date; peers?: AppDeps['peers']; proxySecret?: string; alerts?: AppDeps['alerts'] } = {},
+) {
   const handle = await testDb();
   const now = opts.now ?? (() => new Date());
   const app = createApp({
@@ -61,6 +63,7 @@ export async function testApp(opts: { now?: () => Date; peers?: AppDeps['peers']
     health: okHealth,
     peers: opts.peers,
     proxySecret: opts.proxySecret,
+    alerts: opts.alerts,
   });
   const tokenFor = async (scope: 'read' | 'write' | 'admin', extra: { expires_at?: string } = {}) =>
     (await createToken({ ctx: systemContext(handle, now), input: { name: `test ${scope}`, scope, ...extra } })).token;

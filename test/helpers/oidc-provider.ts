@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { ID_OFFSETS } from './id-offsets.ts';
 
 export interface TestAccount {
   email?: string;
@@ -80,8 +81,9 @@ export async function startTestProvider(opts: {
   };
 }
 
-/** The callbacks a test registers: ids 1–20 and, for test databases with id offsets, 10001–10020. */
+/** The callbacks a test registers: ids 1–20 and the first 20 after the test databases' id offset. */
 export function callbackCandidates(origin: string): string[] {
-  const ids = [...Array.from({ length: 20 }, (_, i) => i + 1), ...Array.from({ length: 20 }, (_, i) => 10001 + i)];
+  const first = ID_OFFSETS.identity_providers! + 1;
+  const ids = [...Array.from({ length: 20 }, (_, i) => i + 1), ...Array.from({ length: 20 }, (_, i) => first + i)];
   return ids.map((id) => `${origin}/login/oidc/${id}/callback`);
 }

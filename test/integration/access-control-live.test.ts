@@ -315,12 +315,15 @@ describe('explain', () => {
       { numRuns: 25, seed: 20261121 },
     );
     const denied = await stack.request('PUT', `/api/v1/routes/${l4.id}`, {
+      // An enabled blacklist without rules is no rule of the policy at all, so it reads back as disabled.
+      ip_filter_enabled: true,
       ip_filter_mode: 'blacklist',
       ip_filter_rules: [{ type: 'cidr', value: '127.0.0.0/28' }],
     });
     expect(denied.status).toBe(200);
     const why = await stack.request('GET', `/api/v1/routes/${l4.id}/explain?ip=127.0.0.5`);
-    expect(why.body.decision).toMatchObject({ allowed: false, check: 'ip_filter' });
+    // The IP filter is a rule of the route's policy now (docs/architecture.md "GateControl compatibility").
+    expect(why.body.decision).toMatchObject({ allowed: false, check: 'rule', rule_index: 0 });
     expect(why.body.decision.rule).toContain('127.0.0.0/28');
     expect((await stack.request('GET', `/api/v1/routes/${l4.id}/explain?ip=not-an-ip`)).status).toBe(422);
   });

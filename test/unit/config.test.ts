@@ -1,6 +1,7 @@
 // Real: the zod env schema and loadConfig. Simulated: the environment (plain objects, not process.env).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { staticCaddyConfig } from '../../src/caddy/static-config.ts';
 import { ConfigError, DEFAULT_BLOCKED_PORTS, defaultDataDir, loadConfig } from '../../src/config/index.ts';
 
 function problems(env: Record<string, string>) {
@@ -77,6 +78,18 @@ describe('GeoIP database', () => {
   it('defaults to the bundled CC0 country database, and a configured path replaces it', () => {
     expect(loadConfig({}).geoipDb).toMatch(/geo-whois-asn-country-mmdb\/geo-whois-asn-country\.mmdb$/);
     expect(loadConfig({ GATEHOUSE_GEOIP_DB: '/srv/GeoLite2-Country.mmdb' }).geoipDb).toBe('/srv/GeoLite2-Country.mmdb');
+  });
+
+  it('the ASN database is bin/asn.mmdb when built, a configured path replaces it, and Caddy is told', () => {
+    const asnDb = loadConfig({}).asnDb;
+    expect(asnDb === undefined || asnDb.endsWith('/bin/asn.mmdb')).toBe(true);
+    const config = loadConfig({ GATEHOUSE_ASN_DB: '/srv/GeoLite2-ASN.mmdb' });
+    expect(config.asnDb).toBe('/srv/GeoLite2-ASN.mmdb');
+    const apps = staticCaddyConfig({ ...config, l4ListenHost: '', publicDomain: undefined }).apps as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(apps.gatehouse?.asn_db).toBe('/srv/GeoLite2-ASN.mmdb');
   });
 });
 

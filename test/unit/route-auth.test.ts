@@ -8,8 +8,11 @@ import { ipKey } from '../../src/auth/route-throttle.ts';
 import { controlPlaneDial } from '../../src/caddy/route-auth.ts';
 import { compileSnapshot } from '../../src/caddy/snapshot.ts';
 import type { Route } from '../../src/db/schema/routes.ts';
+import type { Policy } from '../../src/policy/schema.ts';
 import { routeAuthProblems } from '../../src/services/route-auth/rules.ts';
 import { routeRow } from '../helpers/factories.ts';
+
+const LOGIN_POLICY: Policy = { rules: [], default: 'allow', login: true };
 
 const GOLDEN = new URL('../../caddy-module/snapshot/testdata/http-route-auth.json', import.meta.url).pathname;
 
@@ -65,8 +68,10 @@ describe('ipKey', () => {
 
 describe('routeAuthProblems', () => {
   it('names the field for each wrong combination', () => {
-    expect(routeAuthProblems({ type: 'l4', authEnabled: true })).toEqual([
-      { field: 'auth_enabled', message: expect.any(String) },
+    // A login in an L4 route's policy is the policy's problem (src/services/routes/access.ts), not named twice.
+    expect(routeAuthProblems({ type: 'l4', authEnabled: true })).toEqual([]);
+    expect(routeAuthProblems({ type: 'l4', basicAuthEnabled: true })).toEqual([
+      { field: 'basic_auth_enabled', message: expect.any(String) },
     ]);
     expect(routeAuthProblems({ type: 'http', basicAuthEnabled: true })).toEqual([
       { field: 'basic_auth_enabled', message: expect.stringContaining('auth_enabled') },
@@ -95,14 +100,14 @@ describe('compiled forward auth', () => {
         [
           route({
             id: 1,
-            authEnabled: true,
+            policy: LOGIN_POLICY,
             authPasswordHash: 'x',
             customHeaders: [{ name: 'X-A', value: 'b', direction: 'request' }],
           }),
           route({
             id: 2,
             domain: 'basic.example.com',
-            authEnabled: true,
+            policy: LOGIN_POLICY,
             basicAuthEnabled: true,
             authPasswordHash: 'x',
           }),
@@ -114,7 +119,12 @@ describe('compiled forward auth', () => {
     if (process.env.UPDATE_GOLDEN || !existsSync(GOLDEN)) writeFileSync(GOLDEN, text);
     expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
     const handle = snapshot.routes[0]!.http!.handle;
-    expect(handle.map((h) => h.handler)).toEqual(['headers', 'subroute', 'reverse_proxy', 'headers', 'reverse_proxy']);
+    // Identity headers stripped (identity-headers.ts), X-Gatehouse-* stripped, the login, custom headers.
+    expect(handle.map((h) => h.handler)).toEqual(['headers', 'headers', 'subroute', 'headers', 'reverse_proxy']);
+    // The login pages and the verify call run only for clients whose allow needs the login.
+    expect((handle[2] as { routes: { match: unknown }[] }).routes[0]!.match).toEqual([
+      { vars: { gatehouse_login: ['1'] } },
+    ]);
     expect(JSON.stringify(handle[2])).not.toContain('Authorization');
     expect(JSON.stringify(snapshot.routes[1]!.http!.handle[2])).toContain('Authorization');
   });
@@ -122,7 +132,16 @@ describe('compiled forward auth', () => {
   it('leaves routes without auth as they were, and auth routes out when there is no control plane to ask', () => {
     const plain = route({ id: 5 });
     expect(compileSnapshot(input([plain], '127.0.0.1:3000'))).toEqual(compileSnapshot(input([plain])));
-    expect(compileSnapshot(input([route({ id: 6, authEnabled: true })])).routes).toEqual([]);
+    expect(compileSnapshot(input([route({ id: 6, policy: LOGIN_POLICY })])).routes).toEqual([]);
+    // A login on one rule only is a login too.
+    const ruleLogin = route({
+      id: 7,
+      policy: {
+        rules: [{ action: 'allow', login: true, conditions: [{ type: 'country', values: ['DE'] }] }],
+        default: 'deny',
+      },
+    });
+    expect(compileSnapshot(input([ruleLogin])).routes).toEqual([]);
   });
 
   it('dials a wildcard listen address over loopback', () => {

@@ -9,6 +9,8 @@ import { type CompileInput, compileSnapshot, contentHash } from '../../src/caddy
 import { staticCaddyConfig } from '../../src/caddy/static-config.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import type { Route } from '../../src/db/schema/routes.ts';
+import { GATECONTROL_OFF, policyFromGateControl } from '../../src/policy/gatecontrol.ts';
+import type { Policy } from '../../src/policy/schema.ts';
 import { routeRow } from '../helpers/factories.ts';
 
 const HERE = path.dirname(new URL(import.meta.url).pathname);
@@ -76,18 +78,21 @@ describe('compileSnapshot', () => {
           targetKind: 'peer',
           peerId: 3,
           targetPort: 5000,
-          aclEnabled: true,
-          aclPeers: [1, 2, 'tag:ops'],
-          ipFilterEnabled: true,
-          ipFilterMode: 'blacklist',
-          ipFilterRules: [
-            { type: 'ip', value: '203.0.113.50' },
-            { type: 'cidr', value: '198.51.100.0/24' },
-            { type: 'country', value: 'CN' },
-          ],
-          rateLimitEnabled: true,
-          rateLimitRequests: 60,
-          rateLimitWindow: '1m',
+          policy: policyFromGateControl({
+            ...GATECONTROL_OFF,
+            acl_enabled: true,
+            acl_peers: [1, 2, 'tag:ops'],
+            ip_filter_enabled: true,
+            ip_filter_mode: 'blacklist',
+            ip_filter_rules: [
+              { type: 'ip', value: '203.0.113.50' },
+              { type: 'cidr', value: '198.51.100.0/24' },
+              { type: 'country', value: 'CN' },
+            ],
+            rate_limit_enabled: true,
+            rate_limit_requests: 60,
+            rate_limit_window: '1m',
+          }),
         }),
         route({
           domain: 'home.example.com',
@@ -186,9 +191,84 @@ describe('compileSnapshot', () => {
 
   it('an ACL whose peers are all disabled or deleted allows nobody (not everybody)', () => {
     const snapshot = compile([
-      route({ domain: 'x.example.com', targetHost: '10.0.0.1', targetPort: 80, aclEnabled: true, aclPeers: [2, 404] }),
+      route({
+        domain: 'x.example.com',
+        targetHost: '10.0.0.1',
+        targetPort: 80,
+        policy: policyFromGateControl({ ...GATECONTROL_OFF, acl_enabled: true, acl_peers: [2, 404] }),
+      }),
     ]);
-    expect(snapshot.routes[0]!.policy.acl).toEqual({ enabled: true, allow: [] });
+    expect(snapshot.routes[0]!.policy.rules).toEqual([
+      {
+        action: 'deny',
+        name: 'peer ACL',
+        conditions: [{ type: 'peer', not: true, values: ['2', '404'], addresses: [] }],
+      },
+    ]);
+  });
+
+  it('ordered rules: peer tags resolved to enabled peers, a country after a login, a time window, a shared policy', () => {
+    const staffOrGermany: Policy = {
+      rules: [
+        { action: 'allow', name: 'staff over the VPN', conditions: [{ type: 'peer_tag', values: ['admins'] }] },
+        {
+          action: 'allow',
+          name: 'Germany, after a login',
+          login: true,
+          conditions: [{ type: 'country', values: ['DE'] }],
+        },
+        {
+          action: 'deny',
+          conditions: [
+            {
+              type: 'time',
+              not: true,
+              days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+              from: '08:00',
+              to: '18:00',
+              tz: 'Europe/Berlin',
+            },
+          ],
+        },
+      ],
+      default: 'deny',
+      rate_limit: { requests: 100, window: '1m' },
+    };
+    const snapshot = compileSnapshot({
+      version: 42,
+      peers,
+      gateways,
+      authEndpoint: '127.0.0.1:3000',
+      policies: [
+        {
+          id: 9,
+          name: 'office',
+          policy: { rules: [{ action: 'allow', conditions: [{ type: 'peer', values: ['3', '2'] }] }], default: 'deny' },
+        },
+      ],
+      routes: [
+        route({ domain: 'staff.example.com', targetHost: '10.0.0.1', targetPort: 80, policy: staffOrGermany }),
+        route({
+          type: 'l4',
+          l4Protocol: 'tcp',
+          l4ListenPortStart: 2200,
+          l4ListenPortEnd: 2200,
+          l4TlsMode: 'none',
+          targetHost: '10.0.0.2',
+          targetPort: 22,
+          policyId: 9,
+          policy: null,
+        }),
+        // A shared policy that is gone: the route stays out (fails closed).
+        route({ domain: 'gone.example.com', targetHost: '10.0.0.1', targetPort: 80, policyId: 10, policy: null }),
+      ],
+    });
+    snapshotFixture('policies-rules-shared', snapshot);
+    const [http, l4] = snapshot.routes;
+    expect(http!.policy.rules[0]!.conditions[0]).toMatchObject({ addresses: ['10.8.0.2', '10.8.0.5'] });
+    expect(http!.http!.handle.map((h) => h.handler)).toEqual(['headers', 'headers', 'subroute', 'reverse_proxy']);
+    expect(l4!.policy).toMatchObject({ name: 'office', rules: [{ conditions: [{ addresses: ['10.8.0.4'] }] }] });
+    expect(snapshot.routes).toHaveLength(2);
   });
 
   it('hashes content, not the version', () => {

@@ -17,6 +17,10 @@ const testAll = read('scripts/test-all.mjs');
  */
 const ranInCi: Record<string, { by: 'test-all' } | { by: 'equivalent'; because: string }> = {
   'build:caddy': { by: 'test-all' },
+  'build:asn-db': {
+    by: 'equivalent',
+    because: 'scripts/install.sh runs scripts/build-asn-db.mjs, and test.sh runs install.sh',
+  },
   typecheck: { by: 'test-all' },
   lint: { by: 'test-all' },
   'db:generate': { by: 'test-all' },

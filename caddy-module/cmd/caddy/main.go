@@ -14,6 +14,10 @@ import (
 
 	// The gatehouse app, admin API, handlers and TLS permission module.
 	_ "github.com/gatehouse/gatehouse/caddy-module"
+
+	// Certificate storage in Redis (caddy.storage.redis), so several edges
+	// share certificates and ACME locks (docs/scaling.md). Pinned in go.mod.
+	_ "github.com/pberkel/caddy-storage-redis"
 )
 
 func main() {

@@ -5,8 +5,16 @@
 //	echo '{"10.0.0.0/8":"DE","2001:db8::/32":"FR","203.0.113.7":"US"}' |
 //	  mkmmdb -format iplocationdb -out test.mmdb
 //
-// Keys are CIDRs or single addresses, values ISO 3166-1 alpha-2 codes; a more
-// specific network overrides a wider one that contains it.
+// Keys are CIDRs or single addresses, values ISO 3166-1 alpha-2 codes (AS
+// numbers in decimal for -format asn); a more specific network overrides a
+// wider one that contains it.
+//
+// With -csv it compiles address-range CSVs in the ip-location-db ASN layout
+// (start,end,asn,organisation per line, as in the npm package
+// @ip-location-db/asn) into an ASN database instead; scripts/build-asn-db.mjs
+// builds bin/asn.mmdb that way:
+//
+//	mkmmdb -csv asn-ipv4.csv -csv asn-ipv6.csv -out bin/asn.mmdb
 package main
 
 import (
@@ -31,7 +39,10 @@ func main() {
 func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mkmmdb", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "geolite", `record layout: "geolite" ({"country":{"iso_code":CC}}) or "iplocationdb" ({"country_code":CC})`)
+	format := fs.String("format", "geolite", `record layout: "geolite" ({"country":{"iso_code":CC}}), "iplocationdb" ({"country_code":CC}) or "asn" ({"autonomous_system_number":N})`)
+	var csvFiles stringList
+	fs.Var(&csvFiles, "csv", "ASN range CSV (start,end,asn,organisation) to compile instead of JSON; repeatable")
+	description := fs.String("description", "", "metadata description (en), e.g. the data's attribution (with -csv)")
 	in := fs.String("in", "-", `JSON input file, "-" for standard input`)
 	out := fs.String("out", "", "output .mmdb file (required)")
 	build := fs.Int64("build-epoch", 0, "metadata build_epoch, Unix seconds")
@@ -44,6 +55,13 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if len(csvFiles) > 0 {
+		opts := csvOptions{DatabaseType: *dbType, Description: *description}
+		if *build != 0 {
+			opts.BuildTime = time.Unix(*build, 0)
+		}
+		return writeASNFromCSV(*out, csvFiles, opts)
 	}
 	f, err := mmdbtest.ParseFormat(*format)
 	if err != nil {
@@ -69,3 +87,9 @@ func run(args []string, stdin io.Reader, stderr io.Writer) error {
 	}
 	return mmdbtest.WriteFile(*out, networks, opts)
 }
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return fmt.Sprint([]string(*l)) }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }

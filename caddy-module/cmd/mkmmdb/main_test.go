@@ -65,7 +65,7 @@ func TestMkmmdbErrors(t *testing.T) {
 		want  string
 	}{
 		{[]string{}, `{}`, "-out is required"},
-		{[]string{"-out", out, "-format", "csv"}, `{}`, "format must be geolite or iplocationdb"},
+		{[]string{"-out", out, "-format", "csv"}, `{}`, "format must be geolite, iplocationdb or asn"},
 		{[]string{"-out", out}, `["10.0.0.0/8"]`, "want a JSON object"},
 		{[]string{"-out", out}, `{"10.0.0.0/33":"DE"}`, `network "10.0.0.0/33": invalid CIDR`},
 		{[]string{"-out", out}, `{"ten":"DE"}`, `network "ten": invalid IP address`},
@@ -75,5 +75,76 @@ func TestMkmmdbErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("run(%q, %s) = %v, want %q", tt.args, tt.stdin, err, tt.want)
 		}
+	}
+}
+
+func TestMkmmdbASNFromCSV(t *testing.T) {
+	dir := t.TempDir()
+	v4 := filepath.Join(dir, "asn-ipv4.csv")
+	v6 := filepath.Join(dir, "asn-ipv6.csv")
+	if err := os.WriteFile(v4, []byte("1.0.0.0,1.0.0.255,13335,\"Cloudflare, Inc.\"\n1.0.4.0,1.0.7.255,38803,Gtelecom Pty Ltd\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(v6, []byte("2001::,2001::ffff:ffff:ffff:ffff:ffff:ffff,6939,Hurricane Electric LLC\n2a00:1450::,2a00:1450:ffff:ffff:ffff:ffff:ffff:ffff,15169,Google LLC\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "asn.mmdb")
+	var stderr bytes.Buffer
+	if err := run([]string{"-csv", v4, "-csv", v6, "-out", out, "-build-epoch", "1767225600"}, strings.NewReader(""), &stderr); err != nil {
+		t.Fatalf("run: %v (%s)", err, stderr.String())
+	}
+	fi, err := os.Stat(out)
+	if err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("output: %v %v", fi, err)
+	}
+	reg := policy.NewGeoIPRegistry()
+	db, err := reg.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Info().DatabaseType != "ip-location-db-asn" || !db.Info().BuildTime.Equal(time.Unix(1767225600, 0)) {
+		t.Errorf("info: %+v", db.Info())
+	}
+	for a, want := range map[string]uint32{"1.0.0.1": 13335, "1.0.6.9": 38803, "1.0.8.1": 0, "2001::1": 6939, "2a00:1450:4001::1": 15169, "::ffff:1.0.0.9": 13335} {
+		if got := db.ASN(netip.MustParseAddr(a)); got != want {
+			t.Errorf("ASN(%s) = %d, want %d", a, got, want)
+		}
+	}
+
+	// a bad line names its file and line, and leaves no output behind
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("1.0.0.0,1.0.0.255,13335,x\n1.0.1.0,1.0.0.255,1,backwards\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(dir, "bad.mmdb")
+	err = run([]string{"-csv", bad, "-out", out2}, strings.NewReader(""), &stderr)
+	if err == nil || !strings.Contains(err.Error(), "bad.csv:2") {
+		t.Errorf("bad CSV: %v", err)
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Errorf("a failed build left %s", out2)
+	}
+	for _, line := range []string{"x,1.0.0.255,1,a\n", "1.0.0.0,1.0.0.255,0,a\n", "1.0.0.0,::1,1,a\n", "1.0.0.0,1.0.0.255,1\n"} {
+		if err := os.WriteFile(bad, []byte(line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := run([]string{"-csv", bad, "-out", out2}, strings.NewReader(""), &stderr); err == nil {
+			t.Errorf("accepted %q", line)
+		}
+	}
+}
+
+func TestMkmmdbASNFromJSON(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "asn.mmdb")
+	var stderr bytes.Buffer
+	if err := run([]string{"-format", "asn", "-out", out}, strings.NewReader(`{"192.0.2.0/24":"3320"}`), &stderr); err != nil {
+		t.Fatalf("run: %v (%s)", err, stderr.String())
+	}
+	db, err := policy.NewGeoIPRegistry().Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := db.ASN(netip.MustParseAddr("192.0.2.1")); got != 3320 || db.Info().DatabaseType != "GeoLite2-ASN" {
+		t.Errorf("ASN = %d, type %q", got, db.Info().DatabaseType)
 	}
 }

@@ -1,4 +1,4 @@
-// Package mmdbtest writes small MaxMind-format country databases for tests,
+// Package mmdbtest writes small MaxMind-format country and ASN databases for tests,
 // in the record layouts that package policy reads. It is used by the policy
 // tests and by cmd/mkmmdb (for the TypeScript integration tests); it is never
 // imported by the data plane itself.
@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,15 +29,27 @@ const (
 	// FormatIPLocationDB is the @ip-location-db/*-country-mmdb layout:
 	// {"country_code": "DE"}.
 	FormatIPLocationDB Format = "iplocationdb"
+	// FormatASN is the GeoLite2-ASN and @ip-location-db asn layout:
+	// {"autonomous_system_number": 3320, "autonomous_system_organization": "…"}.
+	// The values of the networks map are AS numbers in decimal ("3320").
+	FormatASN Format = "asn"
 )
 
-// ParseFormat accepts "geolite" or "iplocationdb".
+// ParseFormat accepts "geolite", "iplocationdb" or "asn".
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(s); f {
-	case FormatGeoLite, FormatIPLocationDB:
+	case FormatGeoLite, FormatIPLocationDB, FormatASN:
 		return f, nil
 	}
-	return "", fmt.Errorf("format must be geolite or iplocationdb, got %q", s)
+	return "", fmt.Errorf("format must be geolite, iplocationdb or asn, got %q", s)
+}
+
+// ASNRecord is the record of an ASN database.
+func ASNRecord(asn uint32, org string) mmdbtype.Map {
+	return mmdbtype.Map{
+		"autonomous_system_number":       mmdbtype.Uint32(asn),
+		"autonomous_system_organization": mmdbtype.String(org),
+	}
 }
 
 // Options tune the written database.
@@ -46,8 +59,8 @@ type Options struct {
 	// BuildTime is stored as the metadata build_epoch. Default: the zero
 	// time, written as epoch 0 so that output is reproducible.
 	BuildTime time.Time
-	// DatabaseType is the metadata database_type. Default: "GeoLite2-Country"
-	// or "geo-whois-asn-country", by Format.
+	// DatabaseType is the metadata database_type. Default: "GeoLite2-Country",
+	// "geo-whois-asn-country" or "GeoLite2-ASN", by Format.
 	DatabaseType string
 }
 
@@ -64,8 +77,11 @@ func Write(w io.Writer, networks map[string]string, opts Options) error {
 	dbType := opts.DatabaseType
 	if dbType == "" {
 		dbType = "GeoLite2-Country"
-		if opts.Format == FormatIPLocationDB {
+		switch opts.Format {
+		case FormatIPLocationDB:
 			dbType = "geo-whois-asn-country"
+		case FormatASN:
+			dbType = "GeoLite2-ASN"
 		}
 	}
 	var epoch int64
@@ -106,9 +122,16 @@ func Write(w io.Writer, networks map[string]string, opts Options) error {
 	for _, e := range entries {
 		cc := networks[e.key]
 		var rec mmdbtype.Map
-		if opts.Format == FormatIPLocationDB {
+		switch opts.Format {
+		case FormatIPLocationDB:
 			rec = mmdbtype.Map{"country_code": mmdbtype.String(cc)}
-		} else {
+		case FormatASN:
+			n, err := strconv.ParseUint(cc, 10, 32)
+			if err != nil {
+				return fmt.Errorf("network %q: AS number %q is not a decimal number", e.key, cc)
+			}
+			rec = ASNRecord(uint32(n), "AS"+cc)
+		default:
 			rec = mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(cc)}}
 		}
 		ipnet := &net.IPNet{IP: net.IP(e.prefix.Addr().AsSlice()), Mask: net.CIDRMask(e.prefix.Bits(), e.prefix.Addr().BitLen())}

@@ -44,11 +44,12 @@ export class Agent {
       logger: logger.child({ component: 'reconciler' }),
       listenHost: config.listen_host,
       allowLoopbackTargets: config.allow_loopback_targets,
+      edgeTunnelAddresses: config.edge_tunnel_addresses,
       statsFor: (id) => this.metrics.route(id),
       ...opts.reconciler,
     });
     this.sse = new SseClient({
-      url: `${config.server}/api/v1/gateway/events`,
+      url: config.server.map((base) => `${base}/api/v1/gateway/events`),
       token: config.token,
       logger: logger.child({ component: 'sse' }),
       lastEventId: () => (this.reconciler.applied ? String(this.reconciler.applied.version) : undefined),
@@ -159,7 +160,9 @@ export class Agent {
   private async report(): Promise<void> {
     try {
       const body = JSON.stringify(await this.statusReport());
-      const res = await fetch(`${this.opts.config.server}/api/v1/gateway/status`, {
+      // To the control plane the event stream follows now (one of several edges, docs/scaling.md).
+      const base = this.sse.url.replace(/\/api\/v1\/gateway\/events$/, '');
+      const res = await fetch(`${base}/api/v1/gateway/status`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.opts.config.token}`, 'content-type': 'application/json' },
         body,

@@ -15,18 +15,54 @@ export class AgentConfigError extends Error {
   }
 }
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464');
+const controlPlaneUrl = z
+  .string()
+  .trim()
+  .max(2048, 'must be at most 2048 characters')
+  .url('must be a URL such as https://gate.example.com')
+  .refine((v) => /^https?:\/\//.test(v), 'must start with http:// or https://')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+/** A list given as one string (a variable or flag) is split at commas; a config file may give a YAML list. */
+function listOf<T extends z.ZodTypeAny>(item: T, max: number, required = 'must be a list') {
+  return z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+        : v,
+    z
+      .array(item, {
+        error: (issue) => (issue.input === undefined ? required : 'must be a list or a comma-separated string'),
+      })
+      .max(max, `at most ${max} entries`),
+  );
+}
+
+/** host:port; a bare port means loopback (127.0.0.1:port), so `--metrics-listen 9464` never opens it to the LAN. */
+const hostPort = z
+  .union([z.string(), z.number()])
+  .transform((v) => (/^\d{1,5}$/.test(String(v)) ? `127.0.0.1:${v}` : String(v)))
+  .pipe(
+    z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):\d{1,5}$/, 'must be host:port or a port, e.g. 127.0.0.1:9464'),
+  );
 
 /**
  * What the agent needs, and nothing of the server's configuration: the agent runs on another machine.
  * Sources, later ones winning: a YAML/JSON file (`--config`), GATEHOUSE_GATEWAY_* variables, flags.
  */
 export const agentConfigSchema = z.strictObject({
-  server: z
-    .string({ message: 'is required (--server, GATEHOUSE_GATEWAY_SERVER or `server:` in the config file)' })
-    .url('must be a URL such as https://gate.example.com')
-    .refine((v) => /^https?:\/\//.test(v), 'must start with http:// or https://')
-    .transform((v) => v.replace(/\/+$/, '')),
+  /**
+   * The control plane, or one URL per edge (comma-separated, or a YAML list): the agent follows one at a time
+   * and moves to the next at once when it fails (docs/scaling.md).
+   */
+  server: listOf(
+    controlPlaneUrl,
+    16,
+    'is required (--server, GATEHOUSE_GATEWAY_SERVER or `server:` in the config file)',
+  ).refine((urls) => urls.length > 0, 'needs at least one URL'),
   token: z
     .string({ message: 'is required (--token, GATEHOUSE_GATEWAY_TOKEN or `token:` in the config file)' })
     .startsWith(GATEWAY_TOKEN_PREFIX, `must be a gateway token starting with ${GATEWAY_TOKEN_PREFIX}`),
@@ -37,6 +73,17 @@ export const agentConfigSchema = z.strictObject({
     .refine((v) => isIP(v) !== 0, 'must be an IP address')
     .optional(),
   metrics_listen: hostPort.optional(),
+  /**
+   * Every edge's tunnel address (several edges, docs/scaling.md): forwarded traffic is accepted from these too,
+   * not only from the address the connected control plane names, since Caddy on any edge may forward.
+   */
+  edge_tunnel_addresses: listOf(
+    z
+      .string()
+      .trim()
+      .refine((v) => isIP(v) !== 0, 'must be an IP address'),
+    16,
+  ).default([]),
   /**
    * Targets on this host's own loopback (127.0.0.0/8, ::1): refused unless set here, on the gateway host. The
    * server cannot turn it on: a write token on the server must not reach services bound to the gateway's loopback.
@@ -63,6 +110,7 @@ const ENV: Record<string, keyof AgentConfig> = {
   GATEHOUSE_GATEWAY_STATE_DIR: 'state_dir',
   GATEHOUSE_GATEWAY_LISTEN_HOST: 'listen_host',
   GATEHOUSE_GATEWAY_METRICS_LISTEN: 'metrics_listen',
+  GATEHOUSE_GATEWAY_EDGE_ADDRESSES: 'edge_tunnel_addresses',
   GATEHOUSE_GATEWAY_ALLOW_LOOPBACK_TARGETS: 'allow_loopback_targets',
   GATEHOUSE_GATEWAY_LOG_LEVEL: 'log_level',
   GATEHOUSE_GATEWAY_STATUS_INTERVAL: 'status_interval_seconds',

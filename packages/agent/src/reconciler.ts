@@ -32,6 +32,8 @@ export interface AgentReconcilerOptions {
   listenHost?: string | undefined;
   /** The agent's own `allow_loopback_targets` (a service on the gateway host itself); never the server's say. */
   allowLoopbackTargets?: boolean | undefined;
+  /** Every edge's tunnel address (several edges): forwarded traffic from any of them is accepted. */
+  edgeTunnelAddresses?: readonly string[] | undefined;
   /** Counters per route, shared with the metrics registry. */
   statsFor?: (routeId: number) => RouteStats;
   /** How long a removed listener's open connections may carry on before they are cut (default 60 s). */
@@ -82,7 +84,8 @@ export class AgentReconciler {
    * forwarding port directly. Others are refused and counted (errors_total{kind="source_refused"}).
    */
   acceptsFrom(address: string | undefined): boolean {
-    return allowedSource(address, this.current?.server_tunnel_ip);
+    const edges = this.opts.edgeTunnelAddresses ?? [];
+    return allowedSource(address, this.current?.server_tunnel_ip) || edges.some((edge) => allowedSource(address, edge));
   }
 
   /** Every port we listen on (TCP and UDP alike): a target there would loop back into the agent. */

@@ -15,8 +15,11 @@ export class FatalSyncError extends Error {
 }
 
 export interface SseClientOptions {
-  /** `…/api/v1/gateway/events`. */
-  url: string;
+  /**
+   * `…/api/v1/gateway/events`, or one per control plane (several edges, docs/scaling.md): the stream follows one
+   * at a time and moves to the next at once when it fails, backing off only after every one failed in a row.
+   */
+  url: string | readonly string[];
   token: string;
   logger: Logger;
   /** The version the agent runs now; sent as Last-Event-ID so the server skips what we already have. */
@@ -57,9 +60,20 @@ export class SseClient {
   connected = false;
   /** Reconnects so far (tests and metrics). */
   reconnects = 0;
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
+  /** Control planes tried without a working stream since the last one that worked. */
+  private failedInRow = 0;
 
   constructor(private readonly opts: SseClientOptions) {
     this.retryMs = opts.retryMs ?? 1_000;
+    this.urls = typeof opts.url === 'string' ? [opts.url] : [...opts.url];
+    if (this.urls.length === 0) throw new Error('SseClient needs at least one URL');
+  }
+
+  /** The control plane the stream follows now (or tries next). */
+  get url(): string {
+    return this.urls[this.urlIndex]!;
   }
 
   start(): void {
@@ -113,7 +127,11 @@ export class SseClient {
         }
       }
       if (this.stopped) break;
-      const delay = this.nextDelay();
+      // Another control plane is tried at once (edge failover); the backoff starts when all have failed in a row.
+      const moveOn = this.urls.length > 1 && this.failedInRow < this.urls.length;
+      if (this.urls.length > 1) this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      const delay = moveOn ? 0 : this.nextDelay();
+      if (!moveOn) this.failedInRow = 0;
       this.attempt++;
       this.reconnects++;
       try {
@@ -135,7 +153,8 @@ export class SseClient {
     if (last !== undefined) headers['last-event-id'] = last;
     let watchdog = setTimeout(() => aborter.abort(new Error('connect timed out')), this.idleDeadline());
     try {
-      const res = await (this.opts.fetch ?? fetch)(this.opts.url, { headers, signal: aborter.signal });
+      this.failedInRow++;
+      const res = await (this.opts.fetch ?? fetch)(this.url, { headers, signal: aborter.signal });
       if (res.status === 401 || res.status === 403) {
         await res.body?.cancel().catch(() => {});
         throw new FatalSyncError(res.status);
@@ -145,6 +164,7 @@ export class SseClient {
         throw new Error(`server answered HTTP ${res.status}`);
       }
       this.connected = true;
+      this.failedInRow = 0;
       this.opts.onConnection?.('connected');
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';

@@ -25,6 +25,13 @@ export function AccountPage(props: AccountProps) {
       {props.recoveryCodes ? <RecoveryCodesShownOnce codes={props.recoveryCodes} /> : null}
       <PasswordSection {...props} />
       <TotpSection {...props} />
+      <section class="card" aria-labelledby="passkeys-h">
+        <h2 id="passkeys-h">Passkeys</h2>
+        <p>
+          Security keys or this device's lock, as a second step after the password or to log in without one.{' '}
+          <a href="/account/passkeys">Manage passkeys</a>
+        </p>
+      </section>
     </Layout>
   );
 }

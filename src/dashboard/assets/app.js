@@ -58,4 +58,35 @@
     });
     window.addEventListener('pagehide', () => source.close());
   }
+  // The access log's live tail: each `entry` event becomes a row at the top (text only, never HTML).
+  const tail = document.querySelector('[data-log-stream]');
+  if (tail && 'EventSource' in window) {
+    const source = new EventSource(tail.getAttribute('data-log-stream'));
+    source.addEventListener('entry', (e) => {
+      try {
+        const x = JSON.parse(e.data);
+        const row = document.createElement('tr');
+        if (x.decision === 'deny') row.className = 'denied';
+        const request = x.kind === 'http' ? `${x.method || ''} ${x.host || ''}${x.path || ''}` : x.kind;
+        for (const text of [
+          x.at,
+          x.route_id ?? '',
+          x.client,
+          x.decision,
+          `${x.check || ''} ${x.rule || ''}`,
+          request,
+          x.status ?? '',
+          `${x.bytes_in}/${x.bytes_out}`,
+          x.duration_ms,
+        ]) {
+          const cell = document.createElement('td');
+          cell.textContent = String(text);
+          row.appendChild(cell);
+        }
+        tail.insertBefore(row, tail.firstChild);
+        while (tail.children.length > 200) tail.lastChild.remove();
+      } catch {}
+    });
+    window.addEventListener('pagehide', () => source.close());
+  }
 })();

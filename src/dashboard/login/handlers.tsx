@@ -65,7 +65,7 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
       // A right password with a code still to come clears nothing: the code step is guessed too.
       if (result.step === 'totp') {
         setSessionCookie(c, result.token, PENDING_TTL_MS);
-        return page(c, <TotpPage csrf={csrf} next={next} />);
+        return page(c, <TotpPage csrf={csrf} next={next} factors={result.factors} />);
       }
       throttle.succeed(attempt);
       setSessionCookie(c, result.token, SESSION_TTL_MS);

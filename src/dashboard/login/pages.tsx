@@ -44,6 +44,12 @@ export function LoginPage(props: {
       </button>
     </form>
   );
+  const localLogin = (
+    <>
+      {passwordForm}
+      <PasskeyButton next={props.next} label="Sign in with a passkey" />
+    </>
+  );
   return (
     <Bare title="Log in">
       <h1>Log in</h1>
@@ -57,10 +63,10 @@ export function LoginPage(props: {
       {sso.ssoOnly ? (
         <details>
           <summary>Break-glass owner login (passwords are off)</summary>
-          {passwordForm}
+          {localLogin}
         </details>
       ) : (
-        passwordForm
+        localLogin
       )}
     </Bare>
   );
@@ -97,13 +103,35 @@ export function SsoRefusedPage({ title, message }: { title: string; message: str
   );
 }
 
-export function TotpPage(props: { csrf: string; error?: string | undefined; next?: string }) {
+/** Runs /assets/passkeys.js: a passkey login (the second step when a password login is pending). */
+function PasskeyButton(props: { next?: string | undefined; label: string }) {
+  return (
+    <div class="stack">
+      <button type="button" id="passkey-login" class="secondary" data-next={props.next ?? '/'}>
+        {props.label}
+      </button>
+      <p id="passkey-status" role="status" />
+    </div>
+  );
+}
+
+export function TotpPage(props: {
+  csrf: string;
+  error?: string | undefined;
+  next?: string;
+  /** Which second factors the account has (both when absent: the form is what a TOTP login always showed). */
+  factors?: { totp: boolean; passkey: boolean } | undefined;
+}) {
+  const totp = props.factors?.totp ?? true;
+  const passkey = props.factors?.passkey ?? false;
   return (
     <Bare title="Two-factor code">
-      <h1>Two-factor code</h1>
-      <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+      <h1>{totp ? 'Two-factor code' : 'Confirm with your passkey'}</h1>
+      {totp ? <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p> : null}
       <ErrorSummary summary={props.error} />
-      <form method="post" action="/login/totp" class="stack">
+      {passkey ? <Csrf token={props.csrf} /> : null}
+      {passkey ? <PasskeyButton next={props.next} label="Use a passkey" /> : null}
+      <form method="post" action="/login/totp" class="stack" hidden={!totp}>
         <Csrf token={props.csrf} />
         {props.next ? <input type="hidden" name="next" value={props.next} /> : null}
         <TextField name="code" label="Code" autocomplete="one-time-code" required autofocus />

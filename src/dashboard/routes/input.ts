@@ -1,3 +1,4 @@
+import { GATECONTROL_OFF } from '../../policy/gatecontrol.ts';
 import { type Form, list, optNumber, str } from '../shared/forms.ts';
 
 /** Every field name the form shows an error next to; anything else goes to the summary. */
@@ -88,6 +89,7 @@ export function routeInput(form: Form) {
   const types = list(form, 'rule_type');
   const wol = kind === 'gateway' && on(form, 'wol_enabled');
   const password = typeof form.auth_password === 'string' ? form.auth_password : '';
+  const keepPolicy = str(form, 'policy_expressible') === '0';
   return {
     type,
     ...(str(form, 'name') ? { name: str(form, 'name') } : {}),
@@ -111,20 +113,26 @@ export function routeInput(form: Form) {
     l4_listen_port: l4 ? str(form, 'l4_listen_port') || null : null,
     l4_tls_mode: l4 ? tls : null,
     proxy_protocol: l4 ? str(form, 'proxy_protocol') || 'none' : 'none',
-    acl_enabled: on(form, 'acl_enabled'),
-    acl_peers: list(form, 'acl_peers').map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
-    ip_filter_enabled: on(form, 'ip_filter_enabled'),
-    ip_filter_mode: str(form, 'ip_filter_mode') || 'whitelist',
-    ip_filter_rules: list(form, 'rule_value')
-      .map((value, i) => ({ type: types[i] ?? 'ip', value: value.trim() }))
-      .filter((r) => r.value !== ''),
-    rate_limit_enabled: on(form, 'rate_limit_enabled'),
-    ...(str(form, 'rate_limit_requests') ? { rate_limit_requests: optNumber(form, 'rate_limit_requests') } : {}),
-    rate_limit_window: str(form, 'rate_limit_window') || '1m',
-    ...(l4
-      ? { auth_enabled: false, basic_auth_enabled: false }
+    // The GateControl view edits the policy only while it can show it (policy_expressible); otherwise the
+    // form leaves the policy alone (writing these fields would be a 409).
+    ...(keepPolicy
+      ? {}
       : {
-          auth_enabled: on(form, 'auth_enabled'),
+          acl_enabled: on(form, 'acl_enabled'),
+          acl_peers: list(form, 'acl_peers').map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+          ip_filter_enabled: on(form, 'ip_filter_enabled'),
+          ip_filter_mode: str(form, 'ip_filter_mode') || GATECONTROL_OFF.ip_filter_mode,
+          ip_filter_rules: list(form, 'rule_value')
+            .map((value, i) => ({ type: types[i] ?? 'ip', value: value.trim() }))
+            .filter((r) => r.value !== ''),
+          rate_limit_enabled: on(form, 'rate_limit_enabled'),
+          ...(str(form, 'rate_limit_requests') ? { rate_limit_requests: optNumber(form, 'rate_limit_requests') } : {}),
+          rate_limit_window: str(form, 'rate_limit_window') || GATECONTROL_OFF.rate_limit_window,
+        }),
+    ...(l4
+      ? { ...(keepPolicy ? {} : { auth_enabled: false }), basic_auth_enabled: false }
+      : {
+          ...(keepPolicy ? {} : { auth_enabled: on(form, 'auth_enabled') }),
           auth_method: str(form, 'auth_method') || 'password',
           basic_auth_enabled: on(form, 'basic_auth_enabled'),
           ...(str(form, 'auth_session_hours') ? { auth_session_hours: optNumber(form, 'auth_session_hours') } : {}),

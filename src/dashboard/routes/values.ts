@@ -1,4 +1,6 @@
+import { GATECONTROL_OFF } from '../../policy/gatecontrol.ts';
 import type { PublicRoute } from '../../schemas/routes.ts';
+import { ROUTE_DEFAULTS } from '../../services/routes/resolve.ts';
 import type { Form } from '../shared/forms.ts';
 
 /** What the form offers to choose from: peers (and their tags) for targets and ACLs, gateways for LAN targets. */
@@ -40,6 +42,8 @@ export function routeValues(r: PublicRoute): Form {
     l4_listen_port: r.l4_listen_port ?? '',
     l4_tls_mode: r.l4_tls_mode ?? 'none',
     proxy_protocol: r.proxy_protocol,
+    policy_id: r.policy_id?.toString() ?? '',
+    policy_expressible: yes(r.policy_expressible),
     acl_enabled: yes(r.acl_enabled),
     acl_peers: r.acl_peers.map(String),
     ip_filter_enabled: yes(r.ip_filter_enabled),
@@ -56,19 +60,20 @@ export function routeValues(r: PublicRoute): Form {
   };
 }
 
+/** A new route's form: the route's and the GateControl view's defaults, declared where they belong. */
 export const NEW_ROUTE_VALUES: Form = {
-  type: 'http',
+  type: ROUTE_DEFAULTS.type,
   enabled: '1',
-  target_kind: 'direct',
+  target_kind: ROUTE_DEFAULTS.targetKind,
   l4_protocol: 'tcp',
   l4_tls_mode: 'none',
-  proxy_protocol: 'none',
-  ip_filter_mode: 'whitelist',
-  rate_limit_requests: '100',
-  rate_limit_window: '1m',
-  auth_method: 'password',
-  auth_session_hours: '24',
-  lb_policy: 'round_robin',
+  proxy_protocol: ROUTE_DEFAULTS.proxyProtocol ?? 'none',
+  ip_filter_mode: GATECONTROL_OFF.ip_filter_mode,
+  rate_limit_requests: String(GATECONTROL_OFF.rate_limit_requests),
+  rate_limit_window: GATECONTROL_OFF.rate_limit_window,
+  auth_method: ROUTE_DEFAULTS.authMethod ?? 'password',
+  auth_session_hours: String(ROUTE_DEFAULTS.authSessionHours),
+  lb_policy: ROUTE_DEFAULTS.lbPolicy ?? 'round_robin',
   'health_check.path': '/',
   'health_check.interval_seconds': '30',
   'health_check.timeout_seconds': '5',

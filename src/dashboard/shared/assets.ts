@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { Handler } from 'hono';
 
 const require = createRequire(import.meta.url);
@@ -8,6 +9,21 @@ const ASSETS = new Map<string, { file: string; type: string }>([
   ['app.css', { file: new URL('../assets/app.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' }],
   ['app.js', { file: new URL('../assets/app.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' }],
   ['htmx.min.js', { file: require.resolve('htmx.org/dist/htmx.min.js'), type: 'text/javascript; charset=utf-8' }],
+  [
+    'passkeys.js',
+    { file: new URL('../assets/passkeys.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' },
+  ],
+  [
+    'simplewebauthn.js',
+    {
+      // The package exports only its modules; its browser bundle sits next to them (package.json "unpkg").
+      file: path.join(
+        path.dirname(path.dirname(require.resolve('@simplewebauthn/browser'))),
+        'dist/bundle/index.umd.min.js',
+      ),
+      type: 'text/javascript; charset=utf-8',
+    },
+  ],
 ]);
 
 /** `GET /assets/:name`: our stylesheet and script and htmx, from a fixed list, read once and kept in memory. */

@@ -6,9 +6,13 @@ export const NAV = [
   { href: '/', label: 'Overview' },
   { href: '/peers', label: 'Peers' },
   { href: '/routes', label: 'Routes' },
+  { href: '/policies', label: 'Policies' },
   { href: '/gateways', label: 'Gateways' },
   { href: '/users', label: 'Users' },
+  { href: '/access-log', label: 'Access log' },
   { href: '/tokens', label: 'API tokens' },
+  { href: '/alerts', label: 'Alerts' },
+  { href: '/audit', label: 'Audit' },
   { href: '/settings', label: 'Settings' },
 ] as const;
 
@@ -35,6 +39,8 @@ function Head({ title }: { title: string }) {
       <link rel="stylesheet" href="/assets/app.css" />
       <script src="/assets/htmx.min.js" defer></script>
       <script src="/assets/app.js" defer></script>
+      <script src="/assets/simplewebauthn.js" defer></script>
+      <script src="/assets/passkeys.js" defer></script>
     </head>
   );
 }

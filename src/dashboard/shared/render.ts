@@ -28,6 +28,9 @@ const FLASH: Record<string, string> = {
   'route-created': 'Route created.',
   'route-saved': 'Route saved.',
   'route-deleted': 'Route deleted.',
+  'policy-created': 'Policy created.',
+  'policy-saved': 'Policy saved. Every route using it changed with it.',
+  'policy-deleted': 'Policy deleted.',
   'route-user-added': 'User added.',
   'route-user-removed': 'User removed. Their sessions have ended.',
   'token-revoked': 'Token revoked. It stops working at once.',
@@ -45,6 +48,8 @@ const FLASH: Record<string, string> = {
   'invite-accepted': 'Your password is set. Log in with it.',
   'passkey-added': 'Passkey added.',
   'passkey-removed': 'Passkey removed.',
+  'test-queued': 'Test notice queued; its outcome shows as the channel’s last delivery.',
+  'channel-deleted': 'Alert channel deleted.',
 };
 
 export function meta(c: Context<DashEnv>, title: string, path = c.req.path): PageMeta {

@@ -1,4 +1,6 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { Policy } from '../../policy/schema.ts';
+import { policies } from './policies.ts';
 
 export const ROUTE_TYPES = ['http', 'l4'] as const;
 export const TARGET_KINDS = ['direct', 'peer', 'gateway'] as const;
@@ -6,14 +8,8 @@ export const L4_PROTOCOLS = ['tcp', 'udp'] as const;
 export const L4_TLS_MODES = ['none', 'passthrough', 'terminate'] as const;
 export const PROXY_PROTOCOLS = ['none', 'v1', 'v2'] as const;
 export const LB_POLICIES = ['round_robin', 'least_conn', 'random', 'first', 'ip_hash'] as const;
-export const IP_FILTER_MODES = ['whitelist', 'blacklist'] as const;
-export const RATE_LIMIT_WINDOWS = ['1s', '1m', '5m', '1h'] as const;
 export const AUTH_METHODS = ['password', 'password_totp'] as const;
 
-export interface IpFilterRule {
-  type: 'ip' | 'cidr' | 'country';
-  value: string;
-}
 export interface CustomHeader {
   name: string;
   value: string;
@@ -68,22 +64,16 @@ export const routes = sqliteTable(
     l4ListenPortEnd: integer(),
     l4TlsMode: text({ enum: L4_TLS_MODES }),
     proxyProtocol: text({ enum: PROXY_PROTOCOLS }).notNull().default('none'),
-    aclEnabled: integer({ mode: 'boolean' }).notNull().default(false),
-    /** Peer ids and `tag:<name>` groups. */
-    aclPeers: text({ mode: 'json' }).$type<(number | string)[]>().notNull(),
+    /** A shared access policy (src/db/schema/policies.ts); no cascade: a policy in use cannot be deleted. */
+    policyId: integer().references(() => policies.id),
+    /** The route's own policy (src/policy/schema.ts), used when policy_id is null; null while it is set. */
+    policy: text({ mode: 'json' }).$type<Policy>(),
     /**
      * Wildcard HTTP routes: the names under the wildcard that may get an on-demand certificate (any other name
      * under it gets none: caddy-module/permission.go). Normalised, each one label below the wildcard, ≤ 100.
      */
     tlsNames: text({ mode: 'json' }).$type<string[]>().notNull().default([]),
-    ipFilterEnabled: integer({ mode: 'boolean' }).notNull().default(false),
-    ipFilterMode: text({ enum: IP_FILTER_MODES }).notNull().default('whitelist'),
-    ipFilterRules: text({ mode: 'json' }).$type<IpFilterRule[]>().notNull(),
-    rateLimitEnabled: integer({ mode: 'boolean' }).notNull().default(false),
-    rateLimitRequests: integer().notNull().default(100),
-    rateLimitWindow: text({ enum: RATE_LIMIT_WINDOWS }).notNull().default('1m'),
-    /** Route auth (HTTP): login page (or basic auth) checked by the control plane through forward auth. */
-    authEnabled: integer({ mode: 'boolean' }).notNull().default(false),
+    /** Route auth (HTTP): HOW a client logs in (the policy says WHO must), checked through forward auth. */
     authMethod: text({ enum: AUTH_METHODS }).notNull().default('password'),
     /** The shared password's argon2id hash; the API only says whether one is set. */
     authPasswordHash: text(),
@@ -98,6 +88,7 @@ export const routes = sqliteTable(
     index('routes_domain_idx').on(t.domain),
     index('routes_listen_idx').on(t.l4ListenPortStart, t.l4ListenPortEnd),
     index('routes_gateway_idx').on(t.gatewayId),
+    index('routes_policy_idx').on(t.policyId),
   ],
 );
 

@@ -1,6 +1,7 @@
 import { actorLabel, actorUsername, type ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { auditLog } from '../../db/schema/index.ts';
+import { redactSecrets } from './redact.ts';
 
 export interface AuditInput {
   action: string;
@@ -12,7 +13,7 @@ export interface AuditInput {
   actorUser?: string | undefined;
 }
 
-/** Writes one audit entry with the caller's handle, so it commits or rolls back with the change. */
+/** Writes one audit entry, secrets redacted, with the caller's handle, so it commits or rolls back with the change. */
 export async function recordAudit({ ctx, tx, input }: { ctx: ServiceContext; tx: DbOrTx; input: AuditInput }) {
   await tx.insert(auditLog).values({
     at: ctx.now(),
@@ -21,8 +22,9 @@ export async function recordAudit({ ctx, tx, input }: { ctx: ServiceContext; tx:
     action: input.action,
     resourceType: input.resourceType ?? null,
     resourceId: input.resourceId === undefined ? null : String(input.resourceId),
-    before: input.before ?? null,
-    after: input.after ?? null,
+    // Secret fields never reach the log, whatever the caller passed (./redact.ts).
+    before: redactSecrets(input.before ?? null),
+    after: redactSecrets(input.after ?? null),
     ip: ctx.ip ?? null,
     requestId: ctx.requestId ?? null,
   });

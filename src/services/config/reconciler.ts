@@ -37,6 +37,11 @@ export class Reconciler {
       /** Told whenever the config version differs from the last one told (gateways catch up from it). */
       onVersion?: ((version: number) => void) | undefined;
       intervalMs?: number;
+      /**
+       * Edge role (docs/scaling.md): the version belongs to the primary. A replica behind this edge's Caddy (or
+       * not yet filled) waits for the next sync instead of moving the version.
+       */
+      followsPrimary?: boolean | undefined;
     },
   ) {}
 
@@ -94,6 +99,14 @@ export class Reconciler {
     if (!state) return;
     if (state.version === version && version > 0) {
       this.statusValue = { version, applied_version: state.version, pending: false, last_error: undefined };
+      return;
+    }
+    if ((state.version > version || version === 0) && this.opts.followsPrimary) {
+      this.statusValue = {
+        ...this.statusValue,
+        pending: true,
+        last_error: 'replica behind this edge; waiting for sync',
+      };
       return;
     }
     if (state.version > version || version === 0) {

@@ -8,6 +8,7 @@ import type { CreateAppTokenInput, PublicAppToken } from '../../schemas/app-toke
 import { recordAudit } from '../audit/record.ts';
 import { changeConfig } from '../config/change.ts';
 import { appTokenHeaders } from '../config/compile-input.ts';
+import { routeUsesLogin } from '../routes/access.ts';
 
 const TOKEN_PREFIX = 'gha_';
 
@@ -37,12 +38,12 @@ export async function createAppToken({
   input: CreateAppTokenInput;
 }) {
   const [route] = await ctx.db
-    .select({ type: routes.type, authEnabled: routes.authEnabled })
+    .select({ type: routes.type, policyId: routes.policyId, policy: routes.policy })
     .from(routes)
     .where(eq(routes.id, routeId));
   if (!route) throw new NotFoundError('route', routeId);
-  if (route.type !== 'http' || !route.authEnabled)
-    throw new ConflictError('an app token replaces a route login; this route has none (auth_enabled)', {
+  if (route.type !== 'http' || !(await routeUsesLogin(ctx.db, route)))
+    throw new ConflictError('an app token replaces a route login; this route has none (its policy asks for none)', {
       field: 'route',
     });
   const token = TOKEN_PREFIX + randomSecret(32);

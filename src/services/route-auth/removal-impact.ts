@@ -1,6 +1,7 @@
 import { and, count, eq, gt } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
 import { routeAuthSessions } from '../../db/schema/index.ts';
+import { routeUsesLogin } from '../routes/access.ts';
 import { requireAuthUser, requireHttpRoute, toPublicAuthUser } from './public.ts';
 import { countAuthUsers } from './rules.ts';
 
@@ -22,10 +23,11 @@ export async function authUserRemovalImpact({
     .from(routeAuthSessions)
     .where(and(eq(routeAuthSessions.userId, user.id), gt(routeAuthSessions.expiresAt, ctx.now())));
   const lastUser = (await countAuthUsers(ctx.db, route.id)) === 1;
-  const lastWayIn = route.authEnabled && lastUser && (route.authMethod === 'password_totp' || !route.authPasswordHash);
+  const authEnabled = await routeUsesLogin(ctx.db, route);
+  const lastWayIn = authEnabled && lastUser && (route.authMethod === 'password_totp' || !route.authPasswordHash);
   return {
     user: toPublicAuthUser(user),
-    route: { id: route.id, name: route.name, domain: route.domain, auth_enabled: route.authEnabled },
+    route: { id: route.id, name: route.name, domain: route.domain, auth_enabled: authEnabled },
     open_sessions: sessions?.n ?? 0,
     last_way_in: lastWayIn,
   };

@@ -3,6 +3,7 @@ import type { ServiceContext } from '../../context.ts';
 import { routeAuthUsers } from '../../db/schema/index.ts';
 import { ConflictError } from '../../errors.ts';
 import { recordAudit } from '../audit/record.ts';
+import { routeUsesLogin } from '../routes/access.ts';
 import { requireAuthUser, requireHttpRoute, toPublicAuthUser } from './public.ts';
 import { countAuthUsers } from './rules.ts';
 
@@ -18,7 +19,11 @@ export async function removeAuthUser({
     const route = await requireHttpRoute(tx, input.routeId);
     const user = await requireAuthUser(tx, input.routeId, input.userId);
     const last = (await countAuthUsers(tx, route.id)) === 1;
-    if (route.authEnabled && last && (route.authMethod === 'password_totp' || !route.authPasswordHash)) {
+    if (
+      (await routeUsesLogin(tx, route)) &&
+      last &&
+      (route.authMethod === 'password_totp' || !route.authPasswordHash)
+    ) {
       throw new ConflictError(
         `user ${user.username} is the last way into route ${route.id}; set auth_password (method password) or disable auth first`,
         { route_id: route.id },

@@ -5,21 +5,26 @@ import { routeAuthSessions, routeAuthUsers } from '../../db/schema/index.ts';
 import type { Route } from '../../db/schema/routes.ts';
 import type { FieldIssue } from '../../errors.ts';
 
-type AuthFields = Pick<Route, 'type'> &
-  Partial<Pick<Route, 'authEnabled' | 'authMethod' | 'authPasswordHash' | 'basicAuthEnabled'>>;
+/**
+ * How a route's login works (its columns) and whether its policy asks for one (`authEnabled`: derived from the
+ * policy by src/services/routes/access.ts, the GateControl field of the same name).
+ */
+export type AuthFields = Pick<Route, 'type'> &
+  Partial<Pick<Route, 'authMethod' | 'authPasswordHash' | 'basicAuthEnabled'>> & { authEnabled?: boolean };
 
 /** Route-auth rules that need no database: where auth applies and which combinations make sense. */
 export function routeAuthProblems(d: AuthFields): FieldIssue[] {
   const issues: FieldIssue[] = [];
   if (d.type === 'l4') {
-    if (d.authEnabled) issues.push({ field: 'auth_enabled', message: 'route auth is only for HTTP routes' });
+    // A login in an L4 route's policy is refused with the policy (src/services/routes/access.ts).
     if (d.basicAuthEnabled) issues.push({ field: 'basic_auth_enabled', message: 'basic auth is only for HTTP routes' });
     return issues;
   }
   if (d.basicAuthEnabled && !d.authEnabled) {
     issues.push({
       field: 'basic_auth_enabled',
-      message: 'needs auth_enabled (basic auth replaces the login page of route auth)',
+      message:
+        'needs a policy that asks for a login (auth_enabled, or login in the policy): basic auth replaces the login page',
     });
   }
   if (d.basicAuthEnabled && d.authMethod === 'password_totp') {

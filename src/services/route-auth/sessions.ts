@@ -8,6 +8,7 @@ import type { Db } from '../../db/index.ts';
 import { qualified } from '../../db/qualified.ts';
 import { type RouteAuthUser, routeAuthSessions, routeAuthUsers, routes } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/record.ts';
+import { routeUsesLogin } from '../routes/access.ts';
 
 /** A wrong TOTP code this many times ends the challenge: the login starts over with the password. */
 export const TOTP_MAX_FAILURES = 5;
@@ -29,7 +30,8 @@ export async function findAuthRoute(db: Db, id: number): Promise<(AuthRoute & { 
       domain: routes.domain,
       type: routes.type,
       enabled: routes.enabled,
-      authEnabled: routes.authEnabled,
+      policyId: routes.policyId,
+      policy: routes.policy,
       authMethod: routes.authMethod,
       authPasswordHash: routes.authPasswordHash,
       basicAuthEnabled: routes.basicAuthEnabled,
@@ -38,8 +40,10 @@ export async function findAuthRoute(db: Db, id: number): Promise<(AuthRoute & { 
     })
     .from(routes)
     .where(eq(routes.id, id));
-  if (row?.type !== 'http' || !row.enabled || !row.authEnabled) return null;
-  return { ...row, hasUsers: Boolean(row.hasUsers) };
+  // The policy decides whether the route has a login at all (a policy without one: nothing to verify).
+  if (row?.type !== 'http' || !row.enabled || !(await routeUsesLogin(db, row))) return null;
+  const { policyId: _p, policy: _q, ...route } = row;
+  return { ...route, hasUsers: Boolean(row.hasUsers) };
 }
 
 /**

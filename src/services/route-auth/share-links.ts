@@ -5,6 +5,7 @@ import { type RouteShareLink, routeAuthSessions, routeShareLinks, routes } from 
 import { ConflictError, NotFoundError } from '../../errors.ts';
 import type { CreateShareLinkInput, PublicShareLink } from '../../schemas/share-links.ts';
 import { recordAudit } from '../audit/record.ts';
+import { routeUsesLogin } from '../routes/access.ts';
 import type { AuthRoute } from './sessions.ts';
 
 export const SHARE_PATH = '/.gatehouse/share/';
@@ -34,14 +35,23 @@ export function toPublicShareLink(link: RouteShareLink, now: Date): PublicShareL
 
 async function httpRouteWithLogin(ctx: ServiceContext, routeId: number) {
   const [route] = await ctx.db
-    .select({ id: routes.id, type: routes.type, domain: routes.domain, authEnabled: routes.authEnabled })
+    .select({
+      id: routes.id,
+      type: routes.type,
+      domain: routes.domain,
+      policyId: routes.policyId,
+      policy: routes.policy,
+    })
     .from(routes)
     .where(eq(routes.id, routeId));
   if (!route) throw new NotFoundError('route', routeId);
-  if (route.type !== 'http' || !route.domain || !route.authEnabled)
-    throw new ConflictError('a share link needs an HTTP route with a login (auth_enabled); this route has none', {
-      field: 'route',
-    });
+  if (route.type !== 'http' || !route.domain || !(await routeUsesLogin(ctx.db, route)))
+    throw new ConflictError(
+      'a share link needs an HTTP route with a login (its policy asks for none); this route has none',
+      {
+        field: 'route',
+      },
+    );
   return route as typeof route & { domain: string };
 }
 

@@ -17,7 +17,7 @@ export async function setAuthUserPassword({
 }) {
   const passwordHash = await hashPassword(input.password);
   return ctx.db.transaction(async (tx) => {
-    await requireAuthUser(tx, input.routeId, input.userId);
+    const existing = await requireAuthUser(tx, input.routeId, input.userId);
     const [row] = await tx
       .update(routeAuthUsers)
       .set({ passwordHash, updatedAt: ctx.now() })
@@ -28,7 +28,13 @@ export async function setAuthUserPassword({
     await recordAudit({
       ctx,
       tx,
-      input: { action: 'route_auth.user_password', resourceType: 'route', resourceId: input.routeId, after: user },
+      input: {
+        action: 'route_auth.user_password',
+        resourceType: 'route',
+        resourceId: input.routeId,
+        before: toPublicAuthUser(existing),
+        after: user,
+      },
     });
     return user;
   });
@@ -59,7 +65,13 @@ export async function rotateAuthUserTotp({
     await recordAudit({
       ctx,
       tx,
-      input: { action: 'route_auth.user_totp', resourceType: 'route', resourceId: input.routeId, after: user },
+      input: {
+        action: 'route_auth.user_totp',
+        resourceType: 'route',
+        resourceId: input.routeId,
+        before: toPublicAuthUser(existing),
+        after: user,
+      },
     });
     return { ...user, totp };
   });

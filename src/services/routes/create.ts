@@ -14,7 +14,7 @@ export async function createRoute({ ctx, input }: { ctx: ServiceContext; input: 
   const change = await changeConfig(ctx, async (tx) => {
     const fields = newDraft(input);
     if (authPasswordHash !== undefined) fields.authPasswordHash = authPasswordHash;
-    const draft = await prepareRoute({ ctx, tx, draft: fields });
+    const { draft } = await prepareRoute({ ctx, tx, draft: fields, fields: input });
     const now = ctx.now();
     const [row] = await tx
       .insert(routes)

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { ExplainExtra } from '../../caddy/data-plane.ts';
 import type { ServiceContext } from '../../context.ts';
 import { AppError, NotFoundError, UnavailableError, ValidationError } from '../../errors.ts';
 import { getRoute } from './read.ts';
@@ -7,7 +8,13 @@ import { getRoute } from './read.ts';
  * Asks the gatehouse module, not a copy of its logic: the answer comes from the same code that enforces,
  * so explain and enforcement cannot disagree.
  */
-export async function explainRoute({ ctx, input }: { ctx: ServiceContext; input: { id: number; ip: string } }) {
+export async function explainRoute({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { id: number; ip: string } & ExplainExtra;
+}) {
   const route = await getRoute({ ctx, input: { id: input.id } });
   const ip = input.ip.trim();
   if (isIP(ip.replace(/^\[|\]$/g, '')) === 0)
@@ -15,7 +22,8 @@ export async function explainRoute({ ctx, input }: { ctx: ServiceContext; input:
   const dataPlane = ctx.hooks?.dataPlane;
   if (!dataPlane?.available)
     throw new UnavailableError('the data plane (Caddy) is not running; explain asks it directly');
-  const res = await dataPlane.explain(String(route.id), ip);
+  const { at, method, path } = input;
+  const res = await dataPlane.explain(String(route.id), ip, { at, method, path });
   if (res.status === 404) {
     if (!route.enabled) throw new AppError('not_found', `route ${route.id} is disabled, so nothing reaches it`);
     throw new NotFoundError('route in the applied data-plane snapshot', route.id);

@@ -1,29 +1,32 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
 import { qualified } from '../../db/qualified.ts';
-import { routes } from '../../db/schema/index.ts';
+import { policies, routes } from '../../db/schema/index.ts';
+import { withoutPeers } from '../../policy/peers.ts';
 import { recordAudit } from '../audit/record.ts';
 
 /**
- * A peer that is disabled, expired or deleted leaves every route ACL, in the peer change's own transaction
- * (docs/architecture.md#access-control; GateControl, whose API we mirror, does the same). Re-enabling the peer does not
- * put it back: that is a decision.
+ * A peer that is disabled, expired or deleted leaves every policy that names it by id — routes' own and shared
+ * ones — in the peer change's own transaction (docs/architecture.md#access-control; GateControl, whose API we
+ * mirror, drops it from route ACLs the same way). The compiled snapshot already resolves such a peer to no
+ * address, so this changes no decision (src/policy/peers.ts); it keeps a re-enabled peer out (that is a
+ * decision) and leaves no id behind that a later edit would refuse as unknown.
  */
 export async function removePeersFromAcls({ ctx, tx, peerIds }: { ctx: ServiceContext; tx: Tx; peerIds: number[] }) {
-  const gone = new Set(peerIds);
-  const affected = await tx
-    .select({ id: routes.id, aclPeers: routes.aclPeers })
-    .from(routes)
-    .where(
-      sql`EXISTS (SELECT 1 FROM json_each(${qualified(routes.aclPeers)}) WHERE json_each.value IN (${sql.join(
-        peerIds.map((id) => sql`${id}`),
-        sql`, `,
-      )}))`,
+  // A cheap prefilter: the policy's text mentions one of the ids as a string value; withoutPeers decides.
+  const mentions = (column: typeof routes.policy | typeof policies.policy) =>
+    sql.join(
+      peerIds.map((id) => sql`instr(${qualified(column)}, ${`"${id}"`}) > 0`),
+      sql` OR `,
     );
-  for (const route of affected) {
-    const kept = route.aclPeers.filter((p) => !(typeof p === 'number' && gone.has(p)));
-    await tx.update(routes).set({ aclPeers: kept, updatedAt: ctx.now() }).where(sql`${routes.id} = ${route.id}`);
+  let changed = 0;
+  const ownRows = await tx.select({ id: routes.id, policy: routes.policy }).from(routes).where(mentions(routes.policy));
+  for (const route of ownRows) {
+    const after = route.policy && withoutPeers(route.policy, peerIds);
+    if (!after) continue;
+    changed++;
+    await tx.update(routes).set({ policy: after, updatedAt: ctx.now() }).where(eq(routes.id, route.id));
     await recordAudit({
       ctx,
       tx,
@@ -31,10 +34,31 @@ export async function removePeersFromAcls({ ctx, tx, peerIds }: { ctx: ServiceCo
         action: 'route.acl_peer_removed',
         resourceType: 'route',
         resourceId: route.id,
-        before: { acl_peers: route.aclPeers },
-        after: { acl_peers: kept },
+        before: { policy: route.policy },
+        after: { policy: after, removed_peers: peerIds },
       },
     });
   }
-  return affected.length;
+  const sharedRows = await tx
+    .select({ id: policies.id, policy: policies.policy })
+    .from(policies)
+    .where(mentions(policies.policy));
+  for (const row of sharedRows) {
+    const after = withoutPeers(row.policy, peerIds);
+    if (!after) continue;
+    changed++;
+    await tx.update(policies).set({ policy: after, updatedAt: ctx.now() }).where(eq(policies.id, row.id));
+    await recordAudit({
+      ctx,
+      tx,
+      input: {
+        action: 'policy.peer_removed',
+        resourceType: 'policy',
+        resourceId: row.id,
+        before: { policy: row.policy },
+        after: { policy: after, removed_peers: peerIds },
+      },
+    });
+  }
+  return changed;
 }

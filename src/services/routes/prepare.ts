@@ -1,17 +1,19 @@
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { usesForwardPort } from '../../caddy/snapshot.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
 import { gateways as gatewaysTable, peers, routes } from '../../db/schema/index.ts';
 import { ValidationError } from '../../errors.ts';
-import { routeAuthIssues } from '../route-auth/rules.ts';
+import type { RouteFields } from '../../schemas/routes.ts';
+import { routeAuthIssues, routeAuthProblems } from '../route-auth/rules.ts';
+import { accessIssues, routeUsesLogin } from './access.ts';
 import { allocateGatewayPort, checkConflicts } from './conflicts.ts';
 import { normalizeDraft, type RouteDraft } from './resolve.ts';
 import { checkGatewayTarget } from './targets.ts';
 
 /**
  * Everything between "the fields parse" and "write the row": normalise, check references (peers, gateways,
- * ACL peers) and conflicts with the other routes, allocate the gateway forwarding port. Runs inside the
+ * the policy and the peers it names) and conflicts with the other routes, allocate the gateway forwarding port. Runs inside the
  * write transaction so the checks see what the write will see.
  */
 export async function prepareRoute({
@@ -19,25 +21,23 @@ export async function prepareRoute({
   tx,
   draft,
   selfId,
+  fields,
 }: {
   ctx: ServiceContext;
   tx: Tx;
   draft: RouteDraft;
   selfId?: number;
+  /** The request's fields, to name the field a policy problem came from. */
+  fields?: RouteFields;
 }) {
   const d = normalizeDraft(draft, ctx.config);
   const issues: { field: string; message: string }[] = [];
 
-  const peerIds = [
-    ...new Set([...(d.peerId ? [d.peerId] : []), ...d.aclPeers.filter((p): p is number => typeof p === 'number')]),
-  ];
-  const found = peerIds.length ? await tx.select({ id: peers.id }).from(peers).where(inArray(peers.id, peerIds)) : [];
-  const known = new Set(found.map((p) => p.id));
-  if (d.peerId && !known.has(d.peerId)) issues.push({ field: 'peer_id', message: `peer ${d.peerId} does not exist` });
-  d.aclPeers.forEach((p, i) => {
-    if (typeof p === 'number' && !known.has(p))
-      issues.push({ field: `acl_peers.${i}`, message: `peer ${p} does not exist` });
-  });
+  if (d.peerId) {
+    const [peer] = await tx.select({ id: peers.id }).from(peers).where(eq(peers.id, d.peerId));
+    if (!peer) issues.push({ field: 'peer_id', message: `peer ${d.peerId} does not exist` });
+  }
+  issues.push(...(await accessIssues(tx, d, fields)));
   if (d.targetKind === 'gateway' && d.gatewayId) {
     const [gateway] = await tx
       .select({ lanNetworks: gatewaysTable.lanNetworks })
@@ -49,7 +49,8 @@ export async function prepareRoute({
       if (checked.problem) issues.push({ field: 'target_lan_host', message: checked.problem });
     }
   }
-  issues.push(...(await routeAuthIssues(tx, d, selfId)));
+  const auth = { ...d, authEnabled: await routeUsesLogin(tx, d) };
+  issues.push(...routeAuthProblems(auth), ...(await routeAuthIssues(tx, auth, selfId)));
   if (issues.length) throw new ValidationError(issues);
 
   const others = await tx
@@ -71,5 +72,5 @@ export async function prepareRoute({
   if (d.targetKind === 'gateway' && usesForwardPort(d)) {
     d.gatewayPort = allocateGatewayPort(d, selfId, others, ctx.config.gatewayForwardPorts);
   }
-  return d satisfies RouteDraft;
+  return { draft: d satisfies RouteDraft, authEnabled: auth.authEnabled };
 }

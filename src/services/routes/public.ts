@@ -1,5 +1,6 @@
 import type { Route } from '../../db/schema/routes.ts';
 import type { PublicRoute } from '../../schemas/routes.ts';
+import { publicAccess } from './access.ts';
 
 export function formatListenPort(start: number | null, end: number | null): string | null {
   if (start === null) return null;
@@ -33,16 +34,8 @@ export function toPublicRoute(r: Route): PublicRoute {
     l4_listen_port: formatListenPort(r.l4ListenPortStart, r.l4ListenPortEnd),
     l4_tls_mode: r.l4TlsMode,
     proxy_protocol: r.proxyProtocol,
-    acl_enabled: r.aclEnabled,
-    acl_peers: r.aclPeers,
-    ip_filter_enabled: r.ipFilterEnabled,
-    ip_filter_mode: r.ipFilterMode,
-    ip_filter_rules: r.ipFilterRules,
+    ...publicAccess(r),
     tls_names: r.tlsNames,
-    rate_limit_enabled: r.rateLimitEnabled,
-    rate_limit_requests: r.rateLimitRequests,
-    rate_limit_window: r.rateLimitWindow,
-    auth_enabled: r.authEnabled,
     auth_method: r.authMethod,
     auth_password_set: r.authPasswordHash !== null,
     basic_auth_enabled: r.basicAuthEnabled,

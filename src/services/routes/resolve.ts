@@ -1,18 +1,21 @@
-import { isIP } from 'node:net';
 import { judgeTargetHost } from '@gatehouse/protocol';
 import type { Config } from '../../config/index.ts';
 import type { NewRoute, Route } from '../../db/schema/routes.ts';
 import { type FieldIssue, ValidationError } from '../../errors.ts';
+import { OPEN_POLICY } from '../../policy/schema.ts';
 import { normalizeDomain, type RouteFields } from '../../schemas/routes.ts';
-import { routeAuthProblems } from '../route-auth/rules.ts';
+import { applyAccessFields } from './access.ts';
 import { checkServerTarget } from './targets.ts';
 import { normalizeTlsNames } from './tls-names.ts';
 
 /** What a route will be once saved: the database row without id and timestamps. */
 export type RouteDraft = Omit<NewRoute, 'id' | 'createdAt' | 'updatedAt'> &
-  Pick<Route, 'aclPeers' | 'ipFilterRules' | 'tlsNames'>;
+  Pick<Route, 'tlsNames' | 'policyId' | 'policy'>;
 
-/** What a new route starts from: every column's default (tests build rows from it too). */
+/**
+ * What a new route starts from: every column's default, declared once here (tests build rows from it too; the
+ * GateControl view's defaults come from src/policy/gatecontrol.ts, the policy's from src/policy/schema.ts).
+ */
 export const ROUTE_DEFAULTS: RouteDraft = {
   type: 'http',
   name: '',
@@ -38,16 +41,9 @@ export const ROUTE_DEFAULTS: RouteDraft = {
   l4ListenPortEnd: null,
   l4TlsMode: null,
   proxyProtocol: 'none',
-  aclEnabled: false,
-  aclPeers: [],
+  policyId: null,
+  policy: OPEN_POLICY,
   tlsNames: [],
-  ipFilterEnabled: false,
-  ipFilterMode: 'whitelist',
-  ipFilterRules: [],
-  rateLimitEnabled: false,
-  rateLimitRequests: 100,
-  rateLimitWindow: '1m',
-  authEnabled: false,
   authMethod: 'password',
   authPasswordHash: null,
   basicAuthEnabled: false,
@@ -88,17 +84,12 @@ export function applyFields(base: RouteDraft, f: RouteFields): RouteDraft {
   }
   set('l4TlsMode', f.l4_tls_mode);
   set('proxyProtocol', f.proxy_protocol);
-  set('aclEnabled', f.acl_enabled);
-  set('aclPeers', f.acl_peers);
   set('tlsNames', f.tls_names);
-  set('ipFilterEnabled', f.ip_filter_enabled);
-  set('ipFilterMode', f.ip_filter_mode);
-  set('ipFilterRules', f.ip_filter_rules);
-  set('rateLimitEnabled', f.rate_limit_enabled);
-  set('rateLimitRequests', f.rate_limit_requests);
-  set('rateLimitWindow', f.rate_limit_window);
+  // The policy, or the GateControl fields that edit it (access.ts); 422 for mixing them, 409 when they cannot.
+  const access = applyAccessFields(base, f);
+  d.policyId = access.policyId;
+  d.policy = access.policy;
   // auth_password is hashed by the caller (argon2 is async and slow: outside the transaction).
-  set('authEnabled', f.auth_enabled);
   set('authMethod', f.auth_method);
   set('basicAuthEnabled', f.basic_auth_enabled);
   set('authSessionHours', f.auth_session_hours);
@@ -109,23 +100,9 @@ export function newDraft(f: RouteFields): RouteDraft {
   return applyFields(ROUTE_DEFAULTS, f);
 }
 
-function validateIpRule(rule: { type: string; value: string }): string | undefined {
-  if (rule.type === 'ip') return isIP(rule.value) ? undefined : `"${rule.value}" is not an IP address`;
-  if (rule.type === 'cidr') {
-    const [ip, bits, extra] = rule.value.split('/');
-    const family = ip ? isIP(ip) : 0;
-    const n = Number(bits);
-    const ok = extra === undefined && family !== 0 && /^\d{1,3}$/.test(bits ?? '') && n <= (family === 4 ? 32 : 128);
-    return ok ? undefined : `"${rule.value}" is not a CIDR range like 10.0.0.0/8`;
-  }
-  return /^[A-Z]{2}$/.test(rule.value.toUpperCase())
-    ? undefined
-    : `"${rule.value}" is not a two-letter country code (ISO 3166-1)`;
-}
-
 /**
  * Checks and normalises a draft on its own (no database): what each route type and target kind needs,
- * domains, ports and ranges, blocked ports, target addresses, access-control rules. Collects every problem
+ * domains, ports and ranges, blocked ports, target addresses (the policy: prepare.ts). Collects every problem
  * and throws one ValidationError naming each field.
  */
 export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
@@ -256,12 +233,6 @@ export function normalizeDraft(draft: RouteDraft, config: Config): RouteDraft {
     if (!d.wolMac) issue('wol_mac', 'is required when wol_enabled is true');
   }
 
-  d.ipFilterRules = d.ipFilterRules.map((rule, i) => {
-    const problem = validateIpRule(rule);
-    if (problem) issue(`ip_filter_rules.${i}.value`, problem);
-    return rule.type === 'country' ? { ...rule, value: rule.value.toUpperCase() } : rule;
-  });
-  for (const problem of routeAuthProblems(d)) issue(problem.field, problem.message);
   d.tlsNames = normalizeTlsNames(d, issue);
   if (!d.name) d.name = d.domain ?? (isL4 ? `${d.l4Protocol} ${d.l4ListenPortStart ?? ''}`.trim() : 'route');
 

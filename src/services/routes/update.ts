@@ -6,6 +6,7 @@ import type { RouteFields } from '../../schemas/routes.ts';
 import { recordAudit } from '../audit/record.ts';
 import { changeConfig } from '../config/change.ts';
 import { endSessionsOnAuthChange, hashRoutePassword } from '../route-auth/rules.ts';
+import { routeUsesLogin } from './access.ts';
 import { prepareRoute } from './prepare.ts';
 import { toPublicRoute } from './public.ts';
 import { applyFields } from './resolve.ts';
@@ -19,8 +20,15 @@ export async function updateRoute({ ctx, input }: { ctx: ServiceContext; input: 
     const { id: _id, createdAt: _c, updatedAt: _u, ...base } = existing;
     const fields = applyFields(base, input.fields);
     if (authPasswordHash !== undefined) fields.authPasswordHash = authPasswordHash;
-    const draft = await prepareRoute({ ctx, tx, draft: fields, selfId: input.id });
-    await endSessionsOnAuthChange(tx, input.id, existing, { ...existing, ...draft });
+    const { draft, authEnabled } = await prepareRoute({
+      ctx,
+      tx,
+      draft: fields,
+      selfId: input.id,
+      fields: input.fields,
+    });
+    const before = { ...existing, authEnabled: await routeUsesLogin(tx, existing) };
+    await endSessionsOnAuthChange(tx, input.id, before, { ...existing, ...draft, authEnabled });
     const [row] = await tx
       .update(routes)
       .set({ ...draft, updatedAt: ctx.now() })

@@ -4,7 +4,7 @@ import { secretBoxFor } from '../../auth/secret-box.ts';
 import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
-import { adminSessions, adminUsers } from '../../db/schema/index.ts';
+import { adminPasskeys, adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { AppError, UnauthorizedError } from '../../errors.ts';
 import { consumeRecoveryCode } from '../admin/recovery-codes.ts';
 import { consumeAdminTotp } from '../admin/totp-step.ts';
@@ -59,12 +59,28 @@ export async function login({
     throw new UnauthorizedError('invalid username or password');
   }
   let secondFactor: 'totp' | 'recovery_code' | undefined;
-  if (user.totpEnabled && user.totpSecret) {
+  const hasTotp = Boolean(user.totpEnabled && user.totpSecret);
+  const [passkey] = await ctx.db
+    .select({ id: adminPasskeys.id })
+    .from(adminPasskeys)
+    .where(eq(adminPasskeys.userId, user.id))
+    .limit(1);
+  if (hasTotp || passkey) {
+    // `totp_required` means "a second factor is required" (kept for API clients); `passkey` says one is registered.
+    const needs = { totp_required: true, totp: hasTotp, passkey: Boolean(passkey) };
     if (!input.totp_code && !input.recovery_code)
-      throw new AppError('unauthorized', 'a TOTP code (or a recovery code) is required', { totp_required: true });
-    const accepted = input.totp_code
-      ? await consumeAdminTotp(ctx.db, user, input.totp_code, ctx.now(), secretBoxFor(ctx.config))
-      : await consumeRecoveryCode(ctx.db, user.id, input.recovery_code ?? '', ctx.now());
+      throw new AppError(
+        'unauthorized',
+        hasTotp
+          ? 'a TOTP code (or a recovery code) is required'
+          : 'this account confirms logins with a passkey: log in on the dashboard (API clients use tokens)',
+        needs,
+      );
+    const accepted = !hasTotp
+      ? false
+      : input.totp_code
+        ? await consumeAdminTotp(ctx.db, user, input.totp_code, ctx.now(), secretBoxFor(ctx.config))
+        : await consumeRecoveryCode(ctx.db, user.id, input.recovery_code ?? '', ctx.now());
     if (!accepted) {
       await fail(input.totp_code ? 'bad_totp' : 'bad_recovery_code');
       throw new UnauthorizedError(input.totp_code ? 'invalid TOTP code' : 'invalid or already used recovery code');

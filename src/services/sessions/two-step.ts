@@ -24,14 +24,17 @@ export async function startLogin({
   ctx: ServiceContext;
   input: { username: string; password: string; userAgent?: string | undefined };
 }): Promise<
-  { step: 'done'; token: string; csrfToken: string; expiresAt: Date } | { step: 'totp'; token: string; expiresAt: Date }
+  | { step: 'done'; token: string; csrfToken: string; expiresAt: Date }
+  | { step: 'totp'; token: string; expiresAt: Date; factors: { totp: boolean; passkey: boolean } }
 > {
+  let factors = { totp: true, passkey: false };
   try {
     const session = await login({ ctx, input });
     return { step: 'done', token: session.token, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
   } catch (err) {
     // login() checks the password before it asks for the code: totp_required means the password was right.
     if (!(err instanceof AppError && err.details?.totp_required === true)) throw err;
+    factors = { totp: err.details.totp !== false, passkey: err.details.passkey === true };
   }
   const [user] = await ctx.db.select({ id: adminUsers.id }).from(adminUsers).where(usernameIs(input.username));
   if (!user) throw new UnauthorizedError('invalid username or password');
@@ -49,7 +52,7 @@ export async function startLogin({
     ip: ctx.ip ?? null,
     userAgent: input.userAgent ?? null,
   });
-  return { step: 'totp', token, expiresAt };
+  return { step: 'totp', token, expiresAt, factors };
 }
 
 /** The user name of a live pending login (what the TOTP step is throttled under), or null. */

@@ -3,6 +3,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import { identityProviders, settings } from '../../db/schema/index.ts';
 import { ValidationError } from '../../errors.ts';
+import { ALERT_DEFAULTS, type AlertSettings } from '../../schemas/alerts.ts';
 import type { UpdateSettingsInput } from '../../schemas/settings.ts';
 import { recordAudit } from '../audit/record.ts';
 
@@ -10,12 +11,17 @@ import { recordAudit } from '../audit/record.ts';
  * Settings changed at run time, with their defaults. Each is a row of the `settings` key/value table (which also
  * holds the config version, services/config/version.ts); a missing row means the default.
  */
-export type RuntimeSettings = Required<UpdateSettingsInput>;
+export type RuntimeSettings = Required<Omit<UpdateSettingsInput, 'alerts'>> & { alerts: AlertSettings };
 export const RUNTIME_DEFAULTS: RuntimeSettings = {
   /** The API reference is public only when an admin says so (issue 13 item 20). */
   api_docs_public: false,
   /** Where WireGuard clients connect, when the environment does not say (services/settings/wg-endpoint.ts). */
   wg_endpoint: null,
+  /** Alert thresholds (services/alerts/evaluator.ts). */
+  alerts: ALERT_DEFAULTS,
+  /** The access log's retention (services/access-log/retention.ts): by age and by count, whichever is less. */
+  access_log_retention_days: 30,
+  access_log_max_entries: 1_000_000,
   /** Passwords off for the dashboard and API login, but for the break-glass owner (src/services/identity-providers/sso-only.ts). */
   sso_only: false,
 };
@@ -27,6 +33,11 @@ export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> 
   for (const row of rows) {
     if (row.key === 'api_docs_public' && typeof row.value === 'boolean') out.api_docs_public = row.value;
     if (row.key === 'wg_endpoint' && typeof row.value === 'string') out.wg_endpoint = row.value;
+    if (row.key === 'alerts' && typeof row.value === 'object') out.alerts = { ...ALERT_DEFAULTS, ...row.value };
+    if (row.key === 'access_log_retention_days' && typeof row.value === 'number') {
+      out.access_log_retention_days = row.value;
+    }
+    if (row.key === 'access_log_max_entries' && typeof row.value === 'number') out.access_log_max_entries = row.value;
     if (row.key === 'sso_only' && typeof row.value === 'boolean') out.sso_only = row.value;
   }
   return out;
@@ -65,7 +76,8 @@ export async function updateRuntimeSettings({ ctx, input }: { ctx: ServiceContex
     const before = await readRuntimeSettings(tx);
     const now = ctx.now();
     for (const key of KEYS) {
-      const value = input[key];
+      // Alert thresholds merge: the fields given replace, the rest keep their stored value.
+      const value = key === 'alerts' && input.alerts ? { ...before.alerts, ...input.alerts } : input[key];
       if (value === undefined) continue;
       if (value === null) {
         await tx.delete(settings).where(eq(settings.key, key));

@@ -26,6 +26,17 @@ export function RouteEditPage(props: {
       </div>
       <RouteForm meta={m} route={route} values={props.values} errors={props.errors} options={props.options} />
       {route && props.users ? <RouteUsersSection meta={m} route={route} {...props.users} /> : null}
+      {route ? (
+        <section class="card" aria-labelledby="traffic-h">
+          <h2 id="traffic-h">Traffic, last hour</h2>
+          {(['requests', 'denied', 'bytes'] as const).map((metric) => (
+            <img src={`/access-log/routes/${route.id}/${metric}.svg`} alt={`${metric} per minute, last hour`} />
+          ))}
+          <p>
+            <a href={`/access-log?route=${route.id}`}>This route's access log</a>
+          </p>
+        </section>
+      ) : null}
       {route ? <ExplainBox routeId={route.id} ip={props.explain?.ip} result={props.explain?.result} /> : null}
       {route ? (
         <section class="card" aria-labelledby="delete-h">

@@ -1,3 +1,4 @@
+import { GATECONTROL_OFF } from '../../../policy/gatecontrol.ts';
 import { Check, Select } from '../../shared/controls.tsx';
 import { type Form, list, str } from '../../shared/forms.ts';
 import { FieldError, TextField } from '../../shared/layout.tsx';
@@ -7,6 +8,32 @@ import { RuleRow } from './rule-row.tsx';
 
 type PanelProps = { v: Form; e: Record<string, string> };
 const on = (v: Form, key: string) => list(v, key).includes('1');
+
+/**
+ * Shown instead of the access panels when the route's policy is shared or has rules the GateControl view cannot
+ * show (docs/architecture.md "GateControl compatibility"); the form then leaves the policy as it is.
+ */
+export function PolicyNote({ v }: { v: Form }) {
+  const shared = str(v, 'policy_id');
+  return (
+    <section class="panel" aria-labelledby="policy-note">
+      <h2 id="policy-note">Access policy</h2>
+      <input type="hidden" name="policy_expressible" value="0" />
+      <p>
+        {shared ? (
+          <>
+            This route uses the shared policy <a href={`/policies/${shared}`}>#{shared}</a>.
+          </>
+        ) : (
+          <>This route uses a policy with rules (allow rules, time windows, …) that these panels cannot show.</>
+        )}{' '}
+        Saving this form keeps it unchanged; change it on the policy or through the API (<code>policy</code>,{' '}
+        <code>policy_id</code>). The login method and password below still say how a login works where the policy asks
+        for one.
+      </p>
+    </section>
+  );
+}
 
 /** Who may connect: chosen peers, or every peer with a tag. */
 export function AclPanel({ v, e, options }: PanelProps & { options: RouteFormOptions }) {
@@ -122,7 +149,7 @@ export function RateLimitPanel({ v, e }: PanelProps) {
       <Select
         name="rate_limit_window"
         label="Per"
-        value={str(v, 'rate_limit_window') || '1m'}
+        value={str(v, 'rate_limit_window') || GATECONTROL_OFF.rate_limit_window}
         error={e.rate_limit_window}
         options={[
           ['1s', 'second'],

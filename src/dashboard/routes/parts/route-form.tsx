@@ -1,10 +1,10 @@
 import type { PublicRoute } from '../../../schemas/routes.ts';
-import type { Form, FormErrors } from '../../shared/forms.ts';
+import { type Form, type FormErrors, str } from '../../shared/forms.ts';
 import { Csrf, ErrorSummary, type PageMeta } from '../../shared/layout.tsx';
 import type { RouteFormOptions } from '../values.ts';
 import { HeadersPanel, HealthCheckPanel, UpstreamsPanel } from './backend-panels.tsx';
 import { ListenerFieldset } from './listener-fieldset.tsx';
-import { AclPanel, IpFilterPanel, RateLimitPanel, RouteLoginPanel } from './policy-panels.tsx';
+import { AclPanel, IpFilterPanel, PolicyNote, RateLimitPanel, RouteLoginPanel } from './policy-panels.tsx';
 import { TargetFieldset, TypeFieldset } from './type-target-fieldsets.tsx';
 
 /** Create or edit a route: three steps (type, target, listener), then one panel per access policy. */
@@ -27,9 +27,15 @@ export function RouteForm(props: {
       <HeadersPanel v={v} e={e} />
       <UpstreamsPanel v={v} e={e} />
       <HealthCheckPanel v={v} e={e} />
-      <AclPanel v={v} e={e} options={options} />
-      <IpFilterPanel v={v} e={e} />
-      <RateLimitPanel v={v} e={e} />
+      {str(v, 'policy_expressible') === '0' ? (
+        <PolicyNote v={v} />
+      ) : (
+        <>
+          <AclPanel v={v} e={e} options={options} />
+          <IpFilterPanel v={v} e={e} />
+          <RateLimitPanel v={v} e={e} />
+        </>
+      )}
       <RouteLoginPanel v={v} e={e} passwordSet={Boolean(route?.auth_password_set)} />
       <div class="form-actions">
         <button type="submit" class="primary">

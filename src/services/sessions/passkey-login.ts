@@ -1,0 +1,99 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { and, eq, gt } from 'drizzle-orm';
+import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
+import type { ServiceContext } from '../../context.ts';
+import { adminSessions, adminUsers } from '../../db/schema/index.ts';
+import { UnauthorizedError } from '../../errors.ts';
+import { recordAudit } from '../audit/record.ts';
+import { type RelyingParty, verifyPasskeyLogin } from '../passkeys/index.ts';
+import { SESSION_TTL_MS } from './index.ts';
+
+/** The user of a live pending login (password right, second factor to come), or null. */
+export async function pendingLoginUser({ ctx, pendingToken }: { ctx: ServiceContext; pendingToken: string }) {
+  const [row] = await ctx.db
+    .select({ id: adminUsers.id, username: adminUsers.username })
+    .from(adminSessions)
+    .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
+    .where(
+      and(
+        eq(adminSessions.id, sha256Hex(pendingToken)),
+        eq(adminSessions.fullyAuthenticated, false),
+        gt(adminSessions.expiresAt, ctx.now()),
+      ),
+    );
+  return row ?? null;
+}
+
+/**
+ * A passkey assertion → a new full session: the second step of a pending login (`pendingToken`; the passkey
+ * must be that user's, and the pending session is replaced), or a passwordless login (any user's passkey, with
+ * user verification). Failures are audit-logged like wrong passwords.
+ */
+export async function finishPasskeyLogin({
+  ctx,
+  rp,
+  input,
+}: {
+  ctx: ServiceContext;
+  rp: RelyingParty;
+  input: {
+    response: AuthenticationResponseJSON;
+    expectedChallenge: string;
+    pendingToken?: string | undefined;
+    userAgent?: string | undefined;
+  };
+}) {
+  const pending = input.pendingToken ? await pendingLoginUser({ ctx, pendingToken: input.pendingToken }) : null;
+  if (input.pendingToken && !pending) throw new UnauthorizedError('the login has expired; enter your password again');
+  let user: Awaited<ReturnType<typeof verifyPasskeyLogin>>;
+  try {
+    user = await verifyPasskeyLogin({
+      db: ctx.db,
+      rp,
+      now: ctx.now(),
+      input: { response: input.response, expectedChallenge: input.expectedChallenge, userId: pending?.id },
+    });
+  } catch (err) {
+    await ctx.db.transaction((tx) =>
+      recordAudit({
+        ctx,
+        tx,
+        input: {
+          action: 'auth.login_failed',
+          resourceType: 'admin_user',
+          actorUser: pending?.username,
+          after: { reason: 'bad_passkey', ...(pending ? { username: pending.username } : {}) },
+        },
+      }),
+    );
+    throw err;
+  }
+  const token = randomSecret(32);
+  const csrfToken = randomSecret(24);
+  const now = ctx.now();
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+  await ctx.db.transaction(async (tx) => {
+    if (input.pendingToken) await tx.delete(adminSessions).where(eq(adminSessions.id, sha256Hex(input.pendingToken)));
+    await tx.insert(adminSessions).values({
+      id: sha256Hex(token),
+      userId: user.id,
+      csrfToken,
+      createdAt: now,
+      expiresAt,
+      lastSeenAt: now,
+      ip: ctx.ip ?? null,
+      userAgent: input.userAgent ?? null,
+    });
+    await recordAudit({
+      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username, role: user.role } },
+      tx,
+      input: {
+        action: 'auth.login',
+        resourceType: 'admin_user',
+        resourceId: user.id,
+        after: pending ? { second_factor: 'passkey' } : { passwordless: 'passkey' },
+      },
+    });
+  });
+  return { token, csrfToken, expiresAt, username: user.username };
+}
