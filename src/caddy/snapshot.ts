@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Route } from '../db/schema/routes.ts';
-import { OPEN_POLICY, type Policy, type PolicyCondition, type PolicyRule, policyUsesLogin } from '../policy/schema.ts';
+import {
+  hasIdentityCondition,
+  IDENTITY_CONDITIONS,
+  OPEN_POLICY,
+  type Policy,
+  type PolicyCondition,
+  type PolicyRule,
+  policyUsesLogin,
+} from '../policy/schema.ts';
 import { identityHandlers } from './identity-headers.ts';
 import { routeAuthHandlers } from './route-auth.ts';
 
@@ -95,14 +103,22 @@ export function policyOf(route: Pick<Route, 'policyId' | 'policy'>, input: Pick<
   return { compiled: resolvePolicy(policy, input.peers, shared?.name), usesLogin: policyUsesLogin(policy) };
 }
 
-/** A stored policy as the data plane reads it (docs/snapshot.md): peers resolved, a shared policy named. */
+/**
+ * A stored policy as the data plane reads it (docs/snapshot.md): peers resolved, a shared policy named. Identity
+ * conditions (email, email_domain, group) are left out: the data plane never sees who logged in. Their rule
+ * keeps its place (the same index) and asks for the login, and the verify endpoint checks them against the
+ * rule that decided (src/route-auth/identity-check.ts).
+ */
 export function resolvePolicy(policy: Policy, peers: PeerRef[], name?: string): SnapshotPolicy {
   return {
     ...(name !== undefined ? { name } : {}),
     ...policy,
     rules: policy.rules.map((rule) => ({
       ...rule,
-      conditions: rule.conditions.map((c) => resolveCondition(c, peers)),
+      ...(hasIdentityCondition(rule) ? { login: true } : {}),
+      conditions: rule.conditions
+        .filter((c) => !IDENTITY_CONDITIONS.includes(c.type))
+        .map((c) => resolveCondition(c, peers)),
     })),
   };
 }
