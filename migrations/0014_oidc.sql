@@ -65,4 +65,5 @@ CREATE TABLE `route_share_links` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `route_share_links_tokenHash_unique` ON `route_share_links` (`token_hash`);--> statement-breakpoint
 CREATE INDEX `route_share_links_route_idx` ON `route_share_links` (`route_id`);--> statement-breakpoint
-ALTER TABLE `route_auth_sessions` ADD `share_link_id` integer REFERENCES route_share_links(id) ON DELETE cascade;
+ALTER TABLE `route_auth_sessions` ADD `share_link_id` integer REFERENCES route_share_links(id) ON DELETE cascade;--> statement-breakpoint
+ALTER TABLE `route_auth_sessions` ADD `identity` text;

@@ -93,7 +93,7 @@ export function routeAuthHandlers(
           { handle: [{ handler: 'vars', gatehouse_user: `{http.reverse_proxy.header.${IDENTITY_HEADER}}` }] },
           { handle: [{ handler: 'headers', request: { delete: consumed } }] },
           copyFromAuthResponse(CLEAN_COOKIE_HEADER, 'Cookie'),
-          copyFromAuthResponse(IDENTITY_HEADER, IDENTITY_HEADER),
+          ...IDENTITY_HEADERS.map((name) => copyFromAuthResponse(name, name)),
         ],
       },
     ],

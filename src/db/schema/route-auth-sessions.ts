@@ -3,6 +3,13 @@ import { routeAuthUsers } from './route-auth-users.ts';
 import { routeShareLinks } from './route-share-links.ts';
 import { routes } from './routes.ts';
 
+export interface RouteSessionIdentity {
+  subject: string;
+  email: string | null;
+  name: string | null;
+  groups: string[];
+}
+
 export const ROUTE_SESSION_STAGES = ['totp', 'active'] as const;
 
 /**
@@ -20,6 +27,8 @@ export const routeAuthSessions = sqliteTable(
     userId: integer().references(() => routeAuthUsers.id, { onDelete: 'cascade' }),
     /** Set for a session opened by a share link (route-share-links.ts): revoking or removing the link ends it. */
     shareLinkId: integer().references(() => routeShareLinks.id, { onDelete: 'cascade' }),
+    /** Who logged in through an identity provider (the policy's identity conditions, the Remote-* headers). */
+    identity: text({ mode: 'json' }).$type<RouteSessionIdentity>(),
     stage: text({ enum: ROUTE_SESSION_STAGES }).notNull(),
     /** Wrong TOTP codes for this challenge; it dies at 5. */
     totpFailures: integer().notNull().default(0),
