@@ -14,7 +14,7 @@ const LAYERS = [
   { name: 'db', paths: ['^src/db/'] },
   // Adapters to the host and the data plane: WireGuard, Caddy's admin API, static config, snapshot compiler.
   // src/host/: the machine itself (who holds a port, `gatehouse doctor`'s checks, the version).
-  { name: 'adapters', paths: ['^src/wireguard/', '^src/caddy/', '^src/host/'] },
+  { name: 'adapters', paths: ['^src/wireguard/', '^src/caddy/', '^src/host/', '^src/oidc/'] },
   // zod schemas of the API (other than the wire protocol above).
   { name: 'schemas', paths: ['^src/schemas/'] },
   { name: 'services', paths: ['^src/services/', '^src/context\\.ts$'] },

@@ -11,6 +11,10 @@ const SettingsSchema = z
     api_docs_public: z
       .boolean()
       .openapi({ description: 'The API reference (/api/v1/docs, /api/v1/openapi.json) is public; default false' }),
+    sso_only: z.boolean().openapi({
+      description:
+        'Admins log in through an identity provider only (passwords off but for GATEHOUSE_BREAK_GLASS_OWNER)',
+    }),
     geoip: z.object({
       path: z.string().nullable(),
       source: z.string(),

@@ -1,6 +1,7 @@
 import { FORWARDED } from '../auth/forwarded.ts';
 import { LOGIN_PREFIX, VERIFY_PATH } from '../auth/route-cookies.ts';
 import type { Route } from '../db/schema/routes.ts';
+import { IDENTITY_HEADERS } from './identity-headers.ts';
 
 /** Headers the control plane answers a successful verify with; copied onto the request for the upstream. */
 export const IDENTITY_HEADER = 'Remote-User';
@@ -40,7 +41,8 @@ function copyFromAuthResponse(from: string, to: string) {
  * The handlers a route whose policy uses a login runs before its own (they sit behind gatehouse_guard, so a
  * denied IP never costs an auth round trip, and run only for clients whose allow needs the login). This is Caddy's `forward_auth` expanded to JSON (a reverse_proxy to the
  * verify endpoint with `rewrite` and a 2xx `handle_response` that copies headers), plus:
- * - identity headers are ours alone: the client's `Remote-User` and `X-Gatehouse-*` are deleted first;
+ * - identity headers are ours alone: the client's `X-Gatehouse-*` are deleted first (`Remote-*` already were,
+ *   identity-headers.ts), and a VPN peer's `Remote-*` are dropped before the verify answers with the login's;
  * - `/.gatehouse/*` on the route's own domain goes to the control plane (login page, TOTP, logout), so the
  *   session cookie is scoped to that domain;
  * - after a successful verify, the Cookie header is replaced by the one the control plane cleaned (ours
@@ -48,9 +50,16 @@ function copyFromAuthResponse(from: string, to: string) {
  *   job); with basic auth the Authorization header (the route's credentials) is dropped too.
  * The control plane finds the route by `X-Gatehouse-Route` and checks the Host against its domain.
  */
-export function routeAuthHandlers(route: Route, dial: string, proxySecret?: string): Record<string, unknown>[] {
+export function routeAuthHandlers(
+  route: Route,
+  dial: string,
+  proxySecret?: string,
+  appTokenHeaders: string[] = [],
+): Record<string, unknown>[] {
   const toControlPlane = { 'X-Gatehouse-Route': [String(route.id)], ...forwardedHeaders(proxySecret) };
-  const consumed = ['Cookie', ...(route.basicAuthEnabled ? ['Authorization'] : [])];
+  // The route's app-token headers are credentials for Gatehouse, not for the upstream.
+  const consumed = ['Cookie', ...(route.basicAuthEnabled ? ['Authorization'] : []), ...appTokenHeaders];
+  const dropPeerIdentity = { handler: 'headers', request: { delete: [...IDENTITY_HEADERS] } };
   const loginPages = {
     handler: 'subroute',
     routes: [
@@ -84,15 +93,20 @@ export function routeAuthHandlers(route: Route, dial: string, proxySecret?: stri
           { handle: [{ handler: 'vars', gatehouse_user: `{http.reverse_proxy.header.${IDENTITY_HEADER}}` }] },
           { handle: [{ handler: 'headers', request: { delete: consumed } }] },
           copyFromAuthResponse(CLEAN_COOKIE_HEADER, 'Cookie'),
-          copyFromAuthResponse(IDENTITY_HEADER, IDENTITY_HEADER),
+          ...IDENTITY_HEADERS.map((name) => copyFromAuthResponse(name, name)),
         ],
       },
     ],
   };
   return [
-    // Every client, logged in or not: identity headers come from the verify endpoint only.
-    { handler: 'headers', request: { delete: [IDENTITY_HEADER, 'X-Gatehouse-*'] } },
-    // Only clients the policy lets in after a login (the guard sets the var, docs/snapshot.md) see the login.
-    { handler: 'subroute', routes: [{ match: [{ vars: { [LOGIN_VAR]: ['1'] } }], handle: [loginPages, verify] }] },
+    // Every client, logged in or not: X-Gatehouse-* are ours (identity headers were stripped by
+    // identity-headers.ts, which may have set a VPN peer's).
+    { handler: 'headers', request: { delete: ['X-Gatehouse-*'] } },
+    // Only clients the policy lets in after a login (the guard sets the var, docs/snapshot.md) see the login;
+    // for them the login's identity replaces a VPN peer's: none of the peer's is left.
+    {
+      handler: 'subroute',
+      routes: [{ match: [{ vars: { [LOGIN_VAR]: ['1'] } }], handle: [dropPeerIdentity, loginPages, verify] }],
+    },
   ];
 }

@@ -1,6 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Route } from '../db/schema/routes.ts';
-import { OPEN_POLICY, type Policy, type PolicyCondition, type PolicyRule, policyUsesLogin } from '../policy/schema.ts';
+import {
+  hasIdentityCondition,
+  IDENTITY_CONDITIONS,
+  OPEN_POLICY,
+  type Policy,
+  type PolicyCondition,
+  type PolicyRule,
+  policyUsesLogin,
+} from '../policy/schema.ts';
+import { identityHandlers } from './identity-headers.ts';
 import { type GatewayPresence, httpPoolOptions, l4PoolOptions, poolMembers } from './pool.ts';
 import { routeAuthHandlers } from './route-auth.ts';
 
@@ -36,6 +45,8 @@ export interface Snapshot {
 
 export interface PeerRef {
   id: number;
+  /** For the identity headers of VPN clients (identity-headers.ts); absent: none are set for this peer. */
+  name?: string | undefined;
   address: string;
   enabled: boolean;
   tags: string[];
@@ -61,6 +72,8 @@ export interface CompileInput {
   authEndpoint?: string | undefined;
   /** Sent with forward auth and the login pages so the control plane believes the client address (proxy-secret.ts). */
   proxySecret?: string | undefined;
+  /** Route id → the headers its app tokens come in (deleted before the upstream after a successful verify). */
+  appTokenHeaders?: Record<number, string[]> | undefined;
 }
 
 /** The tunnel addresses of the enabled peers with one of these ids or tags (sorted, no duplicates). */
@@ -88,14 +101,22 @@ export function policyOf(route: Pick<Route, 'policyId' | 'policy'>, input: Pick<
   return { compiled: resolvePolicy(policy, input.peers, shared?.name), usesLogin: policyUsesLogin(policy) };
 }
 
-/** A stored policy as the data plane reads it (docs/snapshot.md): peers resolved, a shared policy named. */
+/**
+ * A stored policy as the data plane reads it (docs/snapshot.md): peers resolved, a shared policy named. Identity
+ * conditions (email, email_domain, group) are left out: the data plane never sees who logged in. Their rule
+ * keeps its place (the same index) and asks for the login, and the verify endpoint checks them against the
+ * rule that decided (src/route-auth/identity-check.ts).
+ */
 export function resolvePolicy(policy: Policy, peers: PeerRef[], name?: string): SnapshotPolicy {
   return {
     ...(name !== undefined ? { name } : {}),
     ...policy,
     rules: policy.rules.map((rule) => ({
       ...rule,
-      conditions: rule.conditions.map((c) => resolveCondition(c, peers)),
+      ...(hasIdentityCondition(rule) ? { login: true } : {}),
+      conditions: rule.conditions
+        .filter((c) => !IDENTITY_CONDITIONS.includes(c.type))
+        .map((c) => resolveCondition(c, peers)),
     })),
   };
 }
@@ -140,12 +161,16 @@ export function upstreamOf(route: Route, input: CompileInput): { hosts: string[]
 function httpHandlers(
   route: Route,
   upstream: { hosts: string[]; port: number },
+  peers: PeerRef[],
   login: boolean,
   authEndpoint?: string,
   proxySecret?: string,
+  tokenHeaders: string[] = [],
 ): Record<string, unknown>[] {
-  const handlers: Record<string, unknown>[] =
-    login && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret) : [];
+  const handlers: Record<string, unknown>[] = [
+    ...identityHandlers(peers),
+    ...(login && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret, tokenHeaders) : []),
+  ];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
   const response = route.customHeaders.filter((h) => h.direction === 'response');
   if (request.length || response.length) {
@@ -223,7 +248,15 @@ export function compileSnapshot(input: CompileInput): Snapshot {
       // A route whose policy needs a login but has nobody to ask stays out (fails closed), like an
       // unresolvable target.
       if (!route.domain || (policy.usesLogin && !input.authEndpoint)) continue;
-      const handle = httpHandlers(route, upstream, policy.usesLogin, input.authEndpoint, input.proxySecret);
+      const handle = httpHandlers(
+        route,
+        upstream,
+        input.peers,
+        policy.usesLogin,
+        input.authEndpoint,
+        input.proxySecret,
+        input.appTokenHeaders?.[route.id],
+      );
       routes.push({
         ...base,
         http: { hosts: [route.domain], handle },

@@ -171,6 +171,11 @@ export const envSchema = z.object({
     .string()
     .regex(/^[a-zA-Z0-9._@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-')
     .default('admin'),
+  /** In SSO-only mode (the `sso_only` setting) this owner still logs in with a password: the break-glass way in. */
+  GATEHOUSE_BREAK_GLASS_OWNER: z
+    .string()
+    .regex(/^[a-zA-Z0-9._@-]{1,64}$/, 'must be 1–64 letters, digits or ._@-')
+    .optional(),
   GATEHOUSE_ADMIN_PASSWORD: z
     .string()
     .min(ADMIN_PASSWORD_MIN_LENGTH, `must be at least ${ADMIN_PASSWORD_MIN_LENGTH} characters`)
@@ -262,7 +267,7 @@ export interface Config {
   /** `/metrics`: behind a bearer token on the main listener, and/or alone on its own address. */
   metrics: { token: string | undefined; listen: { host: string; port: number } | undefined };
   logLevel: Env['GATEHOUSE_LOG_LEVEL'];
-  admin: { user: string; password: string | undefined };
+  admin: { user: string; password: string | undefined; breakGlassOwner: string | undefined };
   /** Secrets at rest: the key given in the environment (base64), else the key file. */
   secrets: { key: string | undefined; keyFile: string };
 }
@@ -337,7 +342,11 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
     },
     metrics: { token: env.GATEHOUSE_METRICS_TOKEN, listen: env.GATEHOUSE_METRICS_LISTEN },
     logLevel: env.GATEHOUSE_LOG_LEVEL,
-    admin: { user: env.GATEHOUSE_ADMIN_USER, password: env.GATEHOUSE_ADMIN_PASSWORD },
+    admin: {
+      user: env.GATEHOUSE_ADMIN_USER,
+      password: env.GATEHOUSE_ADMIN_PASSWORD,
+      breakGlassOwner: env.GATEHOUSE_BREAK_GLASS_OWNER,
+    },
     secrets: { key: env.GATEHOUSE_SECRET_KEY, keyFile: path.join(dataDir, 'secret.key') },
   };
 }

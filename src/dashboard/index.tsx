@@ -8,6 +8,7 @@ import { alertsDashboard } from './alerts/handlers.tsx';
 import { auditDashboard } from './audit/handlers.tsx';
 import { gatewaysDashboard } from './gateways/handlers.tsx';
 import { loginDashboard } from './login/handlers.tsx';
+import { oidcLoginDashboard } from './login/oidc.tsx';
 import { passkeyLoginDashboard } from './login/passkey.tsx';
 import { overviewDashboard } from './overview/handlers.tsx';
 import { peersDashboard } from './peers/handlers.tsx';
@@ -32,6 +33,7 @@ export function dashboardApp(deps: AppDeps, adminLoginThrottle: LoginThrottle) {
   app.get('/assets/:name', serveAssets());
   app.onError(errorPage);
   app.route('/', loginDashboard(deps, session, adminLoginThrottle));
+  app.route('/', oidcLoginDashboard(deps));
   app.route('/', overviewDashboard(deps, session));
   app.route('/', accountDashboard(deps, session, adminLoginThrottle));
   app.route('/', peersDashboard(deps, session));

@@ -59,6 +59,12 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('PUT', '/api/v1/routes/{id}/auth-users/{user_id}', 'operator'),
   rule('DELETE', '/api/v1/routes/{id}/auth-users/{user_id}', 'operator'),
   rule('POST', '/api/v1/routes/{id}/auth-users/{user_id}/totp', 'operator'),
+  rule('GET', '/api/v1/routes/{id}/share-links', 'viewer'),
+  rule('POST', '/api/v1/routes/{id}/share-links', 'operator'),
+  rule('DELETE', '/api/v1/routes/{id}/share-links/{link_id}', 'operator'),
+  rule('GET', '/api/v1/routes/{id}/app-tokens', 'viewer'),
+  rule('POST', '/api/v1/routes/{id}/app-tokens', 'operator'),
+  rule('DELETE', '/api/v1/routes/{id}/app-tokens/{token_id}', 'operator'),
   ...resource('/api/v1/gateways', 'operator'),
   rule('POST', '/api/v1/gateways/{id}/rotate-token', 'operator'),
   // Shared access policies (issue 15) are the operators' like routes.
@@ -93,6 +99,8 @@ export const API_PERMISSIONS: readonly Permission[] = [
   rule('PATCH', '/api/v1/alerts/channels/{id}', 'admin'),
   rule('DELETE', '/api/v1/alerts/channels/{id}', 'admin'),
   rule('POST', '/api/v1/alerts/channels/{id}/test', 'admin'),
+  // Identity providers decide who becomes an admin with which role: like users, for admins.
+  ...resource('/api/v1/identity-providers', 'admin', 'admin'),
 ];
 
 /** The dashboard's pages and form posts. GET pages that only show a form for a change need the change's role. */

@@ -31,13 +31,24 @@ export const CONDITION_TYPES = [
   'path_prefix',
   'method',
   'time',
+  'email',
+  'email_domain',
+  'group',
 ] as const;
+/**
+ * Who logged in (the route login through an identity provider): the control plane's verify endpoint checks
+ * them after the login (src/policy/identity.ts); the data plane never sees identities, so the snapshot
+ * compiler leaves them out and their rule asks for the login there.
+ */
+export const IDENTITY_CONDITIONS: readonly ConditionType[] = ['email', 'email_domain', 'group'];
 /** Conditions that only an HTTP request has. */
-export const HTTP_ONLY_CONDITIONS: readonly ConditionType[] = ['path_prefix', 'method'];
+export const HTTP_ONLY_CONDITIONS: readonly ConditionType[] = ['path_prefix', 'method', ...IDENTITY_CONDITIONS];
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 /** Normalises one value of a condition; returns an error message for a value that is not one. */
 type ValueNormaliser = (value: string) => { value: string } | { error: string };
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const VALUE_NORMALISERS: Record<Exclude<ConditionType, 'time'>, ValueNormaliser> = {
   peer: (v) => (/^[1-9]\d{0,15}$/.test(v) ? { value: v } : { error: `"${v}" is not a peer id` }),
@@ -71,6 +82,20 @@ const VALUE_NORMALISERS: Record<Exclude<ConditionType, 'time'>, ValueNormaliser>
     const method = v.toUpperCase();
     return /^[A-Z]{1,20}$/.test(method) ? { value: method } : { error: `"${v}" is not an HTTP method` };
   },
+  // Compared case-insensitively: the identity's email is lower-cased the same way (src/oidc/client.ts).
+  email: (v) => {
+    const email = v.toLowerCase();
+    const at = email.lastIndexOf('@');
+    return at > 0 && !/[\s\0-\x1f\x7f]/.test(email) && DOMAIN.test(email.slice(at + 1))
+      ? { value: email }
+      : { error: `"${v}" is not an email address` };
+  },
+  email_domain: (v) => {
+    const domain = v.toLowerCase().replace(/^@/, '');
+    return DOMAIN.test(domain) ? { value: domain } : { error: `"${v}" is not a domain like example.com` };
+  },
+  // Group names are the provider's (case kept); control characters never are one.
+  group: (v) => (/[\0-\x1f\x7f]/.test(v) ? { error: `"${v}" has control characters` } : { value: v }),
 };
 
 const conditionValue = z.string().trim().min(1, 'must not be empty').max(POLICY_LIMITS.valueLength);
@@ -141,15 +166,24 @@ export const ConditionSchema = z
     valueCondition('asn'),
     valueCondition('path_prefix'),
     valueCondition('method'),
+    valueCondition('email'),
+    valueCondition('email_domain'),
+    valueCondition('group'),
     TimeConditionSchema,
   ])
   .openapi('PolicyCondition', {
     description:
       'Holds when any value matches (peer: ids, peer_tag: tags, ip, cidr, country: ISO codes, asn: AS numbers, ' +
-      'path_prefix and method: HTTP routes only), or for time when the weekday and time of day in tz fall in ' +
+      'path_prefix and method: HTTP routes only; email, email_domain, group: who logged in through an identity ' +
+      'provider, allow rules with a login only), or for time when the weekday and time of day in tz fall in ' +
       'the window; `not` negates it',
   });
 export type PolicyCondition = z.infer<typeof ConditionSchema>;
+
+/** Whether a rule names who logged in (identity conditions: checked by the control plane after the login). */
+export function hasIdentityCondition(rule: { conditions: readonly { type: string }[] }): boolean {
+  return rule.conditions.some((c) => IDENTITY_CONDITIONS.includes(c.type as ConditionType));
+}
 
 export const RuleSchema = z
   .strictObject({
@@ -167,6 +201,10 @@ export const RuleSchema = z
   .refine((r) => !(r.login && r.action === 'deny'), {
     path: ['login'],
     message: 'only an allow rule can ask for a login',
+  })
+  .refine((r) => r.action === 'allow' || !hasIdentityCondition(r), {
+    path: ['action'],
+    message: 'email, email_domain and group conditions are only possible on allow rules (checked after the login)',
   })
   .openapi('PolicyRule');
 export type PolicyRule = z.infer<typeof RuleSchema>;
@@ -186,6 +224,16 @@ export const PolicySchema = z
     default: z.enum(POLICY_ACTIONS, { message: 'must be allow or deny' }),
     login: z.boolean().optional().openapi({ description: 'HTTP routes: every allowed client must log in' }),
     rate_limit: RateLimitSchema.optional(),
+  })
+  .superRefine((p, ctx) => {
+    p.rules.forEach((r, i) => {
+      if (!p.login && !r.login && r.action === 'allow' && hasIdentityCondition(r))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', i, 'login'],
+          message: 'a rule with email, email_domain or group conditions needs the login (login: true)',
+        });
+    });
   })
   .openapi('Policy', {
     description: 'Ordered rules: the first whose conditions all hold decides; none → default',

@@ -13,8 +13,10 @@ import {
 import type { RouteAuthThrottle } from '../auth/route-throttle.ts';
 import { CLEAN_COOKIE_HEADER, IDENTITY_HEADER } from '../caddy/route-auth.ts';
 import type { ServiceContext } from '../context.ts';
+import type { RouteSessionIdentity } from '../db/schema/route-auth-sessions.ts';
 import { anonymousContext, clientIp } from '../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../http/types.ts';
+import { appTokenAccess } from '../services/route-auth/app-tokens.ts';
 import {
   type AuthRoute,
   attemptedAccount,
@@ -23,6 +25,7 @@ import {
   readSession,
   recordAuthFailure,
 } from '../services/route-auth/sessions.ts';
+import { checkIdentity } from './identity-check.ts';
 
 const ROUTE_HEADER = 'x-gatehouse-route';
 
@@ -107,6 +110,16 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     const { route, ip, ctx } = req;
     const now = deps.now();
 
+    // An app token replaces the login (the policy already ran in the data plane); it never opens a session.
+    const app = await appTokenAccess(
+      deps.db,
+      route.id,
+      (name) => c.req.header(name),
+      c.req.header('x-forwarded-uri'),
+      now,
+    );
+    if (app !== null) return allow(c, `app:${app}`);
+
     if (route.basicAuthEnabled) {
       const creds = parseBasic(c.req.header('authorization'));
       if (!creds) {
@@ -136,16 +149,33 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     }
 
     const found = await readSession(deps.db, getCookie(c, ROUTE_SESSION_COOKIE), route.id, now);
-    if (found?.session.stage === 'active') return allow(c, found.username);
+    if (found?.session.stage === 'active') {
+      const who = found.session.identity;
+      const verdict = await checkIdentity(
+        deps.db,
+        deps.hooks,
+        { routeId: route.id, ip, method: c.req.header('x-forwarded-method'), uri: c.req.header('x-forwarded-uri') },
+        who,
+      );
+      if (verdict === 'deny') return c.text('your account is not allowed on this route', 403);
+      if (verdict === 'unavailable') return c.text('the access decision is unavailable; try again later', 503);
+      return allow(c, found.username ?? who?.email ?? who?.subject ?? null, who);
+    }
     const returnTo = safeReturnPath(c.req.header('x-forwarded-uri'));
     return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 302);
   });
   return app;
 }
 
-function allow(c: Context<AppEnv>, username: string | null) {
+/** Header values from a provider's claims: one line, printable, bounded (Caddy copies them verbatim). */
+const headerValue = (v: string) => v.replace(/[^\x20-\x7e]/g, '?').slice(0, 500);
+
+function allow(c: Context<AppEnv>, username: string | null, who?: RouteSessionIdentity | null) {
   const cookie = stripOurCookies(c.req.header('cookie'));
   if (cookie) c.header(CLEAN_COOKIE_HEADER, cookie);
-  if (username) c.header(IDENTITY_HEADER, username);
+  if (username) c.header(IDENTITY_HEADER, headerValue(username));
+  if (who?.email) c.header('Remote-Email', headerValue(who.email));
+  if (who?.name) c.header('Remote-Name', headerValue(who.name));
+  if (who?.groups.length) c.header('Remote-Groups', headerValue(who.groups.filter((g) => !g.includes(',')).join(',')));
   return c.body(null, 200);
 }

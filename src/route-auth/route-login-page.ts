@@ -81,3 +81,13 @@ export function logoutPage(opts: { routeName: string; csrf: string }) {
 export function messagePage(title: string, message: string) {
   return layout(title, html`<h1>${title}</h1><p>${message}</p>`);
 }
+
+/** A share link's page: one button, posting back to the link itself (a preview that fetches the link spends nothing). */
+export function sharePage(opts: { routeName: string; linkName: string; csrf: string }) {
+  return layout(
+    `Open ${opts.routeName}`,
+    html`<h1>Open ${opts.routeName}</h1><p>You were given a link (${opts.linkName}) to this site.</p>
+<form method="post"><input type="hidden" name="csrf" value="${opts.csrf}">
+<button type="submit">Open ${opts.routeName}</button></form>`,
+  );
+}

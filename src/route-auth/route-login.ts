@@ -22,8 +22,9 @@ import {
   startSession,
   TOTP_CHALLENGE_MS,
 } from '../services/route-auth/sessions.ts';
+import { openShareLink, peekShareLink } from '../services/route-auth/share-links.ts';
 import { forwardedRequest } from './forward-auth.ts';
-import { loginPage, logoutPage, messagePage, PAGE_HEADERS, totpPage } from './route-login-page.ts';
+import { loginPage, logoutPage, messagePage, PAGE_HEADERS, sharePage, totpPage } from './route-login-page.ts';
 
 type ForwardedRequest = NonNullable<Awaited<ReturnType<typeof forwardedRequest>>>;
 type LoginEnv = { Variables: AppEnv['Variables'] & { routeAuth: ForwardedRequest } };
@@ -229,6 +230,37 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
         deleteCookie(c, ROUTE_SESSION_COOKIE, { ...SECURE });
         return loginView(c, route, returnTo, 'Too many wrong codes. Log in again.', 401);
     }
+  });
+
+  // Share links (src/services/route-auth/share-links.ts): the GET only shows a button, so a link preview
+  // spends no use; the POST spends one and opens the session.
+  app.get('/share/:token', async (c) => {
+    const { route, ctx } = reqOf(c);
+    const name = await peekShareLink(ctx, route.id, c.req.param('token'));
+    if (name === null)
+      return page(c, messagePage('Link not valid', 'This link has expired, was used up or was revoked.'), 404);
+    return page(c, sharePage({ routeName: route.name, linkName: name, csrf: csrfToken(c) }));
+  });
+
+  app.post('/share/:token', async (c) => {
+    const { route, ctx } = reqOf(c);
+    const form = await readForm(c);
+    if (!form || !csrfOk(c, form))
+      return page(c, messagePage('Try again', 'The form expired. Open the link again.'), 403);
+    const opened = await openShareLink({
+      ctx,
+      route,
+      token: c.req.param('token'),
+      userAgent: c.req.header('user-agent'),
+    });
+    if (!opened)
+      return page(c, messagePage('Link not valid', 'This link has expired, was used up or was revoked.'), 404);
+    setCookie(c, ROUTE_SESSION_COOKIE, opened.token, {
+      ...SECURE,
+      sameSite: 'Lax',
+      maxAge: Math.max(1, Math.floor((opened.expiresAt.getTime() - deps.now().getTime()) / 1000)),
+    });
+    return c.redirect('/', 303);
   });
 
   app.get('/logout', (c) => page(c, logoutPage({ routeName: reqOf(c).route.name, csrf: csrfToken(c) })));

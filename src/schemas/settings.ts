@@ -20,6 +20,10 @@ export const UpdateSettingsSchema = z
     api_docs_public: z.boolean({ message: 'must be true or false' }).optional().openapi({
       description: 'true: /api/v1/docs and /api/v1/openapi.json are public; false (default): they need a login',
     }),
+    sso_only: z.boolean({ message: 'must be true or false' }).optional().openapi({
+      description:
+        'true: admins log in through an identity provider only; passwords are refused except for the break-glass owner (GATEHOUSE_BREAK_GLASS_OWNER)',
+    }),
     wg_endpoint: WgEndpointSetting.optional().openapi({
       description:
         'Where WireGuard clients connect: host or host:port (default port GATEHOUSE_WG_PORT). Used by every config generated afterwards; null clears it. Refused while GATEHOUSE_WG_ENDPOINT is set.',

@@ -19,6 +19,10 @@ export const ID_OFFSETS: Readonly<Record<string, number>> = {
   admin_passkeys: 9000,
   alert_channels: 10000,
   policies: 11000,
+  identity_providers: 12000,
+  admin_identities: 13000,
+  route_share_links: 14000,
+  route_app_tokens: 15000,
 };
 
 /** Seeds `sqlite_sequence` (AUTOINCREMENT's counter) so the next id of each table is its offset + 1. */

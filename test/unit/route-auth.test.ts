@@ -119,13 +119,14 @@ describe('compiled forward auth', () => {
     if (process.env.UPDATE_GOLDEN || !existsSync(GOLDEN)) writeFileSync(GOLDEN, text);
     expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
     const handle = snapshot.routes[0]!.http!.handle;
-    expect(handle.map((h) => h.handler)).toEqual(['headers', 'subroute', 'headers', 'reverse_proxy']);
+    // Identity headers stripped (identity-headers.ts), X-Gatehouse-* stripped, the login, custom headers.
+    expect(handle.map((h) => h.handler)).toEqual(['headers', 'headers', 'subroute', 'headers', 'reverse_proxy']);
     // The login pages and the verify call run only for clients whose allow needs the login.
-    expect((handle[1] as { routes: { match: unknown }[] }).routes[0]!.match).toEqual([
+    expect((handle[2] as { routes: { match: unknown }[] }).routes[0]!.match).toEqual([
       { vars: { gatehouse_login: ['1'] } },
     ]);
-    expect(JSON.stringify(handle[1])).not.toContain('Authorization');
-    expect(JSON.stringify(snapshot.routes[1]!.http!.handle[1])).toContain('Authorization');
+    expect(JSON.stringify(handle[2])).not.toContain('Authorization');
+    expect(JSON.stringify(snapshot.routes[1]!.http!.handle[2])).toContain('Authorization');
   });
 
   it('leaves routes without auth as they were, and auth routes out when there is no control plane to ask', () => {

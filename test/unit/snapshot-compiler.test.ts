@@ -266,7 +266,7 @@ describe('compileSnapshot', () => {
     snapshotFixture('policies-rules-shared', snapshot);
     const [http, l4] = snapshot.routes;
     expect(http!.policy.rules[0]!.conditions[0]).toMatchObject({ addresses: ['10.8.0.2', '10.8.0.5'] });
-    expect(http!.http!.handle.map((h) => h.handler)).toEqual(['headers', 'subroute', 'reverse_proxy']);
+    expect(http!.http!.handle.map((h) => h.handler)).toEqual(['headers', 'headers', 'subroute', 'reverse_proxy']);
     expect(l4!.policy).toMatchObject({ name: 'office', rules: [{ conditions: [{ addresses: ['10.8.0.4'] }] }] });
     expect(snapshot.routes).toHaveLength(2);
   });

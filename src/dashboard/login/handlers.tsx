@@ -3,6 +3,7 @@ import { ADMIN_LOGIN_SCOPE, type LoginThrottle } from '../../auth/login-throttle
 import { AppError } from '../../errors.ts';
 import { anonymousContext, clearSessionCookie, readSessionCookie, writeSessionCookie } from '../../http/middleware.ts';
 import type { AppDeps, AppEnv } from '../../http/types.ts';
+import { loginOptions } from '../../services/identity-providers/login-options.ts';
 import { logout, SESSION_TTL_MS } from '../../services/sessions/index.ts';
 import { finishTotpLogin, PENDING_TTL_MS, pendingLoginUsername, startLogin } from '../../services/sessions/two-step.ts';
 import { str } from '../shared/forms.ts';
@@ -11,7 +12,7 @@ import { checkLoginCsrf, type DashEnv, formOf, loginCsrf, redirect } from '../sh
 import { LoginPage, TotpPage } from './pages.tsx';
 
 /** After login, only our own pages: a path, not a URL that leaves (//evil, /\evil) or loops to /login. */
-function safeNext(value: string | undefined): string {
+export function safeNext(value: string | undefined): string {
   if (!value || !/^\/(?![/\\])[\w\-./?=&%]*$/.test(value) || value.startsWith('/login')) return '/';
   return value;
 }
@@ -29,13 +30,14 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
   const setSessionCookie = (c: Context, token: string, maxAgeMs: number) =>
     writeSessionCookie(c, token, maxAgeMs / 1000);
 
-  app.get('/login', (c) => {
+  app.get('/login', async (c) => {
     const notice = c.req.query('expired')
       ? 'Your session has expired. Please log in again.'
       : c.req.query('out')
         ? 'You are logged out.'
         : undefined;
-    return page(c, <LoginPage csrf={loginCsrf(c)} notice={notice} next={safeNext(c.req.query('next'))} />);
+    const sso = await loginOptions(deps.db, deps.now());
+    return page(c, <LoginPage csrf={loginCsrf(c)} notice={notice} next={safeNext(c.req.query('next'))} sso={sso} />);
   });
 
   app.post('/login', async (c) => {
@@ -43,8 +45,9 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
     const csrf = loginCsrf(c);
     const next = safeNext(str(form, 'next'));
     const username = str(form, 'username');
+    const sso = await loginOptions(deps.db, deps.now());
     const again = (error: string, status: 401 | 403 | 422 | 429 = 401) =>
-      page(c, <LoginPage csrf={csrf} error={error} username={username} next={next} />, status as 422);
+      page(c, <LoginPage csrf={csrf} error={error} username={username} next={next} sso={sso} />, status as 422);
     if (!checkLoginCsrf(c, form)) return again('The form expired; please try again.', 403);
     const ctx = anonymousContext(deps, c as unknown as Context<AppEnv>);
     const attempt = { scope: ADMIN_LOGIN_SCOPE, account: username, ip: ctx.ip ?? 'unknown' };
@@ -70,7 +73,11 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'unauthorized')) throw err;
       throttle.fail(attempt, deps.now().getTime());
-      return again('Invalid username or password.');
+      return again(
+        err.message.includes('SSO only')
+          ? 'Passwords are turned off: log in with your identity provider.'
+          : 'Invalid username or password.',
+      );
     }
   });
 

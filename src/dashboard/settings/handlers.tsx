@@ -1,23 +1,91 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { AppError, ValidationError } from '../../errors.ts';
+import { dashboardOrigin } from '../../http/origin.ts';
+import { CreateIdentityProviderSchema } from '../../schemas/identity-providers.ts';
 import { UpdateSettingsSchema } from '../../schemas/settings.ts';
 import { listBackups } from '../../services/backup/schedule.ts';
 import { applyConfigFile } from '../../services/config-file/apply.ts';
 import { parseConfigText } from '../../services/config-file/parse.ts';
+import {
+  createIdentityProvider,
+  listIdentityProviders,
+  removeIdentityProvider,
+} from '../../services/identity-providers/save.ts';
 import { getSettings } from '../../services/settings/get.ts';
 import { updateRuntimeSettings } from '../../services/settings/runtime.ts';
 import { checked, str, toFormErrors } from '../shared/forms.ts';
 import { meta, page } from '../shared/render.ts';
 import { type DashEnv, formOf, redirect } from '../shared/session.ts';
 import { ConfigPage } from './config-page.tsx';
+import { type ProviderForm, parseGroupRoles } from './identity-providers-card.tsx';
 import { SettingsPage } from './page.tsx';
+
+const PROVIDER_FIELDS = [
+  'name',
+  'issuer',
+  'client_id',
+  'client_secret',
+  'scopes',
+  'groups_claim',
+  'email_claim',
+  'group_roles',
+];
 
 /** The dashboard's settings page: the environment's settings (read-only) and the run-time ones (a form each). */
 export function settingsDashboard(session: MiddlewareHandler<DashEnv>) {
   const app = new Hono<DashEnv>();
-  app.get('/settings', session, async (c) =>
-    page(c, <SettingsPage meta={meta(c, 'Settings')} settings={await getSettings({ ctx: c.get('ctx') })} />),
-  );
+  const render = async (
+    c: Context<DashEnv>,
+    extra: { endpointForm?: Parameters<typeof SettingsPage>[0]['endpointForm']; providerForm?: ProviderForm } = {},
+    status: 200 | 422 = 200,
+  ) => {
+    const ctx = c.get('ctx');
+    const providers = await listIdentityProviders({ ctx, origin: dashboardOrigin(ctx.config, c) });
+    const settings = await getSettings({ ctx });
+    return page(
+      c,
+      <SettingsPage meta={meta(c, 'Settings')} settings={settings} providers={providers} {...extra} />,
+      status,
+    );
+  };
+  app.get('/settings', session, (c) => render(c));
+  app.post('/settings/identity-providers', session, async (c) => {
+    const form = await formOf(c);
+    const ctx = c.get('ctx');
+    try {
+      const input = CreateIdentityProviderSchema.parse({
+        name: str(form, 'name'),
+        issuer: str(form, 'issuer'),
+        client_id: str(form, 'client_id'),
+        client_secret: str(form, 'client_secret'),
+        scopes: str(form, 'scopes'),
+        groups_claim: str(form, 'groups_claim') || 'groups',
+        email_claim: str(form, 'email_claim') || 'email',
+        group_roles: parseGroupRoles(str(form, 'group_roles')),
+      });
+      await createIdentityProvider({ ctx, input, origin: dashboardOrigin(ctx.config, c) });
+      return redirect(c, '/settings?done=settings-saved#identity-providers');
+    } catch (err) {
+      return render(c, { providerForm: { values: form, errors: toFormErrors(err, PROVIDER_FIELDS) } }, 422);
+    }
+  });
+  app.post('/settings/identity-providers/:id/delete', session, async (c) => {
+    const ctx = c.get('ctx');
+    const id = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(id) || id <= 0) return c.notFound();
+    await removeIdentityProvider({ ctx, id, origin: dashboardOrigin(ctx.config, c) });
+    return redirect(c, '/settings?done=settings-saved#identity-providers');
+  });
+  app.post('/settings/sso-only', session, async (c) => {
+    const form = await formOf(c);
+    const ctx = c.get('ctx');
+    try {
+      await updateRuntimeSettings({ ctx, input: { sso_only: checked(form, 'sso_only') } });
+      return redirect(c, '/settings?done=settings-saved#identity-providers');
+    } catch (err) {
+      return render(c, { providerForm: { values: form, errors: toFormErrors(err, ['sso_only']) } }, 422);
+    }
+  });
   app.post('/settings/api-docs', session, async (c) => {
     const form = await formOf(c);
     await updateRuntimeSettings({ ctx: c.get('ctx'), input: { api_docs_public: checked(form, 'api_docs_public') } });
@@ -32,13 +100,7 @@ export function settingsDashboard(session: MiddlewareHandler<DashEnv>) {
       await updateRuntimeSettings({ ctx, input });
       return redirect(c, '/settings?done=settings-saved');
     } catch (err) {
-      const errors = toFormErrors(err, ['wg_endpoint']);
-      const settings = await getSettings({ ctx });
-      return page(
-        c,
-        <SettingsPage meta={meta(c, 'Settings')} settings={settings} endpointForm={{ values: form, errors }} />,
-        422,
-      );
+      return render(c, { endpointForm: { values: form, errors: toFormErrors(err, ['wg_endpoint']) } }, 422);
     }
   });
   const configPage = async (

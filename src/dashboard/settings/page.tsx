@@ -1,6 +1,8 @@
+import type { PublicIdentityProvider } from '../../schemas/identity-providers.ts';
 import type { getSettings } from '../../services/settings/get.ts';
 import { Check } from '../shared/controls.tsx';
 import { Csrf, Layout, type PageMeta } from '../shared/layout.tsx';
+import { IdentityProvidersCard, type ProviderForm } from './identity-providers-card.tsx';
 import { type EndpointForm, WgEndpointCard } from './wg-endpoint-card.tsx';
 
 /** The run-time settings (a form each) and the effective settings from the environment (read-only). */
@@ -8,11 +10,16 @@ export function SettingsPage({
   meta: m,
   settings: s,
   endpointForm,
+  providers,
+  providerForm,
 }: {
   meta: PageMeta;
   settings: Awaited<ReturnType<typeof getSettings>>;
   /** A refused endpoint: what was typed and why. */
   endpointForm?: EndpointForm | undefined;
+  providers: PublicIdentityProvider[];
+  /** A refused provider: what was typed and why (the provider's own answer). */
+  providerForm?: ProviderForm | undefined;
 }) {
   const loaded = s.geoip.loaded ?? {};
   return (
@@ -23,6 +30,7 @@ export function SettingsPage({
         schedule and downloads.
       </p>
       <WgEndpointCard meta={m} endpoint={s.wireguard_endpoint} form={endpointForm} />
+      <IdentityProvidersCard meta={m} providers={providers} ssoOnly={s.sso_only} form={providerForm} />
       <section class="card" aria-labelledby="api-docs-h">
         <h2 id="api-docs-h">API reference</h2>
         <form method="post" action="/settings/api-docs">

@@ -1,6 +1,14 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { routeAuthUsers } from './route-auth-users.ts';
+import { routeShareLinks } from './route-share-links.ts';
 import { routes } from './routes.ts';
+
+export interface RouteSessionIdentity {
+  subject: string;
+  email: string | null;
+  name: string | null;
+  groups: string[];
+}
 
 export const ROUTE_SESSION_STAGES = ['totp', 'active'] as const;
 
@@ -17,6 +25,10 @@ export const routeAuthSessions = sqliteTable(
       .references(() => routes.id, { onDelete: 'cascade' }),
     /** Null for the route's shared password. */
     userId: integer().references(() => routeAuthUsers.id, { onDelete: 'cascade' }),
+    /** Set for a session opened by a share link (route-share-links.ts): revoking or removing the link ends it. */
+    shareLinkId: integer().references(() => routeShareLinks.id, { onDelete: 'cascade' }),
+    /** Who logged in through an identity provider (the policy's identity conditions, the Remote-* headers). */
+    identity: text({ mode: 'json' }).$type<RouteSessionIdentity>(),
     stage: text({ enum: ROUTE_SESSION_STAGES }).notNull(),
     /** Wrong TOTP codes for this challenge; it dies at 5. */
     totpFailures: integer().notNull().default(0),

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { isSealed, type SecretBox } from '../../auth/secret-box.ts';
 import type { Db, DbOrTx } from '../../db/index.ts';
-import { adminUsers, alertChannels, peers, routeAuthUsers } from '../../db/schema/index.ts';
+import { adminUsers, alertChannels, identityProviders, peers, routeAuthUsers } from '../../db/schema/index.ts';
 
 /** Every column that holds a secret at rest (SECURITY.md, "Keys and rotation"). */
 const COLUMNS = [
@@ -9,6 +9,7 @@ const COLUMNS = [
   { table: routeAuthUsers, column: routeAuthUsers.totpSecret, field: 'totpSecret' },
   { table: peers, column: peers.privateKey, field: 'privateKey' },
   { table: alertChannels, column: alertChannels.secrets, field: 'secrets' },
+  { table: identityProviders, column: identityProviders.clientSecret, field: 'clientSecret' },
 ] as const;
 
 interface StoredSecret {

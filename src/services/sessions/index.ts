@@ -9,6 +9,7 @@ import { AppError, UnauthorizedError } from '../../errors.ts';
 import { consumeRecoveryCode } from '../admin/recovery-codes.ts';
 import { consumeAdminTotp } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
+import { passwordLoginRefused } from '../identity-providers/sso-only.ts';
 import { usernameIs } from '../users/by-name.ts';
 
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -49,6 +50,10 @@ export async function login({
       }),
     );
   };
+  if (await passwordLoginRefused(ctx, user)) {
+    await fail('sso_only');
+    throw new UnauthorizedError('passwords are turned off (SSO only): log in through the identity provider');
+  }
   if (!user || !passwordOk) {
     await fail('bad_credentials');
     throw new UnauthorizedError('invalid username or password');

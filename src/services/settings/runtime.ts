@@ -1,7 +1,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
-import { settings } from '../../db/schema/index.ts';
+import { identityProviders, settings } from '../../db/schema/index.ts';
 import { ValidationError } from '../../errors.ts';
 import { ALERT_DEFAULTS, type AlertSettings } from '../../schemas/alerts.ts';
 import type { UpdateSettingsInput } from '../../schemas/settings.ts';
@@ -26,6 +26,8 @@ export const RUNTIME_DEFAULTS: RuntimeSettings = {
   backup_interval_hours: 0,
   /** How many scheduled backups are kept (the oldest go first). */
   backup_keep: 7,
+  /** Passwords off for the dashboard and API login, but for the break-glass owner (src/services/identity-providers/sso-only.ts). */
+  sso_only: false,
 };
 const KEYS = Object.keys(RUNTIME_DEFAULTS) as (keyof RuntimeSettings)[];
 
@@ -42,6 +44,7 @@ export async function readRuntimeSettings(db: DbOrTx): Promise<RuntimeSettings> 
     if (row.key === 'access_log_max_entries' && typeof row.value === 'number') out.access_log_max_entries = row.value;
     if (row.key === 'backup_interval_hours' && typeof row.value === 'number') out.backup_interval_hours = row.value;
     if (row.key === 'backup_keep' && typeof row.value === 'number') out.backup_keep = row.value;
+    if (row.key === 'sso_only' && typeof row.value === 'boolean') out.sso_only = row.value;
   }
   return out;
 }
@@ -60,6 +63,20 @@ export async function updateRuntimeSettings({ ctx, input }: { ctx: ServiceContex
         message: `is fixed by the environment (GATEHOUSE_WG_ENDPOINT=${ctx.config.wireguard.endpoint}); unset that variable to set it here`,
       },
     ]);
+  }
+  if (input.sso_only === true) {
+    const [provider] = await ctx.db
+      .select({ id: identityProviders.id })
+      .from(identityProviders)
+      .where(eq(identityProviders.forDashboard, true))
+      .limit(1);
+    if (!provider)
+      throw new ValidationError([
+        {
+          field: 'sso_only',
+          message: 'needs an identity provider for the dashboard first (Settings → Identity providers)',
+        },
+      ]);
   }
   return ctx.db.transaction(async (tx) => {
     const before = await readRuntimeSettings(tx);

@@ -15,6 +15,9 @@ const TYPE_LABELS: Record<ConditionType, string> = {
   path_prefix: 'Path prefix (HTTP)',
   method: 'Method (HTTP)',
   time: 'Time window',
+  email: 'Email (after an SSO login)',
+  email_domain: 'Email domain (after an SSO login)',
+  group: 'Group (after an SSO login)',
 };
 const PLACEHOLDERS: Record<Exclude<ConditionType, 'time'>, string> = {
   peer: '12, 13',
@@ -25,6 +28,9 @@ const PLACEHOLDERS: Record<Exclude<ConditionType, 'time'>, string> = {
   asn: 'AS3320',
   path_prefix: '/api',
   method: 'GET, HEAD',
+  email: 'ann@example.com',
+  email_domain: 'example.com',
+  group: 'staff',
 };
 const DAY_LABELS: Record<string, string> = {
   mon: 'Mon',
