@@ -8,6 +8,8 @@ COPY caddy-module/go.mod caddy-module/go.sum ./
 RUN go mod download
 COPY caddy-module/ ./
 RUN CGO_ENABLED=0 go build -trimpath -o /out/caddy ./cmd/caddy && /out/caddy list-modules | grep -q '^gatehouse$'
+# mkmmdb compiles the ASN database (asn policy conditions) from the npm package's CSVs in the deps stage.
+RUN CGO_ENABLED=0 go build -trimpath -o /out/mkmmdb ./cmd/mkmmdb
 # wireguard-go at the version pinned in wireguard-go/go.mod (Debian's predates segmentation offload).
 WORKDIR /src/wireguard-go
 COPY wireguard-go/go.mod wireguard-go/go.sum ./
@@ -20,6 +22,10 @@ COPY package.json package-lock.json ./
 # The workspace packages (the wire protocol and the LAN agent) are part of the install.
 COPY packages ./packages
 RUN npm ci --omit=dev --no-audit --no-fund
+# bin/asn.mmdb from @ip-location-db/asn (CC BY 4.0), as scripts/build-asn-db.mjs builds it outside Docker.
+COPY --from=caddy /out/mkmmdb /tmp/mkmmdb
+RUN mkdir -p /app/bin && /tmp/mkmmdb -csv node_modules/@ip-location-db/asn/asn-ipv4.csv \
+      -csv node_modules/@ip-location-db/asn/asn-ipv6.csv -out /app/bin/asn.mmdb && rm /tmp/mkmmdb
 
 # --- 3. runtime ---------------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim
@@ -34,6 +40,7 @@ COPY src ./src
 COPY packages ./packages
 COPY migrations ./migrations
 COPY --from=caddy /out/caddy ./bin/caddy
+COPY --from=deps /app/bin/asn.mmdb ./bin/asn.mmdb
 COPY --from=caddy /out/wireguard-go ./bin/wireguard-go
 
 # WireGuard needs CAP_NET_ADMIN (and /dev/net/tun for wireguard-go), so the process runs as root inside the
