@@ -86,7 +86,7 @@ const VALUE_NORMALISERS: Record<Exclude<ConditionType, 'time'>, ValueNormaliser>
   email: (v) => {
     const email = v.toLowerCase();
     const at = email.lastIndexOf('@');
-    return at > 0 && !/[\s\0-\x1f\x7f]/.test(email) && DOMAIN.test(email.slice(at + 1))
+    return at > 0 && !/[\s\p{Cc}]/u.test(email) && DOMAIN.test(email.slice(at + 1))
       ? { value: email }
       : { error: `"${v}" is not an email address` };
   },
@@ -95,7 +95,7 @@ const VALUE_NORMALISERS: Record<Exclude<ConditionType, 'time'>, ValueNormaliser>
     return DOMAIN.test(domain) ? { value: domain } : { error: `"${v}" is not a domain like example.com` };
   },
   // Group names are the provider's (case kept); control characters never are one.
-  group: (v) => (/[\0-\x1f\x7f]/.test(v) ? { error: `"${v}" has control characters` } : { value: v }),
+  group: (v) => (/\p{Cc}/u.test(v) ? { error: `"${v}" has control characters` } : { value: v }),
 };
 
 const conditionValue = z.string().trim().min(1, 'must not be empty').max(POLICY_LIMITS.valueLength);
