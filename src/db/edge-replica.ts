@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import type { Logger } from '../logger.ts';
-import { secureDatabaseFiles } from './files.ts';
+import { secureDatabaseFiles, secureDataDir } from './files.ts';
 import { type DbHandle, type DbOptions, wrapClient } from './index.ts';
 
 /**
@@ -48,9 +49,11 @@ function filePath(url: string): string {
 export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
   const deadlineMs = opts.deadlineMs ?? 5_000;
   const probe = opts.primaryUp ?? sqldAnswers;
-  // Asked before secureDatabaseFiles, which creates the file.
   const hadReplica = existsSync(filePath(opts.url));
-  secureDatabaseFiles(opts.url);
+  // A new replica must not exist as a file before libSQL makes it (an empty file has no WAL index to sync
+  // into): only the directory is secured now, the files once the client has created them.
+  if (hadReplica) secureDatabaseFiles(opts.url);
+  else secureDataDir(path.dirname(filePath(opts.url)));
   const openLive = (): Client =>
     createClient({
       url: opts.url,
@@ -63,6 +66,7 @@ export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
   let readOnly = false;
   if (await probe(opts.syncUrl, deadlineMs)) {
     current = openLive();
+    secureDatabaseFiles(opts.url);
   } else {
     if (!hadReplica) {
       throw new Error(
