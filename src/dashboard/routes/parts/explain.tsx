@@ -53,8 +53,8 @@ export function ExplainBox({
         </div>
         {http ? (
           <>
-            <TextField name="method" id="explain-method" label="Method" value={question.method} placeholder="GET" />
-            <TextField name="path" id="explain-path" label="Path" value={question.path} placeholder="/" />
+            <TextField name="method" id="explain-method" label="Request method" value={question.method} placeholder="GET" />
+            <TextField name="path" id="explain-path" label="Request path" value={question.path} placeholder="/" />
           </>
         ) : null}
         <button type="submit">Explain</button>

@@ -28,7 +28,7 @@ function MemberRow(props: Member & { n: string; e: Record<string, string>; optio
       <RowInput
         id={`pool_lan_host_${n}`}
         name="pool_lan_host"
-        label="LAN host"
+        label={`Member${label} LAN host`}
         value={props.host}
         placeholder="192.168.1.100"
         error={e[`pool.members.${n}.target_lan_host`]}
@@ -36,7 +36,7 @@ function MemberRow(props: Member & { n: string; e: Record<string, string>; optio
       <RowInput
         id={`pool_lan_port_${n}`}
         name="pool_lan_port"
-        label="LAN port"
+        label={`Member${label} LAN port`}
         value={props.port}
         inputmode="numeric"
         error={e[`pool.members.${n}.target_lan_port`]}
