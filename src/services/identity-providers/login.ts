@@ -1,6 +1,6 @@
 import { and, eq, lt } from 'drizzle-orm';
 import { type AdminRole, roleAtLeast } from '../../auth/roles.ts';
-import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
+import { randomSecret } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { DbOrTx } from '../../db/index.ts';
 import {
@@ -13,7 +13,7 @@ import {
 import { AppError, ForbiddenError, NotFoundError } from '../../errors.ts';
 import { authorizationRequest, codeGrant, type Identity, type PendingLogin, ProviderError } from '../../oidc/client.ts';
 import { recordAudit } from '../audit/record.ts';
-import { SESSION_TTL_MS } from '../sessions/index.ts';
+import { startAdminSession } from '../sessions/start.ts';
 import { usernameIs } from '../users/by-name.ts';
 import { noteFailure, providerConfig } from './configs.ts';
 import { callbackUrl, loadProvider } from './public.ts';
@@ -144,7 +144,6 @@ export async function finishOidcLogin({
       `${identity.email ?? identity.subject} is not in a group that has a role here. Ask an owner to map one of your groups (${identity.groups.slice(0, 10).join(', ') || 'none'}) to a role.`,
     );
 
-  const token = randomSecret(32);
   const now = ctx.now();
   const result = await ctx.db.transaction(async (tx) => {
     const [link] = await tx
@@ -205,30 +204,17 @@ export async function finishOidcLogin({
         },
       });
     }
-    // The same session as a password login (src/services/sessions/index.ts); the provider did the factors.
+    // The same session as a password login (src/services/sessions/start.ts); the provider did the factors.
     await tx.delete(adminSessions).where(lt(adminSessions.expiresAt, now));
-    await tx.insert(adminSessions).values({
-      id: sha256Hex(token),
-      userId: user.id,
-      csrfToken: randomSecret(24),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + SESSION_TTL_MS),
-      lastSeenAt: now,
-      ip: ctx.ip ?? null,
-      userAgent: userAgent?.slice(0, 500) ?? null,
-    });
-    await recordAudit({
-      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username, role: user.role } },
+    const session = await startAdminSession({
+      ctx,
       tx,
-      input: {
-        action: 'auth.login',
-        resourceType: 'admin_user',
-        resourceId: user.id,
-        after: { via: `identity provider ${row.name}` },
-      },
+      user,
+      userAgent,
+      after: { via: `identity provider ${row.name}` },
     });
-    return { disabled: false as const, user };
+    return { disabled: false as const, user, token: session.token };
   });
   if (result.disabled) return refuse('disabled', 'Your Gatehouse account is disabled. Ask an owner to enable it.');
-  return { token, user: { id: result.user.id, username: result.user.username, role: result.user.role } };
+  return { token: result.token, user: { id: result.user.id, username: result.user.username, role: result.user.role } };
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import { usesForwardPort } from '../../caddy/snapshot.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';

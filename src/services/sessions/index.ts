@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull, lt } from 'drizzle-orm';
 import { verifyPasswordOrDummy } from '../../auth/passwords.ts';
 import { secretBoxFor } from '../../auth/secret-box.ts';
-import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
+import { sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
 import { adminPasskeys, adminSessions, adminUsers } from '../../db/schema/index.ts';
@@ -11,8 +11,9 @@ import { consumeAdminTotp } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
 import { passwordLoginRefused } from '../identity-providers/sso-only.ts';
 import { usernameIs } from '../users/by-name.ts';
+import { startAdminSession } from './start.ts';
 
-export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+export { SESSION_TTL_MS } from './start.ts';
 
 /**
  * Password (+ TOTP when enabled) → a new session. Every failure is audit-logged and answered with the
@@ -87,38 +88,18 @@ export async function login({
     }
     secondFactor = input.totp_code ? 'totp' : 'recovery_code';
   }
-  const token = randomSecret(32);
   const now = ctx.now();
-  const csrfToken = randomSecret(24);
-  await ctx.db.transaction(async (tx) => {
+  const session = await ctx.db.transaction(async (tx) => {
     await tx.delete(adminSessions).where(lt(adminSessions.expiresAt, now));
-    await tx.insert(adminSessions).values({
-      id: sha256Hex(token),
-      userId: user.id,
-      csrfToken,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + SESSION_TTL_MS),
-      lastSeenAt: now,
-      ip: ctx.ip ?? null,
-      userAgent: input.userAgent ?? null,
-    });
-    await recordAudit({
-      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username, role: user.role } },
+    return startAdminSession({
+      ctx,
       tx,
-      input: {
-        action: 'auth.login',
-        resourceType: 'admin_user',
-        resourceId: user.id,
-        ...(secondFactor ? { after: { second_factor: secondFactor } } : {}),
-      },
+      user,
+      userAgent: input.userAgent,
+      after: secondFactor ? { second_factor: secondFactor } : undefined,
     });
   });
-  return {
-    token,
-    csrfToken,
-    user: { id: user.id, username: user.username, role: user.role },
-    expiresAt: new Date(now.getTime() + SESSION_TTL_MS),
-  };
+  return { ...session, user: { id: user.id, username: user.username, role: user.role } };
 }
 
 /** Session cookie → user (with their current role), or null when unknown, expired or the user is disabled. */

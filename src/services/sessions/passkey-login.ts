@@ -1,12 +1,12 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { and, eq, gt } from 'drizzle-orm';
-import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
+import { sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { UnauthorizedError } from '../../errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { type RelyingParty, verifyPasskeyLogin } from '../passkeys/index.ts';
-import { SESSION_TTL_MS } from './index.ts';
+import { startAdminSession } from './start.ts';
 
 /** The user of a live pending login (password right, second factor to come), or null. */
 export async function pendingLoginUser({ ctx, pendingToken }: { ctx: ServiceContext; pendingToken: string }) {
@@ -68,32 +68,15 @@ export async function finishPasskeyLogin({
     );
     throw err;
   }
-  const token = randomSecret(32);
-  const csrfToken = randomSecret(24);
-  const now = ctx.now();
-  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-  await ctx.db.transaction(async (tx) => {
+  const session = await ctx.db.transaction(async (tx) => {
     if (input.pendingToken) await tx.delete(adminSessions).where(eq(adminSessions.id, sha256Hex(input.pendingToken)));
-    await tx.insert(adminSessions).values({
-      id: sha256Hex(token),
-      userId: user.id,
-      csrfToken,
-      createdAt: now,
-      expiresAt,
-      lastSeenAt: now,
-      ip: ctx.ip ?? null,
-      userAgent: input.userAgent ?? null,
-    });
-    await recordAudit({
-      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username, role: user.role } },
+    return startAdminSession({
+      ctx,
       tx,
-      input: {
-        action: 'auth.login',
-        resourceType: 'admin_user',
-        resourceId: user.id,
-        after: pending ? { second_factor: 'passkey' } : { passwordless: 'passkey' },
-      },
+      user,
+      userAgent: input.userAgent,
+      after: pending ? { second_factor: 'passkey' } : { passwordless: 'passkey' },
     });
   });
-  return { token, csrfToken, expiresAt, username: user.username };
+  return { ...session, username: user.username };
 }

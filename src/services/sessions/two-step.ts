@@ -7,7 +7,8 @@ import { AppError, UnauthorizedError } from '../../errors.ts';
 import { consumeAdminSecondFactor } from '../admin/totp-step.ts';
 import { recordAudit } from '../audit/record.ts';
 import { usernameIs } from '../users/by-name.ts';
-import { login, SESSION_TTL_MS } from './index.ts';
+import { login } from './index.ts';
+import { startAdminSession } from './start.ts';
 
 /** How long the TOTP step may take after a correct password. */
 export const PENDING_TTL_MS = 5 * 60 * 1000;
@@ -112,31 +113,8 @@ export async function finishTotpLogin({
     );
     throw new UnauthorizedError('invalid TOTP code');
   }
-  const token = randomSecret(32);
-  const csrfToken = randomSecret(24);
-  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
-  await ctx.db.transaction(async (tx) => {
+  return ctx.db.transaction(async (tx) => {
     await tx.delete(adminSessions).where(eq(adminSessions.id, row.session.id));
-    await tx.insert(adminSessions).values({
-      id: sha256Hex(token),
-      userId: user.id,
-      csrfToken,
-      createdAt: now,
-      expiresAt,
-      lastSeenAt: now,
-      ip: ctx.ip ?? null,
-      userAgent: input.userAgent ?? null,
-    });
-    await recordAudit({
-      ctx: { ...ctx, actor: { kind: 'admin', id: user.id, username: user.username, role: user.role } },
-      tx,
-      input: {
-        action: 'auth.login',
-        resourceType: 'admin_user',
-        resourceId: user.id,
-        after: { second_factor: secondFactor },
-      },
-    });
+    return startAdminSession({ ctx, tx, user, userAgent: input.userAgent, after: { second_factor: secondFactor } });
   });
-  return { token, csrfToken, expiresAt };
 }

@@ -53,7 +53,13 @@ export function ExplainBox({
         </div>
         {http ? (
           <>
-            <TextField name="method" id="explain-method" label="Request method" value={question.method} placeholder="GET" />
+            <TextField
+              name="method"
+              id="explain-method"
+              label="Request method"
+              value={question.method}
+              placeholder="GET"
+            />
             <TextField name="path" id="explain-path" label="Request path" value={question.path} placeholder="/" />
           </>
         ) : null}
