@@ -161,14 +161,14 @@ export function upstreamOf(route: Route, input: CompileInput): { hosts: string[]
 function httpHandlers(
   route: Route,
   upstream: { hosts: string[]; port: number },
-  peers: PeerRef[],
+  identity: Record<string, unknown>[],
   login: boolean,
   authEndpoint?: string,
   proxySecret?: string,
   tokenHeaders: string[] = [],
 ): Record<string, unknown>[] {
   const handlers: Record<string, unknown>[] = [
-    ...identityHandlers(peers),
+    ...identity,
     ...(login && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret, tokenHeaders) : []),
   ];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
@@ -237,6 +237,8 @@ function l4Ports(route: Route, upstream: { hosts: string[]; port: number }): Non
  */
 export function compileSnapshot(input: CompileInput): Snapshot {
   const routes: SnapshotRoute[] = [];
+  // The same for every HTTP route: built once per snapshot, not once per route.
+  const identity = identityHandlers(input.peers);
   for (const route of [...input.routes].sort((a, b) => a.id - b.id)) {
     if (!route.enabled) continue;
     const upstream = upstreamOf(route, input);
@@ -251,7 +253,7 @@ export function compileSnapshot(input: CompileInput): Snapshot {
       const handle = httpHandlers(
         route,
         upstream,
-        input.peers,
+        identity,
         policy.usesLogin,
         input.authEndpoint,
         input.proxySecret,
