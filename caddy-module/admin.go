@@ -32,6 +32,7 @@ func init() {
 //	GET  /gatehouse/v1/health     version, route counts, listener states
 //	GET  /gatehouse/v1/connections        open L4 connections [?route=ID] (connections.go)
 //	DELETE /gatehouse/v1/connections/ID   close one (204, 404)
+//	GET  /gatehouse/v1/certificates/failures  certificates Caddy fails to obtain or renew (cert_events.go)
 type AdminAPI struct {
 	// app returns the app to talk to; the running one unless a test sets it.
 	app func() *App
@@ -51,6 +52,13 @@ func (api *AdminAPI) Routes() []caddy.AdminRoute {
 }
 
 func (api *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
+	// Recorded by the events handler, not the app: answered even before a snapshot or app exists.
+	if r.URL.Path == "/gatehouse/v1/certificates/failures" {
+		if r.Method != http.MethodGet {
+			return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed on %s", r.Method, r.URL.Path)}
+		}
+		return writeJSON(w, http.StatusOK, map[string]any{"failures": certFailures.list()})
+	}
 	get := api.app
 	if get == nil {
 		get = running.Load
