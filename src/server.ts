@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { secretBoxFor } from './auth/secret-box.ts';
+import { readCertificateFailures } from './caddy/certificate-failures.ts';
 import { DataPlane } from './caddy/data-plane.ts';
 import { loadProxySecret } from './caddy/proxy-secret.ts';
 import { controlPlaneDial } from './caddy/route-auth.ts';
@@ -242,6 +243,7 @@ export async function startServer({ config, logger }: { config: Config; logger: 
       peerHandshakeAt: (publicKey) => wireguard.latest(publicKey)?.latestHandshake ?? null,
       dataPlanePending: () => caddy?.state === 'running' && reconciler.status().pending,
       caddyDataDir: caddy ? config.caddy.dataDir : undefined,
+      certificateFailures: caddy ? () => readCertificateFailures(caddy.admin) : undefined,
     },
     alertQueue,
   );

@@ -53,7 +53,11 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
   const issuer =
     caddy.tlsIssuer === 'internal'
       ? { module: 'internal' }
-      : { module: 'acme', ...(caddy.acmeEmail ? { email: caddy.acmeEmail } : {}) };
+      : {
+          module: 'acme',
+          ...(caddy.acmeCaUrl ? { ca: caddy.acmeCaUrl } : {}),
+          ...(caddy.acmeEmail ? { email: caddy.acmeEmail } : {}),
+        };
 
   // Several edges share certificates through Redis (src/caddy/redis-storage.ts); one edge keeps Caddy's files.
   const storage =
@@ -139,6 +143,11 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
           on_demand: { permission: { module: 'gatehouse' } },
         },
       },
+      // Certificates Caddy fails to obtain or renew are recorded by the module until one is obtained, for the
+      // "certificate issuance failing" alert (caddy-module/cert_events.go, src/services/alerts/conditions.ts).
+      events: {
+        subscriptions: [{ events: CERTIFICATE_EVENTS, handlers: [{ handler: 'gatehouse_certificates' }] }],
+      },
       // The internal issuer's CA ("local") must never be installed into the host's trust stores (system,
       // Firefox, Java): Caddy would do that by default when its pki app starts. Configured in every mode, so
       // nothing that provisions the local CA implicitly can bring the default back. The root certificate is
@@ -147,6 +156,9 @@ export function staticCaddyConfig(input: StaticConfigInput): Record<string, unkn
     },
   };
 }
+
+/** The certmagic events the module's certificate handler records (caddy-module/cert_events.go). */
+export const CERTIFICATE_EVENTS = ['cert_failed', 'cert_obtained'];
 
 /** The gatehouse module's access logger (caddy-module/access_log.go: AccessLoggerName). */
 export const ACCESS_LOGGER = 'gatehouse.access';

@@ -4,6 +4,7 @@ import { isIP, isIPv4 } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { acmeCaUrlProblem } from './acme-ca-url.ts';
 import { parseRedisStorageUrl, type RedisStorageTarget } from './redis-storage-url.ts';
 import { WG_ENDPOINT_HINT, wgEndpointProblem } from './wg-endpoint.ts';
 
@@ -128,6 +129,15 @@ export const envSchema = z.object({
   GATEHOUSE_HTTPS_PORT: port.default(443),
   GATEHOUSE_TLS_ISSUER: z.enum(['acme', 'internal']).default('acme'),
   GATEHOUSE_ACME_EMAIL: z.email('must be an email address').optional(),
+  /** A private ACME CA's directory URL instead of Caddy's default CAs (src/config/acme-ca-url.ts). */
+  GATEHOUSE_ACME_CA_URL: z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      const problem = acmeCaUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   GATEHOUSE_TRUSTED_PROXIES: z.string().default(''),
   GATEHOUSE_WG_ENABLED: z.enum(['auto', 'true', 'false']).default('auto'),
   GATEHOUSE_WG_INTERFACE: z
@@ -238,6 +248,8 @@ export interface Config {
     httpsPort: number;
     tlsIssuer: 'acme' | 'internal';
     acmeEmail: string | undefined;
+    /** The ACME CA's directory URL; unset: Caddy's defaults. */
+    acmeCaUrl: string | undefined;
     trustedProxies: string[];
     /** Certificates in Redis, shared by several edges; unset: Caddy's files in its data dir. */
     storageRedis: RedisStorageTarget | undefined;
@@ -309,6 +321,7 @@ export function toConfig(env: Env, defaults: { dataDir: string }): Config {
       httpsPort: env.GATEHOUSE_HTTPS_PORT,
       tlsIssuer: env.GATEHOUSE_TLS_ISSUER,
       acmeEmail: env.GATEHOUSE_ACME_EMAIL,
+      acmeCaUrl: env.GATEHOUSE_ACME_CA_URL,
       trustedProxies: env.GATEHOUSE_TRUSTED_PROXIES.split(',')
         .map((s) => s.trim())
         .filter(Boolean),

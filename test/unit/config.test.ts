@@ -93,6 +93,44 @@ describe('GeoIP database', () => {
   });
 });
 
+// Issue 17: a private ACME CA is an outbound target like an OpenID provider (SECURITY.md): HTTPS, or HTTP on loopback.
+describe('GATEHOUSE_ACME_CA_URL', () => {
+  const issuers = (env: Record<string, string>) => {
+    const config = loadConfig(env);
+    const tls = (staticCaddyConfig({ ...config, l4ListenHost: '', publicDomain: undefined }).apps as any).tls;
+    return tls.automation.policies.map((p: { issuers: unknown[] }) => p.issuers[0]);
+  };
+
+  it('points the acme issuer at the CA; unset keeps the default CAs of Caddy', () => {
+    expect(issuers({ GATEHOUSE_ACME_CA_URL: ' https://ca.example.com/acme/directory ' })).toEqual([
+      { module: 'acme', ca: 'https://ca.example.com/acme/directory' },
+    ]);
+    expect(issuers({ GATEHOUSE_ACME_CA_URL: 'http://127.0.0.1:14000/dir' })[0].ca).toBe('http://127.0.0.1:14000/dir');
+    expect(issuers({ GATEHOUSE_ACME_CA_URL: 'http://[::1]:14000/dir' })[0].ca).toBe('http://[::1]:14000/dir');
+    expect(issuers({})).toEqual([{ module: 'acme' }]);
+  });
+
+  it.each([
+    ['http://ca.example.com/dir', 'plain http:// only to a CA on loopback'],
+    ['http://10.0.0.5/dir', 'plain http:// only to a CA on loopback'],
+    ['http://127.0.0.1.nip.io/dir', 'plain http:// only to a CA on loopback'],
+    ['ftp://ca.example.com/dir', 'https://'],
+    ['file:///etc/passwd', 'https://'],
+    ['ca.example.com/dir', 'must be a URL'],
+    ['https://user:pw@ca.example.com/dir', 'user name or password'],
+    ['https://ca.example.com/dir#x', 'fragment'],
+    ['https://ca.example.com/{env.GATEHOUSE_SECRET_KEY}', 'placeholders'],
+    ['https://ca.example.com/a b', 'spaces or control characters'],
+    ['https://ca.example.com/\u0000', 'spaces or control characters'],
+    [`https://ca.example.com/${'a'.repeat(2100)}`, 'at most 2048'],
+  ])('refuses %s naming the variable', (value, reason) => {
+    const found = problems({ GATEHOUSE_ACME_CA_URL: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]!.variable).toBe('GATEHOUSE_ACME_CA_URL');
+    expect(found[0]!.message).toContain(reason);
+  });
+});
+
 // Issue 14 item 5: the data dir and the Caddy binary never depend on the working directory.
 describe('defaults independent of the working directory', () => {
   const host = (uid: number, writable = true) => ({ uid, home: '/home/ada', writable: () => writable });

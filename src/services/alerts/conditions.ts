@@ -1,5 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { and, count, eq, gte, inArray } from 'drizzle-orm';
+import type { CertificateFailure } from '../../caddy/certificate-failures.ts';
 import type { ServiceContext } from '../../context.ts';
 import { auditLog, peers } from '../../db/schema/index.ts';
 import type { AlertSettings } from '../../schemas/alerts.ts';
@@ -18,6 +19,8 @@ export interface AlertLiveSource {
   dataPlanePending?(): boolean;
   /** Where Caddy keeps its certificates (src/caddy/supervisor.ts); absent: no certificate checks. */
   caddyDataDir?: string | undefined;
+  /** Certificates Caddy fails to obtain or renew now (src/caddy/certificate-failures.ts); throws when Caddy does not answer. */
+  certificateFailures?(): Promise<CertificateFailure[]>;
 }
 
 /** A condition that holds now; it fires once it has held for `thresholdSeconds` (0: at once). */
@@ -132,6 +135,14 @@ export async function observe(ctx: ServiceContext, live: AlertLiveSource, s: Ale
     }
   });
 
+  // A failing issuance comes first: when the same certificate also expires soon, its key is taken and the
+  // evaluator keeps the first observation of a key, which says why.
+  const failures = await live.certificateFailures?.().catch((err: Error) => {
+    ctx.logger.debug({ err: err.message }, 'reading certificate failures from Caddy failed');
+    return [];
+  });
+  for (const f of (failures ?? []).slice(0, MAX_ROWS)) out.push(certificateFailing(f));
+
   if (live.caddyDataDir) {
     for (const cert of await expiringCertificates(live.caddyDataDir, now, s.certificate_days)) {
       out.push({
@@ -171,4 +182,17 @@ export async function observe(ctx: ServiceContext, live: AlertLiveSource, s: Ale
     }
   }
   return out;
+}
+
+/** Caddy cannot obtain (none yet) or renew the certificate for one identifier: fires at once. */
+function certificateFailing(f: CertificateFailure): Observation {
+  const what = f.renewal ? 'renew the certificate' : 'obtain a certificate';
+  const tries = f.attempts === 1 ? '1 failed attempt' : `${f.attempts} failed attempts`;
+  return {
+    key: `certificate:${f.identifier}`,
+    condition: 'certificate',
+    subject: `certificate issuance failing for ${f.identifier}`,
+    message: `Caddy cannot ${what} for ${f.identifier}: ${tries} since ${f.firstFailedAt.toISOString()}, the last at ${f.lastFailedAt.toISOString()}. Last error: ${f.error}`,
+    thresholdSeconds: 0,
+  };
 }
