@@ -1,6 +1,7 @@
 // Real: the dashboard (Hono app, admin session, CSRF), the service verbs, a libSQL temp-file database, the
 // delivery queue and an HTTP receiver on 127.0.0.1. Simulated: the HTTP socket (app.request).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertStates } from '../../src/db/schema/index.ts';
 import { bootstrapAdmin } from '../../src/services/admin/bootstrap.ts';
 import { DeliveryQueue } from '../../src/services/alerts/queue.ts';
 import { ADMIN, browser } from '../helpers/admin-login.ts';
@@ -81,5 +82,25 @@ describe('the alerts page', () => {
     // Without the CSRF token nothing happens.
     const forged = await b.request('POST', '/alerts/channels', { name: 'x', kind: 'webhook', url: `${http.url}/x` });
     expect(forged.status).toBe(403);
+  });
+
+  it('an active alert shows its message, e.g. the CA error of a failing certificate, escaped', async () => {
+    await env.db.insert(alertStates).values({
+      key: 'certificate:shop.example.test',
+      condition: 'certificate',
+      subject: 'certificate issuance failing for shop.example.test',
+      message: 'Caddy cannot obtain a certificate for shop.example.test: <script>alert(1)</script> HTTP 403',
+      since: new Date(),
+      firedAt: new Date(),
+      lastNotifiedAt: new Date(),
+    });
+    const b = browser(env, '198.51.100.10');
+    expect((await b.password(ADMIN.password)).status).toBe(303);
+    const html = await (await b.request('GET', '/alerts')).text();
+    expect(html).toContain('certificate issuance failing for shop.example.test');
+    expect(html).toContain(
+      'Caddy cannot obtain a certificate for shop.example.test: &lt;script&gt;alert(1)&lt;/script&gt; HTTP 403',
+    );
+    expect(html).not.toContain('<script>alert(1)');
   });
 });

@@ -126,6 +126,9 @@ export function AlertsPage(props: {
             <li>
               <Badge tone={a.fired_at ? 'bad' : 'warn'}>{a.fired_at ? 'firing' : 'pending'}</Badge> {a.subject} — since{' '}
               {ago(a.since)}
+              {/* What the notice says, e.g. the CA's error for a failing certificate. */}
+              <br />
+              <small class="alert-message">{a.message}</small>
             </li>
           ))}
         </ul>
