@@ -14,8 +14,8 @@ const MAX_FILES = 1000;
 /**
  * Certificates in Caddy's storage (`<caddy data dir>/certificates/<issuer>/<name>/<name>.crt`, where Caddy's
  * file-system storage keeps every managed certificate) that expire within `days`. Caddy's admin API lists no
- * certificates and its events (`cert_failed`) reach only in-process handlers, so the storage is the source:
- * Caddy renews an ACME certificate when a third of its life is left (30 days of 90), so one within 14 days means
+ * certificates, so the storage is the source (failed attempts, also for names without any certificate yet, come
+ * from the module's cert_failed record instead: src/caddy/certificate-failures.ts). Caddy renews an ACME certificate when a third of its life is left (30 days of 90), so one within 14 days means
  * renewal has been failing. The internal issuer (`local`) signs 12-hour certificates: those count only once expired.
  */
 export async function expiringCertificates(
