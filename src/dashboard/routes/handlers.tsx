@@ -24,6 +24,7 @@ import { RoutesPage } from './pages/list.tsx';
 import { type ExplainOutcome, ExplainResult, type RouteExplainQuestion } from './parts/explain.tsx';
 import type { RouteUsersProps } from './parts/route-users.tsx';
 import { routeUsersDashboard } from './users-handlers.tsx';
+import { routeProviderChoices } from '../../services/identity-providers/route-choices.ts';
 import { NEW_ROUTE_VALUES, type RouteFormOptions, routeValues } from './values.ts';
 
 const routeId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : 0);
@@ -38,6 +39,7 @@ async function formOptions(c: Context<DashEnv>, deps: AppDeps): Promise<RouteFor
       id: p.id,
       name: p.name,
     })),
+    identityProviders: await routeProviderChoices(ctx),
   };
 }
 
