@@ -16,7 +16,6 @@ import {
   answerTotp,
   attemptedAccount,
   checkPassword,
-  endSession,
   readSession,
   recordAuthFailure,
   startSession,
@@ -24,8 +23,8 @@ import {
 } from '../services/route-auth/sessions.ts';
 import { openShareLink, peekShareLink } from '../services/route-auth/share-links.ts';
 import { forwardedRequest } from './forward-auth.ts';
-import { endRouteSessions, oidcCallback, startOidcLogin } from './route-oidc.ts';
 import { loginPage, logoutPage, messagePage, PAGE_HEADERS, sharePage, totpPage } from './route-login-page.ts';
+import { endRouteSessions, oidcCallback, startOidcLogin } from './route-oidc.ts';
 
 type ForwardedRequest = NonNullable<Awaited<ReturnType<typeof forwardedRequest>>>;
 type LoginEnv = { Variables: AppEnv['Variables'] & { routeAuth: ForwardedRequest } };
@@ -114,7 +113,7 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
 
   app.get('/login', (c) =>
     reqOf(c).route.authMethod === 'oidc'
-      ? startOidcLogin(c, deps, reqOf(c))
+      ? startOidcLogin(c, reqOf(c))
       : loginView(c, reqOf(c).route, safeReturnPath(c.req.query('rd'))),
   );
   app.get('/oidc/callback', (c) => oidcCallback(c, deps, reqOf(c)));

@@ -8,11 +8,7 @@ import {
   safeReturnPath,
 } from '../auth/route-cookies.ts';
 import type { AppDeps } from '../http/types.ts';
-import {
-  beginRouteOidcLogin,
-  finishRouteOidcLogin,
-  ROUTE_OIDC_PENDING_MS,
-} from '../services/route-auth/oidc-login.ts';
+import { beginRouteOidcLogin, finishRouteOidcLogin, ROUTE_OIDC_PENDING_MS } from '../services/route-auth/oidc-login.ts';
 import { endSession } from '../services/route-auth/sessions.ts';
 import type { forwardedRequest } from './forward-auth.ts';
 import { linkPage, PAGE_HEADERS } from './route-login-page.ts';
@@ -34,7 +30,7 @@ const loginHref = (returnTo: string) => `${LOGIN_PREFIX}/login?rd=${encodeURICom
  * the waiting login's token in a host cookie (SameSite=Lax: the provider's redirect back is a top-level GET).
  * The provider down: a page that says so, with a link to try again.
  */
-export async function startOidcLogin(c: C, deps: AppDeps, req: ForwardedRequest): Promise<Response> {
+export async function startOidcLogin(c: C, req: ForwardedRequest): Promise<Response> {
   const host = c.req.header('host') ?? '';
   const returnTo = safeReturnPath(c.req.query('rd'));
   const begun = await beginRouteOidcLogin({ ctx: req.ctx, route: req.route, host, returnTo });
@@ -115,7 +111,12 @@ export async function oidcCallback(c: C, deps: AppDeps, req: ForwardedRequest): 
     case 'ok': {
       const maxAge = Math.max(1, Math.floor((outcome.expiresAt.getTime() - deps.now().getTime()) / 1000));
       if (outcome.ssoDomain) {
-        setCookie(c, ROUTE_SSO_COOKIE, outcome.token, { ...SECURE, sameSite: 'Lax', maxAge, domain: outcome.ssoDomain });
+        setCookie(c, ROUTE_SSO_COOKIE, outcome.token, {
+          ...SECURE,
+          sameSite: 'Lax',
+          maxAge,
+          domain: outcome.ssoDomain,
+        });
         // An older session of this host would be read first (readRouteSession): the new login replaces it.
         await endSession(deps.db, getCookie(c, ROUTE_SESSION_COOKIE));
         deleteCookie(c, ROUTE_SESSION_COOKIE, { ...SECURE });
@@ -137,7 +138,6 @@ export async function endRouteSessions(c: C, deps: AppDeps, req: ForwardedReques
   const sso = getCookie(c, ROUTE_SSO_COOKIE);
   if (sso !== undefined) {
     await endSession(deps.db, sso);
-    if (req.route.authSsoDomain)
-      deleteCookie(c, ROUTE_SSO_COOKIE, { ...SECURE, domain: req.route.authSsoDomain });
+    if (req.route.authSsoDomain) deleteCookie(c, ROUTE_SSO_COOKIE, { ...SECURE, domain: req.route.authSsoDomain });
   }
 }

@@ -43,7 +43,9 @@ export const SsoDomainSchema = z
   .max(253, 'must be at most 253 characters')
   .transform((value, ctx) => {
     const text = value.trim().replace(/^\./, '');
-    const n = text.includes('*') ? { error: 'must be a domain name without a wildcard, e.g. example.com' } : normalizeDomain(text);
+    const n = text.includes('*')
+      ? { error: 'must be a domain name without a wildcard, e.g. example.com' }
+      : normalizeDomain(text);
     if ('error' in n) {
       ctx.addIssue({ code: 'custom', message: n.error });
       return z.NEVER;

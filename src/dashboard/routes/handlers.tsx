@@ -4,6 +4,7 @@ import { AppError } from '../../errors.ts';
 import type { AppDeps } from '../../http/types.ts';
 import { ExplainQuestionShape } from '../../schemas/policies.ts';
 import { CreateRouteSchema, type PublicRoute, RouteListQuerySchema, UpdateRouteSchema } from '../../schemas/routes.ts';
+import { routeProviderChoices } from '../../services/identity-providers/route-choices.ts';
 import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';
 import { getPolicy, listPolicies } from '../../services/policies/read.ts';
@@ -24,7 +25,6 @@ import { RoutesPage } from './pages/list.tsx';
 import { type ExplainOutcome, ExplainResult, type RouteExplainQuestion } from './parts/explain.tsx';
 import type { RouteUsersProps } from './parts/route-users.tsx';
 import { routeUsersDashboard } from './users-handlers.tsx';
-import { routeProviderChoices } from '../../services/identity-providers/route-choices.ts';
 import { NEW_ROUTE_VALUES, type RouteFormOptions, routeValues } from './values.ts';
 
 const routeId = (raw: string) => (/^\d{1,9}$/.test(raw) ? Number(raw) : 0);

@@ -54,7 +54,8 @@ export function routeAuthProblems(d: AuthFields): FieldIssue[] {
     issues.push({ field: 'auth_provider_id', message: 'is only for auth_method oidc' });
   }
   if (d.authSsoDomain) {
-    const problem = d.authMethod === 'oidc' ? ssoDomainProblem(d.authSsoDomain, d.domain) : 'is only for auth_method oidc';
+    const problem =
+      d.authMethod === 'oidc' ? ssoDomainProblem(d.authSsoDomain, d.domain) : 'is only for auth_method oidc';
     if (problem) issues.push({ field: 'auth_sso_domain', message: problem });
   }
   if (d.basicAuthEnabled && d.authMethod === 'password_totp') {
