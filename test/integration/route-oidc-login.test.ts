@@ -11,6 +11,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeAuthSessions, routeOidcLogins } from '../../src/db/schema/index.ts';
+import { forgetProviderConfigs } from '../../src/services/identity-providers/configs.ts';
 import { createIdentityProvider } from '../../src/services/identity-providers/save.ts';
 import { systemContext, testApp } from '../helpers/env.ts';
 import { callbackCandidates, startTestProvider, type TestProvider } from '../helpers/oidc-provider.ts';
@@ -19,6 +20,8 @@ const PROXY_SECRET = 'test-proxy-secret-0123456789abcdef';
 const CSRF = 'c'.repeat(40);
 const HOSTS = { a: 'app.sso.test', b: 'other.sso.test', solo: 'solo.sso.test' } as const;
 type Site = keyof typeof HOSTS;
+/** Moves only Gatehouse's clock (the provider and openid-client keep real time). */
+let shiftMs = 0;
 let env: Awaited<ReturnType<typeof testApp>>;
 let provider: TestProvider;
 let token = '';
@@ -108,7 +111,7 @@ async function createRoute(body: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  env = await testApp({ proxySecret: PROXY_SECRET });
+  env = await testApp({ proxySecret: PROXY_SECRET, now: () => new Date(Date.now() + shiftMs) });
   token = await env.tokenFor('admin');
   provider = await startTestProvider({
     redirectUris: [
@@ -261,6 +264,17 @@ describe('hostile callbacks', () => {
     expect(await sessions()).toBe(before);
   });
 
+  it('a waiting login older than 10 minutes is refused', async () => {
+    const { authUrl, cookie } = await startLogin('a');
+    const back = await signIn(authUrl, 'alice');
+    shiftMs = 10 * 60 * 1000 + 1000;
+    try {
+      expect((await callback('a', back, cookie)).status).toBe(400);
+    } finally {
+      shiftMs = 0;
+    }
+  });
+
   it('a foreign return path becomes /: only relative paths on this host', async () => {
     for (const rd of [
       'https://evil.test/x',
@@ -370,5 +384,19 @@ describe('route settings', () => {
       body: { for_routes: false },
     });
     expect(withdrawn.status).toBe(409);
+  });
+});
+
+describe('the provider down', () => {
+  it('the login page says so, and a session already open keeps working', async () => {
+    const { authUrl, cookie } = await startLogin('solo');
+    const res = await callback('solo', await signIn(authUrl, 'alice'), cookie);
+    const own = setCookie(res, '__Host-gatehouse_auth')!.value;
+    await provider.stop();
+    forgetProviderConfigs();
+    const page = await env.app.request('/.gatehouse/login?rd=%2F', { headers: forwarded('solo') });
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain('Test IdP is not reachable right now');
+    expect((await verify('solo', `__Host-gatehouse_auth=${own}`)).status).toBe(200);
   });
 });
