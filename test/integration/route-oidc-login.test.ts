@@ -375,6 +375,26 @@ describe('route settings', () => {
     }
   });
 
+  it('a route user on a provider-login route is not its last way in, and can log in nowhere by password', async () => {
+    const user = await env.call('POST', `/api/v1/routes/${routeIds.solo}/auth-users`, {
+      token,
+      body: { username: 'carol', password: 'carol has a long password' },
+    });
+    expect(user.status, await user.clone().text()).toBe(201);
+    const userId = ((await user.json()) as { id: number }).id;
+    const post = await env.app.request('/.gatehouse/login', {
+      method: 'POST',
+      headers: {
+        ...forwarded('solo', { cookie: `__Host-gatehouse_csrf=${CSRF}` }),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: `csrf=${CSRF}&username=carol&password=${encodeURIComponent('carol has a long password')}`,
+    });
+    expect(setCookie(post, '__Host-gatehouse_auth')).toBeUndefined();
+    const removed = await env.call('DELETE', `/api/v1/routes/${routeIds.solo}/auth-users/${userId}`, { token });
+    expect(removed.status, await removed.clone().text()).toBeLessThan(300);
+  });
+
   it('a provider that routes log in through cannot be removed or withdrawn from routes', async () => {
     const removed = await env.call('DELETE', `/api/v1/identity-providers/${providerId}`, { token });
     expect(removed.status).toBe(409);

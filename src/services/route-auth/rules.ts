@@ -114,6 +114,14 @@ async function providerIssues(tx: DbOrTx, d: AuthFields): Promise<FieldIssue[]> 
   return [];
 }
 
+/**
+ * Whether the route's users are how one logs in, so its last user is its last way in: TOTP users, or users
+ * without a shared password. A route that logs in through an identity provider does not use them.
+ */
+export function usersAreTheWayIn(route: Pick<Route, 'authMethod' | 'authPasswordHash'>): boolean {
+  return route.authMethod === 'password_totp' || (route.authMethod === 'password' && !route.authPasswordHash);
+}
+
 export async function countAuthUsers(tx: DbOrTx, routeId: number): Promise<number> {
   const [row] = await tx.select({ n: count() }).from(routeAuthUsers).where(eq(routeAuthUsers.routeId, routeId));
   return row?.n ?? 0;

@@ -227,6 +227,7 @@ export function RouteLoginPanel({
         label="Identity provider"
         value={str(v, 'auth_provider_id')}
         error={e.auth_provider_id}
+        hint="Method identity provider: register https://<this domain>/.gatehouse/oidc/callback at the provider"
         options={[['', 'None'], ...providers.map((p): [string, string] => [String(p.id), p.name])]}
       />
       <TextField
