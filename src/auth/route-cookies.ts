@@ -4,7 +4,14 @@
  */
 export const ROUTE_SESSION_COOKIE = '__Host-gatehouse_auth';
 export const ROUTE_CSRF_COOKIE = '__Host-gatehouse_csrf';
-const OURS = /^__Host-gatehouse_/;
+/** A route login through an identity provider, between the login page and the callback (route-oidc-logins.ts). */
+export const ROUTE_OIDC_COOKIE = '__Host-gatehouse_oidc';
+/**
+ * The opt-in single sign-on session cookie (auth_sso_domain): Domain=<parent>, so `__Secure-` (Secure is still
+ * enforced) instead of `__Host-`. Every host under the parent receives it: SECURITY.md says what that means.
+ */
+export const ROUTE_SSO_COOKIE = '__Secure-gatehouse_sso';
+const OURS = /^__(?:Host|Secure)-gatehouse_/;
 
 /** The reserved path prefix on every route with auth: served by the control plane, never by the upstream. */
 export const LOGIN_PREFIX = '/.gatehouse';

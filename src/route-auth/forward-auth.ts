@@ -6,6 +6,7 @@ import {
   hostName,
   LOGIN_PREFIX,
   ROUTE_SESSION_COOKIE,
+  ROUTE_SSO_COOKIE,
   safeReturnPath,
   stripOurCookies,
   VERIFY_PATH,
@@ -22,10 +23,11 @@ import {
   attemptedAccount,
   checkPassword,
   findAuthRoute,
-  readSession,
+  readRouteSession,
   recordAuthFailure,
 } from '../services/route-auth/sessions.ts';
 import { checkIdentity } from './identity-check.ts';
+import { linkPage, PAGE_HEADERS } from './route-login-page.ts';
 
 const ROUTE_HEADER = 'x-gatehouse-route';
 
@@ -148,7 +150,12 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
       return allow(c, who.user?.username ?? null);
     }
 
-    const found = await readSession(deps.db, getCookie(c, ROUTE_SESSION_COOKIE), route.id, now);
+    const found = await readRouteSession(
+      deps.db,
+      route,
+      { host: getCookie(c, ROUTE_SESSION_COOKIE), sso: getCookie(c, ROUTE_SSO_COOKIE) },
+      now,
+    );
     if (found?.session.stage === 'active') {
       const who = found.session.identity;
       const verdict = await checkIdentity(
@@ -157,7 +164,8 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
         { routeId: route.id, ip, method: c.req.header('x-forwarded-method'), uri: c.req.header('x-forwarded-uri') },
         who,
       );
-      if (verdict === 'deny') return c.text('your account is not allowed on this route', 403);
+      // A clear page, not the login again (that would loop: the provider would log the same account back in).
+      if (verdict === 'deny') return forbidden(c, route.name, who);
       if (verdict === 'unavailable') return c.text('the access decision is unavailable; try again later', 503);
       return allow(c, found.username ?? who?.email ?? who?.subject ?? null, who);
     }
@@ -165,6 +173,20 @@ export function forwardAuthApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 302);
   });
   return app;
+}
+
+function forbidden(c: Context<AppEnv>, routeName: string, who: RouteSessionIdentity | null) {
+  for (const [k, v] of Object.entries(PAGE_HEADERS)) c.header(k, v);
+  const account = who?.email ?? who?.name ?? 'your account';
+  return c.html(
+    linkPage({
+      title: 'Not allowed',
+      message: `You are logged in as ${account}, which may not use ${routeName}.`,
+      href: `${LOGIN_PREFIX}/logout`,
+      link: 'Log out to use another account',
+    }),
+    403,
+  );
 }
 
 /** Header values from a provider's claims: one line, printable, bounded (Caddy copies them verbatim). */

@@ -91,3 +91,11 @@ export function sharePage(opts: { routeName: string; linkName: string; csrf: str
 <button type="submit">Open ${opts.routeName}</button></form>`,
   );
 }
+
+/** A page with one way on (a link, so no form-action limits where it leads): the provider's errors, the 403. */
+export function linkPage(opts: { title: string; message: string; href: string; link: string }) {
+  return layout(
+    opts.title,
+    html`<h1>${opts.title}</h1><p>${opts.message}</p><p><a href="${opts.href}">${opts.link}</a></p>`,
+  );
+}

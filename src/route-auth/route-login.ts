@@ -16,7 +16,6 @@ import {
   answerTotp,
   attemptedAccount,
   checkPassword,
-  endSession,
   readSession,
   recordAuthFailure,
   startSession,
@@ -25,6 +24,7 @@ import {
 import { openShareLink, peekShareLink } from '../services/route-auth/share-links.ts';
 import { forwardedRequest } from './forward-auth.ts';
 import { loginPage, logoutPage, messagePage, PAGE_HEADERS, sharePage, totpPage } from './route-login-page.ts';
+import { endRouteSessions, oidcCallback, startOidcLogin } from './route-oidc.ts';
 
 type ForwardedRequest = NonNullable<Awaited<ReturnType<typeof forwardedRequest>>>;
 type LoginEnv = { Variables: AppEnv['Variables'] & { routeAuth: ForwardedRequest } };
@@ -111,13 +111,20 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
   });
   const reqOf = (c: C) => c.get('routeAuth');
 
-  app.get('/login', (c) => loginView(c, reqOf(c).route, safeReturnPath(c.req.query('rd'))));
+  app.get('/login', (c) =>
+    reqOf(c).route.authMethod === 'oidc'
+      ? startOidcLogin(c, reqOf(c))
+      : loginView(c, reqOf(c).route, safeReturnPath(c.req.query('rd'))),
+  );
+  app.get('/oidc/callback', (c) => oidcCallback(c, deps, reqOf(c)));
 
   app.post('/login', async (c) => {
     const { route, ip, ctx } = reqOf(c);
     const now = deps.now();
     const form = await readForm(c);
     const returnTo = safeReturnPath(form?.rd);
+    // A route that logs in through an identity provider has no password form: back to its login page.
+    if (route.authMethod === 'oidc') return c.redirect(`${LOGIN_PREFIX}/login?rd=${encodeURIComponent(returnTo)}`, 303);
     if (!form || !csrfOk(c, form)) return loginView(c, route, returnTo, 'The form expired. Please try again.', 403);
     const username = (form.username ?? '').trim().slice(0, 64);
     const account = await attemptedAccount(deps.db, route, username);
@@ -269,8 +276,9 @@ export function routeLoginApp(deps: AppDeps, throttle: RouteAuthThrottle) {
     const { route } = reqOf(c);
     const form = await readForm(c);
     if (!form || !csrfOk(c, form)) return page(c, logoutPage({ routeName: route.name, csrf: csrfToken(c) }), 403);
-    await endSession(deps.db, getCookie(c, ROUTE_SESSION_COOKIE));
-    deleteCookie(c, ROUTE_SESSION_COOKIE, { ...SECURE });
+    await endRouteSessions(c, deps, reqOf(c));
+    // Through a provider, its login page would log straight back in (the provider still knows the browser).
+    if (route.authMethod === 'oidc') return page(c, messagePage('Logged out', `You are logged out of ${route.name}.`));
     return c.redirect(`${LOGIN_PREFIX}/login`, 303);
   });
 

@@ -33,6 +33,27 @@ export function normalizeDomain(input: string): { value: string } | { error: str
   return { value: wildcard ? `*.${ascii}` : ascii };
 }
 
+/**
+ * The single sign-on cookie's parent domain (`auth_sso_domain`): a domain name, normalised like a route's domain
+ * (lower case, IDNA, a leading `.` as cookies write it dropped), no wildcard. That it is a strict parent of the
+ * route's domain is checked with the route (src/services/route-auth/rules.ts).
+ */
+export const SsoDomainSchema = z
+  .string()
+  .max(253, 'must be at most 253 characters')
+  .transform((value, ctx) => {
+    const text = value.trim().replace(/^\./, '');
+    const n = text.includes('*')
+      ? { error: 'must be a domain name without a wildcard, e.g. example.com' }
+      : normalizeDomain(text);
+    if ('error' in n) {
+      ctx.addIssue({ code: 'custom', message: n.error });
+      return z.NEVER;
+    }
+    return n.value;
+  })
+  .openapi({ type: 'string', example: 'example.com' });
+
 /** A route's tls_names at most (the data plane's snapshot.MaxTLSNames). */
 export const MAX_TLS_NAMES = 100;
 
@@ -152,7 +173,7 @@ export const RouteFieldsSchema = z.strictObject({
     .optional(),
   rate_limit_window: z.enum(RATE_LIMIT_WINDOWS, { message: 'must be one of 1s, 1m, 5m, 1h' }).optional(),
   auth_enabled: z.boolean().optional(),
-  auth_method: z.enum(AUTH_METHODS, { message: 'must be password or password_totp' }).optional(),
+  auth_method: z.enum(AUTH_METHODS, { message: 'must be password, password_totp or oidc' }).optional(),
   auth_password: z
     .string()
     .min(8, 'must be at least 8 characters')
@@ -167,6 +188,20 @@ export const RouteFieldsSchema = z.strictObject({
     .min(1, 'must be 1–8760')
     .max(8760, 'must be 1–8760')
     .optional(),
+  auth_provider_id: z
+    .number()
+    .int('must be a whole number')
+    .positive('must be an identity provider id')
+    .nullable()
+    .optional()
+    .openapi({ description: 'auth_method oidc: the identity provider (for_routes) the login page sends users to' }),
+  auth_sso_domain: SsoDomainSchema.nullable()
+    .optional()
+    .openapi({
+      description:
+        'auth_method oidc, opt-in single sign-on: the parent domain (e.g. example.com) the session cookie is set on; ' +
+        'routes under it with the same provider and auth_sso_domain share the login (each policy still decides)',
+    }),
 });
 
 export const CreateRouteSchema = RouteFieldsSchema.openapi('CreateRoute');
@@ -229,6 +264,8 @@ export const RouteSchema = z
     auth_password_set: z.boolean().openapi({ description: 'Whether a shared password is set (it is never returned)' }),
     basic_auth_enabled: z.boolean(),
     auth_session_hours: z.number(),
+    auth_provider_id: z.number().nullable(),
+    auth_sso_domain: z.string().nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

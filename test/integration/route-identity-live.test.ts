@@ -1,8 +1,9 @@
 // Issue 16, item 3 (part): a route policy's identity conditions are checked by the verify endpoint against the
 // rule the data plane says decided, and the session's identity reaches the upstream as Remote-* headers.
 // Real: the control plane in-process, the real Caddy binary (its explain answers), an upstream that echoes the
-// request head. Not yet real: the route session is opened directly in the database with the identity an OIDC
-// route login would store (the route login through a provider is not built yet).
+// request head. Simulated: the route session is opened directly in the database with the identity an OIDC
+// route login stores (the login itself through a real provider: test/browser/route-oidc.test.ts and
+// test/integration/route-oidc-login.test.ts).
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_SESSION_COOKIE } from '../../src/auth/route-cookies.ts';

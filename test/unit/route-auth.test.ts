@@ -9,7 +9,7 @@ import { controlPlaneDial } from '../../src/caddy/route-auth.ts';
 import { compileSnapshot } from '../../src/caddy/snapshot.ts';
 import type { Route } from '../../src/db/schema/routes.ts';
 import type { Policy } from '../../src/policy/schema.ts';
-import { routeAuthProblems } from '../../src/services/route-auth/rules.ts';
+import { routeAuthProblems, ssoDomainProblem } from '../../src/services/route-auth/rules.ts';
 import { routeRow } from '../helpers/factories.ts';
 
 const LOGIN_POLICY: Policy = { rules: [], default: 'allow', login: true };
@@ -29,6 +29,30 @@ describe('stripOurCookies', () => {
       'gatehouse_auth=keep; x__Host-gatehouse_auth=keep',
     );
     expect(stripOurCookies(undefined)).toBe('');
+  });
+
+  it('removes the parent-domain SSO cookie and the waiting OIDC login too (the upstream never sees a token)', () => {
+    expect(stripOurCookies('a=1; __Secure-gatehouse_sso=tok; __Host-gatehouse_oidc=p; __Secure-other=k')).toBe(
+      'a=1; __Secure-other=k',
+    );
+  });
+});
+
+describe('ssoDomainProblem', () => {
+  it.each([
+    ['example.com', 'app.example.com', null],
+    ['example.com', 'a.b.example.com', null],
+    ['b.example.com', '*.b.example.com', null],
+    ['example.com', '*.b.example.com', null],
+    ['com', 'app.example.com', 'two labels'],
+    ['app.example.com', 'app.example.com', 'parent domain'],
+    ['ample.com', 'app.example.com', 'parent domain'],
+    ['other.com', 'app.example.com', 'parent domain'],
+    ['example.com', null, 'route domain'],
+  ])('%s for %s', (parent, domain, problem) => {
+    const found = ssoDomainProblem(parent, domain);
+    if (problem === null) expect(found).toBeNull();
+    else expect(found).toContain(problem);
   });
 });
 

@@ -131,6 +131,8 @@ describe('one declaration per route field', () => {
       authMethod: 'the control plane checks logins (src/services/route-auth)',
       authPasswordHash: 'as authMethod',
       authSessionHours: 'as authMethod',
+      authProviderId: 'as authMethod (the login page sends the browser to the provider)',
+      authSsoDomain: 'as authMethod (the control plane sets and reads the SSO cookie)',
       wolEnabled: 'the gateway agent wakes hosts (src/sync)',
       wolMac: 'as wolEnabled',
       targetLanHost: 'the gateway agent dials it (src/sync)',
@@ -237,6 +239,8 @@ function publicSample() {
     auth_password_set: false,
     basic_auth_enabled: false,
     auth_session_hours: 24,
+    auth_provider_id: null,
+    auth_sso_domain: null,
     created_at: new Date(0).toISOString(),
     updated_at: new Date(0).toISOString(),
   };

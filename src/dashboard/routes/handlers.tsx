@@ -4,6 +4,7 @@ import { AppError } from '../../errors.ts';
 import type { AppDeps } from '../../http/types.ts';
 import { ExplainQuestionShape } from '../../schemas/policies.ts';
 import { CreateRouteSchema, type PublicRoute, RouteListQuerySchema, UpdateRouteSchema } from '../../schemas/routes.ts';
+import { routeProviderChoices } from '../../services/identity-providers/route-choices.ts';
 import { listPeers } from '../../services/peers/list.ts';
 import { offlinePeerDeps } from '../../services/peers/offline.ts';
 import { getPolicy, listPolicies } from '../../services/policies/read.ts';
@@ -38,6 +39,7 @@ async function formOptions(c: Context<DashEnv>, deps: AppDeps): Promise<RouteFor
       id: p.id,
       name: p.name,
     })),
+    identityProviders: await routeProviderChoices(ctx),
   };
 }
 

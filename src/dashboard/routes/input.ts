@@ -35,6 +35,8 @@ export const ROUTE_FIELDS = [
   'auth_method',
   'auth_password',
   'auth_session_hours',
+  'auth_provider_id',
+  'auth_sso_domain',
   'custom_headers',
   'upstreams',
   'lb_policy',
@@ -173,6 +175,8 @@ export function routeInput(form: Form) {
           basic_auth_enabled: on(form, 'basic_auth_enabled'),
           ...(str(form, 'auth_session_hours') ? { auth_session_hours: optNumber(form, 'auth_session_hours') } : {}),
           ...(password ? { auth_password: password } : {}),
+          auth_provider_id: optNumber(form, 'auth_provider_id'),
+          auth_sso_domain: str(form, 'auth_sso_domain') || null,
         }),
   };
 }

@@ -9,6 +9,8 @@ export interface RouteFormOptions {
   gateways: { id: number; name: string }[];
   /** Shared policies the access section can pick instead of the route's own rules. */
   policies: { id: number; name: string }[];
+  /** Identity providers for route logins (for_routes): the choices of auth_provider_id. */
+  identityProviders: { id: number; name: string }[];
 }
 
 /** A stored route as form values (the same names as the API fields). */
@@ -67,6 +69,8 @@ export function routeValues(r: PublicRoute): Form {
     auth_method: r.auth_method,
     basic_auth_enabled: yes(r.basic_auth_enabled),
     auth_session_hours: String(r.auth_session_hours),
+    auth_provider_id: r.auth_provider_id?.toString() ?? '',
+    auth_sso_domain: r.auth_sso_domain ?? '',
   };
 }
 

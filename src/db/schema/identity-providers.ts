@@ -10,7 +10,7 @@ export interface GroupRole {
 }
 
 /**
- * OpenID Connect providers the dashboard (and, later, routes) log in through. The client secret is sealed
+ * OpenID Connect providers the dashboard and routes (auth_method oidc, routes.auth_provider_id) log in through. The client secret is sealed
  * with src/auth/secret-box.ts; read it through src/services/identity-providers/.
  */
 export const identityProviders = sqliteTable('identity_providers', {

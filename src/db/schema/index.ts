@@ -14,6 +14,7 @@ export * from './policies.ts';
 export * from './route-app-tokens.ts';
 export * from './route-auth-sessions.ts';
 export * from './route-auth-users.ts';
+export * from './route-oidc-logins.ts';
 export * from './route-share-links.ts';
 export * from './routes.ts';
 export * from './settings.ts';

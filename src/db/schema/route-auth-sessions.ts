@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { identityProviders } from './identity-providers.ts';
 import { routeAuthUsers } from './route-auth-users.ts';
 import { routeShareLinks } from './route-share-links.ts';
 import { routes } from './routes.ts';
@@ -29,6 +30,13 @@ export const routeAuthSessions = sqliteTable(
     shareLinkId: integer().references(() => routeShareLinks.id, { onDelete: 'cascade' }),
     /** Who logged in through an identity provider (the policy's identity conditions, the Remote-* headers). */
     identity: text({ mode: 'json' }).$type<RouteSessionIdentity>(),
+    /** The provider of an identity-provider login; removing the provider ends its sessions. */
+    providerId: integer().references(() => identityProviders.id, { onDelete: 'cascade' }),
+    /**
+     * Set when the session's cookie is the single sign-on cookie on this parent domain: other routes with the same
+     * provider and `auth_sso_domain` accept it (src/services/route-auth/sessions.ts readRouteSession).
+     */
+    ssoDomain: text(),
     stage: text({ enum: ROUTE_SESSION_STAGES }).notNull(),
     /** Wrong TOTP codes for this challenge; it dies at 5. */
     totpFailures: integer().notNull().default(0),

@@ -1,6 +1,7 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { Policy } from '../../policy/schema.ts';
 import type { Pool } from '../../pool/schema.ts';
+import { identityProviders } from './identity-providers.ts';
 import { policies } from './policies.ts';
 
 export const ROUTE_TYPES = ['http', 'l4'] as const;
@@ -9,7 +10,7 @@ export const L4_PROTOCOLS = ['tcp', 'udp'] as const;
 export const L4_TLS_MODES = ['none', 'passthrough', 'terminate'] as const;
 export const PROXY_PROTOCOLS = ['none', 'v1', 'v2'] as const;
 export const LB_POLICIES = ['round_robin', 'least_conn', 'random', 'first', 'ip_hash'] as const;
-export const AUTH_METHODS = ['password', 'password_totp'] as const;
+export const AUTH_METHODS = ['password', 'password_totp', 'oidc'] as const;
 
 export interface CustomHeader {
   name: string;
@@ -83,6 +84,13 @@ export const routes = sqliteTable(
     /** HTTP Basic against the same credentials instead of the login page. */
     basicAuthEnabled: integer({ mode: 'boolean' }).notNull().default(false),
     authSessionHours: integer().notNull().default(24),
+    /** auth_method oidc: the identity provider (for_routes) the login page sends the browser to; in use, it cannot be removed. */
+    authProviderId: integer().references(() => identityProviders.id),
+    /**
+     * auth_method oidc, opt-in: the parent domain the single sign-on cookie is set on (a strict parent of the route's
+     * domain, two labels or more); routes with the same provider and parent domain accept each other's sessions.
+     */
+    authSsoDomain: text(),
     createdAt: integer({ mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer({ mode: 'timestamp_ms' }).notNull(),
   },

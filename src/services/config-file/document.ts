@@ -114,6 +114,8 @@ export function routeEntry(
     ...(withSecrets ? { auth_password_hash: r.authPasswordHash } : {}),
     basic_auth_enabled: r.basicAuthEnabled,
     auth_session_hours: r.authSessionHours,
+    auth_provider_id: r.authProviderId,
+    auth_sso_domain: r.authSsoDomain,
     users,
   };
 }

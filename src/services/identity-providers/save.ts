@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { secretBoxFor } from '../../auth/secret-box.ts';
 import type { ServiceContext } from '../../context.ts';
-import { identityProviders } from '../../db/schema/index.ts';
+import { identityProviders, routes } from '../../db/schema/index.ts';
 import { ConflictError, ValidationError } from '../../errors.ts';
 import { discover, ProviderError, type ProviderSettings, probeClientSecret } from '../../oidc/client.ts';
 import type { CreateIdentityProviderInput, UpdateIdentityProviderInput } from '../../schemas/identity-providers.ts';
@@ -93,6 +93,7 @@ export async function updateIdentityProvider({
 }) {
   const before = await loadProvider(ctx.db, id);
   if (input.name !== undefined) await assertNameFree(ctx, input.name, id);
+  if (input.for_routes === false) await assertNoRoutes(ctx, id, 'for_routes cannot be turned off');
   const stored = providerSettings(ctx.config, before);
   const settings = {
     issuer: input.issuer ?? stored.issuer,
@@ -137,9 +138,24 @@ export async function updateIdentityProvider({
   });
 }
 
+/** Routes log in through a provider by id (routes.auth_provider_id): while any does, it stays. */
+async function assertNoRoutes(ctx: ServiceContext, id: number, what: string) {
+  const using = await ctx.db
+    .select({ id: routes.id, name: routes.name })
+    .from(routes)
+    .where(eq(routes.authProviderId, id))
+    .limit(20);
+  if (using.length > 0)
+    throw new ConflictError(
+      `routes log in through this provider (${using.map((r) => r.name).join(', ')}): ${what}; change their auth_provider_id first`,
+      { routes: using.map((r) => r.id) },
+    );
+}
+
 /** Removing a provider removes its links to admin users (they keep their accounts, with no way in by it). */
 export async function removeIdentityProvider({ ctx, id, origin }: { ctx: ServiceContext; id: number; origin: string }) {
   const before = await loadProvider(ctx.db, id);
+  await assertNoRoutes(ctx, id, 'it cannot be removed');
   return ctx.db.transaction(async (tx) => {
     await tx.delete(identityProviders).where(eq(identityProviders.id, id));
     const provider = toPublicProvider(before, origin);

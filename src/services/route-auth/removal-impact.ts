@@ -3,7 +3,7 @@ import type { ServiceContext } from '../../context.ts';
 import { routeAuthSessions } from '../../db/schema/index.ts';
 import { routeUsesLogin } from '../routes/access.ts';
 import { requireAuthUser, requireHttpRoute, toPublicAuthUser } from './public.ts';
-import { countAuthUsers } from './rules.ts';
+import { countAuthUsers, usersAreTheWayIn } from './rules.ts';
 
 /**
  * What removing a route user cuts, for the confirmation before it: the user, their open sessions (they end at
@@ -24,7 +24,7 @@ export async function authUserRemovalImpact({
     .where(and(eq(routeAuthSessions.userId, user.id), gt(routeAuthSessions.expiresAt, ctx.now())));
   const lastUser = (await countAuthUsers(ctx.db, route.id)) === 1;
   const authEnabled = await routeUsesLogin(ctx.db, route);
-  const lastWayIn = authEnabled && lastUser && (route.authMethod === 'password_totp' || !route.authPasswordHash);
+  const lastWayIn = authEnabled && lastUser && usersAreTheWayIn(route);
   return {
     user: toPublicAuthUser(user),
     route: { id: route.id, name: route.name, domain: route.domain, auth_enabled: authEnabled },

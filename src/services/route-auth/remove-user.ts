@@ -5,7 +5,7 @@ import { ConflictError } from '../../errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { routeUsesLogin } from '../routes/access.ts';
 import { requireAuthUser, requireHttpRoute, toPublicAuthUser } from './public.ts';
-import { countAuthUsers } from './rules.ts';
+import { countAuthUsers, usersAreTheWayIn } from './rules.ts';
 
 /** Deletes a user (their sessions go with them); refuses to leave a route with auth and no way in. */
 export async function removeAuthUser({
@@ -19,11 +19,7 @@ export async function removeAuthUser({
     const route = await requireHttpRoute(tx, input.routeId);
     const user = await requireAuthUser(tx, input.routeId, input.userId);
     const last = (await countAuthUsers(tx, route.id)) === 1;
-    if (
-      (await routeUsesLogin(tx, route)) &&
-      last &&
-      (route.authMethod === 'password_totp' || !route.authPasswordHash)
-    ) {
+    if ((await routeUsesLogin(tx, route)) && last && usersAreTheWayIn(route)) {
       throw new ConflictError(
         `user ${user.username} is the last way into route ${route.id}; set auth_password (method password) or disable auth first`,
         { route_id: route.id },

@@ -1,7 +1,7 @@
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { hashPassword } from '../../auth/passwords.ts';
 import type { DbOrTx } from '../../db/index.ts';
-import { routeAuthSessions, routeAuthUsers } from '../../db/schema/index.ts';
+import { identityProviders, routeAuthSessions, routeAuthUsers } from '../../db/schema/index.ts';
 import type { Route } from '../../db/schema/routes.ts';
 import type { FieldIssue } from '../../errors.ts';
 
@@ -10,7 +10,24 @@ import type { FieldIssue } from '../../errors.ts';
  * policy by src/services/routes/access.ts, the GateControl field of the same name).
  */
 export type AuthFields = Pick<Route, 'type'> &
-  Partial<Pick<Route, 'authMethod' | 'authPasswordHash' | 'basicAuthEnabled'>> & { authEnabled?: boolean };
+  Partial<
+    Pick<Route, 'authMethod' | 'authPasswordHash' | 'basicAuthEnabled' | 'authProviderId' | 'authSsoDomain' | 'domain'>
+  > & { authEnabled?: boolean };
+
+/**
+ * Whether `parent` may carry the single sign-on cookie of a route on `domain`: a strict parent of it (for a
+ * `*.` wildcard route, the wildcard's base counts) with at least two labels, so a cookie on a top-level
+ * domain (`test`, `com`) is never asked for. Both are normalised already (src/schemas/routes.ts).
+ */
+export function ssoDomainProblem(parent: string, domain: string | null | undefined): string | null {
+  if (parent.split('.').length < 2) return 'must have at least two labels (e.g. example.com), not a top-level domain';
+  if (!domain) return 'needs the route domain';
+  const base = domain.startsWith('*.') ? domain.slice(2) : domain;
+  if (base === parent && domain.startsWith('*.')) return null;
+  if (!base.endsWith(`.${parent}`))
+    return `must be a parent domain of ${domain} (e.g. ${base.split('.').slice(1).join('.') || base})`;
+  return null;
+}
 
 /** Route-auth rules that need no database: where auth applies and which combinations make sense. */
 export function routeAuthProblems(d: AuthFields): FieldIssue[] {
@@ -27,6 +44,20 @@ export function routeAuthProblems(d: AuthFields): FieldIssue[] {
         'needs a policy that asks for a login (auth_enabled, or login in the policy): basic auth replaces the login page',
     });
   }
+  if (d.authMethod === 'oidc' && d.basicAuthEnabled) {
+    issues.push({
+      field: 'basic_auth_enabled',
+      message: 'basic auth cannot log in through an identity provider; use auth_method password',
+    });
+  }
+  if (d.authProviderId && d.authMethod !== 'oidc') {
+    issues.push({ field: 'auth_provider_id', message: 'is only for auth_method oidc' });
+  }
+  if (d.authSsoDomain) {
+    const problem =
+      d.authMethod === 'oidc' ? ssoDomainProblem(d.authSsoDomain, d.domain) : 'is only for auth_method oidc';
+    if (problem) issues.push({ field: 'auth_sso_domain', message: problem });
+  }
   if (d.basicAuthEnabled && d.authMethod === 'password_totp') {
     issues.push({
       field: 'basic_auth_enabled',
@@ -41,7 +72,9 @@ export function routeAuthProblems(d: AuthFields): FieldIssue[] {
  * second factor needs per-route users (each has a TOTP secret; the shared password has none).
  */
 export async function routeAuthIssues(tx: DbOrTx, d: AuthFields, selfId: number | undefined): Promise<FieldIssue[]> {
-  if (d.type !== 'http' || !d.authEnabled) return [];
+  if (d.type !== 'http') return [];
+  if (d.authMethod === 'oidc') return providerIssues(tx, d);
+  if (!d.authEnabled) return [];
   const users = selfId === undefined ? 0 : await countAuthUsers(tx, selfId);
   if (d.authMethod === 'password_totp' && users === 0) {
     return [
@@ -63,6 +96,32 @@ export async function routeAuthIssues(tx: DbOrTx, d: AuthFields, selfId: number 
   return [];
 }
 
+/** auth_method oidc needs a provider that exists and is offered to routes (for_routes). */
+async function providerIssues(tx: DbOrTx, d: AuthFields): Promise<FieldIssue[]> {
+  if (!d.authProviderId) return [{ field: 'auth_provider_id', message: 'is required for auth_method oidc' }];
+  const [row] = await tx
+    .select({ forRoutes: identityProviders.forRoutes })
+    .from(identityProviders)
+    .where(eq(identityProviders.id, d.authProviderId));
+  if (!row) return [{ field: 'auth_provider_id', message: `identity provider ${d.authProviderId} does not exist` }];
+  if (!row.forRoutes)
+    return [
+      {
+        field: 'auth_provider_id',
+        message: `identity provider ${d.authProviderId} is not offered to routes (set its for_routes)`,
+      },
+    ];
+  return [];
+}
+
+/**
+ * Whether the route's users are how one logs in, so its last user is its last way in: TOTP users, or users
+ * without a shared password. A route that logs in through an identity provider does not use them.
+ */
+export function usersAreTheWayIn(route: Pick<Route, 'authMethod' | 'authPasswordHash'>): boolean {
+  return route.authMethod === 'password_totp' || (route.authMethod === 'password' && !route.authPasswordHash);
+}
+
 export async function countAuthUsers(tx: DbOrTx, routeId: number): Promise<number> {
   const [row] = await tx.select({ n: count() }).from(routeAuthUsers).where(eq(routeAuthUsers.routeId, routeId));
   return row?.n ?? 0;
@@ -79,7 +138,12 @@ export async function hashRoutePassword(password: string | null | undefined): Pr
  * the shared-password sessions; a new method or auth switched off ends all of the route's sessions.
  */
 export async function endSessionsOnAuthChange(tx: DbOrTx, routeId: number, before: AuthFields, after: AuthFields) {
-  if (before.authMethod !== after.authMethod || (before.authEnabled && !after.authEnabled)) {
+  if (
+    before.authMethod !== after.authMethod ||
+    (before.authEnabled && !after.authEnabled) ||
+    (before.authProviderId ?? null) !== (after.authProviderId ?? null) ||
+    (before.authSsoDomain ?? null) !== (after.authSsoDomain ?? null)
+  ) {
     await tx.delete(routeAuthSessions).where(eq(routeAuthSessions.routeId, routeId));
   } else if (before.authPasswordHash !== after.authPasswordHash) {
     await tx

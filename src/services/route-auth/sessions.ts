@@ -7,6 +7,7 @@ import type { ServiceContext } from '../../context.ts';
 import type { Db } from '../../db/index.ts';
 import { qualified } from '../../db/qualified.ts';
 import { type RouteAuthUser, routeAuthSessions, routeAuthUsers, routes } from '../../db/schema/index.ts';
+import type { RouteSessionIdentity } from '../../db/schema/route-auth-sessions.ts';
 import { recordAudit } from '../audit/record.ts';
 import { routeUsesLogin } from '../routes/access.ts';
 
@@ -17,7 +18,15 @@ export const TOTP_CHALLENGE_MS = 5 * 60 * 1000;
 
 export type AuthRoute = Pick<
   typeof routes.$inferSelect,
-  'id' | 'name' | 'domain' | 'authMethod' | 'authPasswordHash' | 'basicAuthEnabled' | 'authSessionHours'
+  | 'id'
+  | 'name'
+  | 'domain'
+  | 'authMethod'
+  | 'authPasswordHash'
+  | 'basicAuthEnabled'
+  | 'authSessionHours'
+  | 'authProviderId'
+  | 'authSsoDomain'
 >;
 
 /** The route a forwarded request is for: an enabled HTTP route with auth. Null means refuse. */
@@ -36,6 +45,8 @@ export async function findAuthRoute(db: Db, id: number): Promise<(AuthRoute & { 
       authPasswordHash: routes.authPasswordHash,
       basicAuthEnabled: routes.basicAuthEnabled,
       authSessionHours: routes.authSessionHours,
+      authProviderId: routes.authProviderId,
+      authSsoDomain: routes.authSsoDomain,
       hasUsers: sql<number>`exists(select 1 from ${routeAuthUsers} where ${qualified(routeAuthUsers.routeId)} = ${qualified(routes.id)})`,
     })
     .from(routes)
@@ -58,6 +69,11 @@ export async function checkPassword(
   password: string,
   opts: { sharedFallback?: boolean } = {},
 ) {
+  // A route that logs in through an identity provider takes no password (its users and shared password wait unused).
+  if (route.authMethod === 'oidc') {
+    await verifyPasswordOrDummy(undefined, password);
+    return null;
+  }
   let target: { hash: string; user: RouteAuthUser | null } | undefined;
   if (username) {
     const [user] = await db
@@ -96,6 +112,10 @@ export async function startSession(
     ip: string;
     userAgent: string | undefined;
     now: Date;
+    /** An identity-provider login: who, through which provider, and the SSO parent domain when its cookie is that. */
+    identity?: RouteSessionIdentity;
+    providerId?: number;
+    ssoDomain?: string | null;
   },
 ) {
   const token = randomSecret(32);
@@ -112,6 +132,9 @@ export async function startSession(
       expiresAt,
       ip: input.ip,
       userAgent: input.userAgent?.slice(0, 512) ?? null,
+      identity: input.identity ?? null,
+      providerId: input.providerId ?? null,
+      ssoDomain: input.ssoDomain ?? null,
     });
     if (input.userId !== null && input.stage === 'active') {
       await tx.update(routeAuthUsers).set({ lastLoginAt: input.now }).where(eq(routeAuthUsers.id, input.userId));
@@ -120,8 +143,11 @@ export async function startSession(
   return { token, expiresAt };
 }
 
-/** Cookie token → its session on this route, or null (unknown, tampered, expired, another route's). */
-export async function readSession(db: Db, token: string | undefined, routeId: number, now: Date) {
+/**
+ * Cookie token → its session on this route, or null (unknown, tampered, expired, another route's). `routeId`
+ * null: on any route (the single sign-on cookie; readRouteSession checks what it was made for).
+ */
+export async function readSession(db: Db, token: string | undefined, routeId: number | null, now: Date) {
   if (!token || token.length > 128) return null;
   const [row] = await db
     .select({
@@ -133,11 +159,32 @@ export async function readSession(db: Db, token: string | undefined, routeId: nu
     .from(routeAuthSessions)
     .leftJoin(routeAuthUsers, eq(routeAuthUsers.id, routeAuthSessions.userId))
     .where(eq(routeAuthSessions.id, sha256Hex(token)));
-  if (!row || row.session.routeId !== routeId) return null;
+  if (!row || (routeId !== null && row.session.routeId !== routeId)) return null;
   if (row.session.expiresAt.getTime() <= now.getTime()) {
     await db.delete(routeAuthSessions).where(eq(routeAuthSessions.id, row.session.id));
     return null;
   }
+  return row;
+}
+
+/**
+ * The session a request to this route carries: the route's own host cookie, else (auth_method oidc with
+ * auth_sso_domain) the single sign-on cookie, accepted only when it was made for the same parent domain through
+ * the same provider. Which identity may in is still this route's policy (src/route-auth/identity-check.ts).
+ */
+export async function readRouteSession(
+  db: Db,
+  route: AuthRoute,
+  cookies: { host: string | undefined; sso: string | undefined },
+  now: Date,
+) {
+  const own = await readSession(db, cookies.host, route.id, now);
+  if (own) return own;
+  if (route.authMethod !== 'oidc' || !route.authSsoDomain || !route.authProviderId || !cookies.sso) return null;
+  const row = await readSession(db, cookies.sso, null, now);
+  const s = row?.session;
+  if (s?.stage !== 'active' || s.ssoDomain !== route.authSsoDomain || s.providerId !== route.authProviderId)
+    return null;
   return row;
 }
 
@@ -197,7 +244,7 @@ export async function recordAuthFailure(
   ctx: ServiceContext,
   input: {
     routeId: number;
-    step: 'password' | 'totp' | 'basic' | 'throttled';
+    step: 'password' | 'totp' | 'basic' | 'throttled' | 'oidc';
     reason: string;
     username?: string | undefined;
   },

@@ -41,6 +41,8 @@ export function toPublicRoute(r: Route): PublicRoute {
     auth_password_set: r.authPasswordHash !== null,
     basic_auth_enabled: r.basicAuthEnabled,
     auth_session_hours: r.authSessionHours,
+    auth_provider_id: r.authProviderId,
+    auth_sso_domain: r.authSsoDomain,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };

@@ -50,6 +50,8 @@ export const ROUTE_DEFAULTS: RouteDraft = {
   authPasswordHash: null,
   basicAuthEnabled: false,
   authSessionHours: 24,
+  authProviderId: null,
+  authSsoDomain: null,
 };
 
 /**
@@ -96,6 +98,8 @@ export function applyFields(base: RouteDraft, f: RouteFields): RouteDraft {
   set('authMethod', f.auth_method);
   set('basicAuthEnabled', f.basic_auth_enabled);
   set('authSessionHours', f.auth_session_hours);
+  set('authProviderId', f.auth_provider_id);
+  set('authSsoDomain', f.auth_sso_domain);
   return d;
 }
 

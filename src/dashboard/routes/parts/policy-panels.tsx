@@ -196,7 +196,12 @@ export function RateLimitPanel({ v, e }: PanelProps) {
 }
 
 /** HTTP routes only: a login page (shared password or route users with TOTP) before the site. */
-export function RouteLoginPanel({ v, e, passwordSet }: PanelProps & { passwordSet: boolean }) {
+export function RouteLoginPanel({
+  v,
+  e,
+  passwordSet,
+  providers,
+}: PanelProps & { passwordSet: boolean; providers: { id: number; name: string }[] }) {
   return (
     <PolicyPanel
       legend="Route login"
@@ -214,7 +219,23 @@ export function RouteLoginPanel({ v, e, passwordSet }: PanelProps & { passwordSe
         options={[
           ['password', 'Shared password'],
           ['password_totp', 'Users with password and TOTP'],
+          ['oidc', 'Identity provider (OpenID Connect)'],
         ]}
+      />
+      <Select
+        name="auth_provider_id"
+        label="Identity provider"
+        value={str(v, 'auth_provider_id')}
+        error={e.auth_provider_id}
+        hint="Method identity provider: register https://<this domain>/.gatehouse/oidc/callback at the provider"
+        options={[['', 'None'], ...providers.map((p): [string, string] => [String(p.id), p.name])]}
+      />
+      <TextField
+        name="auth_sso_domain"
+        label="Single sign-on parent domain"
+        value={str(v, 'auth_sso_domain')}
+        error={e.auth_sso_domain}
+        hint="Optional, identity provider only: e.g. example.com shares the login with routes under it"
       />
       <TextField
         name="auth_password"

@@ -46,7 +46,12 @@ export function RouteForm(props: {
           <RateLimitPanel v={v} e={e} />
         </>
       )}
-      <RouteLoginPanel v={v} e={e} passwordSet={Boolean(route?.auth_password_set)} />
+      <RouteLoginPanel
+        v={v}
+        e={e}
+        passwordSet={Boolean(route?.auth_password_set)}
+        providers={options.identityProviders}
+      />
       <div class="form-actions">
         <button type="submit" class="primary">
           {route ? 'Save route' : 'Create route'}
