@@ -79,7 +79,9 @@ async function main() {
         name: `shared-${i}`,
         policy: {
           default: 'deny' as const,
-          rules: [{ action: 'allow' as const, conditions: [{ type: 'peer_tag' as const, values: [`team-${i % 50}`] }] }],
+          rules: [
+            { action: 'allow' as const, conditions: [{ type: 'peer_tag' as const, values: [`team-${i % 50}`] }] },
+          ],
         },
         createdAt: now,
         updatedAt: now,
@@ -106,7 +108,9 @@ async function main() {
           kind === 'peer'
             ? {
                 default: 'deny' as const,
-                rules: [{ action: 'allow' as const, conditions: [{ type: 'peer' as const, values: [String(peerId)] }] }],
+                rules: [
+                  { action: 'allow' as const, conditions: [{ type: 'peer' as const, values: [String(peerId)] }] },
+                ],
               }
             : kind === 'gateway'
               ? { default: 'allow' as const, rules: [] }
