@@ -20,8 +20,9 @@ func init() {
 // IdentityHeaders (http.handlers.gatehouse_identity) says who a client is
 // to the upstream. It first deletes every identity header the client sent
 // (Remote-User, Remote-Email, Remote-Groups, Remote-Name, in any case and
-// with "_" for "-", which some upstreams read as the same name), for every
-// client; then, when the client's address (Caddy's client_ip, which
+// with "_" or "." for "-", which CGI-style upstreams read as the same name;
+// Caddy's server drops such names by default, this holds whatever it is
+// configured to let through), for every client; then, when the client's address (Caddy's client_ip, which
 // honours trusted_proxies) is a VPN peer's tunnel address in the current
 // generation's peer table, it sets Remote-User and Remote-Name to the
 // peer's name and Remote-Groups to its tags, comma-separated (none when it
@@ -82,10 +83,13 @@ func (h *IdentityHeaders) ServeHTTP(w http.ResponseWriter, r *http.Request, next
 var identityHeaders = [...]string{"Remote-User", "Remote-Email", "Remote-Groups", "Remote-Name"}
 
 // isIdentityHeader reports whether a request header name is one of
-// identityHeaders up to case and "_" for "-" (CGI-style upstreams map
-// both to REMOTE_USER); it allocates nothing.
+// identityHeaders up to case and "_" or "." for "-" (CGI-style upstreams
+// map all three to REMOTE_USER); it allocates nothing.
 func isIdentityHeader(name string) bool {
-	if len(name) < len("Remote-Name") || !strings.EqualFold(name[:7], "remote-") && !strings.EqualFold(name[:7], "remote_") {
+	if len(name) < len("Remote-Name") || !strings.EqualFold(name[:6], "remote") {
+		return false
+	}
+	if sep := name[6]; sep != '-' && sep != '_' && sep != '.' {
 		return false
 	}
 	for _, want := range identityHeaders {

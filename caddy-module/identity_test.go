@@ -199,8 +199,9 @@ func TestIdentityHeadersHotSwapUnderLoad(t *testing.T) {
 
 func TestIsIdentityHeader(t *testing.T) {
 	for name, want := range map[string]bool{
-		"Remote-User": true, "remote-email": true, "REMOTE_GROUPS": true, "Remote_Name": true,
+		"Remote-User": true, "remote-email": true, "REMOTE_GROUPS": true, "Remote_Name": true, "remote.user": true,
 		"Remote-Users": false, "Remote-Addr": false, "X-Remote-User": false, "Remote": false, "": false,
+		"Remote+User": false, "RemoteXUser": false,
 	} {
 		if got := isIdentityHeader(name); got != want {
 			t.Errorf("isIdentityHeader(%q) = %v, want %v", name, got, want)
