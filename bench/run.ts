@@ -33,6 +33,7 @@ const benches: Bench[] = [
   { name: 'gateway-sync', file: 'bench/gateway-sync.ts', args: [quick ? '200' : '1000'], timeoutS: quick ? 120 : 600 },
   { name: 'routes-apply', file: 'bench/routes-apply.ts', args: [], timeoutS: quick ? 180 : 1200 },
   { name: 'scale', file: 'bench/scale.ts', args: [], timeoutS: quick ? 180 : 900 },
+  { name: 'snapshot-compile', file: 'bench/snapshot-compile.ts', args: [], timeoutS: quick ? 120 : 600 },
 ];
 
 function runOne(bench: Bench, reportFile: string): Promise<string | undefined> {

@@ -46,6 +46,10 @@ type generation struct {
 	// unitOf is each route's (and L4 port's) unit, for the next build.
 	unitOf map[unitIdent]*unit
 
+	// peers are the VPN peers' identities, for gatehouse_identity
+	// (identity.go).
+	peers *peerTable
+
 	httpRoutes, l4Routes int
 }
 
@@ -195,6 +199,11 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 		limiters = nil // a dry run must not create or share limiter state
 	}
 	cur := a.current.Load()
+	var prevPeers *peerTable
+	if cur != nil {
+		prevPeers = cur.peers
+	}
+	g.peers = newPeerTable(s.Peers, prevPeers)
 	for i, r := range s.Routes {
 		kind := "http"
 		if r.L4 != nil {

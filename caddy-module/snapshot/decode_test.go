@@ -98,6 +98,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add([]byte(other))
 	f.Add([]byte(`{"version":2,"routes":[{"id":"1","policy":{},"http":{"hosts":["a.test"],"handle":[{"handler":"static_response"}]}}, 1]}`))
 	f.Add([]byte(`{"version":7,"routes":[{"id":"13","policy":{"default":"deny","rules":[{"action":"allow","name":"office","conditions":[{"type":"peer_tag","not":true,"values":["staff"],"addresses":["10.8.0.3"]},{"type":"time","days":["mon"],"from":"08:00","to":"18:00","tz":"Europe/Berlin"}]}],"rate_limit":{"requests":5,"window":"1m"}},"l4":{"network":"tcp","tls_mode":"passthrough","server_names":["*.x.test"],"ports":[{"port":2000,"handle":[{"handler":"proxy"}]}]}}]}`))
+	f.Add([]byte(`{"version":3,"routes":[],"peers":[{"address":"10.8.0.2","name":"ann","tags":["a"]},{"address":"10.8.0.3","name":"b","routes":[]}]}`))
 	f.Add([]byte(`{"version":18446744073709551615,"routes":null}`))
 	f.Add([]byte(`{"routes":[{"l4":{"ports":[{"port":1e400}]}}]}`))
 	f.Add([]byte(`{"Routes":[{"ID":"1","Policy":{"Rules":[{"Conditions":[{"Values":["1.2.3.4"]}]}]}}],"version":2}`))

@@ -15,6 +15,10 @@ type Snapshot struct {
 
 	// Routes are the HTTP and L4 routes. Default: [] (nothing is served).
 	Routes []Route `json:"routes"`
+
+	// Peers are the VPN peers' identities, one table for every HTTP route
+	// (peers.go). Default: [] (no client is a peer).
+	Peers []Peer `json:"peers,omitempty"`
 }
 
 // Route is one control-plane route: a policy plus exactly one of HTTP or L4.

@@ -25,6 +25,7 @@ func Validate(s *Snapshot, sharedPort int) FieldErrors {
 		names map[string]int
 	}
 	ports := make(map[portKey]*portUse)
+	validatePeers(s.Peers, &errs)
 
 	for i, r := range s.Routes {
 		// paths are only built for errors: this runs for every route of every PUT

@@ -26,6 +26,18 @@ func TestValidateSnapshot(t *testing.T) {
 			{"id":"e","l4":{"network":"tcp","tls_mode":"terminate","server_names":["d.test","e.test"],"ports":[{"port":3000,"handle":[{}]}]}},
 			{"id":"f","l4":{"network":"tcp","tls_mode":"none","ports":[{"port":443,"handle":[{}]}]}}]}`,
 			[]string{"routes[1].l4.ports[0].port", "routes[4].l4.ports[0].port", "routes[5].l4.ports[0].port"}},
+		{"hostile peers", `{"version":1,"routes":[],"peers":[
+			{"address":"10.8.0.2","name":"ann","tags":["staff","dev"]},
+			{"address":"10.8.0.2","name":"ann again"},
+			{"address":"::ffff:10.8.0.3","name":"mapped"},
+			{"address":"fe80::1%eth0","name":"zoned"},
+			{"address":"10.8.0.300","name":"x"},
+			{"address":"10.8.0.4","name":""},
+			{"address":"10.8.0.5","name":"evil\r\nX-Admin: 1"},
+			{"address":"10.8.0.6","name":"` + strings.Repeat("ü", 65) + `"},
+			{"address":"10.8.0.7","name":"ok","tags":["Staff","a,b","staff","staff","-x"]}]}`,
+			[]string{"peers[1].address", "peers[2].address", "peers[3].address", "peers[4].address", "peers[5].name",
+				"peers[6].name", "peers[7].name", "peers[8].tags[0]", "peers[8].tags[1]", "peers[8].tags[3]", "peers[8].tags[4]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

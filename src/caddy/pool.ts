@@ -24,9 +24,10 @@ export interface GatewayPresence {
  * reports the route failing leaves the rotation; when that would leave none, every member stays listed so the
  * data plane's own checks decide (the route does not vanish because the control plane lost sight of agents).
  */
-export function poolMembers(route: Route, gateways: readonly GatewayPresence[]): string[] {
+export function poolMembers(route: Route, gateways: ReadonlyMap<number, GatewayPresence>): string[] {
+  // A map by id, built once per compile (snapshot.ts compileLookups): a scan per member cost routes × gateways.
   const listed = poolTargets(route)
-    .map((t) => gateways.find((g) => g.id === t.gatewayId))
+    .map((t) => gateways.get(t.gatewayId))
     .filter((g): g is GatewayPresence & { tunnelIp: string } => g?.tunnelIp !== undefined);
   const inRotation = listed.filter((g) => g.online !== false && !g.failingRoutes?.includes(route.id));
   return (inRotation.length > 0 ? inRotation : listed).map((g) => g.tunnelIp);

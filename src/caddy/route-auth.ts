@@ -42,7 +42,8 @@ function copyFromAuthResponse(from: string, to: string) {
  * denied IP never costs an auth round trip, and run only for clients whose allow needs the login). This is Caddy's `forward_auth` expanded to JSON (a reverse_proxy to the
  * verify endpoint with `rewrite` and a 2xx `handle_response` that copies headers), plus:
  * - identity headers are ours alone: the client's `X-Gatehouse-*` are deleted first (`Remote-*` already were,
- *   identity-headers.ts), and a VPN peer's `Remote-*` are dropped before the verify answers with the login's;
+ *   by gatehouse_identity, identity-headers.ts), and a VPN peer's `Remote-*` are dropped before the verify
+ *   answers with the login's;
  * - `/.gatehouse/*` on the route's own domain goes to the control plane (login page, TOTP, logout), so the
  *   session cookie is scoped to that domain;
  * - after a successful verify, the Cookie header is replaced by the one the control plane cleaned (ours
@@ -100,7 +101,7 @@ export function routeAuthHandlers(
   };
   return [
     // Every client, logged in or not: X-Gatehouse-* are ours (identity headers were stripped by
-    // identity-headers.ts, which may have set a VPN peer's).
+    // gatehouse_identity, identity-headers.ts, which may have set a VPN peer's).
     { handler: 'headers', request: { delete: ['X-Gatehouse-*'] } },
     // Only clients the policy lets in after a login (the guard sets the var, docs/snapshot.md) see the login;
     // for them the login's identity replaces a VPN peer's: none of the peer's is left.

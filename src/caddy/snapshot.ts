@@ -9,7 +9,8 @@ import {
   type PolicyRule,
   policyUsesLogin,
 } from '../policy/schema.ts';
-import { identityHandlers } from './identity-headers.ts';
+import { IDENTITY_HANDLER, peerTable, type SnapshotPeer } from './identity-headers.ts';
+import { type CompileLookups, compileLookups, PeerIndex, type PeerRef, type SharedPolicyRef } from './lookups.ts';
 import { type GatewayPresence, httpPoolOptions, l4PoolOptions, poolMembers } from './pool.ts';
 import { routeAuthHandlers } from './route-auth.ts';
 
@@ -41,22 +42,14 @@ export interface SnapshotRoute {
 export interface Snapshot {
   version: number;
   routes: SnapshotRoute[];
+  /**
+   * Who each VPN peer is, for the identity headers (identity-headers.ts): one table for the whole snapshot, so
+   * a peer change leaves every route's bytes (and its provisioned handlers in the module) as they were.
+   */
+  peers: SnapshotPeer[];
 }
 
-export interface PeerRef {
-  id: number;
-  /** For the identity headers of VPN clients (identity-headers.ts); absent: none are set for this peer. */
-  name?: string | undefined;
-  address: string;
-  enabled: boolean;
-  tags: string[];
-}
-
-export interface SharedPolicyRef {
-  id: number;
-  name: string;
-  policy: Policy;
-}
+export type { PeerRef, SharedPolicyRef };
 
 /** A gateway as the compiler sees it: its tunnel address and whether it is in the pools' rotation (pool.ts). */
 export type GatewayRef = GatewayPresence;
@@ -76,17 +69,9 @@ export interface CompileInput {
   appTokenHeaders?: Record<number, string[]> | undefined;
 }
 
-/** The tunnel addresses of the enabled peers with one of these ids or tags (sorted, no duplicates). */
-export function peerAddresses(peers: PeerRef[], ids: readonly number[], tags: readonly string[]): string[] {
-  const idSet = new Set(ids);
-  const tagSet = new Set(tags);
-  const found = peers.filter((p) => p.enabled && (idSet.has(p.id) || p.tags.some((t) => tagSet.has(t))));
-  return [...new Set(found.map((p) => p.address))].sort();
-}
-
-function resolveCondition(c: PolicyCondition, peers: PeerRef[]): SnapshotCondition {
-  if (c.type === 'peer') return { ...c, addresses: peerAddresses(peers, c.values.map(Number), []) };
-  if (c.type === 'peer_tag') return { ...c, addresses: peerAddresses(peers, [], c.values) };
+function resolveCondition(c: PolicyCondition, peers: PeerIndex): SnapshotCondition {
+  if (c.type === 'peer') return { ...c, addresses: peers.addresses(c.values.map(Number), []) };
+  if (c.type === 'peer_tag') return { ...c, addresses: peers.addresses([], c.values) };
   return c;
 }
 
@@ -94,11 +79,11 @@ function resolveCondition(c: PolicyCondition, peers: PeerRef[]): SnapshotConditi
  * The policy a route follows (its shared one, named, or its own) with peers resolved to addresses: disabled,
  * expired and deleted peers resolve to none. Undefined when the shared policy is missing (the route stays out).
  */
-export function policyOf(route: Pick<Route, 'policyId' | 'policy'>, input: Pick<CompileInput, 'peers' | 'policies'>) {
-  const shared = route.policyId === null ? undefined : input.policies?.find((p) => p.id === route.policyId);
+export function policyOf(route: Pick<Route, 'policyId' | 'policy'>, lookups: CompileLookups) {
+  const shared = route.policyId === null ? undefined : lookups.policies.get(route.policyId);
   if (route.policyId !== null && !shared) return undefined;
   const policy = shared?.policy ?? route.policy ?? OPEN_POLICY;
-  return { compiled: resolvePolicy(policy, input.peers, shared?.name), usesLogin: policyUsesLogin(policy) };
+  return { compiled: resolvePolicy(policy, lookups.peers, shared?.name), usesLogin: policyUsesLogin(policy) };
 }
 
 /**
@@ -107,7 +92,8 @@ export function policyOf(route: Pick<Route, 'policyId' | 'policy'>, input: Pick<
  * keeps its place (the same index) and asks for the login, and the verify endpoint checks them against the
  * rule that decided (src/route-auth/identity-check.ts).
  */
-export function resolvePolicy(policy: Policy, peers: PeerRef[], name?: string): SnapshotPolicy {
+export function resolvePolicy(policy: Policy, peers: readonly PeerRef[] | PeerIndex, name?: string): SnapshotPolicy {
+  const index = peers instanceof PeerIndex ? peers : new PeerIndex(peers);
   return {
     ...(name !== undefined ? { name } : {}),
     ...policy,
@@ -116,7 +102,7 @@ export function resolvePolicy(policy: Policy, peers: PeerRef[], name?: string): 
       ...(hasIdentityCondition(rule) ? { login: true } : {}),
       conditions: rule.conditions
         .filter((c) => !IDENTITY_CONDITIONS.includes(c.type))
-        .map((c) => resolveCondition(c, peers)),
+        .map((c) => resolveCondition(c, index)),
     })),
   };
 }
@@ -138,16 +124,16 @@ export function usesForwardPort(route: { type: Route['type']; l4TlsMode?: Route[
  * Where Caddy sends a route's traffic: the hosts (several for a gateway pool, in priority order) and the first
  * port, by target kind. Undefined when unresolvable.
  */
-export function upstreamOf(route: Route, input: CompileInput): { hosts: string[]; port: number } | undefined {
+export function upstreamOf(route: Route, lookups: CompileLookups): { hosts: string[]; port: number } | undefined {
   switch (route.targetKind) {
     case 'direct':
       return route.targetHost && route.targetPort ? { hosts: [route.targetHost], port: route.targetPort } : undefined;
     case 'peer': {
-      const peer = input.peers.find((p) => p.id === route.peerId);
+      const peer = route.peerId === null ? undefined : lookups.peers.byId.get(route.peerId);
       return peer?.enabled && route.targetPort ? { hosts: [peer.address], port: route.targetPort } : undefined;
     }
     case 'gateway': {
-      const hosts = poolMembers(route, input.gateways);
+      const hosts = poolMembers(route, lookups.gateways);
       if (hosts.length === 0) return undefined;
       // Plain L4: the gateway listens on the same port as the server (1:1, ranges with offset). HTTP and TLS
       // routes (which may share a server port by SNI): on the port the route service allocated (the same
@@ -161,14 +147,13 @@ export function upstreamOf(route: Route, input: CompileInput): { hosts: string[]
 function httpHandlers(
   route: Route,
   upstream: { hosts: string[]; port: number },
-  identity: Record<string, unknown>[],
   login: boolean,
   authEndpoint?: string,
   proxySecret?: string,
   tokenHeaders: string[] = [],
 ): Record<string, unknown>[] {
   const handlers: Record<string, unknown>[] = [
-    ...identity,
+    { ...IDENTITY_HANDLER },
     ...(login && authEndpoint ? routeAuthHandlers(route, authEndpoint, proxySecret, tokenHeaders) : []),
   ];
   const request = route.customHeaders.filter((h) => h.direction === 'request');
@@ -237,13 +222,12 @@ function l4Ports(route: Route, upstream: { hosts: string[]; port: number }): Non
  */
 export function compileSnapshot(input: CompileInput): Snapshot {
   const routes: SnapshotRoute[] = [];
-  // The same for every HTTP route: built once per snapshot, not once per route.
-  const identity = identityHandlers(input.peers);
+  const lookups = compileLookups(input);
   for (const route of [...input.routes].sort((a, b) => a.id - b.id)) {
     if (!route.enabled) continue;
-    const upstream = upstreamOf(route, input);
+    const upstream = upstreamOf(route, lookups);
     if (!upstream) continue;
-    const policy = policyOf(route, input);
+    const policy = policyOf(route, lookups);
     if (!policy) continue;
     const base = { id: String(route.id), policy: policy.compiled };
     if (route.type === 'http') {
@@ -253,7 +237,6 @@ export function compileSnapshot(input: CompileInput): Snapshot {
       const handle = httpHandlers(
         route,
         upstream,
-        identity,
         policy.usesLogin,
         input.authEndpoint,
         input.proxySecret,
@@ -277,10 +260,12 @@ export function compileSnapshot(input: CompileInput): Snapshot {
       });
     }
   }
-  return { version: input.version, routes };
+  return { version: input.version, routes, peers: peerTable(input.peers) };
 }
 
 /** A stable digest of a snapshot's content (not its version), to tell whether anything changed. */
 export function contentHash(snapshot: Snapshot): string {
-  return createHash('sha256').update(JSON.stringify(snapshot.routes)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([snapshot.routes, snapshot.peers]))
+    .digest('hex');
 }

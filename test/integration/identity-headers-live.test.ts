@@ -17,6 +17,9 @@ const HOSTILE = {
   'remote-email': 'root@example.test',
   'REMOTE-GROUPS': 'owners',
   'Remote-Name': 'Evil',
+  // CGI-style upstreams read this as REMOTE_USER too: Caddy's server drops it, gatehouse_identity would too
+  // (caddy-module/identity.go).
+  Remote_User: 'admin',
 };
 
 beforeAll(async () => {
@@ -68,6 +71,13 @@ function get(localAddress: string, headers: Record<string, string>): Promise<str
   });
 }
 
+/** How many provisioned handler chains the module holds (its health), current and retiring generations'. */
+async function moduleUnits(): Promise<number> {
+  const res = await stack.server.caddy!.admin.request<{ units: number }>('GET', '/gatehouse/v1/health');
+  expect(res.status).toBe(200);
+  return res.body.units;
+}
+
 const header = (head: string, name: string) =>
   head
     .split('\r\n')
@@ -78,7 +88,7 @@ describe('identity headers through the real Caddy', () => {
   it("strips a client's Remote-* headers, whatever their case", async () => {
     const head = await get('127.0.0.1', HOSTILE);
     expect(head).toMatch(/^GET \/ HTTP\/1\.1/);
-    for (const name of ['Remote-User', 'Remote-Email', 'Remote-Groups', 'Remote-Name'])
+    for (const name of ['Remote-User', 'Remote-Email', 'Remote-Groups', 'Remote-Name', 'Remote_User'])
       expect(header(head, name), name).toEqual([]);
   });
 
@@ -92,6 +102,16 @@ describe('identity headers through the real Caddy', () => {
     expect(header(head, 'Remote-Name')).toEqual(['alice-laptop']);
     expect(header(head, 'Remote-Groups')).toEqual(['dev,staff']);
     expect(header(head, 'Remote-Email')).toEqual([]);
+    expect(header(head, 'Remote_User')).toEqual([]);
+    // A rename reaches the upstream with the next request and changes only the snapshot's peer table: the
+    // route's handlers stay provisioned (no new unit in the module; docs/snapshot.md "Peer identity").
+    const unitsBefore = await moduleUnits();
+    const renamed = await stack.request('PUT', `/api/v1/peers/${made.body.id}`, { name: 'alice-desktop' });
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    const afterRename = await get(address, HOSTILE);
+    expect(header(afterRename, 'Remote-User')).toEqual(['alice-desktop']);
+    expect(header(afterRename, 'Remote-Groups')).toEqual(['dev,staff']);
+    expect(await moduleUnits()).toBe(unitsBefore);
     // Another address in the subnet that is no peer: nothing set.
     expect(header(await get('127.77.0.250', HOSTILE), 'Remote-User')).toEqual([]);
     // Disabled, the peer is nobody.

@@ -143,8 +143,15 @@ describe('compiled forward auth', () => {
     if (process.env.UPDATE_GOLDEN || !existsSync(GOLDEN)) writeFileSync(GOLDEN, text);
     expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
     const handle = snapshot.routes[0]!.http!.handle;
-    // Identity headers stripped (identity-headers.ts), X-Gatehouse-* stripped, the login, custom headers.
-    expect(handle.map((h) => h.handler)).toEqual(['headers', 'headers', 'subroute', 'headers', 'reverse_proxy']);
+    // Identity headers stripped and a peer's set (identity-headers.ts), X-Gatehouse-* stripped, the login, custom
+    // headers.
+    expect(handle.map((h) => h.handler)).toEqual([
+      'gatehouse_identity',
+      'headers',
+      'subroute',
+      'headers',
+      'reverse_proxy',
+    ]);
     // The login pages and the verify call run only for clients whose allow needs the login.
     expect((handle[2] as { routes: { match: unknown }[] }).routes[0]!.match).toEqual([
       { vars: { gatehouse_login: ['1'] } },

@@ -36,10 +36,10 @@ function route(fields: Partial<Route>): Route {
 }
 
 const peers: CompileInput['peers'] = [
-  { id: 1, address: '10.8.0.2', enabled: true, tags: ['admins'] },
-  { id: 2, address: '10.8.0.3', enabled: false, tags: ['admins'] },
+  { id: 1, name: 'ann-laptop', address: '10.8.0.2', enabled: true, tags: ['admins'] },
+  { id: 2, name: 'old-phone', address: '10.8.0.3', enabled: false, tags: ['admins'] },
   { id: 3, address: '10.8.0.4', enabled: true, tags: [] },
-  { id: 4, address: '10.8.0.5', enabled: true, tags: ['admins', 'ops'] },
+  { id: 4, name: 'ops-box', address: '10.8.0.5', enabled: true, tags: ['ops', 'admins'] },
 ];
 const gateways: CompileInput['gateways'] = [
   { id: 7, tunnelIp: '10.8.0.10' },
@@ -266,7 +266,17 @@ describe('compileSnapshot', () => {
     snapshotFixture('policies-rules-shared', snapshot);
     const [http, l4] = snapshot.routes;
     expect(http!.policy.rules[0]!.conditions[0]).toMatchObject({ addresses: ['10.8.0.2', '10.8.0.5'] });
-    expect(http!.http!.handle.map((h) => h.handler)).toEqual(['headers', 'headers', 'subroute', 'reverse_proxy']);
+    expect(http!.http!.handle.map((h) => h.handler)).toEqual([
+      'gatehouse_identity',
+      'headers',
+      'subroute',
+      'reverse_proxy',
+    ]);
+    // The enabled, named peers, once for the whole snapshot (identity-headers.ts).
+    expect(snapshot.peers).toEqual([
+      { address: '10.8.0.2', name: 'ann-laptop', tags: ['admins'] },
+      { address: '10.8.0.5', name: 'ops-box', tags: ['admins', 'ops'] },
+    ]);
     expect(l4!.policy).toMatchObject({ name: 'office', rules: [{ conditions: [{ addresses: ['10.8.0.4'] }] }] });
     expect(snapshot.routes).toHaveLength(2);
   });

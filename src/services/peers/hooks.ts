@@ -8,7 +8,8 @@ import type { Tx } from '../../db/index.ts';
  *
  * - `onPeerRemoved`: a peer left the interface (disabled, expired, deleted).
  * - `onPeerChanged`: anything that can change what routes resolve to: created, removed, and updates of the
- *   address, tags or enabled flag (ACL groups are tags; `peer` targets use the address).
+ *   address, tags, name or enabled flag (ACL groups are tags; `peer` targets use the address; name and tags are
+ *   the identity headers of the snapshot's peer table).
  */
 export type PeerChange = 'created' | 'updated' | 'disabled' | 'expired' | 'deleted';
 

@@ -98,6 +98,8 @@ export async function updatePeer({
         await deps.hooks.peerRemoved(tx, { peerIds: [id], reason: 'disabled' });
       } else if (
         before.address !== after!.address ||
+        // the name is the VPN client's Remote-User/Remote-Name (the snapshot's peer table)
+        before.name !== after!.name ||
         isActive(before, now) !== isActive(after!, now) ||
         JSON.stringify(before.tags) !== JSON.stringify(after!.tags)
       ) {
