@@ -8,8 +8,8 @@ import { NotFoundError, UnavailableError } from '../../src/errors.ts';
 import { ConnectionIdParamSchema } from '../../src/schemas/connections.ts';
 import { CreateRouteSchema } from '../../src/schemas/routes.ts';
 import { closeRouteConnection, listRouteConnections } from '../../src/services/routes/connections.ts';
-import { getRouteTraffic } from '../../src/services/routes/live.ts';
 import { createRoute } from '../../src/services/routes/create.ts';
+import { getRouteTraffic } from '../../src/services/routes/live.ts';
 import { systemContext, testDb } from '../helpers/env.ts';
 
 let env: Awaited<ReturnType<typeof testDb>>;
