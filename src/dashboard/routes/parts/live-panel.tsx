@@ -47,7 +47,7 @@ function ConnectionsTable({ routeId, connections }: { routeId: number; connectio
             <th>In</th>
             <th>Out</th>
             <th>Age</th>
-            <th />
+            <th>Action</th>
           </tr>
         </thead>
         <tbody>
