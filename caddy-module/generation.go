@@ -275,6 +275,7 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 				if err := route.ProvisionHandlers(u.ctx, nil); err != nil {
 					return err
 				}
+				wrapHTTPSelectors(route)
 				u.http = route
 				return nil
 			})
@@ -349,9 +350,6 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 		// g is returned for its tables only (apply probes its ports so
 		// that the 422 names busy ones too); it must not be served.
 		return g, nil, errs
-	}
-	if !dryRun {
-		a.traffic.keep(g.routes)
 	}
 	return g, fresh, nil
 }

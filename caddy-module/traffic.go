@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/caddyserver/caddy/v2"
 )
 
 // Traffic share per pool member (issue 19): for every route, how many new
@@ -194,24 +192,15 @@ func memberHost(dial string) string {
 	return dial
 }
 
-// upstreamHostKey is the placeholder reverse_proxy sets to the host of the
-// upstream it chose (the last one tried).
-const upstreamHostKey = "http.reverse_proxy.upstream.host"
-
-// countHTTP counts an allowed request: on the member reverse_proxy chose
-// (none when the route answered itself, e.g. its login page) and in the
-// route's recent clients.
+// countHTTP counts an allowed request: on the member the route's proxy
+// chose (http_member.go; none when the route answered itself, e.g. its
+// login page) and in the route's recent clients.
 func (a *App) countHTTP(r *http.Request, e *httpEntry, client netip.Addr, in, out int64, now time.Time) {
 	t := e.route.traffic
 	if t == nil {
 		return
 	}
-	member := ""
-	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		if v, ok := repl.Get(upstreamHostKey); ok {
-			member, _ = v.(string)
-		}
-	}
+	member := chosenMember(r)
 	bytesIn, bytesOut := uint64(max(in, 0)), uint64(max(out, 0)) //nolint:gosec // not negative
 	if member != "" {
 		m := t.member(member)

@@ -5,14 +5,20 @@ package gatehouse
 // selection, the app's HTTP guard and routes.
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 
 	"github.com/gatehouse/gatehouse/caddy-module/internal/testnet"
 )
@@ -242,6 +248,55 @@ func TestHTTPRecentClientsThroughTheGuard(t *testing.T) {
 	// The route answered itself: no member is counted.
 	if m := memberCounts(a, "web"); len(m) != 0 {
 		t.Errorf("members of a static route: %+v", m)
+	}
+}
+
+func TestHTTPMemberIsTheRoutesOwnProxy(t *testing.T) {
+	a := newTestApp(t, nil)
+	proxy := func(dial string) obj {
+		return obj{"handler": "reverse_proxy", "upstreams": arr{obj{"dial": dial}}}
+	}
+	// The nested proxy stands for the route-auth handlers' call to the control plane (src/caddy/route-auth.ts).
+	mustPut(t, a, testSnapshot(1, obj{"id": "login", "policy": allowAll(), "http": obj{"hosts": arr{"login.test"}, "handle": arr{
+		obj{"handler": "subroute", "routes": arr{obj{"handle": arr{proxy("127.0.0.1:9")}}}},
+		proxy("127.0.0.2:8080"),
+	}}}))
+	e := a.generation().hosts["login.test"]
+	hs := e.unit.http.Handlers
+	own, ok := hs[1].(*reverseproxy.Handler)
+	if !ok {
+		t.Fatalf("handler 1 is %T", hs[1])
+	}
+	if _, wrapped := own.LoadBalancing.SelectionPolicy.(httpMemberSelector); !wrapped {
+		t.Fatalf("the route's own proxy is not wrapped: %T", own.LoadBalancing.SelectionPolicy)
+	}
+	nested := hs[0].(*caddyhttp.Subroute).Routes[0].Handlers[0].(*reverseproxy.Handler)
+	if _, wrapped := nested.LoadBalancing.SelectionPolicy.(httpMemberSelector); wrapped {
+		t.Fatal("the nested proxy is wrapped: a login page would count on the control plane's address")
+	}
+
+	req := httptest.NewRequest(http.MethodGet, "http://login.test/", nil)
+	req = req.WithContext(context.WithValue(req.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+	if got := chosenMember(req); got != "" {
+		t.Fatalf("before any choice: %q", got)
+	}
+	a.countHTTP(req, e, netip.MustParseAddr("192.0.2.9"), 10, 20, time.Now())
+	if m := memberCounts(a, "login"); len(m) != 0 {
+		t.Errorf("a request no member served was counted on one: %+v", m)
+	}
+	if u := own.LoadBalancing.SelectionPolicy.Select(own.Upstreams, req, httptest.NewRecorder()); u == nil {
+		t.Fatal("no upstream selected")
+	}
+	if got := chosenMember(req); got != "127.0.0.2" {
+		t.Fatalf("chosen member %q", got)
+	}
+	a.countHTTP(req, e, netip.MustParseAddr("192.0.2.9"), 10, 20, time.Now())
+	if m := memberCounts(a, "login"); m["127.0.0.2"].Connections != 1 || m["127.0.0.2"].BytesOut != 20 {
+		t.Errorf("members: %+v", m)
+	}
+	c := a.traffic.listClients("login", time.Now())
+	if len(c) != 1 || c[0].Requests != 2 || c[0].Member != "127.0.0.2" {
+		t.Errorf("recent clients: %+v", c)
 	}
 }
 
