@@ -46,16 +46,12 @@ func (a *App) accessEntry() *zapcore.CheckedEntry {
 	return a.access.Check(zapcore.InfoLevel, "access")
 }
 
-// serveHTTPLogged decides a request, runs serve when it is allowed, and
-// writes one access entry with the status, bytes and duration. With the
-// access log off it is allowHTTP and serve, nothing more.
+// serveHTTPLogged decides a request, runs serve when it is allowed, counts
+// it for the route's traffic and recent clients, and writes one access
+// entry with the status, bytes and duration when the access log is on.
 func (a *App) serveHTTPLogged(w http.ResponseWriter, r *http.Request, e *httpEntry, serve func(http.ResponseWriter) error) error {
-	if !a.accessOn() {
-		if !a.allowHTTP(w, r, e) {
-			return nil
-		}
-		return serve(w)
-	}
+	// The bytes are counted with the access log off too: the traffic per
+	// pool member and the recent clients need them (traffic.go).
 	start := time.Now()
 	rec := caddyhttp.NewResponseRecorder(w, nil, nil)
 	var body *countingBody
@@ -78,6 +74,9 @@ func (a *App) serveHTTPLogged(w http.ResponseWriter, r *http.Request, e *httpEnt
 	var in int64
 	if body != nil {
 		in = body.n
+	}
+	if d.Allowed {
+		a.countHTTP(r, e, client, in, int64(rec.Size()), start)
 	}
 	if ce := a.accessEntry(); ce != nil {
 		ar := newAccessRecord(e.route, "http", client, d)

@@ -33,6 +33,8 @@ func init() {
 //	GET  /gatehouse/v1/connections        open L4 connections [?route=ID] (connections.go)
 //	DELETE /gatehouse/v1/connections/ID   close one (204, 404)
 //	GET  /gatehouse/v1/certificates/failures  certificates Caddy fails to obtain or renew (cert_events.go)
+//	GET  /gatehouse/v1/traffic            per route and pool member: connections/requests, bytes [?route=ID] (traffic.go)
+//	GET  /gatehouse/v1/clients            recent HTTP clients [?route=ID] (clients.go)
 type AdminAPI struct {
 	// app returns the app to talk to; the running one unless a test sets it.
 	app func() *App
@@ -83,6 +85,13 @@ func (api *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
 		return api.health(a, w)
 	case "GET /gatehouse/v1/connections":
 		return writeJSON(w, http.StatusOK, map[string]any{"connections": a.conns.list(r.URL.Query().Get("route"), time.Now())})
+	case "GET /gatehouse/v1/traffic":
+		return writeJSON(w, http.StatusOK, map[string]any{
+			"since":  a.traffic.since().UTC().Format(time.RFC3339Nano),
+			"routes": a.traffic.list(r.URL.Query().Get("route")),
+		})
+	case "GET /gatehouse/v1/clients":
+		return writeJSON(w, http.StatusOK, map[string]any{"clients": a.traffic.listClients(r.URL.Query().Get("route"), time.Now())})
 	}
 	if id, ok := strings.CutPrefix(r.URL.Path, "/gatehouse/v1/connections/"); ok && r.Method == http.MethodDelete {
 		n, err := strconv.ParseUint(id, 10, 64)

@@ -110,7 +110,10 @@ type App struct {
 	// udpSessions counts open UDP sessions against the caps above.
 	udpSessions *udpSessionCounter
 	// conns lists the open L4 connections (connections.go).
-	conns     liveConns
+	conns liveConns
+	// traffic counts each route's traffic per pool member and keeps its
+	// recent HTTP clients (traffic.go, clients.go).
+	traffic   trafficRegistry
 	stopSweep chan struct{}
 	started   bool
 }
@@ -212,6 +215,7 @@ func (a *App) Start() error {
 	}
 	a.mu.Lock()
 	a.started = true
+	a.traffic.start(time.Now())
 	a.mu.Unlock()
 	if err := a.loadPersisted(); err != nil {
 		// A stale or unreadable state must not keep Caddy from starting;

@@ -32,6 +32,10 @@ type liveConn struct {
 	bytesIn  atomic.Uint64
 	bytesOut atomic.Uint64
 	close    func() error
+	// traffic is the route's counters; member its slot for the upstream
+	// the proxy chose (l4_member.go), nil until it chose one.
+	traffic *routeTraffic
+	member  atomic.Pointer[memberTraffic]
 }
 
 // ConnView is a live connection as the admin API shows it.
@@ -45,6 +49,9 @@ type ConnView struct {
 	AgeSeconds int64  `json:"age_seconds"`
 	BytesIn    uint64 `json:"bytes_in"`
 	BytesOut   uint64 `json:"bytes_out"`
+	// Member is the upstream host (a gateway's tunnel address) the
+	// connection goes through; empty until the proxy has chosen one.
+	Member string `json:"member,omitempty"`
 }
 
 // maxListedConns bounds one listing (the newest are shown).
@@ -80,7 +87,7 @@ func (l *liveConns) list(route string, now time.Time) []ConnView {
 		out = append(out, ConnView{
 			ID: c.id, Route: c.route, Network: c.network, Client: c.client.String(), Country: c.country,
 			StartedAt: c.started.UTC().Format(time.RFC3339Nano), AgeSeconds: int64(now.Sub(c.started).Seconds()),
-			BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(),
+			BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(), Member: c.memberName(),
 		})
 	}
 	l.mu.Unlock()
@@ -89,6 +96,17 @@ func (l *liveConns) list(route string, now time.Time) []ConnView {
 		out = out[:maxListedConns]
 	}
 	return out
+}
+
+// memberName is the upstream host the connection goes through, or "".
+func (c *liveConn) memberName() string {
+	if m := c.member.Load(); m != nil {
+		if k := m.key.Load(); k != nil {
+			return *k
+		}
+		return otherMember
+	}
+	return ""
 }
 
 // closeConn closes one open connection; false when there is none by that id.
@@ -113,12 +131,18 @@ type liveCountingConn struct {
 func (cc *liveCountingConn) Read(p []byte) (int, error) {
 	n, err := cc.Conn.Read(p)
 	cc.c.bytesIn.Add(uint64(n)) //nolint:gosec // n >= 0
+	if m := cc.c.member.Load(); m != nil {
+		m.add(uint64(n), 0) //nolint:gosec // n >= 0
+	}
 	return n, err
 }
 
 func (cc *liveCountingConn) Write(p []byte) (int, error) {
 	n, err := cc.Conn.Write(p)
 	cc.c.bytesOut.Add(uint64(n)) //nolint:gosec // n >= 0
+	if m := cc.c.member.Load(); m != nil {
+		m.add(0, uint64(n)) //nolint:gosec // n >= 0
+	}
 	return n, err
 }
 

@@ -61,6 +61,7 @@ type routeInfo struct {
 	src     policy.Policy      // what policy was compiled from, to reuse it when unchanged
 	idVar   any                // id, boxed once: setting it as a request var then allocates nothing
 	allowed prometheus.Counter // cached: the hot path skips the label lookup
+	traffic *routeTraffic      // kept across generations (traffic.go); nil in a dry run
 }
 
 type httpEntry struct {
@@ -228,6 +229,9 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 		if a.metrics != nil && !dryRun && compiled != nil {
 			info.allowed = a.metrics.decisions.WithLabelValues(r.ID, kind, "allowed", "")
 		}
+		if !dryRun {
+			info.traffic = a.traffic.get(r.ID)
+		}
 		g.routes[r.ID] = info
 	}
 	// Handlers are provisioned even when validation already failed, so
@@ -280,6 +284,7 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 				if err := route.ProvisionHandlers(u.ctx, nil); err != nil {
 					return err
 				}
+				wrapHTTPSelectors(route)
 				u.http = route
 				return nil
 			})
@@ -312,6 +317,7 @@ func (a *App) build(d *snapshot.Decoded, dryRun bool) (*generation, []*unit, sna
 					return err
 				}
 				var hs layer4.Handlers
+				wrapSelectors(mods.([]any))
 				for _, m := range mods.([]any) {
 					hs = append(hs, m.(layer4.NextHandler))
 				}

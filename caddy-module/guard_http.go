@@ -85,16 +85,6 @@ func (a *App) resolveHTTP(r *http.Request) *httpEntry {
 // without a login skip them (docs/snapshot.md "Policy").
 const httpLoginVar = "gatehouse_login"
 
-// allowHTTP decides a request and writes the refusal if it is denied.
-func (a *App) allowHTTP(w http.ResponseWriter, r *http.Request, e *httpEntry) bool {
-	if e.route.policy.AllowsAll() {
-		a.metrics.decidedAllowed(e.route)
-		return true
-	}
-	d, _ := a.decideHTTP(w, r, e, time.Now())
-	return d.Allowed
-}
-
 // decideHTTP decides a request at now, counts the decision and writes the
 // refusal if it is denied; it returns the decision and the client address
 // it was made for (invalid when Caddy gave none).

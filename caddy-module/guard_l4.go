@@ -108,12 +108,13 @@ var (
 // count their bytes.
 func (a *App) tracked(cx *layer4.Connection, e *l4Entry) error {
 	addr, _ := addrOf(cx.RemoteAddr())
-	lc := &liveConn{route: e.route.id, network: cx.LocalAddr().Network(), client: addr, started: time.Now(), close: cx.Close}
+	lc := &liveConn{route: e.route.id, network: cx.LocalAddr().Network(), client: addr, started: time.Now(), close: cx.Close, traffic: e.route.traffic}
 	if a.countries != nil {
 		lc.country = a.countries.Country(addr)
 	}
 	id := a.conns.add(lc)
 	defer a.conns.remove(id)
+	cx.SetVar(liveConnVar, lc)
 	if lc.network == "tcp" {
 		counted := &liveCountingConn{Conn: cx.Conn, c: lc}
 		if _, ok := cx.Conn.(interface{ CloseWrite() error }); ok {

@@ -102,6 +102,7 @@ func (a *App) apply(d *snapshot.Decoded, dryRun bool) (applyResult, error) {
 	a.persistErr = nil
 
 	a.commit(g, fresh, want)
+	a.traffic.keep(g.routes) // a removed route's counters go with it
 	a.metrics.swapped(g, time.Since(start), cur)
 	return applyResult{Version: g.version, Hash: g.hash, AppliedAt: g.appliedAt, Changed: true}, nil
 }

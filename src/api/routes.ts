@@ -1,11 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, IdParamSchema, PaginationSchema } from '../schemas/common.ts';
-import { ConnectionIdParamSchema, LiveConnectionSchema } from '../schemas/connections.ts';
+import {
+  ConnectionIdParamSchema,
+  LiveConnectionSchema,
+  RecentClientSchema,
+  RouteTrafficSchema,
+} from '../schemas/connections.ts';
 import { ExplainQuestionShape } from '../schemas/policies.ts';
 import { CreateRouteSchema, RouteListQuerySchema, RouteSchema, UpdateRouteSchema } from '../schemas/routes.ts';
 import { closeRouteConnection, listRouteConnections } from '../services/routes/connections.ts';
 import { createRoute as createRouteVerb } from '../services/routes/create.ts';
 import { explainRoute } from '../services/routes/explain.ts';
+import { getRouteTraffic, listRouteClients } from '../services/routes/live.ts';
 import { getRoute, listRoutes } from '../services/routes/read.ts';
 import { removeRoute } from '../services/routes/remove.ts';
 import { updateRoute } from '../services/routes/update.ts';
@@ -169,6 +175,50 @@ export function routesApi() {
       await closeRouteConnection({ ctx: c.get('ctx'), input: c.req.valid('param') });
       return c.body(null, 204);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/traffic',
+      operationId: 'getRouteTraffic',
+      tags: ['routes'],
+      summary:
+        "Each pool member's (gateway's) connections or requests and bytes since the data plane started, with its share",
+      security,
+      request: { params: IdParamSchema },
+      responses: {
+        200: {
+          description: 'Members in the order the data plane first used them',
+          content: json(z.object({ data: RouteTrafficSchema })),
+        },
+        ...errorResponses(401, 403, 404, 503),
+      },
+    }),
+    async (c) =>
+      c.json({ data: await getRouteTraffic({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id } }) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}/clients',
+      operationId: 'listRouteClients',
+      tags: ['routes'],
+      summary:
+        "An HTTP route's recent clients: the last 100 distinct addresses (country, peer, gateway, requests, bytes)",
+      security,
+      request: { params: IdParamSchema },
+      responses: {
+        200: {
+          description: 'Most recently seen first; empty for an L4 route',
+          content: json(z.object({ data: z.array(RecentClientSchema) })),
+        },
+        ...errorResponses(401, 403, 404, 503),
+      },
+    }),
+    async (c) =>
+      c.json({ data: await listRouteClients({ ctx: c.get('ctx'), input: { id: c.req.valid('param').id } }) }, 200),
   );
 
   return app;

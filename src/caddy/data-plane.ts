@@ -98,6 +98,20 @@ export class DataPlane {
     return { status: res.status, body: res.body };
   }
 
+  /** Connections/requests and bytes per route and pool member since the module started (caddy-module/traffic.go). */
+  async traffic(routeId: string): Promise<{ status: number; body: unknown }> {
+    if (!this.admin || !this.isRunning()) return { status: 503, body: { error: 'caddy is not running' } };
+    const res = await this.admin.request('GET', `/gatehouse/v1/traffic?${new URLSearchParams({ route: routeId })}`);
+    return { status: res.status, body: res.body };
+  }
+
+  /** An HTTP route's recent clients (caddy-module/clients.go). */
+  async clients(routeId: string): Promise<{ status: number; body: unknown }> {
+    if (!this.admin || !this.isRunning()) return { status: 503, body: { error: 'caddy is not running' } };
+    const res = await this.admin.request('GET', `/gatehouse/v1/clients?${new URLSearchParams({ route: routeId })}`);
+    return { status: res.status, body: res.body };
+  }
+
   /** Closes one open connection; 404 when it has ended already. */
   async closeConnection(id: number): Promise<number> {
     if (!this.admin || !this.isRunning()) return 503;

@@ -54,6 +54,8 @@ export const API_PERMISSIONS: readonly Permission[] = [
   // Live connections (issue 19): listing is a read; ending one is an operator's act (audit-logged).
   rule('GET', '/api/v1/routes/{id}/connections', 'viewer'),
   rule('DELETE', '/api/v1/routes/{id}/connections/{connection}', 'operator'),
+  rule('GET', '/api/v1/routes/{id}/traffic', 'viewer'),
+  rule('GET', '/api/v1/routes/{id}/clients', 'viewer'),
   rule('GET', '/api/v1/routes/{id}/auth-users', 'viewer'),
   rule('POST', '/api/v1/routes/{id}/auth-users', 'operator'),
   rule('PUT', '/api/v1/routes/{id}/auth-users/{user_id}', 'operator'),
@@ -120,6 +122,8 @@ export const DASHBOARD_PERMISSIONS: readonly Permission[] = [
   rule('GET', '/routes/new', 'operator'),
   rule('GET', '/routes/{id}', 'viewer'),
   rule('GET', '/routes/{id}/explain', 'viewer'),
+  rule('GET', '/routes/{id}/live', 'viewer'),
+  rule('GET', '/routes/{id}/connections/{connection}/end', 'operator'),
   rule('GET', '/routes/{id}/delete', 'operator'),
   rule('GET', '/routes/{id}/users/{userId}/remove', 'operator'),
   rule('POST', '/routes', 'operator'),

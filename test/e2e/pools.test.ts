@@ -19,6 +19,15 @@ const started = Date.now();
 const log = (line: string) => console.log(`[pools +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
 describe.skipIf(reason)('gateway pools end to end', () => {
+  let balancedRoute: number;
+  /** Connections per gateway id the data plane counted on the balanced route (GET …/traffic). */
+  const counted = async () => {
+    const res = await world.api('GET', `/api/v1/routes/${balancedRoute}/traffic`);
+    expect(res.status, res.text).toBe(200);
+    return new Map<number, number>(
+      res.body.data.members.map((m: { gateway_id: number; connections: number }) => [m.gateway_id, m.connections]),
+    );
+  };
   beforeAll(async () => {
     world = await buildPoolWorld(log, [BALANCED, FAILOVER], UDP);
     const { gwa, gwb } = world.gateways;
@@ -41,8 +50,9 @@ describe.skipIf(reason)('gateway pools end to end', () => {
       });
       if (res.status !== 201) throw new Error(`creating the ${protocol}/${port} pool failed: ${res.text}`);
       expect(res.body.data_plane).toBe('applied');
+      return res.body.id as number;
     };
-    await pooled(BALANCED, 'tcp', gwa.id, gwb.id, 'balance');
+    balancedRoute = await pooled(BALANCED, 'tcp', gwa.id, gwb.id, 'balance');
     // The UDP flow's primary is gwb, so it runs through the gateway that survives.
     await pooled(UDP, 'udp', gwb.id, gwa.id, 'failover');
     await pooled(FAILOVER, 'tcp', gwa.id, gwb.id, 'failover');
@@ -72,6 +82,7 @@ describe.skipIf(reason)('gateway pools end to end', () => {
 
   it('spreads 1,000 new connections within ±10 % of even (round robin)', async () => {
     await logsOnFailure(async () => {
+      const before = await counted();
       const { counts, errors } = await world.client(
         { cmd: 'spread', port: BALANCED, n: 1000, concurrency: 20 },
         120_000,
@@ -81,6 +92,16 @@ describe.skipIf(reason)('gateway pools end to end', () => {
       for (const lan of [POOL_ADDR.gwaLan, POOL_ADDR.gwbLan]) {
         expect(counts[lan]).toBeGreaterThanOrEqual(450);
         expect(counts[lan]).toBeLessThanOrEqual(550);
+      }
+      // The data plane's own count per pool member (the dashboard's share) agrees.
+      const after = await counted();
+      const share = Object.fromEntries(
+        Object.entries(world.gateways).map(([site, g]) => [site, (after.get(g.id) ?? 0) - (before.get(g.id) ?? 0)]),
+      );
+      log(`the data plane counted per gateway: ${JSON.stringify(share)}`);
+      for (const n of Object.values(share)) {
+        expect(n).toBeGreaterThanOrEqual(450);
+        expect(n).toBeLessThanOrEqual(550);
       }
     });
   }, 180_000);
@@ -173,6 +194,9 @@ describe.skipIf(reason)('gateway pools end to end', () => {
       expect(mine[0]).toMatchObject({ network: 'tcp', route: String(failover.id), peer_id: null });
       expect(mine[0].bytes_in).toBeGreaterThan(0);
       expect(mine[0].bytes_out).toBeGreaterThan(0);
+      // Each names the gateway it goes through (the member the data plane chose).
+      const { gwa, gwb } = world.gateways;
+      for (const c of mine) expect([gwa.id, gwb.id]).toContain(c.gateway_id);
       log(`live connections of the failover route: ${JSON.stringify(mine[0])}`);
       const before = await world.client({ cmd: 'status' });
       const cut = (s: any) =>

@@ -9,6 +9,7 @@ import { ConnectionIdParamSchema } from '../../src/schemas/connections.ts';
 import { CreateRouteSchema } from '../../src/schemas/routes.ts';
 import { closeRouteConnection, listRouteConnections } from '../../src/services/routes/connections.ts';
 import { createRoute } from '../../src/services/routes/create.ts';
+import { getRouteTraffic } from '../../src/services/routes/live.ts';
 import { systemContext, testDb } from '../helpers/env.ts';
 
 let env: Awaited<ReturnType<typeof testDb>>;
@@ -20,6 +21,23 @@ const dataPlane = {
   connections: async (route?: string) => ({
     status: 200,
     body: { connections: [...open.values()].filter((c) => !route || c.route === route) },
+  }),
+  traffic: async (route: string) => ({
+    status: 200,
+    body: {
+      since: '2026-01-01T00:00:00Z',
+      routes: [
+        {
+          route,
+          members: [
+            { member: '10.8.0.7', connections: 3, bytes_in: 100, bytes_out: 200 },
+            { member: '192.0.2.50', connections: 1, bytes_in: 0, bytes_out: 100 },
+            { member: '(other)', connections: 0, bytes_in: 0, bytes_out: 0 },
+          ],
+        },
+        { route: '999999', members: [{ member: '10.8.0.9', connections: 5, bytes_in: 1, bytes_out: 1 }] },
+      ],
+    },
   }),
   closeConnection: async (id: number) => {
     closed.push(id);
@@ -82,6 +100,15 @@ describe('route connections', () => {
       NotFoundError,
     );
     expect(closed).toEqual([2]);
+  });
+
+  it("gives each member its share of the route's connections and bytes, this route's only", async () => {
+    const t = await getRouteTraffic({ ctx: ctx(), input: { id: routeId } });
+    expect(t.members.map((m) => [m.member, m.connection_share, m.byte_share, m.gateway_id])).toEqual([
+      ['10.8.0.7', 75, 75, null],
+      ['192.0.2.50', 25, 25, null],
+      ['(other)', 0, 0, null],
+    ]);
   });
 
   it('says the data plane is down instead of listing nothing', async () => {

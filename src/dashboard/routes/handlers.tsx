@@ -20,6 +20,7 @@ import { meta, page, secureHeaders } from '../shared/render.ts';
 import { type DashEnv, formOf, isHtmx, redirect } from '../shared/session.ts';
 import { confirmRouteDelete } from './confirm.tsx';
 import { ROUTE_FIELDS, routeInput, useSuggestion } from './input.ts';
+import { liveView, mountLive, routeTraffic } from './live-handlers.tsx';
 import { RouteEditPage } from './pages/edit.tsx';
 import { RoutesPage } from './pages/list.tsx';
 import { type ExplainOutcome, ExplainResult, type RouteExplainQuestion } from './parts/explain.tsx';
@@ -66,6 +67,8 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
         {...opts}
         users={opts.route ? await users.section(c, opts.route, opts.users) : undefined}
         gateways={opts.route?.target_kind === 'gateway' ? await liveGateways(c.get('ctx'), deps) : undefined}
+        traffic={opts.route?.target_kind === 'gateway' ? await routeTraffic(c.get('ctx'), opts.route) : undefined}
+        live={opts.route ? await liveView(c.get('ctx'), opts.route) : undefined}
       />,
       opts.errors || opts.users?.errors ? 422 : 200,
     );
@@ -126,6 +129,8 @@ export function routesDashboard(deps: AppDeps, session: MiddlewareHandler<DashEn
     await removeRoute({ ctx: c.get('ctx'), input: { id: routeId(c.req.param('id')) } });
     return redirect(c, '/routes?done=route-deleted');
   });
+
+  mountLive(app, session, routeId);
 
   users.mount(app, session, async (c, id, usersForm) => {
     const route = await getRoute({ ctx: c.get('ctx'), input: { id } });

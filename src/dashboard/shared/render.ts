@@ -28,6 +28,7 @@ const FLASH: Record<string, string> = {
   'route-created': 'Route created.',
   'route-saved': 'Route saved.',
   'route-deleted': 'Route deleted.',
+  'connection-ended': 'Connection ended.',
   'policy-created': 'Policy created.',
   'policy-saved': 'Policy saved. Every route using it changed with it.',
   'policy-deleted': 'Policy deleted.',

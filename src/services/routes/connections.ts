@@ -1,29 +1,23 @@
 import type { ServiceContext } from '../../context.ts';
-import { peers } from '../../db/schema/index.ts';
-import { AppError, NotFoundError, UnavailableError } from '../../errors.ts';
+import { AppError, NotFoundError } from '../../errors.ts';
 import type { LiveConnection } from '../../schemas/connections.ts';
 import { recordAudit } from '../audit/record.ts';
+import { addressBook, dataPlaneOf } from './live.ts';
 import { getRoute } from './read.ts';
 
-type Raw = Omit<LiveConnection, 'peer_id'>;
+type Raw = Omit<LiveConnection, 'peer_id' | 'gateway_id' | 'gateway_name'>;
 
-function dataPlaneOf(ctx: ServiceContext) {
-  const dataPlane = ctx.hooks?.dataPlane;
-  if (!dataPlane?.available)
-    throw new UnavailableError('the data plane (Caddy) is not running; it holds the connections');
-  return dataPlane;
-}
-
-/** A route's open L4 connections and UDP sessions, from the data plane, with the peer behind a tunnel address. */
+/**
+ * A route's open L4 connections and UDP sessions, from the data plane, with the peer behind a tunnel address and the
+ * gateway (pool member) each goes through.
+ */
 export async function listRouteConnections({ ctx, input }: { ctx: ServiceContext; input: { id: number } }) {
   const route = await getRoute({ ctx, input: { id: input.id } });
   const res = await dataPlaneOf(ctx).connections(String(route.id));
   if (res.status !== 200) throw new AppError('internal', `the data plane answered ${res.status} to connections`);
   const raw = ((res.body as { connections?: Raw[] }).connections ?? []).slice(0, 10_000);
-  const byAddress = new Map(
-    (await ctx.db.select({ id: peers.id, address: peers.address }).from(peers)).map((p) => [p.address, p.id]),
-  );
-  return raw.map((c) => ({ ...c, peer_id: byAddress.get(c.client) ?? null }));
+  const book = await addressBook(ctx);
+  return raw.map(({ member, ...c }) => ({ ...c, peer_id: book.peerId(c.client), ...book.gateway(member) }));
 }
 
 /** Ends one open connection of a route (audit-logged); 404 when it is not open (any more) on that route. */

@@ -1,8 +1,10 @@
+import type { RouteTraffic } from '../../../schemas/connections.ts';
 import type { PublicGateway } from '../../../schemas/gateways.ts';
 import type { PublicRoute } from '../../../schemas/routes.ts';
 import type { Form, FormErrors } from '../../shared/forms.ts';
 import { Badge, Layout, type PageMeta } from '../../shared/layout.tsx';
 import { ExplainBox, type ExplainOutcome, type RouteExplainQuestion } from '../parts/explain.tsx';
+import { LivePanel, type LiveView } from '../parts/live-panel.tsx';
 import { PoolStateSection } from '../parts/pool-state.tsx';
 import { RouteForm } from '../parts/route-form.tsx';
 import { type RouteUsersProps, RouteUsersSection } from '../parts/route-users.tsx';
@@ -20,6 +22,10 @@ export function RouteEditPage(props: {
   users?: RouteUsersProps | undefined;
   /** Gateways with their live state, for a gateway route's members. */
   gateways?: PublicGateway[] | undefined;
+  /** Each pool member's share of the traffic, when the data plane could say. */
+  traffic?: RouteTraffic | undefined;
+  /** Open connections or recent clients, from the data plane. */
+  live?: LiveView | undefined;
 }) {
   const { meta: m, route } = props;
   return (
@@ -29,7 +35,10 @@ export function RouteEditPage(props: {
         {route ? <Badge tone="muted">route {route.id}</Badge> : null}
       </div>
       <RouteForm meta={m} route={route} values={props.values} errors={props.errors} options={props.options} />
-      {route && props.gateways ? <PoolStateSection route={route} gateways={props.gateways} /> : null}
+      {route && props.gateways ? (
+        <PoolStateSection route={route} gateways={props.gateways} traffic={props.traffic} />
+      ) : null}
+      {route && props.live ? <LivePanel routeId={route.id} view={props.live} /> : null}
       {route && props.users ? <RouteUsersSection meta={m} route={route} {...props.users} /> : null}
       {route ? (
         <section class="card" aria-labelledby="traffic-h">
