@@ -9,7 +9,8 @@ import { UpdateSettingsSchema } from './settings.ts';
 /**
  * The configuration file (docs/config-file.md): the whole configuration as one document, version 1. Built from
  * the API's own schemas, so a field means the same in both; references are by name (a route names its peer,
- * gateway and policy), so a hand-written file applies to a fresh server. The JSON Schema in
+ * gateway, policy and identity provider), so a hand-written file applies to a fresh server. Identity providers
+ * themselves stay out of the file (they hold a client secret): a route's `auth_provider` names one that exists. The JSON Schema in
  * docs/config-file.schema.json is generated from `configFileSchema(PolicySchema)`.
  */
 export const CONFIG_FILE_VERSION = 1;
@@ -65,6 +66,7 @@ const routeFields = RouteFieldsSchema.omit({
   rate_limit_window: true,
   auth_enabled: true,
   auth_password: true,
+  auth_provider_id: true,
 }).shape;
 
 /**
@@ -84,6 +86,13 @@ export function configFileSchema<P extends z.ZodType>(policy: P) {
         .union([NameSchema, policy])
         .optional()
         .openapi({ description: "A shared policy's name, or the route's own policy (peer conditions name peers)" }),
+      auth_provider: NameSchema.nullable()
+        .optional()
+        .openapi({
+          description:
+            'auth_method oidc: the identity provider (for_routes), by name. Providers are not in the file (they hold a ' +
+            'client secret): create one of this name on the server first',
+        }),
       auth_password_hash: PasswordHash.nullable()
         .optional()
         .openapi({ description: 'Secret: only with --with-secrets' }),

@@ -1,7 +1,10 @@
 // Real: the Hono app (app.request), the config-file services, validation and two libSQL temp-file databases
 // (a source server and a fresh one). Simulated: no Caddy and no WireGuard (pushes are `pending`); the live data
-// plane is covered by the backup test's snapshot hash and by routes-live.test.ts.
+// plane is covered by the backup test's snapshot hash and by routes-live.test.ts. Identity providers are rows
+// written directly (saving one through the service asks a live provider; route-oidc-login.test.ts does that).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretBoxFor } from '../../src/auth/secret-box.ts';
+import { identityProviders } from '../../src/db/schema/index.ts';
 import { testApp } from '../helpers/env.ts';
 
 type TestApp = Awaited<ReturnType<typeof testApp>>;
@@ -9,6 +12,29 @@ let source: TestApp;
 let fresh: TestApp;
 let sourceAdmin: string;
 let freshAdmin: string;
+/** "Corp IdP" on each server: the fresh one made a decoy first, so the same name has another id there. */
+let sourceCorpId: number;
+let freshCorpId: number;
+let freshDecoyId: number;
+
+/** An identity provider as the service stores one (the file never carries providers: they hold a secret). */
+async function addProvider(app: TestApp, name: string, forRoutes: boolean): Promise<number> {
+  const now = new Date();
+  const [row] = await app.db
+    .insert(identityProviders)
+    .values({
+      name,
+      issuer: 'https://idp.example.test',
+      clientId: 'gatehouse',
+      clientSecret: secretBoxFor(app.config).seal('a client secret'),
+      forDashboard: false,
+      forRoutes,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning({ id: identityProviders.id });
+  return row!.id;
+}
 
 async function json(app: TestApp, method: string, url: string, token: string, body?: unknown) {
   const res = await app.call(method, url, { token, body });
@@ -92,6 +118,20 @@ beforeAll(async () => {
     peer_id: alice.id,
     target_port: 22,
   });
+  sourceCorpId = await addProvider(source, 'Corp IdP', true);
+  freshDecoyId = await addProvider(fresh, 'Decoy IdP', true);
+  freshCorpId = await addProvider(fresh, 'Corp IdP', true);
+  await addProvider(fresh, 'Dashboard IdP', false);
+  await ok(source, 'POST', '/api/v1/routes', sourceAdmin, {
+    name: 'portal',
+    domain: 'portal.example.com',
+    target_kind: 'direct',
+    target_host: '10.0.0.7',
+    target_port: 443,
+    auth_method: 'oidc',
+    auth_provider_id: sourceCorpId,
+    auth_sso_domain: 'example.com',
+  });
   await ok(source, 'PATCH', '/api/v1/settings', sourceAdmin, { api_docs_public: true });
 });
 afterAll(() => {
@@ -105,6 +145,8 @@ describe('export → apply on a fresh server → export', () => {
     expect(first).toContain('version: 1');
     expect(first).toContain('policy: staff');
     expect(first).toContain('gateway: home');
+    expect(first).toContain('auth_provider: Corp IdP');
+    expect(first).not.toContain('auth_provider_id');
     const applied = await apply(fresh, freshAdmin, first);
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
     expect(applied.body.applied).toBe(true);
@@ -124,6 +166,22 @@ describe('export → apply on a fresh server → export', () => {
     expect(again.body.text).toContain('No changes');
   });
 
+  it('binds an oidc route to the provider of the same name on another server (its own id there)', async () => {
+    expect(freshCorpId).not.toBe(sourceCorpId);
+    expect(freshDecoyId).toBe(sourceCorpId);
+    const routes = await ok(fresh, 'GET', '/api/v1/routes?q=portal', freshAdmin);
+    const portal = routes.data.find((r: { name: string }) => r.name === 'portal');
+    expect(portal).toMatchObject({
+      auth_method: 'oidc',
+      auth_provider_id: freshCorpId,
+      auth_sso_domain: 'example.com',
+    });
+    // Provider names are unique ignoring case (as the provider service keeps them): the stored name is canonical.
+    const lower = (await exportFrom(fresh, freshAdmin)).replace('auth_provider: Corp IdP', 'auth_provider: corp idp');
+    const plan = await json(fresh, 'POST', '/api/v1/config/plan', freshAdmin, { content: lower });
+    expect(plan.body.entries).toEqual([]);
+  });
+
   it('plans field changes with old and new values, applies nothing on plan, deletes only with prune', async () => {
     const text = await exportFrom(fresh, freshAdmin);
     const edited = text.replace('target_port: 8080', 'target_port: 8081');
@@ -140,6 +198,7 @@ describe('export → apply on a fresh server → export', () => {
     const pruned = await json(fresh, 'POST', '/api/v1/config/plan', freshAdmin, { content: withoutSsh, prune: true });
     expect(pruned.body.entries.map((e: any) => `${e.action} ${e.kind} ${e.name}`)).toEqual([
       'delete route nas',
+      'delete route portal',
       'delete route ssh',
       'delete route wiki',
       'delete gateway home',
@@ -218,6 +277,35 @@ describe('hostile and wrong files change nothing and say where', () => {
       'version: 1\npolicies:\n  - name: p\n    policy: { default: deny, rules: [{ action: allow, conditions: [{ type: peer, values: [ghost] }] }] }\n',
       /^policies\.0\.policy\.rules\.0\.conditions\.0\.values\.0$/,
       /no peer named "ghost"/,
+    );
+  });
+  it('refuses an auth_provider that names no provider for routes, or is too long or not a name', async () => {
+    const route = (provider: string) =>
+      `version: 1\nroutes:\n  - name: sso\n    type: http\n    domain: sso.example.com\n    target_kind: direct\n    target_host: 10.0.0.8\n    target_port: 80\n    auth_method: oidc\n    auth_provider: ${provider}\n`;
+    await expectRefused(
+      route('Nobody IdP'),
+      /^routes\.0\.auth_provider$/,
+      /^gatehouse\.yaml:10: routes\.0\.auth_provider: no identity provider named "Nobody IdP".*create it .*first/,
+    );
+    await expectRefused(
+      route('Dashboard IdP'),
+      /^routes\.0\.auth_provider$/,
+      /:10: .*"Dashboard IdP" is not offered to routes.*for_routes/,
+    );
+    await expectRefused(route('x'.repeat(10_000)), /^routes\.0\.auth_provider$/, /:10: .*at most 64/);
+    await expectRefused(route(String(freshCorpId)), /^routes\.0\.auth_provider$/, /:10: /);
+    await expectRefused(route('[Corp IdP]'), /^routes\.0\.auth_provider$/, /:10: /);
+    await expectRefused(route('{ id: 1 }'), /^routes\.0\.auth_provider$/, /:10: /);
+    await expectRefused(
+      route('Corp IdP').replace('auth_method: oidc', 'auth_method: password'),
+      /^routes\.0\.auth_provider$/,
+      /is only for auth_method oidc/,
+    );
+    // The id is this server's own: a file naming it is refused, not bound to whichever provider has that id.
+    await expectRefused(
+      route('Corp IdP').replace('auth_provider: Corp IdP', `auth_provider_id: ${freshCorpId}`),
+      /^routes\.0$/,
+      /:3: routes\.0: Unrecognized key: "auth_provider_id"/,
     );
   });
   it('refuses YAML bombs, huge files, duplicate keys and broken syntax', async () => {

@@ -9,6 +9,7 @@ import { endSessionsOnAuthChange } from '../route-auth/rules.ts';
 import { routeUsesLogin } from '../routes/access.ts';
 import { prepareRoute } from '../routes/prepare.ts';
 import type { RouteDraft } from '../routes/resolve.ts';
+import { fileField } from './desired.ts';
 import { type CanonicalEntry, mapPeerValues } from './document.ts';
 import type { ParsedConfigFile } from './parse.ts';
 
@@ -17,6 +18,8 @@ export interface IdMaps {
   gateways: Map<string, number>;
   policies: Map<string, number>;
   routes: Map<string, number>;
+  /** The server's identity providers by name (never created by a file: they hold a client secret). */
+  providers: Map<string, number>;
 }
 
 interface RoutePlan {
@@ -24,6 +27,7 @@ interface RoutePlan {
   peer: string | null;
   gateway: string | null;
   policy: string | Policy;
+  provider: string | null;
 }
 
 interface FileUser {
@@ -47,7 +51,7 @@ export async function applyRouteEntry(
     if (!(err instanceof ValidationError)) throw err;
     return parsed.fail(
       err.issues.map((i) => ({
-        path: ['routes', index, ...i.field.replace(/^(peer|gateway|policy)_id$/, '$1').split('.')],
+        path: ['routes', index, ...fileField(i.field).split('.')],
         message: i.message,
       })),
     );
@@ -58,6 +62,7 @@ export async function applyRouteEntry(
     gatewayId: plan.gateway ? ids.gateways.get(plan.gateway)! : null,
     policyId: typeof plan.policy === 'string' ? ids.policies.get(plan.policy)! : null,
     policy: typeof plan.policy === 'string' ? null : mapPeerValues(plan.policy, (name) => String(ids.peers.get(name))),
+    authProviderId: plan.provider ? ids.providers.get(plan.provider)! : null,
     gatewayPort: null,
   };
   const existingId = ids.routes.get(entry.name);

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
-import { gateways, peers, policies, routes } from '../../db/schema/index.ts';
+import { gateways, identityProviders, peers, policies, routes } from '../../db/schema/index.ts';
 import type { PlanEntry } from '../../schemas/config-file.ts';
 import type { PeerNetwork } from '../../wireguard/runtime.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -60,6 +60,9 @@ export async function applyConfigFile(
         peers: keep('peers'),
         gateways: keep('gateways'),
         policies: keep('policies'),
+        providers: await tx
+          .select({ name: identityProviders.name, forRoutes: identityProviders.forRoutes })
+          .from(identityProviders),
       });
       const entries = computePlan(current, desired.doc, opts.prune);
       result = {
@@ -165,12 +168,14 @@ export async function applyConfigFile(
 }
 
 async function idMaps(tx: Tx): Promise<IdMaps> {
-  const pairs = async (table: typeof peers | typeof gateways | typeof policies | typeof routes) =>
-    new Map((await tx.select({ id: table.id, name: table.name }).from(table)).map((r) => [r.name, r.id]));
+  const pairs = async (
+    table: typeof peers | typeof gateways | typeof policies | typeof routes | typeof identityProviders,
+  ) => new Map((await tx.select({ id: table.id, name: table.name }).from(table)).map((r) => [r.name, r.id]));
   return {
     peers: await pairs(peers),
     gateways: await pairs(gateways),
     policies: await pairs(policies),
     routes: await pairs(routes),
+    providers: await pairs(identityProviders),
   };
 }

@@ -8,15 +8,25 @@ import { newDraft, normalizeDraft, type RouteDraft } from '../routes/resolve.ts'
 import { type CanonicalDocument, type CanonicalEntry, mapPeerValues, routeEntry } from './document.ts';
 import { type ParsedConfigFile, type Path, zodIssues } from './parse.ts';
 
+/** An identity provider of the server: never in the file (it holds a client secret), named by routes. */
+export interface KnownProvider {
+  name: string;
+  forRoutes: boolean;
+}
+
 /**
  * The file as the canonical document would show it once applied: every value normalised by the same rules as
  * the API (route drafts, policies), references checked by name. `known` holds the names that exist besides the
- * file's own (the server's, unless --prune deletes what the file leaves out).
+ * file's own (the server's, unless --prune deletes what the file leaves out) and the server's identity
+ * providers, which are never in the file (they hold a client secret) and which routes name (`auth_provider`).
  */
 export interface DesiredState {
   doc: CanonicalDocument;
   /** Route drafts with the names they refer to, for apply. */
-  routes: Map<string, { draft: RouteDraft; peer: string | null; gateway: string | null; policy: string | Policy }>;
+  routes: Map<
+    string,
+    { draft: RouteDraft; peer: string | null; gateway: string | null; policy: string | Policy; provider: string | null }
+  >;
 }
 
 /** Placeholder ids for peer names while a policy is checked (PolicySchema wants ids; names resolve at apply). */
@@ -25,7 +35,7 @@ const PLACEHOLDER_BASE = 9_000_000_000_000_000n;
 export function desiredState(
   parsed: ParsedConfigFile,
   config: Config,
-  known: { peers: string[]; gateways: string[]; policies: string[] },
+  known: { peers: string[]; gateways: string[]; policies: string[]; providers: KnownProvider[] },
 ): DesiredState {
   const { file } = parsed;
   const issues: { path: Path; message: string }[] = [];
@@ -48,6 +58,24 @@ export function desiredState(
   const policyNames = names('policies', file.policies);
   const missing = (path: Path, what: string, name: string) =>
     issues.push({ path, message: `no ${what} named "${name}" (in this file or on the server)` });
+  /** A route's provider by name (unique ignoring case, as the provider service keeps them): its stored name. */
+  const providerByName = new Map(known.providers.map((p) => [p.name.toLowerCase(), p]));
+  const checkProvider = (name: string, path: Path): string | null => {
+    const provider = providerByName.get(name.toLowerCase());
+    if (!provider)
+      issues.push({
+        path,
+        message:
+          `no identity provider named "${name}" on this server; providers are not part of the configuration file ` +
+          '(they hold a client secret): create it first (dashboard Settings or POST /api/v1/identity-providers, with for_routes)',
+      });
+    else if (!provider.forRoutes)
+      issues.push({
+        path,
+        message: `identity provider "${provider.name}" is not offered to routes: set its for_routes first`,
+      });
+    return provider?.name ?? null;
+  };
 
   const placeholder = new Map(peerNames.map((n, i) => [n, String(PLACEHOLDER_BASE + BigInt(i))]));
   const nameOf = new Map([...placeholder].map(([n, id]) => [id, n]));
@@ -106,28 +134,39 @@ export function desiredState(
       if (!policyNames.has(r.policy)) missing(at('policy'), 'policy', r.policy);
       policy = r.policy;
     } else if (r.policy !== undefined) policy = checkPolicy(r.policy, at('policy')) ?? OPEN_POLICY;
-    const { peer, gateway, policy: _p, users, auth_password_hash, ...fields } = r;
+    const provider = r.auth_provider ? checkProvider(r.auth_provider, at('auth_provider')) : null;
+    const { peer, gateway, policy: _p, users, auth_password_hash, auth_provider, ...fields } = r;
     let draft: RouteDraft;
     try {
       // Ids stand in for the names here (1 = "named"); apply puts the real ones in.
       draft = normalizeDraft(
-        newDraft({ ...fields, peer_id: peer ? 1 : null, gateway_id: gateway ? 1 : null } as RouteFields),
+        newDraft({
+          ...fields,
+          peer_id: peer ? 1 : null,
+          gateway_id: gateway ? 1 : null,
+          auth_provider_id: auth_provider ? 1 : null,
+        } as RouteFields),
         config,
       );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       for (const issue of err.issues)
         issues.push({
-          path: ['routes', i, ...issue.field.replace(/^(peer|gateway)_id$/, '$1').split('.')],
+          path: ['routes', i, ...fileField(issue.field).split('.')],
           message: issue.message,
         });
       return;
     }
     if (auth_password_hash !== undefined) draft.authPasswordHash = auth_password_hash;
-    routes.set(r.name, { draft, peer: peer ?? null, gateway: gateway ?? null, policy });
+    routes.set(r.name, { draft, peer: peer ?? null, gateway: gateway ?? null, policy, provider });
     const entry = routeEntry(
       { ...(draft as Omit<Route, 'id' | 'createdAt' | 'updatedAt'>), policyId: null, policy: null },
-      { peerName: new Map([[1, peer ?? '']]), gatewayName: new Map([[1, gateway ?? '']]), policyName: new Map() },
+      {
+        peerName: new Map([[1, peer ?? '']]),
+        gatewayName: new Map([[1, gateway ?? '']]),
+        policyName: new Map(),
+        providerName: new Map([[1, provider ?? auth_provider ?? '']]),
+      },
       users,
       auth_password_hash !== undefined,
     );
@@ -149,4 +188,9 @@ export function desiredState(
     },
     routes,
   };
+}
+
+/** The API's id fields are references by name in the file: `peer_id` → `peer`, `auth_provider_id` → `auth_provider`. */
+export function fileField(apiField: string): string {
+  return apiField.replace(/^(peer|gateway|policy|auth_provider)_id$/, '$1');
 }

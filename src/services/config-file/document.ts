@@ -2,7 +2,7 @@ import { asc } from 'drizzle-orm';
 import { secretBoxFor } from '../../auth/secret-box.ts';
 import type { Config } from '../../config/index.ts';
 import type { DbOrTx } from '../../db/index.ts';
-import { gateways, peers, policies, routeAuthUsers, routes } from '../../db/schema/index.ts';
+import { gateways, identityProviders, peers, policies, routeAuthUsers, routes } from '../../db/schema/index.ts';
 import type { Peer } from '../../db/schema/peers.ts';
 import type { Route } from '../../db/schema/routes.ts';
 import { ConflictError } from '../../errors.ts';
@@ -70,6 +70,8 @@ export interface NameMaps {
   peerName: Map<number, string>;
   gatewayName: Map<number, string>;
   policyName: Map<number, string>;
+  /** Identity providers are not in the file (they hold a client secret); routes name theirs. */
+  providerName: Map<number, string>;
 }
 
 /** A route row as a file entry. Fields that are not the route's own (ids, the allocated gateway_port) are left out. */
@@ -114,7 +116,7 @@ export function routeEntry(
     ...(withSecrets ? { auth_password_hash: r.authPasswordHash } : {}),
     basic_auth_enabled: r.basicAuthEnabled,
     auth_session_hours: r.authSessionHours,
-    auth_provider_id: r.authProviderId,
+    auth_provider: r.authProviderId === null ? null : (names.providerName.get(r.authProviderId) ?? null),
     auth_sso_domain: r.authSsoDomain,
     users,
   };
@@ -138,12 +140,13 @@ function assertUniqueRouteNames(rows: { name: string }[]) {
 /** The whole configuration as the canonical document (private keys, preshared keys and hashes only with secrets). */
 export async function readCanonical(db: DbOrTx, config: Config, withSecrets: boolean): Promise<CanonicalDocument> {
   const box = secretBoxFor(config);
-  const [peerRows, gatewayRows, policyRows, routeRows, userRows, runtime] = await Promise.all([
+  const [peerRows, gatewayRows, policyRows, routeRows, userRows, providerRows, runtime] = await Promise.all([
     db.select().from(peers).orderBy(asc(peers.id)),
     db.select().from(gateways).orderBy(asc(gateways.id)),
     db.select().from(policies).orderBy(asc(policies.id)),
     db.select().from(routes).orderBy(asc(routes.id)),
     db.select().from(routeAuthUsers).orderBy(asc(routeAuthUsers.username)),
+    db.select({ id: identityProviders.id, name: identityProviders.name }).from(identityProviders),
     readRuntimeSettings(db),
   ]);
   assertUniqueRouteNames(routeRows);
@@ -151,6 +154,7 @@ export async function readCanonical(db: DbOrTx, config: Config, withSecrets: boo
     peerName: new Map(peerRows.map((p) => [p.id, p.name])),
     gatewayName: new Map(gatewayRows.map((g) => [g.id, g.name])),
     policyName: new Map(policyRows.map((p) => [p.id, p.name])),
+    providerName: new Map(providerRows.map((p) => [p.id, p.name])),
   };
   const peerName = (id: string) => names.peerName.get(Number(id)) ?? id;
   const usersOf = (routeId: number) =>
