@@ -43,8 +43,8 @@ function literalFirstLookup(
   callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
   const version = isIP(address);
-  if (version !== 0) return callback(null, address, version);
-  dnsLookup(address, family, callback);
+  if (version === 0) dnsLookup(address, family, callback);
+  else callback(null, address, version);
 }
 
 interface Session {
