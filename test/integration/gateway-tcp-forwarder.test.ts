@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { createTargetGuard, TcpForwarder, type TcpForwarderOptions } from '@gatehouse/agent';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../helpers/env.ts';
 import { collect, connect, echoServer, fdCount, freePort, silentTarget, tcpServer } from '../helpers/net.ts';
 
@@ -73,7 +73,7 @@ describe('TcpForwarder', () => {
   }, 120_000);
 
   it('carries 256 MiB target → client intact to a client that reads slowly (the reused read buffer)', async () => {
-    // Target → client is read into one reused buffer (relayReused); a write the kernel does not take
+    // Target → client is read into recycled buffers (relay.ts); a write the kernel does not take
     // whole keeps pointing into it. A slow reader forces exactly that: any overwrite changes the digest.
     const sent = createHash('sha256');
     const total = 256;
@@ -110,8 +110,47 @@ describe('TcpForwarder', () => {
     expect(fwd.stats.bytesDown).toBe(total * (1 << 20));
   }, 120_000);
 
+  it('reads a download to a slow client into a few recycled buffers, not a new buffer per read', async () => {
+    // A client that keeps stalling makes most of the forwarder's writes queue: each such read used to
+    // allocate a fresh 128 KiB buffer (and leave it to the garbage collector). Now the queued buffer is
+    // retired until its write is done and then read into again (relay.ts, ReadBufferPool).
+    const total = 64;
+    const block = randomBytes(1 << 20);
+    const target = track(
+      await tcpServer(async (socket) => {
+        for (let i = 0; i < total; i++) {
+          if (!socket.write(block)) await new Promise((resolve) => socket.once('drain', resolve));
+        }
+        socket.end();
+      }),
+    );
+    const fwd = await forwarder({ port: target.port });
+    const allocUnsafe = vi.spyOn(Buffer, 'allocUnsafe');
+    try {
+      const client = await connect(fwd.port);
+      let bytes = 0;
+      await new Promise<void>((resolve, reject) => {
+        client.on('data', (c: Buffer) => {
+          bytes += c.length;
+          if (bytes % (2 << 20) < c.length) {
+            client.pause();
+            setTimeout(() => client.resume(), 5);
+          }
+        });
+        client.once('end', resolve);
+        client.once('error', reject);
+      });
+      expect(bytes).toBe(total * (1 << 20));
+      const readBuffers = allocUnsafe.mock.calls.filter(([size]) => size >= 64 * 1024 && size < 1 << 20);
+      // Two sockets, each: a small first buffer, the bulk one and at most four spares.
+      expect(readBuffers.length).toBeLessThanOrEqual(12);
+    } finally {
+      allocUnsafe.mockRestore();
+    }
+  }, 120_000);
+
   it('carries 256 MiB client → target intact to a target that reads slowly (the reused read buffer)', async () => {
-    // The accepted socket reads into one reused buffer too (withReusedReadBuffer): a target that stalls
+    // The accepted socket reads into recycled buffers too (adoptAccepted): a target that stalls
     // makes the forwarder's writes queue bytes that still point into it; any overwrite changes the digest.
     const total = 256;
     let finish!: (got: { bytes: number; digest: string }) => void;

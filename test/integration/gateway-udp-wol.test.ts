@@ -2,8 +2,9 @@
 // and captured on a UDP socket. Simulated: the LAN (echo servers in this process; the "broadcast" address
 // is 127.0.0.1 and the WoL port is the capture socket's, since tests stay on loopback).
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { createTargetGuard, TcpForwarder, UdpForwarder, type UdpForwarderOptions } from '@gatehouse/agent';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../helpers/env.ts';
 import { collect, connect, freePort, tcpServer } from '../helpers/net.ts';
 
@@ -65,6 +66,24 @@ function roundTrip(socket: dgram.Socket, port: number, msg: string, ms = 1000): 
 }
 
 describe('UdpForwarder', () => {
+  it('answers clients without a DNS lookup per reply (the address is already an IP)', async () => {
+    // dgram sends every datagram to an address through dns.lookup, which answers an IP literal a tick
+    // later: one deferred callback per reply. The listener resolves IP literals itself.
+    const target = await udpEcho();
+    const client = await udpSocket();
+    // A dgram socket takes dns.lookup when it is created: the spy sees the forwarder's sockets only.
+    const lookup = vi.spyOn(dns, 'lookup');
+    try {
+      const fwd = await udpForwarder(target.port);
+      for (let i = 0; i < 50; i++) expect(await roundTrip(client, fwd.port, `ping ${i}`, 3000)).toBe(`ping ${i}`);
+      // The session's upstream socket binds and connects through it once (the target may be a name); the
+      // old listener added one per reply (53 here).
+      expect(lookup.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      lookup.mockRestore();
+    }
+  });
+
   it('carries round trips for many clients, each answered on its own session', async () => {
     const target = await udpEcho();
     const fwd = await udpForwarder(target.port);

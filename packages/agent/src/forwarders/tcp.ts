@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import { countError, newRouteStats, type RouteStats } from '../stats.ts';
 import type { TargetGuard } from '../target-guard.ts';
 import { sendMagicPacket } from '../wol.ts';
+import { adoptAccepted, onreadInto, ReadBufferPool, relay } from './relay.ts';
 
 export interface WolTarget {
   mac: string;
@@ -134,7 +135,9 @@ export class TcpForwarder {
       );
       return void accepted.destroy();
     }
-    const client = withReusedReadBuffer(accepted, this.opts.highWaterMark ?? 1 << 20);
+    const pool = new ReadBufferPool();
+    const client = adoptAccepted(accepted, pool, this.opts.highWaterMark ?? 1 << 20);
+    pools.set(client, pool);
     this.track(client);
     this.stats.connectionsTotal++;
     this.stats.connectionsActive++;
@@ -209,7 +212,7 @@ export class TcpForwarder {
   /** One connection attempt, bounded by the connect timeout and cancelled with the client or `stop()`. */
   private dial(address: string, port: number, client: net.Socket): Promise<DialResult> {
     const hwm = this.opts.highWaterMark ?? 1 << 20;
-    const reader = new ReusedReadBuffer();
+    const pool = new ReadBufferPool();
     // The stream options reach the Duplex constructor at run time; @types/node only lacks the field.
     const upstream = net.connect({
       host: address,
@@ -217,10 +220,10 @@ export class TcpForwarder {
       allowHalfOpen: true,
       noDelay: true,
       highWaterMark: hwm,
-      // Target → client bytes are read into one reused buffer instead of a new chunk per read (relayReused).
-      onread: { buffer: () => reader.next(), callback: (n: number, buf: Buffer) => reader.deliver(n, buf) },
+      // Target → client bytes are read into recycled buffers instead of a new chunk per read (relay.ts).
+      onread: onreadInto(pool),
     } as net.NetConnectOpts);
-    readers.set(upstream, reader);
+    pools.set(upstream, pool);
     this.track(upstream);
     return new Promise<DialResult>((resolve) => {
       const done = (result: DialResult) => {
@@ -269,104 +272,15 @@ export class TcpForwarder {
     upstream.on('close', () => {
       if (!client.destroyed && !(upstream.readableEnded && upstream.writableFinished)) client.destroy();
     });
-    relayReused(client, readers.get(client)!, upstream, (n) => {
+    relay(client, pools.get(client)!, upstream, (n) => {
       stats.bytesUp += n;
     });
-    relayReused(upstream, readers.get(upstream)!, client, (n) => {
+    relay(upstream, pools.get(upstream)!, client, (n) => {
       stats.bytesDown += n;
     });
     client.resume();
   }
 }
 
-/** The read buffer of each spliced socket, set up before it reads (onread is a constructor option). */
-const readers = new WeakMap<net.Socket, ReusedReadBuffer>();
-
-/** 128 KiB per connection: reads of up to twice libuv's default, with no allocation per read. */
-const READ_BUFFER_BYTES = 128 * 1024;
-
-/**
- * The reused read buffer behind `onread`. A write that the kernel did not take whole keeps a reference to
- * the bytes it queued, so after such a write the next read gets a fresh buffer instead of overwriting them.
- */
-class ReusedReadBuffer {
-  private buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  private lent = false;
-  /** Bytes read before the splice (a server that speaks first), copied: the buffer is read into again. */
-  readonly early: Buffer[] = [];
-  /** Set by relayReused once spliced. */
-  onData: (chunk: Buffer) => boolean = (chunk) => {
-    this.early.push(Buffer.from(chunk));
-    return true;
-  };
-
-  next(): Buffer {
-    if (this.lent) {
-      this.buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      this.lent = false;
-    }
-    return this.buffer;
-  }
-
-  deliver(n: number, buf: Buffer): boolean {
-    return this.onData(buf.subarray(0, n));
-  }
-
-  lend(): void {
-    this.lent = true;
-  }
-}
-
-/**
- * Copies `from` → `to` with backpressure and passes `end` on as a half-close. Hand-written instead of
- * `pipe()`: pipe() keeps 16 KiB buffers and ends `to` on its own terms. `from` is read through `onread`
- * into one reused buffer: no Buffer allocated (and later collected) per read, and none of the readable
- * stream's per-chunk bookkeeping. Returning false from the onread callback pauses `from` until `to` drains.
- */
-function relayReused(from: net.Socket, reader: ReusedReadBuffer, to: net.Socket, count: (n: number) => void): void {
-  reader.onData = (chunk) => {
-    count(chunk.length);
-    if (to.destroyed) return false;
-    const more = to.write(chunk);
-    // Not all of it reached the kernel: the queued part still points into this buffer.
-    if (to.writableLength > 0) reader.lend();
-    return more;
-  };
-  for (const chunk of reader.early.splice(0)) {
-    count(chunk.length);
-    to.write(chunk);
-  }
-  to.on('drain', () => from.resume());
-  from.on('end', () => {
-    if (!to.destroyed) to.end();
-  });
-}
-
-interface SocketInternals {
-  _handle: unknown;
-}
-
-/**
- * net.Server has no `onread` option for the sockets it accepts, so the accepted socket (paused by
- * pauseOnConnect, nothing read yet) hands its handle to a new socket that reads into a reused buffer.
- * The accepted one keeps no handle; it is destroyed when the new one closes, which is what the server
- * counts for `close()`. (Node 20: `handle` is the constructor option net.Server itself uses.)
- */
-function withReusedReadBuffer(accepted: net.Socket, highWaterMark: number): net.Socket {
-  const handle = (accepted as unknown as SocketInternals)._handle;
-  (accepted as unknown as SocketInternals)._handle = null;
-  const reader = new ReusedReadBuffer();
-  const socket = new net.Socket({
-    handle,
-    allowHalfOpen: true,
-    readable: true,
-    writable: true,
-    highWaterMark,
-    // Stays paused, as pauseOnConnect left it, until the target is up.
-    pauseOnCreate: true,
-    onread: { buffer: () => reader.next(), callback: (n: number, buf: Buffer) => reader.deliver(n, buf) },
-  } as net.SocketConstructorOpts);
-  readers.set(socket, reader);
-  socket.once('close', () => accepted.destroy());
-  return socket;
-}
+/** The read buffers of each spliced socket, set up before it reads (onread is a constructor option). */
+const pools = new WeakMap<net.Socket, ReadBufferPool>();

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { Logger } from '../logger.ts';
 import { countError, newRouteStats, type RouteStats } from '../stats.ts';
 import type { TargetGuard } from '../target-guard.ts';
@@ -29,6 +30,22 @@ const PENDING_LIMIT = 64;
 // (bench/gateway-udp.ts lost 8–20 % where socat, scheduled more often for less work, lost none). The kernel
 // caps the request at net.core.rmem_max / wmem_max, so this is a ceiling, not an allocation.
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The listener's address lookup. Every reply is sent to the client's address as the kernel reported it, an
+ * IP literal, yet dgram runs each send through dns.lookup, which answers an IP a tick later: one deferred
+ * callback per datagram on the hot path. An IP is answered at once; anything else (a listen host given by
+ * name) goes to dns.lookup as before.
+ */
+function literalFirstLookup(
+  address: string,
+  family: number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const version = isIP(address);
+  if (version === 0) dnsLookup(address, family, callback);
+  else callback(null, address, version);
+}
 
 interface Session {
   key: string;
@@ -77,6 +94,7 @@ export class UdpForwarder {
   async start(): Promise<void> {
     const socket = dgram.createSocket({
       type: isIPv6(this.opts.listen.host) ? 'udp6' : 'udp4',
+      lookup: literalFirstLookup as dgram.SocketOptions['lookup'],
       recvBufferSize: SOCKET_BUFFER_BYTES,
       sendBufferSize: SOCKET_BUFFER_BYTES,
     });
