@@ -167,7 +167,7 @@ export function desiredState(
     const poolGateways = pool?.members.map((m) => m.gateway) ?? [];
     let draft: RouteDraft;
     try {
-      // Ids stand in for the names here (1 = "named"); apply puts the real ones in.
+      // Ids stand in for the names here (1 = "named"; gateways one placeholder per name); apply puts the real ones in.
       draft = normalizeDraft(
         newDraft({
           ...fields,
