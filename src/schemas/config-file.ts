@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { PolicySchema } from '../policy/schema.ts';
+import { MAX_POOL_MEMBERS, PoolMemberSchema, PoolSchema } from '../pool/schema.ts';
 import { NameSchema } from './common.ts';
 import { CreateGatewaySchema } from './gateways.ts';
 import { CreatePeerSchema, WireGuardKeySchema } from './peers.ts';
@@ -9,7 +10,7 @@ import { UpdateSettingsSchema } from './settings.ts';
 /**
  * The configuration file (docs/config-file.md): the whole configuration as one document, version 1. Built from
  * the API's own schemas, so a field means the same in both; references are by name (a route names its peer,
- * gateway, policy and identity provider), so a hand-written file applies to a fresh server. Identity providers
+ * gateway, pool member gateways, policy and identity provider), so a hand-written file applies to a fresh server. Identity providers
  * themselves stay out of the file (they hold a client secret): a route's `auth_provider` names one that exists. The JSON Schema in
  * docs/config-file.schema.json is generated from `configFileSchema(PolicySchema)`.
  */
@@ -51,6 +52,29 @@ export const FileRouteUserSchema = z.strictObject({
   totp_secret: TotpSecret.nullable().optional(),
 });
 
+/**
+ * A pool as the file writes it: members name their gateway (`gateway`) instead of `gateway_id`, which only
+ * matches on the server that exported it. Everything else is the API's PoolSchema (src/pool/schema.ts).
+ */
+export const FilePoolMemberSchema = z
+  .strictObject({
+    gateway: NameSchema.openapi({ description: 'The member gateway, by name' }),
+    ...PoolMemberSchema.omit({ gateway_id: true }).shape,
+  })
+  .openapi('ConfigFilePoolMember');
+export const FilePoolSchema = z
+  .strictObject({
+    ...PoolSchema.shape,
+    members: z
+      .array(FilePoolMemberSchema)
+      .min(1, 'a pool needs at least one member besides the route gateway')
+      .max(MAX_POOL_MEMBERS - 1, `at most ${MAX_POOL_MEMBERS - 1} members besides the route gateway`),
+  })
+  .openapi('ConfigFilePool', {
+    description:
+      "Several gateways for one route; the route's own gateway is the first member, these follow in priority order",
+  });
+
 const routeFields = RouteFieldsSchema.omit({
   peer_id: true,
   gateway_id: true,
@@ -67,6 +91,7 @@ const routeFields = RouteFieldsSchema.omit({
   auth_enabled: true,
   auth_password: true,
   auth_provider_id: true,
+  pool: true,
 }).shape;
 
 /**
@@ -86,6 +111,10 @@ export function configFileSchema<P extends z.ZodType>(policy: P) {
         .union([NameSchema, policy])
         .optional()
         .openapi({ description: "A shared policy's name, or the route's own policy (peer conditions name peers)" }),
+      pool: FilePoolSchema.nullable().optional().openapi({
+        description:
+          "target_kind gateway: more gateways for the route, members by gateway name; the route's gateway is member 0",
+      }),
       auth_provider: NameSchema.nullable()
         .optional()
         .openapi({

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretBoxFor } from '../../src/auth/secret-box.ts';
 import { identityProviders } from '../../src/db/schema/index.ts';
 import { testApp } from '../helpers/env.ts';
+import { ID_OFFSETS } from '../helpers/id-offsets.ts';
 
 type TestApp = Awaited<ReturnType<typeof testApp>>;
 let source: TestApp;
@@ -16,6 +17,8 @@ let freshAdmin: string;
 let sourceCorpId: number;
 let freshCorpId: number;
 let freshDecoyId: number;
+/** The source's second gateway ("office"), a pool member of the route "media". */
+let sourceOfficeId: number;
 
 /** An identity provider as the service stores one (the file never carries providers: they hold a secret). */
 async function addProvider(app: TestApp, name: string, forRoutes: boolean): Promise<number> {
@@ -63,6 +66,12 @@ beforeAll(async () => {
   fresh = await testApp();
   sourceAdmin = await source.tokenFor('admin');
   freshAdmin = await fresh.tokenFor('admin');
+  // The fresh server's gateway ids start one later, so its "home" gets the id of the source's "office": a pool
+  // member carried by id would bind to the wrong gateway there.
+  await fresh.client.execute({
+    sql: "update sqlite_sequence set seq = ? where name = 'gateways'",
+    args: [ID_OFFSETS.gateways! + 1],
+  });
   // A configuration with every kind of thing and every kind of reference.
   const alice = await ok(source, 'POST', '/api/v1/peers', sourceAdmin, { name: 'alice', tags: ['staff'] });
   const gwPeer = await ok(source, 'POST', '/api/v1/peers', sourceAdmin, { name: 'home-gw', is_gateway: true });
@@ -70,6 +79,25 @@ beforeAll(async () => {
     name: 'home',
     peer_id: gwPeer.id,
     lan_networks: ['192.168.2.0/24'],
+  });
+  const office = await ok(source, 'POST', '/api/v1/gateways', sourceAdmin, {
+    name: 'office',
+    lan_networks: ['192.168.3.0/24'],
+  });
+  sourceOfficeId = office.id;
+  await ok(source, 'POST', '/api/v1/routes', sourceAdmin, {
+    name: 'media',
+    domain: 'media.example.com',
+    target_kind: 'gateway',
+    gateway_id: gateway.id,
+    target_lan_host: '192.168.2.20',
+    target_lan_port: 8096,
+    pool: {
+      mode: 'balance',
+      balance: 'client_hash',
+      members: [{ gateway_id: office.id, target_lan_host: '192.168.3.20', target_lan_port: 8096 }],
+      check_interval_seconds: 10,
+    },
   });
   const staff = await ok(source, 'POST', '/api/v1/policies', sourceAdmin, {
     name: 'staff',
@@ -147,10 +175,12 @@ describe('export → apply on a fresh server → export', () => {
     expect(first).toContain('gateway: home');
     expect(first).toContain('auth_provider: Corp IdP');
     expect(first).not.toContain('auth_provider_id');
+    expect(first).toMatch(/pool:\n\s+mode: balance\n\s+balance: client_hash\n\s+members:\n\s+- gateway: office\n/);
+    expect(first).not.toContain('gateway_id');
     const applied = await apply(fresh, freshAdmin, first);
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
     expect(applied.body.applied).toBe(true);
-    expect(applied.body.gateway_tokens.map((t: { name: string }) => t.name)).toEqual(['home']);
+    expect(applied.body.gateway_tokens.map((t: { name: string }) => t.name)).toEqual(['home', 'office']);
     expect(applied.body.text).toContain('+ route "wiki"');
     expect(applied.body.text).not.toContain('$argon2id');
 
@@ -182,6 +212,48 @@ describe('export → apply on a fresh server → export', () => {
     expect(plan.body.entries).toEqual([]);
   });
 
+  it('binds a pool member to the gateway of the same name on another server (its own id there)', async () => {
+    const gateways = (await ok(fresh, 'GET', '/api/v1/gateways', freshAdmin)).data as { id: number; name: string }[];
+    const idOf = (name: string) => gateways.find((g) => g.name === name)!.id;
+    expect(idOf('home')).toBe(sourceOfficeId);
+    expect(idOf('office')).not.toBe(sourceOfficeId);
+    const routes = await ok(fresh, 'GET', '/api/v1/routes?q=media', freshAdmin);
+    const media = routes.data.find((r: { name: string }) => r.name === 'media');
+    expect(media).toMatchObject({
+      gateway_id: idOf('home'),
+      pool: {
+        mode: 'balance',
+        balance: 'client_hash',
+        members: [{ gateway_id: idOf('office'), target_lan_host: '192.168.3.20', target_lan_port: 8096 }],
+        healthy_after: 2,
+        check_interval_seconds: 10,
+      },
+    });
+    // A member moved to another gateway is a plan entry naming both gateways, not ids.
+    const text = await exportFrom(fresh, freshAdmin);
+    const moved = text.replace('target_lan_host: 192.168.3.20', 'target_lan_host: 192.168.3.21');
+    expect(moved).not.toBe(text);
+    const plan = await json(fresh, 'POST', '/api/v1/config/plan', freshAdmin, { content: moved });
+    expect(plan.body.entries).toEqual([
+      {
+        action: 'change',
+        kind: 'route',
+        name: 'media',
+        changes: [
+          {
+            field: 'pool',
+            old: expect.objectContaining({
+              members: [expect.objectContaining({ gateway: 'office', target_lan_host: '192.168.3.20' })],
+            }),
+            new: expect.objectContaining({
+              members: [expect.objectContaining({ gateway: 'office', target_lan_host: '192.168.3.21' })],
+            }),
+          },
+        ],
+      },
+    ]);
+  });
+
   it('plans field changes with old and new values, applies nothing on plan, deletes only with prune', async () => {
     const text = await exportFrom(fresh, freshAdmin);
     const edited = text.replace('target_port: 8080', 'target_port: 8081');
@@ -197,11 +269,13 @@ describe('export → apply on a fresh server → export', () => {
     expect(noPrune.body.entries).toEqual([]);
     const pruned = await json(fresh, 'POST', '/api/v1/config/plan', freshAdmin, { content: withoutSsh, prune: true });
     expect(pruned.body.entries.map((e: any) => `${e.action} ${e.kind} ${e.name}`)).toEqual([
+      'delete route media',
       'delete route nas',
       'delete route portal',
       'delete route ssh',
       'delete route wiki',
       'delete gateway home',
+      'delete gateway office',
       'delete policy staff',
       'delete peer alice',
       'delete peer home-gw',
@@ -306,6 +380,101 @@ describe('hostile and wrong files change nothing and say where', () => {
       route('Corp IdP').replace('auth_provider: Corp IdP', `auth_provider_id: ${freshCorpId}`),
       /^routes\.0$/,
       /:3: routes\.0: Unrecognized key: "auth_provider_id"/,
+    );
+  });
+  it('refuses a pool member that names no gateway, a name too long, a member twice and wrong types', async () => {
+    const pooled = (members: string, pool = `    pool:\n      members:\n${members}`) =>
+      [
+        'version: 1',
+        'routes:',
+        '  - name: pooled',
+        '    type: http',
+        '    domain: pooled.example.com',
+        '    target_kind: gateway',
+        '    gateway: home',
+        '    target_lan_host: 192.168.2.30',
+        '    target_lan_port: 80',
+        pool,
+        '',
+      ].join('\n');
+    const member = (gateway: string, host = '192.168.3.30') =>
+      `        - gateway: ${gateway}\n          target_lan_host: ${host}\n          target_lan_port: 80\n`;
+    // The well-formed file applies (checked last, once every refusal has changed nothing).
+    const good = pooled(member('office'));
+    await expectRefused(
+      pooled(member('x')),
+      /^routes\.0\.pool\.members\.0\.gateway$/,
+      /^gatehouse\.yaml:12: routes\.0\.pool\.members\.0\.gateway: no gateway named "x"/,
+    );
+    await expectRefused(
+      pooled(member('office') + member('ghost')),
+      /^routes\.0\.pool\.members\.1\.gateway$/,
+      /^gatehouse\.yaml:15: routes\.0\.pool\.members\.1\.gateway: no gateway named "ghost"/,
+    );
+    await expectRefused(
+      pooled(member('x'.repeat(10_000))),
+      /^routes\.0\.pool\.members\.0\.gateway$/,
+      /:12: .*at most 64/,
+    );
+    await expectRefused(
+      pooled(member('home')),
+      /^routes\.0\.pool\.members\.0\.gateway$/,
+      /:12: routes\.0\.pool\.members\.0\.gateway: gateway "home" is in the pool twice: it is also the route's own gateway/,
+    );
+    await expectRefused(
+      pooled(member('office') + member('office', '192.168.3.31')),
+      /^routes\.0\.pool\.members\.1\.gateway$/,
+      /:15: .*gateway "office" is in the pool twice: it is also pool\.members\.0/,
+    );
+    // Checked by the route service at apply (office's lan_networks), reported at the file's line and field.
+    await expectRefused(
+      pooled(member('office', '10.9.9.9')),
+      /^routes\.0\.pool\.members\.0\.target_lan_host$/,
+      /:13: routes\.0\.pool\.members\.0\.target_lan_host: .*lan_networks/,
+    );
+    await expectRefused(pooled(member('2003')), /^routes\.0\.pool\.members\.0\.gateway$/, /:12: /);
+    await expectRefused(pooled(member('[office]')), /^routes\.0\.pool\.members\.0\.gateway$/, /:12: /);
+    await expectRefused(
+      pooled(member('office').replace('gateway: office', `gateway_id: ${sourceOfficeId}`)),
+      /^routes\.0\.pool\.members\.0$/,
+      /:12: .*Unrecognized key: "gateway_id"/,
+    );
+    await expectRefused(pooled('', '    pool: office'), /^routes\.0\.pool$/, /:10: /);
+    await expectRefused(pooled('', '    pool:\n      members: office'), /^routes\.0\.pool\.members$/, /:11: /);
+    await expectRefused(
+      pooled(member('office').replace('target_lan_port: 80', 'target_lan_port: "80"')),
+      /^routes\.0\.pool\.members\.0\.target_lan_port$/,
+      /:14: /,
+    );
+    await expectRefused(
+      pooled(Array.from({ length: 8 }, () => member('office')).join('')),
+      /^routes\.0\.pool\.members$/,
+      /at most 7 members/,
+    );
+
+    const r = await apply(fresh, freshAdmin, good);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const routes = await ok(fresh, 'GET', '/api/v1/routes?q=pooled', freshAdmin);
+    const gateways = (await ok(fresh, 'GET', '/api/v1/gateways', freshAdmin)).data as { id: number; name: string }[];
+    expect(routes.data.find((x: { name: string }) => x.name === 'pooled').pool).toEqual({
+      mode: 'failover',
+      balance: 'round_robin',
+      members: [
+        {
+          gateway_id: gateways.find((g) => g.name === 'office')!.id,
+          target_lan_host: '192.168.3.30',
+          target_lan_port: 80,
+        },
+      ],
+      healthy_after: 2,
+      check_interval_seconds: 5,
+    });
+    expect((await apply(fresh, freshAdmin, good)).body.entries).toEqual([]);
+    await ok(
+      fresh,
+      'DELETE',
+      `/api/v1/routes/${routes.data.find((x: { name: string }) => x.name === 'pooled').id}`,
+      freshAdmin,
     );
   });
   it('refuses YAML bombs, huge files, duplicate keys and broken syntax', async () => {

@@ -18,6 +18,7 @@ import {
   RuleSchema,
   TimeConditionSchema,
 } from '../../src/policy/schema.ts';
+import { PoolMemberSchema } from '../../src/pool/schema.ts';
 import { ConfigFileSchema } from '../../src/schemas/config-file.ts';
 import { RouteFieldsSchema, RouteSchema } from '../../src/schemas/routes.ts';
 import { fileField } from '../../src/services/config-file/desired.ts';
@@ -193,26 +194,26 @@ const NOT_IN_CONFIG_FILE: Record<string, string> = {
   ...Object.fromEntries(GATECONTROL_FIELDS.map((k) => [k, 'the file carries the policy itself'])),
   auth_enabled: 'the file carries the policy itself (login in the policy)',
   auth_password: 'write-only; the file carries auth_password_hash (with --with-secrets)',
-  // Known gap, outside this check's fix: pool members name gateways by id and the export leaves the pool out.
-  pool: 'not exported yet (members are gateway ids, which only match on the same server)',
 };
 
 describe('the configuration file', () => {
   const fileRoute = ConfigFileSchema.shape.routes.unwrap().element;
   const fileKeys = Object.keys(fileRoute.shape);
 
-  it('carries every route input field, ids as names (peer, gateway, policy, auth_provider)', () => {
+  it('carries every route input field, ids as names (peer, gateway, policy, auth_provider, pool members)', () => {
     for (const key of inputKeys) {
       if (key in NOT_IN_CONFIG_FILE) continue;
       expect(fileKeys, `config file routes lack ${fileField(key)} (input ${key})`).toContain(fileField(key));
     }
     for (const key of fileKeys) expect(key, `config file route field ${key} is an id`).not.toMatch(/_id$/);
+    const member = fileRoute.shape.pool.unwrap().unwrap().shape.members.element;
+    expect(Object.keys(member.shape).sort()).toEqual(Object.keys(PoolMemberSchema.shape).map(fileField).sort());
   });
 
   it('exports every field a file route has (secrets with --with-secrets)', () => {
     const names = { peerName: new Map(), gatewayName: new Map(), policyName: new Map(), providerName: new Map() };
     const entry = routeEntry(routeRow({ id: 1 }), names, [], true);
-    expect(Object.keys(entry).sort()).toEqual(fileKeys.filter((k) => k !== 'pool').sort());
+    expect(Object.keys(entry).sort()).toEqual(fileKeys.sort());
     const bound = routeEntry(
       routeRow({ id: 1, authMethod: 'oidc', authProviderId: 12_007 }),
       { ...names, providerName: new Map([[12_007, 'Corp IdP']]) },
@@ -220,6 +221,37 @@ describe('the configuration file', () => {
       false,
     );
     expect(bound.auth_provider).toBe('Corp IdP');
+    const pooled = routeEntry(
+      routeRow({
+        id: 1,
+        targetKind: 'gateway',
+        gatewayId: 2001,
+        pool: {
+          mode: 'balance',
+          balance: 'client_hash',
+          members: [{ gateway_id: 2002, target_lan_host: '192.168.5.2', target_lan_port: 80 }],
+          healthy_after: 3,
+          check_interval_seconds: 7,
+        },
+      }),
+      {
+        ...names,
+        gatewayName: new Map([
+          [2001, 'home'],
+          [2002, 'office'],
+        ]),
+      },
+      [],
+      false,
+    );
+    expect(pooled.gateway).toBe('home');
+    expect(pooled.pool).toEqual({
+      mode: 'balance',
+      balance: 'client_hash',
+      members: [{ gateway: 'office', target_lan_host: '192.168.5.2', target_lan_port: 80 }],
+      healthy_after: 3,
+      check_interval_seconds: 7,
+    });
   });
 });
 

@@ -26,6 +26,7 @@ interface RoutePlan {
   draft: RouteDraft;
   peer: string | null;
   gateway: string | null;
+  poolGateways: string[];
   policy: string | Policy;
   provider: string | null;
 }
@@ -60,6 +61,11 @@ export async function applyRouteEntry(
     ...plan.draft,
     peerId: plan.peer ? ids.peers.get(plan.peer)! : null,
     gatewayId: plan.gateway ? ids.gateways.get(plan.gateway)! : null,
+    // Members by name in the file, by this server's ids in the row.
+    pool: plan.draft.pool && {
+      ...plan.draft.pool,
+      members: plan.draft.pool.members.map((m, i) => ({ ...m, gateway_id: ids.gateways.get(plan.poolGateways[i]!)! })),
+    },
     policyId: typeof plan.policy === 'string' ? ids.policies.get(plan.policy)! : null,
     policy: typeof plan.policy === 'string' ? null : mapPeerValues(plan.policy, (name) => String(ids.peers.get(name))),
     authProviderId: plan.provider ? ids.providers.get(plan.provider)! : null,

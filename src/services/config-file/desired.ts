@@ -2,6 +2,7 @@ import type { Config } from '../../config/index.ts';
 import type { Route } from '../../db/schema/routes.ts';
 import { ValidationError } from '../../errors.ts';
 import { OPEN_POLICY, type Policy, PolicySchema } from '../../policy/schema.ts';
+import type { FileRoute } from '../../schemas/config-file.ts';
 import type { RouteFields } from '../../schemas/routes.ts';
 import { subnetOf } from '../peers/rules.ts';
 import { newDraft, normalizeDraft, type RouteDraft } from '../routes/resolve.ts';
@@ -25,7 +26,15 @@ export interface DesiredState {
   /** Route drafts with the names they refer to, for apply. */
   routes: Map<
     string,
-    { draft: RouteDraft; peer: string | null; gateway: string | null; policy: string | Policy; provider: string | null }
+    {
+      draft: RouteDraft;
+      peer: string | null;
+      gateway: string | null;
+      /** The pool members' gateways by name, in member order (the draft's member ids are placeholders). */
+      poolGateways: string[];
+      policy: string | Policy;
+      provider: string | null;
+    }
   >;
 }
 
@@ -75,6 +84,24 @@ export function desiredState(
         message: `identity provider "${provider.name}" is not offered to routes: set its for_routes first`,
       });
     return provider?.name ?? null;
+  };
+
+  /** Placeholder ids for gateway names (one per name, so the route service's own checks still see duplicates). */
+  const gatewayPlaceholder = new Map([...gatewayNames].sort().map((n, i) => [n, i + 1]));
+  const gatewayIdOf = (name: string) => {
+    if (!gatewayPlaceholder.has(name)) gatewayPlaceholder.set(name, gatewayPlaceholder.size + 1);
+    return gatewayPlaceholder.get(name)!;
+  };
+  /** Each member's gateway exists and is in the pool once (the route's own gateway is member 0). */
+  const checkPool = (r: FileRoute, path: Path) => {
+    const seen = new Map<string, string>(r.gateway ? [[r.gateway, "the route's own gateway (member 0)"]] : []);
+    r.pool?.members.forEach((m, j) => {
+      const at = [...path, 'members', j, 'gateway'];
+      if (!gatewayNames.has(m.gateway)) missing(at, 'gateway', m.gateway);
+      const first = seen.get(m.gateway);
+      if (first) issues.push({ path: at, message: `gateway "${m.gateway}" is in the pool twice: it is also ${first}` });
+      else seen.set(m.gateway, `pool.members.${j}`);
+    });
   };
 
   const placeholder = new Map(peerNames.map((n, i) => [n, String(PLACEHOLDER_BASE + BigInt(i))]));
@@ -129,41 +156,50 @@ export function desiredState(
     const at = (field: string) => ['routes', i, field];
     if (r.peer && !peerNames.includes(r.peer)) missing(at('peer'), 'peer', r.peer);
     if (r.gateway && !gatewayNames.has(r.gateway)) missing(at('gateway'), 'gateway', r.gateway);
+    checkPool(r, at('pool'));
     let policy: string | Policy = OPEN_POLICY;
     if (typeof r.policy === 'string') {
       if (!policyNames.has(r.policy)) missing(at('policy'), 'policy', r.policy);
       policy = r.policy;
     } else if (r.policy !== undefined) policy = checkPolicy(r.policy, at('policy')) ?? OPEN_POLICY;
     const provider = r.auth_provider ? checkProvider(r.auth_provider, at('auth_provider')) : null;
-    const { peer, gateway, policy: _p, users, auth_password_hash, auth_provider, ...fields } = r;
+    const { peer, gateway, pool, policy: _p, users, auth_password_hash, auth_provider, ...fields } = r;
+    const poolGateways = pool?.members.map((m) => m.gateway) ?? [];
     let draft: RouteDraft;
     try {
-      // Ids stand in for the names here (1 = "named"); apply puts the real ones in.
+      // Ids stand in for the names here (1 = "named"; gateways one placeholder per name); apply puts the real ones in.
       draft = normalizeDraft(
         newDraft({
           ...fields,
           peer_id: peer ? 1 : null,
-          gateway_id: gateway ? 1 : null,
+          gateway_id: gateway ? gatewayIdOf(gateway) : null,
+          pool: pool && {
+            ...pool,
+            members: pool.members.map(({ gateway: name, ...m }) => ({ gateway_id: gatewayIdOf(name), ...m })),
+          },
           auth_provider_id: auth_provider ? 1 : null,
         } as RouteFields),
         config,
       );
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      for (const issue of err.issues)
+      for (const issue of err.issues) {
+        // A member twice: checkPool said so by name (the route service's message names placeholder ids).
+        if (/^pool\.members\.\d+\.gateway_id$/.test(issue.field)) continue;
         issues.push({
           path: ['routes', i, ...fileField(issue.field).split('.')],
           message: issue.message,
         });
+      }
       return;
     }
     if (auth_password_hash !== undefined) draft.authPasswordHash = auth_password_hash;
-    routes.set(r.name, { draft, peer: peer ?? null, gateway: gateway ?? null, policy, provider });
+    routes.set(r.name, { draft, peer: peer ?? null, gateway: gateway ?? null, poolGateways, policy, provider });
     const entry = routeEntry(
       { ...(draft as Omit<Route, 'id' | 'createdAt' | 'updatedAt'>), policyId: null, policy: null },
       {
         peerName: new Map([[1, peer ?? '']]),
-        gatewayName: new Map([[1, gateway ?? '']]),
+        gatewayName: new Map([...gatewayPlaceholder].map(([name, id]) => [id, name])),
         policyName: new Map(),
         providerName: new Map([[1, provider ?? auth_provider ?? '']]),
       },
@@ -190,7 +226,10 @@ export function desiredState(
   };
 }
 
-/** The API's id fields are references by name in the file: `peer_id` → `peer`, `auth_provider_id` → `auth_provider`. */
+/**
+ * The API's id fields are references by name in the file: `peer_id` → `peer`, `auth_provider_id` →
+ * `auth_provider`, `pool.members.1.gateway_id` → `pool.members.1.gateway`.
+ */
 export function fileField(apiField: string): string {
-  return apiField.replace(/^(peer|gateway|policy|auth_provider)_id$/, '$1');
+  return apiField.replace(/(^|\.)(peer|gateway|policy|auth_provider)_id$/, '$1$2');
 }

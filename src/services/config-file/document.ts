@@ -7,6 +7,7 @@ import type { Peer } from '../../db/schema/peers.ts';
 import type { Route } from '../../db/schema/routes.ts';
 import { ConflictError } from '../../errors.ts';
 import type { Policy } from '../../policy/schema.ts';
+import type { Pool } from '../../pool/schema.ts';
 import { CONFIG_FILE_VERSION } from '../../schemas/config-file.ts';
 import { subnetOf } from '../peers/rules.ts';
 import { formatListenPort } from '../routes/public.ts';
@@ -94,6 +95,7 @@ export function routeEntry(
     gateway: r.gatewayId === null ? null : (names.gatewayName.get(r.gatewayId) ?? null),
     target_lan_host: r.targetLanHost,
     target_lan_port: r.targetLanPort,
+    pool: r.pool ? poolEntry(r.pool, names.gatewayName) : null,
     backend_https: r.backendHttps,
     custom_headers: r.customHeaders,
     upstreams: r.upstreams,
@@ -119,6 +121,21 @@ export function routeEntry(
     auth_provider: r.authProviderId === null ? null : (names.providerName.get(r.authProviderId) ?? null),
     auth_sso_domain: r.authSsoDomain,
     users,
+  };
+}
+
+/** A pool with its members' gateways by name (ids only match on this server; apply resolves the names). */
+function poolEntry(pool: Pool, gatewayName: Map<number, string>) {
+  return {
+    mode: pool.mode,
+    balance: pool.balance,
+    members: pool.members.map((m) => ({
+      gateway: gatewayName.get(m.gateway_id) ?? null,
+      target_lan_host: m.target_lan_host,
+      target_lan_port: m.target_lan_port,
+    })),
+    healthy_after: pool.healthy_after,
+    check_interval_seconds: pool.check_interval_seconds,
   };
 }
 
