@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import type { GatewayLiveSource } from '../../services/gateways/list.ts';
 import { getGateway } from '../../services/gateways/list.ts';
-import { allRoutes, routeLabel } from '../shared/all-routes.ts';
+import { routesUsingGateway } from '../../services/gateways/usage.ts';
+import { toPublicRoute } from '../../services/routes/public.ts';
+import { routeLabel } from '../shared/all-routes.ts';
 import { ConfirmPage, count } from '../shared/confirm.tsx';
 import { meta, page } from '../shared/render.ts';
 import type { DashEnv } from '../shared/session.ts';
@@ -10,7 +12,8 @@ const names = (labels: string[]) => (labels.length > 5 ? `${labels.slice(0, 5).j
 
 /**
  * "Delete gateway?" or "Rotate its token?": the agent that disconnects and the routes through the gateway.
- * A gateway that routes still use cannot be deleted (the service refuses): the page says so and offers no button.
+ * A gateway that routes still use (as their target or a pool member) cannot be deleted (the service refuses): the
+ * page says so and offers no button.
  */
 export async function confirmGatewayAction(
   c: Context<DashEnv>,
@@ -20,12 +23,12 @@ export async function confirmGatewayAction(
 ) {
   const ctx = c.get('ctx');
   const g = await getGateway({ ctx, input: { id }, live });
-  const routes = await allRoutes(ctx, { gateway_id: id });
+  const routes = (await routesUsingGateway(ctx.db, id)).map(toPublicRoute);
   const agent = g.online
     ? 'The agent connected now disconnects at once'
     : 'The agent (not connected now) can no longer connect';
   const used = routes.length
-    ? `${count(routes.length, 'route')} use this gateway: ${names(routes.map(routeLabel))}.`
+    ? `${count(routes.length, 'route')} ${routes.length === 1 ? 'uses' : 'use'} this gateway: ${names(routes.map(routeLabel))}.`
     : 'No route uses this gateway.';
   if (action === 'rotate') {
     return page(
