@@ -42,6 +42,14 @@ export async function sqldAnswers(syncUrl: string, timeoutMs: number): Promise<b
   }
 }
 
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 function filePath(url: string): string {
   return url.slice('file:'.length).split('?')[0]!;
 }
@@ -66,6 +74,19 @@ export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
   let readOnly = false;
   if (await probe(opts.syncUrl, deadlineMs)) {
     current = openLive();
+    // Opening does not wait for the first pull: a fresh replica would answer "no such table" until the
+    // periodic sync caught up (bench/edges-change.ts failed so). One sync, bounded by the deadline, first.
+    try {
+      await withDeadline(current.sync(), deadlineMs, 'the first sync from the primary');
+    } catch (err) {
+      if (!hadReplica) {
+        current.close();
+        throw new Error(
+          `this edge has no replica yet and the first sync from ${opts.syncUrl} failed: ${(err as Error).message}`,
+        );
+      }
+      opts.logger.warn({ err: (err as Error).message }, 'first sync failed: serving the replica file, syncing on');
+    }
     secureDatabaseFiles(opts.url);
   } else {
     if (!hadReplica) {
@@ -97,6 +118,10 @@ export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
     if (await probe(opts.syncUrl, deadlineMs)) {
       try {
         const live = openLive();
+        await withDeadline(live.sync(), deadlineMs, 'the first sync from the primary').catch((err) => {
+          live.close();
+          throw err;
+        });
         const stale = current;
         current = live;
         readOnly = false;

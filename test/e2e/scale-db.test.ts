@@ -102,6 +102,22 @@ describe.skipIf(reason !== undefined)('sqld primary, standby and edges', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
 
+  it('an edge opened on a fresh directory answers from its first query (no "no such table")', async () => {
+    const fresh = await openEdgeDb({
+      url: `file:${path.join(dir, 'fresh-edge', 'replica.db')}`,
+      syncUrl: primary.http,
+      syncIntervalSeconds: 0.2,
+      deadlineMs: DEADLINE_MS,
+      logger: silentLogger,
+    });
+    try {
+      const rows = (await fresh.client.execute('SELECT count(*) AS n FROM api_tokens')).rows;
+      expect(Number(rows[0]!.n)).toBeGreaterThan(0);
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('a write through an edge reaches the primary, the standby and the other edge (replica lag)', async () => {
     const started = Date.now();
     const res = await call(appOver(edges[0]!.db), 'POST', '/api/v1/tokens', { name: 'through-edge-a', scope: 'read' });
