@@ -47,7 +47,7 @@ async function main() {
   );
   const primaryUrl = `http://127.0.0.1:${sqldPort}`;
   await until('sqld', async () => ((await fetch(`${primaryUrl}/health`)).ok ? true : undefined), 20_000);
-  const logger = pino({ level: 'silent' });
+  const logger = pino({ level: (process.env.BENCH_LOG_LEVEL ?? 'silent') as pino.Level });
   const secret = randomBytes(32).toString('base64');
   const servers: RunningServer[] = [];
   const start = async (name: string, env: Record<string, string>) => {

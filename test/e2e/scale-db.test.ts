@@ -10,9 +10,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config/index.ts';
+import { selectAllAsJson } from '../../src/db/bulk-read.ts';
 import { type EdgeDbHandle, openEdgeDb } from '../../src/db/edge-replica.ts';
 import { createDb, type DbHandle, migrateDb } from '../../src/db/index.ts';
 import { promoteStandby } from '../../src/db/promote.ts';
+import { routes } from '../../src/db/schema/index.ts';
 import { createToken } from '../../src/services/tokens/create.ts';
 import { ROOT } from '../helpers/caddy.ts';
 import { silentLogger, tempDir } from '../helpers/env.ts';
@@ -117,6 +119,36 @@ describe.skipIf(reason !== undefined)('sqld primary, standby and edges', () => {
       fresh.close();
     }
   });
+
+  it("the snapshot's whole-table read over http:// stays within sqld's response size limit", async () => {
+    // 3,000 routes of about 700 bytes of JSON each against a 1 MB answer limit: one read is too large
+    // (RESPONSE_TOO_LARGE, as 20,000 routes were at sqld's default 10 MB); pages of 1,000 rows fit.
+    const small = await startSqldIn(sqld!, path.join(dir, 'small-answers.sqld'), {
+      args: ['--max-response-size', '1MB'],
+    });
+    const db = createDb({ url: small.http, deadlineMs: 20_000 });
+    try {
+      await migrateDb(db);
+      const at = new Date();
+      const rows = Array.from({ length: 3000 }, (_, i) => ({
+        type: 'http' as const,
+        name: `bulk-${i}`,
+        domain: `bulk-${i}.scale.test`,
+        targetKind: 'direct' as const,
+        targetHost: '127.0.0.1',
+        targetPort: 9,
+        customHeaders: [],
+        upstreams: [],
+        createdAt: at,
+        updatedAt: at,
+      }));
+      for (let i = 0; i < rows.length; i += 500) await db.db.insert(routes).values(rows.slice(i, i + 500));
+      expect(await selectAllAsJson(db.db, routes)).toHaveLength(3000);
+    } finally {
+      db.close();
+      await stop(small, 'SIGKILL');
+    }
+  }, 120_000);
 
   it('a write through an edge reaches the primary, the standby and the other edge (replica lag)', async () => {
     const started = Date.now();

@@ -61,7 +61,13 @@ export interface Sqld {
 export async function startSqld(
   sqld: string,
   dir: string,
-  opts: { primaryGrpc?: string; host?: string; wrap?: string[]; ports?: { http: number; grpc?: number } } = {},
+  opts: {
+    primaryGrpc?: string;
+    host?: string;
+    wrap?: string[];
+    ports?: { http: number; grpc?: number };
+    args?: string[];
+  } = {},
 ): Promise<Sqld> {
   const host = opts.host ?? '127.0.0.1';
   const httpPort = opts.ports?.http ?? (await freePort());
@@ -69,6 +75,7 @@ export async function startSqld(
   const args = ['--db-path', dir, '--http-listen-addr', `${host}:${httpPort}`, '--no-welcome'];
   if (grpcPort) args.push('--grpc-listen-addr', `${host}:${grpcPort}`);
   if (opts.primaryGrpc) args.push('--primary-grpc-url', opts.primaryGrpc);
+  args.push(...(opts.args ?? []));
   const wrap = opts.wrap ?? [];
   const proc = spawn(wrap[0] ?? sqld, wrap.length ? [...wrap.slice(1), sqld, ...args] : args, { stdio: 'ignore' });
   const http = `http://${host}:${httpPort}`;
