@@ -62,6 +62,9 @@ async function main() {
       GATEHOUSE_WG_ENABLED: 'false',
       GATEHOUSE_ADMIN_PASSWORD: 'correct horse battery staple',
       GATEHOUSE_SECRET_KEY: secret,
+      // Measured here is change → live, not the 503 deadline: seeding 20,000 routes on a loaded machine may
+      // take longer than the default 5 s per call.
+      GATEHOUSE_DB_DEADLINE_MS: '60000',
       ...env,
     });
     const server = await startServer({ config, logger });

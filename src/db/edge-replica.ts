@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Client, createClient } from '@libsql/client';
+import { UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { secureDatabaseFiles, secureDataDir } from './files.ts';
 import { type DbHandle, type DbOptions, wrapClient } from './index.ts';
@@ -109,7 +110,16 @@ export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
       return typeof value === 'function' ? value.bind(current) : value;
     },
   });
-  const handle = wrapClient(switchable, { ...opts, readOnly: () => readOnly });
+  // A write is forwarded only to a primary that answers now (src/db/deadline.ts, `beforeWrite`): the forward
+  // itself runs in the synchronous driver, where a hung primary would stall this process past any deadline.
+  const beforeWrite = async () => {
+    if (!(await probe(opts.syncUrl, deadlineMs))) {
+      throw new UnavailableError(
+        `the primary database did not answer within ${deadlineMs} ms: writes wait until it does (reads go on)`,
+      );
+    }
+  };
+  const handle = wrapClient(switchable, { ...opts, readOnly: () => readOnly, beforeWrite });
 
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
