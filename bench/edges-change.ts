@@ -123,7 +123,19 @@ async function main() {
           updatedAt: now,
         });
       }
-      for (let i = 0; i < batch.length; i += 500) await primary.db.insert(routes).values(batch.slice(i, i + 500));
+      for (let i = 0; i < batch.length; i += 500) {
+        // Three servers share this process's one write queue; a seed batch that waited too long for its turn
+        // (503 database_busy) is tried again. The measured changes below are never retried.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await primary.db.insert(routes).values(batch.slice(i, i + 500));
+            break;
+          } catch (err) {
+            if (attempt >= 10) throw err;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      }
       existing = size;
       const seeded = await primary.db.transaction((tx) => bumpVersion(tx, new Date()));
       await until(`edges at ${size} routes`, allAt(seeded), 300_000);
