@@ -38,32 +38,15 @@ async function main() {
   if (!existsSync(sqld)) throw new Error('no sqld binary: run scripts/build-sqld.sh first');
   const { dir, cleanup } = tempDir('gatehouse-bench-edges-');
   const sqldPort = await freePort();
-  const adminPort = await freePort();
   const sqldProc: ChildProcess = spawn(
     sqld,
-    [
-      '--db-path',
-      path.join(dir, 'sqld'),
-      '--http-listen-addr',
-      `127.0.0.1:${sqldPort}`,
-      '--admin-listen-addr',
-      `127.0.0.1:${adminPort}`,
-      '--no-welcome',
-    ],
+    ['--db-path', path.join(dir, 'sqld'), '--http-listen-addr', `127.0.0.1:${sqldPort}`, '--no-welcome'],
     {
       stdio: 'ignore',
     },
   );
   const primaryUrl = `http://127.0.0.1:${sqldPort}`;
   await until('sqld', async () => ((await fetch(`${primaryUrl}/health`)).ok ? true : undefined), 20_000);
-  // sqld ends a write transaction after 5 s (TRANSACTION_TIMEOUT); a route change compiles the snapshot inside
-  // its transaction, which at 20,000 routes on a loaded 2-core machine can take longer (docs/scaling.md).
-  const txnTimeout = await fetch(`http://127.0.0.1:${adminPort}/v1/namespaces/default/config`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ block_reads: false, block_writes: false, txn_timeout_s: 60 }),
-  });
-  if (!txnTimeout.ok) throw new Error(`sqld admin: setting txn_timeout_s answered ${txnTimeout.status}`);
   const logger = pino({ level: (process.env.BENCH_LOG_LEVEL ?? 'silent') as pino.Level });
   const secret = randomBytes(32).toString('base64');
   const servers: RunningServer[] = [];
