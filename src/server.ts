@@ -29,7 +29,7 @@ import { PoolRotation } from './services/config/pool-rotation.ts';
 import { Reconciler } from './services/config/reconciler.ts';
 import { loadGatewayRefs } from './services/gateways/read.ts';
 import { ControlPlaneMetrics } from './services/metrics/control-plane.ts';
-import { activePeerSpecs } from './services/peers/apply.ts';
+import { activePeerSpecs, applyPeers } from './services/peers/apply.ts';
 import type { PeerDeps } from './services/peers/deps.ts';
 import { PeerExpiryJob } from './services/peers/expire.ts';
 import { PeerHooks } from './services/peers/hooks.ts';
@@ -174,7 +174,17 @@ export async function startServer({ config, logger }: { config: Config; logger: 
     loadGateways: hooks.loadGateways,
     authEndpoint: controlPlaneDial(config.listen),
     proxySecret,
-    onVersion: (version) => hooks.published?.(version),
+    onVersion: (version) => {
+      hooks.published?.(version);
+      // A peer added through another edge reaches this edge only through its replica; every peer change moves
+      // the config version, so an edge puts its WireGuard interface in line with the replica on each new one
+      // (the agent holds one peer per edge: docs/scaling.md). The primary applies peers inside the change.
+      if (!isPrimary) {
+        void applyPeers({ tx: dbHandle.db, network: wireguard, now: now() }).catch((err: Error) =>
+          logger.warn({ err: err.message }, 'edge: WireGuard peers could not follow the replica'),
+        );
+      }
+    },
     followsPrimary: !isPrimary,
     // An edge learns of changes only from its replica: a local read 4× a second keeps change-to-live short.
     intervalMs: isPrimary ? undefined : 250,

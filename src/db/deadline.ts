@@ -15,6 +15,13 @@ export interface DeadlineOptions {
   deadlineMs: number;
   /** Writes refused at once (an edge serving its replica file while the primary is down). */
   readOnly?: () => boolean;
+  /**
+   * Runs before a write starts and throws `UnavailableError` to refuse it. An edge's embedded replica forwards
+   * writes inside the synchronous driver: with a primary that accepts connections but never answers (a frozen
+   * machine) the forward blocks the whole event loop, where no deadline timer can fire. The edge asks the
+   * primary first, asynchronously and within the deadline (src/db/edge-replica.ts).
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 const UNREACHABLE_CODES = new Set([
@@ -125,31 +132,35 @@ function deadlineTransaction(tx: Transaction, opts: DeadlineOptions): Transactio
 export function withDeadlines(client: Client, opts: DeadlineOptions): Client {
   const { deadlineMs } = opts;
   const readOnly = opts.readOnly ?? (() => false);
+  const gate = async () => {
+    if (readOnly()) refuseWrite();
+    await opts.beforeWrite?.();
+  };
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       switch (prop) {
         case 'execute':
-          return (stmt: InStatement, args?: unknown) => {
-            if (readOnly() && !isRead(stmt)) refuseWrite();
+          return async (stmt: InStatement, args?: unknown) => {
+            if (!isRead(stmt)) await gate();
             return withDeadline('execute', deadlineMs, () => target.execute(stmt as never, args as never));
           };
         case 'batch':
-          return (stmts: InStatement[], mode?: TransactionMode) => {
-            if (readOnly() && mode !== 'read') refuseWrite();
+          return async (stmts: InStatement[], mode?: TransactionMode) => {
+            if (mode !== 'read') await gate();
             return withDeadline('batch', deadlineMs, () => target.batch(stmts, mode));
           };
         case 'migrate':
         case 'executeMultiple':
-          return (arg: never) => {
-            if (readOnly()) refuseWrite();
+          return async (arg: never) => {
+            await gate();
             return withDeadline(String(prop), deadlineMs, () =>
               (value as (a: never) => Promise<unknown>).call(target, arg),
             );
           };
         case 'transaction':
           return async (mode?: TransactionMode) => {
-            if (readOnly() && mode !== 'read') refuseWrite();
+            if (mode !== 'read') await gate();
             const tx = await withDeadline(
               'begin',
               deadlineMs,

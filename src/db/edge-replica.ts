@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Client, createClient } from '@libsql/client';
+import { UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { secureDatabaseFiles, secureDataDir } from './files.ts';
 import { type DbHandle, type DbOptions, wrapClient } from './index.ts';
@@ -42,6 +43,14 @@ export async function sqldAnswers(syncUrl: string, timeoutMs: number): Promise<b
   }
 }
 
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 function filePath(url: string): string {
   return url.slice('file:'.length).split('?')[0]!;
 }
@@ -66,6 +75,19 @@ export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
   let readOnly = false;
   if (await probe(opts.syncUrl, deadlineMs)) {
     current = openLive();
+    // Opening does not wait for the first pull: a fresh replica would answer "no such table" until the
+    // periodic sync caught up (bench/edges-change.ts failed so). One sync, bounded by the deadline, first.
+    try {
+      await withDeadline(current.sync(), deadlineMs, 'the first sync from the primary');
+    } catch (err) {
+      if (!hadReplica) {
+        current.close();
+        throw new Error(
+          `this edge has no replica yet and the first sync from ${opts.syncUrl} failed: ${(err as Error).message}`,
+        );
+      }
+      opts.logger.warn({ err: (err as Error).message }, 'first sync failed: serving the replica file, syncing on');
+    }
     secureDatabaseFiles(opts.url);
   } else {
     if (!hadReplica) {
@@ -88,7 +110,16 @@ export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
       return typeof value === 'function' ? value.bind(current) : value;
     },
   });
-  const handle = wrapClient(switchable, { ...opts, readOnly: () => readOnly });
+  // A write is forwarded only to a primary that answers now (src/db/deadline.ts, `beforeWrite`): the forward
+  // itself runs in the synchronous driver, where a hung primary would stall this process past any deadline.
+  const beforeWrite = async () => {
+    if (!(await probe(opts.syncUrl, deadlineMs))) {
+      throw new UnavailableError(
+        `the primary database did not answer within ${deadlineMs} ms: writes wait until it does (reads go on)`,
+      );
+    }
+  };
+  const handle = wrapClient(switchable, { ...opts, readOnly: () => readOnly, beforeWrite });
 
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -97,6 +128,10 @@ export async function openEdgeDb(opts: EdgeDbOptions): Promise<EdgeDbHandle> {
     if (await probe(opts.syncUrl, deadlineMs)) {
       try {
         const live = openLive();
+        await withDeadline(live.sync(), deadlineMs, 'the first sync from the primary').catch((err) => {
+          live.close();
+          throw err;
+        });
         const stale = current;
         current = live;
         readOnly = false;

@@ -36,6 +36,8 @@ export interface DbOptions {
   syncIntervalSeconds?: number | undefined;
   /** Writes refused with 503 `unavailable` (an edge whose primary is down). */
   readOnly?: (() => boolean) | undefined;
+  /** Refuses a write before it starts (an edge whose primary does not answer; src/db/deadline.ts). */
+  beforeWrite?: (() => Promise<void>) | undefined;
   /** Told how long each database call took (the control plane's /metrics). */
   observe?: ((kind: DbCallKind, seconds: number) => void) | undefined;
 }
@@ -57,7 +59,11 @@ export function createDb(opts: DbOptions): DbHandle {
 
 /** The deadline under the write queue, the queue under drizzle: see src/db/deadline.ts and write-queue.ts. */
 export function wrapClient(raw: Client, opts: Omit<DbOptions, 'url'>): DbHandle {
-  const timed = withDeadlines(raw, { deadlineMs: opts.deadlineMs ?? DEFAULT_DB_DEADLINE_MS, readOnly: opts.readOnly });
+  const timed = withDeadlines(raw, {
+    deadlineMs: opts.deadlineMs ?? DEFAULT_DB_DEADLINE_MS,
+    readOnly: opts.readOnly,
+    beforeWrite: opts.beforeWrite,
+  });
   // One write queue for the whole process (src/db/write-queue.ts): transactions and single statements alike.
   const client = queueWrites(timed, { maxWaitMs: opts.writeWaitMs ?? DEFAULT_WRITE_WAIT_MS, observe: opts.observe });
   const db = drizzle(client, { schema, casing: 'snake_case' });

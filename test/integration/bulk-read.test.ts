@@ -62,4 +62,26 @@ describe('selectAllAsJson', () => {
     });
     expect(await selectAllAsJson(env.db, peers)).toEqual(await env.db.select().from(peers));
   });
+
+  it('reads in pages by rowid: every row once, in order, whatever the page size', async () => {
+    const at = new Date('2026-11-21T10:00:00.000Z');
+    await env.db.insert(routes).values(
+      Array.from({ length: 7 }, (_, i) => ({
+        type: 'http' as const,
+        name: `paged-${i}`,
+        domain: `paged-${i}.example.com`,
+        targetKind: 'direct' as const,
+        targetHost: '10.0.0.1',
+        targetPort: 80,
+        customHeaders: [],
+        upstreams: [],
+        createdAt: at,
+        updatedAt: at,
+      })),
+    );
+    const all = await env.db.select().from(routes);
+    for (const pageRows of [1, 2, 3, all.length, all.length + 1]) {
+      expect(await selectAllAsJson(env.db, routes, pageRows)).toEqual(all);
+    }
+  });
 });

@@ -131,8 +131,33 @@ describe('a deadline on every database call', () => {
     await handle.client.execute('CREATE TABLE t (v INTEGER)');
     const ro = withDeadlines(handle.client, { deadlineMs: 1000, readOnly: () => true });
     expect((await ro.execute('SELECT count(*) AS n FROM t')).rows[0]!.n).toBe(0);
-    expect(() => ro.execute('INSERT INTO t VALUES (1)')).toThrow(UnavailableError);
+    await expect(ro.execute('INSERT INTO t VALUES (1)')).rejects.toBeInstanceOf(UnavailableError);
     await expect(ro.transaction('write')).rejects.toBeInstanceOf(UnavailableError);
+  });
+
+  it('withDeadlines asks beforeWrite first: a refused write never reaches the driver, reads do not ask', async () => {
+    // An edge's forwarded write runs inside the synchronous driver: against a hung primary it would block the
+    // event loop past any deadline, so the edge's probe (src/db/edge-replica.ts) must run before it.
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const handle = createDb({ url: `file:${dir}/x.db` });
+    cleanups.push(() => handle.close());
+    await handle.client.execute('CREATE TABLE t (v INTEGER)');
+    let asked = 0;
+    const gated = withDeadlines(handle.client, {
+      deadlineMs: 1000,
+      beforeWrite: async () => {
+        asked++;
+        throw new UnavailableError('the primary did not answer');
+      },
+    });
+    expect((await gated.execute('SELECT count(*) AS n FROM t')).rows[0]!.n).toBe(0);
+    expect(asked).toBe(0);
+    await expect(gated.execute('INSERT INTO t VALUES (1)')).rejects.toBeInstanceOf(UnavailableError);
+    await expect(gated.batch(['INSERT INTO t VALUES (2)'], 'write')).rejects.toBeInstanceOf(UnavailableError);
+    await expect(gated.transaction('write')).rejects.toBeInstanceOf(UnavailableError);
+    expect(asked).toBe(3);
+    expect((await handle.client.execute('SELECT count(*) AS n FROM t')).rows[0]!.n).toBe(0);
   });
 });
 
