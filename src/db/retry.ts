@@ -23,6 +23,14 @@ export function isBusyError(err: unknown): boolean {
   });
 }
 
+/**
+ * True when a libSQL server (sqld) ended an interactive transaction that held its write lock past its limit.
+ * It was rolled back whole, so the caller may try again; it is not a busy lock to wait on here.
+ */
+export function isTransactionTimeout(err: unknown): boolean {
+  return causes(err).some((e) => (e as { code?: unknown }).code === 'TRANSACTION_TIMEOUT');
+}
+
 /** True when the disk (or the file size limit) under the database is full: SQLITE_FULL, or ENOSPC on a WAL write. */
 export function isStorageFull(err: unknown): boolean {
   return causes(err).some((e) => {

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ZodError } from 'zod';
-import { isBusyError, isStorageFull } from '../db/retry.ts';
+import { isBusyError, isStorageFull, isTransactionTimeout } from '../db/retry.ts';
 import {
   AppError,
   DatabaseBusyError,
@@ -87,6 +87,11 @@ function toAppError(err: unknown): AppError {
   // Raw driver errors that escaped a verb (drizzle wraps them; the cause chain holds the SQLite code).
   if (isStorageFull(err)) return new StorageFullError(undefined, { cause: err });
   if (isBusyError(err)) return new DatabaseBusyError('the database is busy; try again shortly', { cause: err });
+  if (isTransactionTimeout(err))
+    return new DatabaseBusyError(
+      'the database server ended this change: it took longer than its transaction limit; nothing was saved, try again',
+      { cause: err },
+    );
   // Hono raises these itself, e.g. for a body that is not valid JSON.
   if (err instanceof HTTPException && err.status < 500) {
     return new AppError(err.status === 401 ? 'unauthorized' : 'bad_request', err.message || 'malformed request');
