@@ -17,6 +17,7 @@ import { bumpVersion, currentVersion } from '../src/services/config/version.ts';
 import { caddyBin, ROOT } from '../test/helpers/caddy.ts';
 import { tempDir } from '../test/helpers/env.ts';
 import { freePort } from '../test/helpers/net.ts';
+import { report } from './lib/report.ts';
 
 const SIZES = (process.argv[2] ?? '5000,20000').split(',').map(Number);
 const RUNS = Number(process.argv[3] ?? 20);
@@ -161,6 +162,11 @@ async function main() {
       process.stdout.write(
         `${size} routes: one change → both edges live p50 ${pct(liveMs, 50).toFixed(0)} ms, p99 ${pct(liveMs, 99).toFixed(0)} ms (${RUNS} runs)\n`,
       );
+      const measure = `one change → both edges live at ${size} routes`;
+      report([
+        { measure: `${measure} p50`, unit: 'ms', ours: pct(liveMs, 50), note: `${RUNS} changes, sqld primary` },
+        { measure: `${measure} p99`, unit: 'ms', ours: pct(liveMs, 99) },
+      ]);
     }
   } finally {
     for (const s of servers.reverse()) await s.stop().catch(() => {});

@@ -17,12 +17,35 @@ const only = process.argv
 
 interface Bench {
   name: string;
+  /** A TypeScript file run with tsx from the root, or with `go` a Go program run from this directory. */
   file: string;
   args: string[];
   /** Network namespaces, TUN: skipped with the reason when not root. */
   root?: boolean;
+  /** `go run .` in `file` (the Go program appends its rows to BENCH_REPORT as bench/lib/report.ts does). */
+  go?: boolean;
+  /** Why it cannot run here (a missing binary), checked before it starts; undefined: it can. */
+  skip?: () => string | undefined;
   timeoutS: number;
 }
+
+const sqldMissing = () => {
+  try {
+    execFileSync(path.join(root, 'scripts', 'build-sqld.sh'), ['--path'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'needs the sqld binary (scripts/build-sqld.sh, about 20 minutes): skipped';
+  }
+};
+const goMissing = () => {
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'needs Go (bench/dataplane is a Go program): skipped';
+  }
+};
+const caddy = path.join(root, 'bin', 'caddy');
 
 const benches: Bench[] = [
   { name: 'wireguard-tunnel', file: 'bench/wireguard-tunnel.ts', args: [], root: true, timeoutS: quick ? 90 : 300 },
@@ -34,17 +57,38 @@ const benches: Bench[] = [
   { name: 'routes-apply', file: 'bench/routes-apply.ts', args: [], timeoutS: quick ? 180 : 1200 },
   { name: 'scale', file: 'bench/scale.ts', args: [], timeoutS: quick ? 180 : 900 },
   { name: 'snapshot-compile', file: 'bench/snapshot-compile.ts', args: [], timeoutS: quick ? 120 : 600 },
+  {
+    name: 'dataplane',
+    file: 'bench/dataplane',
+    go: true,
+    // bin/caddy when built (scripts/build-caddy.mjs); otherwise the program builds caddy-module itself
+    args: existsSync(caddy) ? ['-caddy', caddy] : [],
+    skip: goMissing,
+    timeoutS: quick ? 240 : 900,
+  },
+  { name: 'access-log-ingest', file: 'bench/access-log-ingest.ts', args: [], timeoutS: quick ? 150 : 300 },
+  {
+    name: 'edges-change',
+    file: 'bench/edges-change.ts',
+    args: quick ? ['1000,5000', '5'] : ['5000,20000', '20'],
+    skip: sqldMissing,
+    timeoutS: quick ? 420 : 2400,
+  },
 ];
 
 function runOne(bench: Bench, reportFile: string): Promise<string | undefined> {
   if (bench.root && process.getuid?.() !== 0) return Promise.resolve('needs root (network namespaces): skipped');
+  const skipped = bench.skip?.();
+  if (skipped) return Promise.resolve(skipped);
   const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-  const args = ['--conditions=gatehouse-source', bench.file, ...bench.args, ...(quick ? ['--quick'] : [])];
+  const [command, args] = bench.go
+    ? ['go', ['run', '.', ...bench.args, ...(quick ? ['-quick'] : [])]]
+    : [tsx, ['--conditions=gatehouse-source', bench.file, ...bench.args, ...(quick ? ['--quick'] : [])]];
   return new Promise((resolve) => {
     const started = Date.now();
     console.error(`\n=== ${bench.name} (${bench.file}) ===`);
-    const child = spawn(tsx, args, {
-      cwd: root,
+    const child = spawn(command, args, {
+      cwd: bench.go ? path.join(root, bench.file) : root,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: { ...process.env, BENCH_REPORT: reportFile, ...(quick ? { BENCH_QUICK: '1' } : {}) },
       detached: true, // its own process group: a timeout ends it and everything it started
@@ -69,8 +113,10 @@ function runOne(bench: Bench, reportFile: string): Promise<string | undefined> {
   });
 }
 
-function fmt(n: number | undefined): string {
-  if (n === undefined || Number.isNaN(n)) return '–';
+function fmt(n: number | null | undefined): string {
+  // null: a NaN figure after JSON
+  if (n == null || Number.isNaN(n)) return '–';
+  if (Number.isInteger(n)) return String(n);
   const a = Math.abs(n);
   return a >= 100 ? n.toFixed(0) : a >= 10 ? n.toFixed(1) : n.toFixed(2);
 }

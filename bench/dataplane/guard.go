@@ -62,7 +62,7 @@ func guardCost(tmp, mmdb, asnDB, backend string) {
 		obj{"id": "rules1000", "policy": mixedPolicy(1000), "http": obj{"hosts": arr{"rules1000.test"}, "handle": upstream}},
 	}}
 	if code, body := c.admin("PUT", "/gatehouse/v1/state", mustJSON(snap)); code != 200 {
-		log.Fatalf("PUT: %d %s", code, body)
+		fatalf("PUT: %d %s", code, body)
 	}
 	targets := []struct {
 		name string
@@ -136,6 +136,31 @@ func guardCost(tmp, mmdb, asnDB, backend string) {
 		lo, med, hi := spread(ratio(q.a, q.b, cpu))
 		fmt.Printf("  %-24s %10.2f   (%.2f-%.2f per round%s)\n", q.label, med, lo, hi, q.goal)
 	}
+	reportGuard(targets[plain].name, rps, cpu, ratio)
+}
+
+// reportGuard hands the guard-cost figures to the harness: requests/s with
+// the median of per-round ratios, and the servers' CPU per request, where
+// the ratio is the peer's over ours so that higher is better in every row.
+func reportGuard(plainName string, rps, cpu [][]float64, ratio func(a, b int, of [][]float64) []float64) {
+	const plain, guard0, guard1000, fa = 0, 1, 2, 3
+	med := func(xs []float64) float64 { _, m, _ := spread(xs); return m }
+	row := func(name, unit string, of [][]float64, ours, peer int, peerName string, r []float64, goal float64) measure {
+		lo, m, hi := spread(r)
+		row := measure{Measure: name, Unit: unit, Ours: med(of[ours]), Peer: ptr(med(of[peer])), PeerName: peerName,
+			Ratio: ptr(m), Note: fmt.Sprintf("ratio per round %.2f-%.2f over %d rounds of %s", lo, hi, *rounds, *duration)}
+		if goal > 0 {
+			row.Goal, row.Met = fmt.Sprintf("ratio ≥ %.1f", goal), ptr(m >= goal)
+		}
+		return row
+	}
+	report(
+		row("guard, 0 rules vs plain reverse_proxy", "req/s", rps, guard0, plain, plainName, ratio(guard0, plain, rps), 0.9),
+		row("guard, 1,000 rules vs plain reverse_proxy", "req/s", rps, guard1000, plain, plainName, ratio(guard1000, plain, rps), 0.9),
+		row("guard, 1,000 rules: server CPU per request (plain/ours)", "µs/req", cpu, guard1000, plain, plainName, ratio(plain, guard1000, cpu), 0.9),
+		row("guard, 1,000 rules vs forward_auth (node)", "req/s", rps, guard1000, fa, "forward_auth", ratio(guard1000, fa, rps), 3),
+		row("guard, 1,000 rules: server CPU per request (forward_auth/ours)", "µs/req", cpu, guard1000, fa, "forward_auth", ratio(fa, guard1000, cpu), 0),
+	)
 }
 
 // mixedPolicy is n rules as in caddy-module/guard_bench_test.go: deny rules

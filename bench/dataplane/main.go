@@ -14,8 +14,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -35,11 +37,24 @@ var (
 	only                = flag.String("only", "", "run only \"guard\" or \"change\" (default: both)")
 	accessLog           = flag.Bool("access-log", false, "guard cost with the access log on: gatehouse.access to a rolled JSON file, as the control plane configures it")
 	accessLogUnbuffered = flag.Bool("access-log-unbuffered", false, "with -access-log: Caddy's plain file writer instead of gatehouse_buffered (one write(2) per entry)")
+	quickRun            = flag.Bool("quick", false, "the short version (also BENCH_QUICK=1): 3 rounds of 2s after 1s warm-up, change cost at 5000 routes, 3 changes")
 )
 
 func main() {
 	flag.Parse()
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	applyQuick(set)
 	log.SetFlags(0)
+	// The harness ends a run that outlives its timeout with SIGTERM to this
+	// process group; every Caddy runs in a group of its own, so stop them here.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sig
+		stopAllCaddies()
+		os.Exit(1)
+	}()
 	tmp, err := os.MkdirTemp("", "gatehouse-bench-")
 	check(err)
 	defer os.RemoveAll(tmp)
@@ -110,6 +125,9 @@ func startCaddy(tmp, name string, cfg obj) *caddyProc {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr
 	check(cmd.Start())
+	running.Lock()
+	running.pids[cmd.Process.Pid] = true
+	running.Unlock()
 	p := &caddyProc{cmd: cmd, sock: sock, cl: &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
@@ -122,7 +140,7 @@ func startCaddy(tmp, name string, cfg obj) *caddyProc {
 		time.Sleep(50 * time.Millisecond)
 	}
 	p.stop()
-	log.Fatalf("caddy %s did not start", name)
+	fatalf("caddy %s did not start", name)
 	return nil
 }
 
@@ -144,8 +162,28 @@ func (p *caddyProc) admin(method, path string, body []byte) (int, string) {
 }
 
 func (p *caddyProc) stop() {
+	running.Lock()
+	delete(running.pids, p.cmd.Process.Pid)
+	running.Unlock()
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	_, _ = p.cmd.Process.Wait()
+}
+
+// running holds the process groups of the Caddies started and not yet
+// stopped, for stopAllCaddies.
+var running = struct {
+	sync.Mutex
+	pids map[int]bool
+}{pids: map[int]bool{}}
+
+// stopAllCaddies kills every Caddy still running: on SIGTERM and before a
+// fatal error, whose os.Exit skips the deferred stops.
+func stopAllCaddies() {
+	running.Lock()
+	defer running.Unlock()
+	for pid := range running.pids {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
 }
 
 func mustJSON(v any) []byte {
@@ -170,6 +208,13 @@ func run(dir string, name string, args ...string) {
 
 func check(err error) {
 	if err != nil {
+		stopAllCaddies()
 		log.Fatal(err)
 	}
+}
+
+// fatalf is log.Fatalf that first stops every Caddy started.
+func fatalf(format string, args ...any) {
+	stopAllCaddies()
+	log.Fatalf(format, args...)
 }
