@@ -46,18 +46,19 @@ func main() {
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	applyQuick(set)
 	log.SetFlags(0)
+	tmp, err := os.MkdirTemp("", "gatehouse-bench-")
+	check(err)
+	running.tmp = tmp
+	defer cleanUp()
 	// The harness ends a run that outlives its timeout with SIGTERM to this
 	// process group; every Caddy runs in a group of its own, so stop them here.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-sig
-		stopAllCaddies()
+		cleanUp()
 		os.Exit(1)
 	}()
-	tmp, err := os.MkdirTemp("", "gatehouse-bench-")
-	check(err)
-	defer os.RemoveAll(tmp)
 	if *caddyBin == "" {
 		*caddyBin = filepath.Join(tmp, "caddy")
 		run("../../caddy-module", "go", "build", "-o", *caddyBin, "./cmd/caddy")
@@ -170,19 +171,24 @@ func (p *caddyProc) stop() {
 }
 
 // running holds the process groups of the Caddies started and not yet
-// stopped, for stopAllCaddies.
+// stopped, and the run's temporary directory, for cleanUp.
 var running = struct {
 	sync.Mutex
 	pids map[int]bool
+	tmp  string
 }{pids: map[int]bool{}}
 
-// stopAllCaddies kills every Caddy still running: on SIGTERM and before a
-// fatal error, whose os.Exit skips the deferred stops.
-func stopAllCaddies() {
+// cleanUp kills every Caddy still running and removes the temporary
+// directory: at the end, on SIGTERM and before a fatal error, whose os.Exit
+// skips the deferred stops.
+func cleanUp() {
 	running.Lock()
 	defer running.Unlock()
 	for pid := range running.pids {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+	if running.tmp != "" {
+		_ = os.RemoveAll(running.tmp)
 	}
 }
 
@@ -208,13 +214,13 @@ func run(dir string, name string, args ...string) {
 
 func check(err error) {
 	if err != nil {
-		stopAllCaddies()
+		cleanUp()
 		log.Fatal(err)
 	}
 }
 
 // fatalf is log.Fatalf that first stops every Caddy started.
 func fatalf(format string, args ...any) {
-	stopAllCaddies()
+	cleanUp()
 	log.Fatalf(format, args...)
 }
