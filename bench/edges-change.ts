@@ -170,7 +170,13 @@ async function main() {
     }
   } finally {
     for (const s of servers.reverse()) await s.stop().catch(() => {});
-    sqldProc.kill('SIGTERM');
+    // sqld writes into its --db-path while it shuts down: removing the directory before it exits left it behind
+    await new Promise((resolve) => {
+      if (sqldProc.exitCode !== null || sqldProc.signalCode !== null) return resolve(undefined);
+      sqldProc.once('exit', resolve);
+      sqldProc.kill('SIGTERM');
+      setTimeout(() => sqldProc.kill('SIGKILL'), 5000).unref();
+    });
     cleanup();
   }
 }
