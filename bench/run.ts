@@ -66,6 +66,15 @@ const benches: Bench[] = [
     skip: goMissing,
     timeoutS: quick ? 240 : 900,
   },
+  {
+    name: 'dataplane-access-log',
+    file: 'bench/dataplane',
+    go: true,
+    // the guard rows again with the access log written as the control plane configures it
+    args: [...(existsSync(caddy) ? ['-caddy', caddy] : []), '-access-log', '-only', 'guard'],
+    skip: goMissing,
+    timeoutS: quick ? 120 : 600,
+  },
   { name: 'access-log-ingest', file: 'bench/access-log-ingest.ts', args: [], timeoutS: quick ? 150 : 300 },
   {
     name: 'edges-change',

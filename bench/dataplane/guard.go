@@ -147,6 +147,10 @@ func reportGuard(plainName string, rps, cpu [][]float64, ratio func(a, b int, of
 	med := func(xs []float64) float64 { _, m, _ := spread(xs); return m }
 	row := func(name, unit string, of [][]float64, ours, peer int, peerName string, r []float64, goal float64) measure {
 		lo, m, hi := spread(r)
+		if *accessLog {
+			// the same rows from the run with the access log on (issue 17: the ratio must not change)
+			name += ", access log on"
+		}
 		row := measure{Measure: name, Unit: unit, Ours: med(of[ours]), Peer: ptr(med(of[peer])), PeerName: peerName,
 			Ratio: ptr(m), Note: fmt.Sprintf("ratio per round %.2f-%.2f over %d rounds of %s", lo, hi, *rounds, *duration)}
 		if goal > 0 {
