@@ -13,7 +13,12 @@ import { bootstrapAdmin } from '../../src/services/admin/bootstrap.ts';
 import { forgetProviderConfigs } from '../../src/services/identity-providers/configs.ts';
 import { createIdentityProvider } from '../../src/services/identity-providers/save.ts';
 import { systemContext, testApp } from '../helpers/env.ts';
-import { callbackCandidates, startTestProvider, type TestProvider } from '../helpers/oidc-provider.ts';
+import {
+  callbackCandidates,
+  startTestProvider,
+  type TestProvider,
+  testProviderInput,
+} from '../helpers/oidc-provider.ts';
 import { checkA11y, hasChromium, launchBrowser, screenshot } from './support.ts';
 
 const WAIT_MS = 15_000;
@@ -50,18 +55,11 @@ describe.skipIf(!hasChromium)('dashboard login through OpenID Connect (Chromium)
     await createIdentityProvider({
       ctx: systemContext(env),
       origin,
-      input: {
-        name: 'Test IdP',
-        issuer: provider.issuer,
-        client_id: provider.clientId,
-        client_secret: provider.clientSecret,
-        scopes: 'openid email profile groups',
-        email_claim: 'email',
-        groups_claim: 'groups',
+      input: testProviderInput(provider, {
         group_roles: [{ group: 'gatehouse-ops', role: 'operator' }],
         for_dashboard: true,
         for_routes: false,
-      },
+      }),
     });
     browser = await launchBrowser();
     context = await loopbackContext();

@@ -17,7 +17,12 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdentityProvider } from '../../src/services/identity-providers/save.ts';
 import { silentLogger } from '../helpers/env.ts';
-import { callbackCandidates, startTestProvider, type TestProvider } from '../helpers/oidc-provider.ts';
+import {
+  callbackCandidates,
+  startTestProvider,
+  type TestProvider,
+  testProviderInput,
+} from '../helpers/oidc-provider.ts';
 import { httpsGet, type Stack, startStack } from '../helpers/stack.ts';
 import { hasChromium, launchBrowser, screenshot } from './support.ts';
 
@@ -120,18 +125,7 @@ describe.skipIf(!hasChromium)('route login through OpenID Connect, with single s
     const idp = await createIdentityProvider({
       ctx,
       origin: stack.server.url,
-      input: {
-        name: 'Test IdP',
-        issuer: provider.issuer,
-        client_id: provider.clientId,
-        client_secret: provider.clientSecret,
-        scopes: 'openid email profile groups',
-        email_claim: 'email',
-        groups_claim: 'groups',
-        group_roles: [],
-        for_dashboard: false,
-        for_routes: true,
-      },
+      input: testProviderInput(provider),
     });
     for (const host of Object.values(HOSTS)) await createRoute(host, idp.id);
     browser = await launchBrowser({

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { createIdentityProvider } from '../../src/services/identity-providers/save.ts';
 import { ID_OFFSETS } from './id-offsets.ts';
 
 export interface TestAccount {
@@ -86,4 +87,26 @@ export function callbackCandidates(origin: string): string[] {
   const first = ID_OFFSETS.identity_providers! + 1;
   const ids = [...Array.from({ length: 20 }, (_, i) => i + 1), ...Array.from({ length: 20 }, (_, i) => first + i)];
   return ids.map((id) => `${origin}/login/oidc/${id}/callback`);
+}
+
+type ProviderInput = Parameters<typeof createIdentityProvider>[0]['input'];
+
+/**
+ * What registers the test provider with Gatehouse (createIdentityProvider's input): name "Test IdP", the
+ * usual scopes and claims, no group roles, for routes only; `overrides` sets what a test varies.
+ */
+export function testProviderInput(provider: TestProvider, overrides: Partial<ProviderInput> = {}): ProviderInput {
+  return {
+    name: 'Test IdP',
+    issuer: provider.issuer,
+    client_id: provider.clientId,
+    client_secret: provider.clientSecret,
+    scopes: 'openid email profile groups',
+    email_claim: 'email',
+    groups_claim: 'groups',
+    group_roles: [],
+    for_dashboard: false,
+    for_routes: true,
+    ...overrides,
+  };
 }

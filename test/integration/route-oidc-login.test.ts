@@ -14,7 +14,12 @@ import { routeAuthSessions, routeOidcLogins } from '../../src/db/schema/index.ts
 import { forgetProviderConfigs } from '../../src/services/identity-providers/configs.ts';
 import { createIdentityProvider } from '../../src/services/identity-providers/save.ts';
 import { systemContext, testApp } from '../helpers/env.ts';
-import { callbackCandidates, startTestProvider, type TestProvider } from '../helpers/oidc-provider.ts';
+import {
+  callbackCandidates,
+  startTestProvider,
+  type TestProvider,
+  testProviderInput,
+} from '../helpers/oidc-provider.ts';
 
 const PROXY_SECRET = 'test-proxy-secret-0123456789abcdef';
 const CSRF = 'c'.repeat(40);
@@ -123,18 +128,7 @@ beforeAll(async () => {
   const created = await createIdentityProvider({
     ctx: systemContext(env),
     origin: 'http://127.0.0.1:9',
-    input: {
-      name: 'Test IdP',
-      issuer: provider.issuer,
-      client_id: provider.clientId,
-      client_secret: provider.clientSecret,
-      scopes: 'openid email profile groups',
-      email_claim: 'email',
-      groups_claim: 'groups',
-      group_roles: [],
-      for_dashboard: false,
-      for_routes: true,
-    },
+    input: testProviderInput(provider),
   });
   providerId = created.id;
   for (const site of Object.keys(HOSTS) as Site[]) {
@@ -349,18 +343,12 @@ describe('route settings', () => {
     const dashboardOnly = await createIdentityProvider({
       ctx: systemContext(env),
       origin: 'http://127.0.0.1:9',
-      input: {
+      input: testProviderInput(provider, {
         name: 'Dashboard only',
-        issuer: provider.issuer,
-        client_id: provider.clientId,
-        client_secret: provider.clientSecret,
         scopes: 'openid',
-        email_claim: 'email',
-        groups_claim: 'groups',
-        group_roles: [],
         for_dashboard: true,
         for_routes: false,
-      },
+      }),
     });
     cases.push([
       { auth_method: 'oidc', auth_provider_id: dashboardOnly.id },

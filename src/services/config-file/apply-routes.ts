@@ -4,12 +4,12 @@ import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
 import { routeAuthUsers, routes } from '../../db/schema/index.ts';
 import { ValidationError } from '../../errors.ts';
-import { OPEN_POLICY, type Policy } from '../../policy/schema.ts';
+import { OPEN_POLICY } from '../../policy/schema.ts';
 import { endSessionsOnAuthChange } from '../route-auth/rules.ts';
 import { routeUsesLogin } from '../routes/access.ts';
 import { prepareRoute } from '../routes/prepare.ts';
 import type { RouteDraft } from '../routes/resolve.ts';
-import { fileField } from './desired.ts';
+import { fileField, type RoutePlan } from './desired.ts';
 import { type CanonicalEntry, mapPeerValues } from './document.ts';
 import type { ParsedConfigFile } from './parse.ts';
 
@@ -20,15 +20,6 @@ export interface IdMaps {
   routes: Map<string, number>;
   /** The server's identity providers by name (never created by a file: they hold a client secret). */
   providers: Map<string, number>;
-}
-
-interface RoutePlan {
-  draft: RouteDraft;
-  peer: string | null;
-  gateway: string | null;
-  poolGateways: string[];
-  policy: string | Policy;
-  provider: string | null;
 }
 
 interface FileUser {

@@ -24,18 +24,18 @@ export interface KnownProvider {
 export interface DesiredState {
   doc: CanonicalDocument;
   /** Route drafts with the names they refer to, for apply. */
-  routes: Map<
-    string,
-    {
-      draft: RouteDraft;
-      peer: string | null;
-      gateway: string | null;
-      /** The pool members' gateways by name, in member order (the draft's member ids are placeholders). */
-      poolGateways: string[];
-      policy: string | Policy;
-      provider: string | null;
-    }
-  >;
+  routes: Map<string, RoutePlan>;
+}
+
+/** One route as apply needs it: its draft and the names it refers to (resolved to this server's ids at apply). */
+export interface RoutePlan {
+  draft: RouteDraft;
+  peer: string | null;
+  gateway: string | null;
+  /** The pool members' gateways by name, in member order (the draft's member ids are placeholders). */
+  poolGateways: string[];
+  policy: string | Policy;
+  provider: string | null;
 }
 
 /** Placeholder ids for peer names while a policy is checked (PolicySchema wants ids; names resolve at apply). */
