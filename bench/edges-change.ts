@@ -142,17 +142,28 @@ async function main() {
       await until(`edges at ${size} routes`, allAt(seeded), 300_000);
 
       const liveMs: number[] = [];
+      let retried = 0;
       for (let run = 0; run < RUNS; run++) {
         const t0 = performance.now();
-        const res = await fetch(`${primary.url}/api/v1/routes`, {
-          method: 'POST',
-          headers: auth,
-          body: JSON.stringify({
-            domain: `change-${size}-${run}.bench.test`,
-            target_host: '127.0.0.1',
-            target_port: 9,
-          }),
-        });
+        // A client does what a 503 says: sqld may end a long write transaction (TRANSACTION_TIMEOUT, see
+        // docs/scaling.md), answered as database_busy with Retry-After. The retry is inside the measured time
+        // and counted in its own row.
+        let res: Response;
+        for (let attempt = 1; ; attempt++) {
+          res = await fetch(`${primary.url}/api/v1/routes`, {
+            method: 'POST',
+            headers: auth,
+            body: JSON.stringify({
+              domain: `change-${size}-${run}.bench.test`,
+              target_host: '127.0.0.1',
+              target_port: 9,
+            }),
+          });
+          if (res.status !== 503 || attempt >= 5) break;
+          retried++;
+          const after = Number((await res.json().catch(() => ({}))).error?.retry_after ?? 2);
+          await new Promise((r) => setTimeout(r, Math.min(10, Math.max(1, after)) * 1000));
+        }
         if (res.status !== 201) throw new Error(`create answered ${res.status}: ${await res.text()}`);
         // The version the change committed (the primary's reconciler status lags up to its interval).
         const version = await currentVersion(primary.db);
@@ -160,12 +171,13 @@ async function main() {
         liveMs.push(performance.now() - t0);
       }
       process.stdout.write(
-        `${size} routes: one change → both edges live p50 ${pct(liveMs, 50).toFixed(0)} ms, p99 ${pct(liveMs, 99).toFixed(0)} ms (${RUNS} runs)\n`,
+        `${size} routes: one change → both edges live p50 ${pct(liveMs, 50).toFixed(0)} ms, p99 ${pct(liveMs, 99).toFixed(0)} ms (${RUNS} runs, ${retried} retried after a 503)\n`,
       );
       const measure = `one change → both edges live at ${size} routes`;
       report([
         { measure: `${measure} p50`, unit: 'ms', ours: pct(liveMs, 50), note: `${RUNS} changes, sqld primary` },
         { measure: `${measure} p99`, unit: 'ms', ours: pct(liveMs, 99) },
+        { measure: `${measure}: changes answered 503 and retried`, unit: `of ${RUNS}`, ours: retried },
       ]);
     }
   } finally {
