@@ -7,6 +7,7 @@
 // keep serving and reads go on; the standby promoted → writes resume, nothing acknowledged lost.
 // Prints every figure with the prefix "edges:". Root and a built sqld only; skips with the reason printed.
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/index.ts';
@@ -106,6 +107,9 @@ describe.skipIf(reason !== undefined)('edges: two edges, sqld primary and standb
     standbyReader?.close();
     await world?.topo.destroy();
     for (const s of [world?.primary, world?.standby, promoted]) if (s) await stopProcess(s.proc, 'SIGKILL');
+    // A test leaves nothing on the host: no UAPI socket of this run's WireGuard interfaces (edge A was killed).
+    if (world && existsSync('/var/run/wireguard'))
+      expect(readdirSync('/var/run/wireguard').filter((f) => f.endsWith(`${world!.topo.id}.sock`))).toEqual([]);
   });
 
   it('replica lag: a write through edge A is visible on edge B and on the standby', async () => {

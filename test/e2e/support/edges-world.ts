@@ -70,6 +70,8 @@ export async function buildEdgesWorld(sqld: string, log: (line: string) => void)
   topo.onDestroy(async () => tmp.cleanup());
   const secret = randomBytes(32).toString('base64');
   const wgIf = { ea: `wea${topo.id}`, eb: `web${topo.id}`, gw: `weg${topo.id}` };
+  // Deleting the links first lets their wireguard-go daemons stop cleanly, before the sweep below.
+  for (const [role, ifname] of Object.entries(wgIf)) topo.ownWireguardInterface(role, ifname);
   // Anything a namespace still runs (wireguard-go daemons, Caddy) ends with it.
   const roles = ['sw', 'ea', 'eb', 'db', 'cl', 'gw', 'lan'];
   topo.onDestroy(async () => {
@@ -82,8 +84,6 @@ export async function buildEdgesWorld(sqld: string, log: (line: string) => void)
       }
     }
   });
-  for (const [role, ifname] of Object.entries(wgIf))
-    topo.onDestroy(() => topo.exec(role, ['ip', 'link', 'del', ifname]));
 
   try {
     log('namespaces, the switch and the management link');

@@ -87,8 +87,7 @@ export async function buildPoolWorld(
     await topo.sh(['ip', 'link', 'set', mgmt, 'up']);
     await topo.exec('server', ['ip', 'address', 'add', `${POOL_ADDR.mgmtServer}/30`, 'dev', `gpn${topo.id}`]);
     await topo.exec('server', ['ip', 'link', 'set', `gpn${topo.id}`, 'up']);
-    for (const [role, ifname] of Object.entries(wgIf))
-      topo.onDestroy(() => topo.exec(role, ['ip', 'link', 'del', ifname]));
+    for (const [role, ifname] of Object.entries(wgIf)) topo.ownWireguardInterface(role, ifname);
 
     log('starting the LAN service');
     const lan = topo.spawn('lan', 'pool-lan', process.execPath, [path.join(ROOT, 'test/e2e/support/pool-lan.mjs')], {

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -107,6 +107,21 @@ export class Topology {
 
   onDestroy(step: () => Promise<unknown>) {
     this.extraCleanup.push(step);
+  }
+
+  /**
+   * A WireGuard interface a test brings up in `role`: deleted on destroy, and its UAPI socket with it.
+   * wireguard-go removes /var/run/wireguard/<name>.sock only when it stops cleanly; one killed with SIGKILL
+   * (a test killing an edge, or the sweep of a namespace's processes) leaves it behind in the host's directory.
+   */
+  ownWireguardInterface(role: string, ifname: string) {
+    this.onDestroy(async () => {
+      try {
+        await this.exec(role, ['ip', 'link', 'del', ifname]);
+      } finally {
+        rmSync(`/var/run/wireguard/${ifname}.sock`, { force: true });
+      }
+    });
   }
 
   spawn(

@@ -88,7 +88,7 @@ export async function buildWorld(log: (line: string) => void): Promise<World> {
     await topo.exec('server', ['ip', 'address', 'add', `${ADDR.mgmtServer}/30`, 'dev', `ghn${topo.id}`]);
     await topo.exec('server', ['ip', 'link', 'set', `ghn${topo.id}`, 'up']);
     for (const [role, ifname] of Object.entries(wgIf)) {
-      topo.onDestroy(() => topo.exec(role, ['ip', 'link', 'del', ifname]));
+      topo.ownWireguardInterface(role, ifname);
     }
 
     log('writing the country database, certificates and keys');
