@@ -5,7 +5,7 @@ import { anonymousContext, clearSessionCookie, readSessionCookie, writeSessionCo
 import type { AppDeps, AppEnv } from '../../http/types.ts';
 import { loginOptions } from '../../services/identity-providers/login-options.ts';
 import { logout, SESSION_TTL_MS } from '../../services/sessions/index.ts';
-import { finishTotpLogin, PENDING_TTL_MS, pendingLoginUsername, startLogin } from '../../services/sessions/two-step.ts';
+import { finishTotpLogin, PENDING_TTL_MS, pendingLoginUser, startLogin } from '../../services/sessions/two-step.ts';
 import { str } from '../shared/forms.ts';
 import { page } from '../shared/render.ts';
 import { checkLoginCsrf, type DashEnv, formOf, loginCsrf, redirect } from '../shared/session.ts';
@@ -90,7 +90,7 @@ export function loginDashboard(deps: AppDeps, session: MiddlewareHandler<DashEnv
     const pending = readSessionCookie(c);
     if (!pending) return c.redirect('/login?expired=1', 303);
     const ctx = anonymousContext(deps, c as unknown as Context<AppEnv>);
-    const username = await pendingLoginUsername({ ctx, pendingToken: pending });
+    const username = (await pendingLoginUser({ ctx, pendingToken: pending }))?.username ?? null;
     if (username === null) {
       clearSessionCookie(c);
       return page(c, <LoginPage csrf={csrf} error="The login expired; start again." next={next} />, 422);

@@ -7,7 +7,8 @@ import type { AppDeps, AppEnv } from '../../http/types.ts';
 import { ChallengeStore } from '../../services/passkeys/challenges.ts';
 import { authenticationOptions } from '../../services/passkeys/index.ts';
 import { SESSION_TTL_MS } from '../../services/sessions/index.ts';
-import { finishPasskeyLogin, pendingLoginUser } from '../../services/sessions/passkey-login.ts';
+import { finishPasskeyLogin } from '../../services/sessions/passkey-login.ts';
+import { pendingLoginUser } from '../../services/sessions/two-step.ts';
 import { relyingParty } from '../shared/relying-party.ts';
 import { type DashEnv, LOGIN_CSRF_COOKIE } from '../shared/session.ts';
 

@@ -13,7 +13,7 @@ import {
 import { AppError, ForbiddenError, NotFoundError } from '../../errors.ts';
 import { authorizationRequest, codeGrant, type Identity, type PendingLogin, ProviderError } from '../../oidc/client.ts';
 import { recordAudit } from '../audit/record.ts';
-import { startAdminSession } from '../sessions/start.ts';
+import { auditLoginFailure, startAdminSession } from '../sessions/start.ts';
 import { usernameIs } from '../users/by-name.ts';
 import { noteFailure, providerConfig } from './configs.ts';
 import { callbackUrl, loadProvider } from './public.ts';
@@ -123,19 +123,12 @@ export async function finishOidcLogin({
   }
   const role = mappedRole(row, identity.groups);
   const refuse = async (reason: string, message: string): Promise<never> => {
-    await ctx.db.transaction((tx) =>
-      recordAudit({
-        ctx,
-        tx,
-        input: {
-          action: 'auth.login_failed',
-          resourceType: 'identity_provider',
-          resourceId: row.id,
-          actorUser: (identity.email ?? identity.subject).slice(0, 64),
-          after: { reason, subject: identity.subject, email: identity.email, groups: identity.groups.slice(0, 50) },
-        },
-      }),
-    );
+    await auditLoginFailure(ctx, {
+      resourceType: 'identity_provider',
+      resourceId: row.id,
+      actorUser: (identity.email ?? identity.subject).slice(0, 64),
+      after: { reason, subject: identity.subject, email: identity.email, groups: identity.groups.slice(0, 50) },
+    });
     throw new ForbiddenError(message);
   };
   if (role === null)

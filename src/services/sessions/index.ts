@@ -8,10 +8,9 @@ import { adminPasskeys, adminSessions, adminUsers } from '../../db/schema/index.
 import { AppError, UnauthorizedError } from '../../errors.ts';
 import { consumeRecoveryCode } from '../admin/recovery-codes.ts';
 import { consumeAdminTotp } from '../admin/totp-step.ts';
-import { recordAudit } from '../audit/record.ts';
 import { passwordLoginRefused } from '../identity-providers/sso-only.ts';
 import { usernameIs } from '../users/by-name.ts';
-import { startAdminSession } from './start.ts';
+import { auditLoginFailure, startAdminSession } from './start.ts';
 
 export { SESSION_TTL_MS } from './start.ts';
 
@@ -38,18 +37,11 @@ export async function login({
   // Unknown names cost the same argon2 work as known ones: the timing must not tell which names exist.
   const passwordOk = await verifyPasswordOrDummy(user?.passwordHash, input.password);
   const fail = async (reason: string) => {
-    await ctx.db.transaction((tx) =>
-      recordAudit({
-        ctx,
-        tx,
-        input: {
-          action: 'auth.login_failed',
-          resourceType: 'admin_user',
-          actorUser: input.username.slice(0, 64),
-          after: { username: input.username, reason },
-        },
-      }),
-    );
+    await auditLoginFailure(ctx, {
+      resourceType: 'admin_user',
+      actorUser: input.username.slice(0, 64),
+      after: { username: input.username, reason },
+    });
   };
   if (await passwordLoginRefused(ctx, user)) {
     await fail('sso_only');

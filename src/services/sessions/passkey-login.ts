@@ -1,28 +1,12 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { and, eq, gt } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
-import { adminSessions, adminUsers } from '../../db/schema/index.ts';
+import { adminSessions } from '../../db/schema/index.ts';
 import { UnauthorizedError } from '../../errors.ts';
-import { recordAudit } from '../audit/record.ts';
 import { type RelyingParty, verifyPasskeyLogin } from '../passkeys/index.ts';
-import { startAdminSession } from './start.ts';
-
-/** The user of a live pending login (password right, second factor to come), or null. */
-export async function pendingLoginUser({ ctx, pendingToken }: { ctx: ServiceContext; pendingToken: string }) {
-  const [row] = await ctx.db
-    .select({ id: adminUsers.id, username: adminUsers.username })
-    .from(adminSessions)
-    .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
-    .where(
-      and(
-        eq(adminSessions.id, sha256Hex(pendingToken)),
-        eq(adminSessions.fullyAuthenticated, false),
-        gt(adminSessions.expiresAt, ctx.now()),
-      ),
-    );
-  return row ?? null;
-}
+import { auditLoginFailure, startAdminSession } from './start.ts';
+import { pendingLoginUser } from './two-step.ts';
 
 /**
  * A passkey assertion → a new full session: the second step of a pending login (`pendingToken`; the passkey
@@ -54,18 +38,11 @@ export async function finishPasskeyLogin({
       input: { response: input.response, expectedChallenge: input.expectedChallenge, userId: pending?.id },
     });
   } catch (err) {
-    await ctx.db.transaction((tx) =>
-      recordAudit({
-        ctx,
-        tx,
-        input: {
-          action: 'auth.login_failed',
-          resourceType: 'admin_user',
-          actorUser: pending?.username,
-          after: { reason: 'bad_passkey', ...(pending ? { username: pending.username } : {}) },
-        },
-      }),
-    );
+    await auditLoginFailure(ctx, {
+      resourceType: 'admin_user',
+      actorUser: pending?.username,
+      after: { reason: 'bad_passkey', ...(pending ? { username: pending.username } : {}) },
+    });
     throw err;
   }
   const session = await ctx.db.transaction(async (tx) => {

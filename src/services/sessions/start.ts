@@ -3,7 +3,7 @@ import { randomSecret, sha256Hex } from '../../auth/secrets.ts';
 import type { ServiceContext } from '../../context.ts';
 import type { Tx } from '../../db/index.ts';
 import { adminSessions } from '../../db/schema/index.ts';
-import { recordAudit } from '../audit/record.ts';
+import { type AuditInput, recordAudit } from '../audit/record.ts';
 
 /** How long a dashboard/API login session lasts. */
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -46,4 +46,12 @@ export async function startAdminSession({
     input: { action: 'auth.login', resourceType: 'admin_user', resourceId: user.id, ...(after ? { after } : {}) },
   });
   return { token, csrfToken, expiresAt };
+}
+
+/**
+ * The `auth.login_failed` audit entry of any way in, in a transaction of its own (the refused login wrote
+ * nothing else). `actorUser` is the name tried, so the audit log names who failed even without a session.
+ */
+export async function auditLoginFailure(ctx: ServiceContext, input: Omit<AuditInput, 'action'>) {
+  await ctx.db.transaction((tx) => recordAudit({ ctx, tx, input: { action: 'auth.login_failed', ...input } }));
 }

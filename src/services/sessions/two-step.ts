@@ -5,10 +5,9 @@ import type { ServiceContext } from '../../context.ts';
 import { adminSessions, adminUsers } from '../../db/schema/index.ts';
 import { AppError, UnauthorizedError } from '../../errors.ts';
 import { consumeAdminSecondFactor } from '../admin/totp-step.ts';
-import { recordAudit } from '../audit/record.ts';
 import { usernameIs } from '../users/by-name.ts';
 import { login } from './index.ts';
-import { startAdminSession } from './start.ts';
+import { auditLoginFailure, startAdminSession } from './start.ts';
 
 /** How long the TOTP step may take after a correct password. */
 export const PENDING_TTL_MS = 5 * 60 * 1000;
@@ -56,10 +55,10 @@ export async function startLogin({
   return { step: 'totp', token, expiresAt, factors };
 }
 
-/** The user name of a live pending login (what the TOTP step is throttled under), or null. */
-export async function pendingLoginUsername({ ctx, pendingToken }: { ctx: ServiceContext; pendingToken: string }) {
+/** The user of a live pending login (password right, second factor to come), or null; the TOTP step is throttled under its name. */
+export async function pendingLoginUser({ ctx, pendingToken }: { ctx: ServiceContext; pendingToken: string }) {
   const [row] = await ctx.db
-    .select({ username: adminUsers.username })
+    .select({ id: adminUsers.id, username: adminUsers.username })
     .from(adminSessions)
     .innerJoin(adminUsers, eq(adminUsers.id, adminSessions.userId))
     .where(
@@ -69,7 +68,7 @@ export async function pendingLoginUsername({ ctx, pendingToken }: { ctx: Service
         gt(adminSessions.expiresAt, ctx.now()),
       ),
     );
-  return row?.username ?? null;
+  return row ?? null;
 }
 
 /**
@@ -100,17 +99,11 @@ export async function finishTotpLogin({
   const { user } = row;
   const secondFactor = await consumeAdminSecondFactor(ctx.db, user, input.code, now, secretBoxFor(ctx.config));
   if (!secondFactor) {
-    await ctx.db.transaction((tx) =>
-      recordAudit({
-        ctx,
-        tx,
-        input: {
-          action: 'auth.login_failed',
-          resourceType: 'admin_user',
-          after: { username: user.username, reason: 'bad_totp' },
-        },
-      }),
-    );
+    await auditLoginFailure(ctx, {
+      resourceType: 'admin_user',
+      actorUser: user.username,
+      after: { username: user.username, reason: 'bad_totp' },
+    });
     throw new UnauthorizedError('invalid TOTP code');
   }
   return ctx.db.transaction(async (tx) => {
